@@ -1,0 +1,62 @@
+"""The exception hierarchy: every bad-input error edgenet raises is an :class:`EdgenetError`.
+
+Messages name the node or edge at fault, show the offending value and say what
+would have been accepted, so that the error alone is enough to fix the input.
+
+>>> import edgenet as en
+>>> issubclass(en.CycleError, en.EdgenetError) and issubclass(en.EdgenetError, ValueError)
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+
+
+class EdgenetError(ValueError):
+    """Base class of every error edgenet raises for bad input.
+
+    It subclasses :class:`ValueError`, so ``except ValueError`` keeps working.
+
+    >>> import edgenet as en
+    >>> try:
+    ...     en.Network().compile()
+    ... except en.EdgenetError as err:
+    ...     print(type(err).__name__)
+    EdgenetError
+    """
+
+
+class CycleError(EdgenetError):
+    """The graph has a directed cycle, so it is not a feed-forward network.
+
+    ``cycle`` holds the nodes of one cycle in order (the last feeds the first).
+
+    >>> import networkx as nx, edgenet as en
+    >>> try:
+    ...     en.compile(nx.DiGraph([("x", "a"), ("a", "b"), ("b", "a"), ("b", "y")]))
+    ... except en.CycleError as err:
+    ...     print(err.cycle)
+    ['a', 'b']
+    """
+
+    def __init__(self, cycle: Sequence[Hashable]):
+        self.cycle = list(cycle)
+        path = " -> ".join(repr(n) for n in [*self.cycle, self.cycle[0]])
+        super().__init__(
+            f"the graph has a cycle: {path}. edgenet runs directed acyclic graphs only; "
+            "remove one edge of the cycle (or use edgenet.break_cycles where available)"
+        )
+
+
+class InputError(EdgenetError):
+    """A tensor passed to a compiled network has the wrong shape, dtype or device.
+
+    >>> import torch, edgenet as en
+    >>> net = en.Network(); net.add_input("x"); net.add_output("y"); net.add_edge("x", "y")
+    >>> try:
+    ...     net.compile()(torch.zeros(2, 3))
+    ... except en.InputError as err:
+    ...     print("width" in str(err))
+    True
+    """

@@ -1,0 +1,194 @@
+"""The compiled network: a ``torch.nn.Module`` with one weight per edge and one bias per neuron.
+
+>>> import torch, edgenet as en
+>>> net = en.Network()
+>>> net.add_input("x"); net.add_output("y", bias=0.5); net.add_edge("x", "y", weight=2.0)
+>>> model = net.compile()
+>>> [name for name, _ in model.named_parameters()]
+['weight', 'bias']
+>>> model.to_network().edges["x", "y"]["weight"]
+2.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+import networkx as nx
+import numpy as np
+import torch
+from torch import nn
+
+from .compile import Plan
+from .errors import InputError
+from .kernels.sparse import Layout, run
+from .network import Network
+
+
+class CompiledNetwork(nn.Module):
+    """A neuron DAG compiled to tensors; build it with :func:`edgenet.compile`.
+
+    Parameters: ``weight`` (one per edge, in :attr:`edges` order) and ``bias`` (one per
+    non-input neuron, in :attr:`neurons` order). Call it on ``(batch, n_inputs)`` (or
+    ``(n_inputs,)``) tensors of its dtype and device.
+
+    >>> import networkx as nx, torch, edgenet as en
+    >>> model = en.compile(nx.DiGraph([("a", "y"), ("b", "y")]), seed=0)
+    >>> model.inputs, model.outputs, model.weight.shape
+    (['a', 'b'], ['y'], torch.Size([2]))
+    """
+
+    def __init__(
+        self,
+        graph: nx.DiGraph,
+        plan: Plan,
+        weight: torch.Tensor,
+        bias: torch.Tensor,
+        activations: list[str],
+    ):
+        super().__init__()
+        self.plan = plan
+        self.activations = activations
+        self._graph = graph.copy()
+        self.weight = nn.Parameter(weight)
+        self.bias = nn.Parameter(bias)
+        for name in ("crow", "col", "sources", "tcrow", "tcol", "perm", "out_rows"):
+            self.register_buffer(name, torch.as_tensor(getattr(plan, name)), persistent=False)
+
+    @property
+    def inputs(self) -> list[Hashable]:
+        """Input nodes, in the order of the input tensor's columns."""
+        return list(self.plan.inputs)
+
+    @property
+    def outputs(self) -> list[Hashable]:
+        """Output nodes, in the order of the output tensor's columns."""
+        return list(self.plan.outputs)
+
+    @property
+    def neurons(self) -> list[Hashable]:
+        """Non-input nodes in the order of :attr:`bias`."""
+        return self.plan.nodes[self.plan.n_inputs :]
+
+    @property
+    def edges(self) -> list[tuple[Hashable, Hashable]]:
+        """Edges ``(u, v)`` in the order of :attr:`weight`.
+
+        >>> import networkx as nx, edgenet as en
+        >>> en.compile(nx.DiGraph([("a", "y"), ("b", "y")]), seed=0).edges
+        [('a', 'y'), ('b', 'y')]
+        """
+        nodes = self.plan.nodes
+        targets = np.repeat(np.arange(len(self.plan.crow) - 1), np.diff(self.plan.crow))
+        n_in = self.plan.n_inputs
+        return [(nodes[u], nodes[n_in + v]) for u, v in zip(self.plan.col, targets)]
+
+    def layout(self) -> Layout:
+        """The structure one pass walks, with tensors on this module's device."""
+        p = self.plan
+        return Layout(
+            n_inputs=p.n_inputs,
+            n_nodes=p.n_nodes,
+            rows=p.rows.tolist(),
+            edges=p.edges.tolist(),
+            spans=p.spans.tolist(),
+            runs=p.runs,
+            crow=self.crow,
+            col=self.col,
+            sources=self.sources,
+            tcrow=self.tcrow,
+            tcol=self.tcol,
+            perm=self.perm,
+            out_rows=self.out_rows,
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(batch, n_inputs) -> (batch, n_outputs)``; a 1-D ``(n_inputs,)`` gives ``(n_outputs,)``."""
+        self._check(x)
+        if x.dim() == 1:
+            return self.forward(x[None])[0]
+        return run(x, self.weight, self.bias, self.layout())  # (B, n_out)
+
+    def _check(self, x: torch.Tensor) -> None:
+        n = self.plan.n_inputs
+        expected = f"(batch, {n}) or ({n},)"
+        if not isinstance(x, torch.Tensor):
+            raise InputError(
+                f"expected a torch.Tensor of shape {expected} (got {type(x).__name__})"
+            )
+        if x.dim() not in (1, 2):
+            raise InputError(
+                f"expected a tensor of shape {expected}; got rank {x.dim()} with shape "
+                f"{tuple(x.shape)}"
+            )
+        if x.shape[-1] != n:
+            raise InputError(
+                f"expected a tensor of shape {expected}; got width {x.shape[-1]} "
+                f"(shape {tuple(x.shape)}) for inputs {self.plan.inputs!r}"
+            )
+        if x.dtype != self.weight.dtype:
+            raise InputError(
+                f"expected dtype {self.weight.dtype} (got {x.dtype}); convert the input with "
+                f"x.to({self.weight.dtype}) or the model with model.to({x.dtype})"
+            )
+        if x.device != self.weight.device:
+            raise InputError(
+                f"expected the input on {self.weight.device} (got {x.device}); move one of "
+                "them with .to(device)"
+            )
+
+    def to_network(self) -> Network:
+        """A :class:`Network` copy of the source graph carrying the current weights and biases.
+
+        Every other node and edge attribute is kept; ``role`` and ``activation`` are made
+        explicit so the copy compiles back to the same function.
+
+        >>> import torch, edgenet as en
+        >>> net = en.Network(); net.add_input("x"); net.add_output("y", color="red")
+        >>> net.add_edge("x", "y", weight=1.0)
+        >>> model = net.compile()
+        >>> with torch.no_grad():
+        ...     _ = model.weight.fill_(4.0)
+        >>> trained = model.to_network()
+        >>> trained.edges["x", "y"]["weight"], trained.nodes["y"]["color"], net.edges["x", "y"]["weight"]
+        (4.0, 'red', 1.0)
+        """
+        p = self.plan
+        src = self._graph
+        roles = {n: "input" for n in p.inputs}
+        roles.update({n: "output" for n in p.outputs})
+        # Keep the node order, but put inputs and outputs in their compiled order.
+        order = list(src.nodes)
+        for chosen in (p.inputs, p.outputs):
+            members = set(chosen)
+            slots = [i for i, n in enumerate(order) if n in members]
+            for i, n in zip(slots, chosen):
+                order[i] = n
+        net = Network()
+        net.graph.update(src.graph)
+        for n in order:
+            net.add_node(n, **src.nodes[n])
+        weight = self.weight.detach().cpu().double().tolist()
+        bias = self.bias.detach().cpu().double().tolist()
+        for n, act, b in zip(self.neurons, self.activations, bias):
+            data = net.nodes[n]
+            role = data.get("role")
+            data["role"] = roles.get(n, "hidden" if role in (None, "input") else role)
+            data["activation"] = act
+            data["bias"] = b
+        for n in p.inputs:
+            net.nodes[n]["role"] = "input"
+        for n in src.nodes:
+            if n not in roles and net.nodes[n].get("role") == "output":
+                net.nodes[n]["role"] = "hidden"
+        net.add_edges_from(src.edges(data=True))
+        for (u, v), w in zip(self.edges, weight):
+            net.edges[u, v]["weight"] = w
+        return net
+
+    def extra_repr(self) -> str:
+        p = self.plan
+        return (
+            f"inputs={p.n_inputs}, outputs={len(p.outputs)}, neurons={p.n_nodes - p.n_inputs}, "
+            f"edges={p.n_edges}, generations={p.depth}"
+        )

@@ -1,0 +1,236 @@
+"""Validate a graph before it is lowered to tensors, and resolve its roles.
+
+Every check raises an :class:`~edgenet.errors.EdgenetError` (or a subclass) that
+names the node or edge at fault, shows the value and says what is accepted.
+Nothing here mutates the graph.
+
+>>> import networkx as nx, edgenet as en
+>>> en.resolve_roles(nx.DiGraph([("a", "h"), ("b", "h"), ("h", "y")]))
+(['a', 'b'], ['y'])
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Hashable, Iterable, Sequence
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from .activations import get_activation
+from .errors import CycleError, EdgenetError
+
+ROLES = ("input", "hidden", "output")
+DEFAULT_ACTIVATION = {"hidden": "relu", "output": "identity"}
+
+
+def check_graph(G: Any) -> None:
+    """Refuse anything that is not a simple directed graph without self-loops.
+
+    >>> import networkx as nx, edgenet as en
+    >>> en.validate.check_graph(nx.Graph([(0, 1)]))
+    Traceback (most recent call last):
+    ...
+    edgenet.errors.EdgenetError: expected a directed graph (networkx.DiGraph or edgenet.Network), got an undirected Graph; convert it with G.to_directed() or orient its edges first
+    """
+    if not isinstance(G, nx.Graph):
+        raise EdgenetError(
+            f"expected a networkx.DiGraph or edgenet.Network (got {type(G).__name__})"
+        )
+    if not G.is_directed():
+        raise EdgenetError(
+            "expected a directed graph (networkx.DiGraph or edgenet.Network), got an undirected "
+            f"{type(G).__name__}; convert it with G.to_directed() or orient its edges first"
+        )
+    if G.is_multigraph():
+        raise EdgenetError(
+            f"expected a simple DiGraph (got {type(G).__name__}); parallel edges are not "
+            "supported: merge them into one edge whose weight is their sum"
+        )
+    for u, _ in nx.selfloop_edges(G):
+        raise EdgenetError(
+            f"node {u!r} has a self-loop ({u!r} -> {u!r}); a feed-forward network cannot feed a "
+            "neuron its own output: remove the edge"
+        )
+
+
+def generations(G: nx.DiGraph) -> list[list[Hashable]]:
+    """Topological generations of ``G`` in node-insertion order, or a :class:`CycleError`.
+
+    >>> import networkx as nx, edgenet as en
+    >>> en.validate.generations(nx.DiGraph([("x", "h"), ("h", "y"), ("x", "y")]))
+    [['x'], ['h'], ['y']]
+    """
+    try:
+        gens = list(nx.topological_generations(G))
+    except nx.NetworkXUnfeasible:
+        cycle = [u for u, _ in nx.find_cycle(G)]
+        raise CycleError(cycle) from None
+    if len(gens) > 1 or (gens and len(gens[0]) > 1):
+        rank = {n: i for i, n in enumerate(G)}
+        gens = [sorted(gen, key=rank.__getitem__) for gen in gens]
+    return gens
+
+
+def role_of(G: nx.DiGraph, node: Hashable) -> str | None:
+    """The explicit ``role`` attribute of ``node``, checked, or ``None`` when absent."""
+    role = G.nodes[node].get("role")
+    if role is not None and role not in ROLES:
+        raise EdgenetError(
+            f"node {node!r} has role {role!r}; accepted roles: 'input', 'hidden', 'output'"
+        )
+    return role
+
+
+def _listed(G: nx.DiGraph, nodes: Iterable[Hashable], what: str) -> list[Hashable]:
+    if isinstance(nodes, (str, bytes)):
+        raise EdgenetError(f"{what}= must be a list of nodes (got the string {nodes!r})")
+    nodes = list(nodes)
+    seen: set[Hashable] = set()
+    for n in nodes:
+        if n not in G:
+            raise EdgenetError(f"{what}= names node {n!r}, which is not in the graph")
+        if n in seen:
+            raise EdgenetError(f"{what}= lists node {n!r} twice; each node may appear once")
+        seen.add(n)
+    return nodes
+
+
+def resolve_roles(
+    G: nx.DiGraph,
+    inputs: Sequence[Hashable] | None = None,
+    outputs: Sequence[Hashable] | None = None,
+    *,
+    strict: bool = True,
+) -> tuple[list[Hashable], list[Hashable]]:
+    """The ordered input and output nodes of ``G``.
+
+    Explicit lists win. Otherwise nodes with ``role="input"`` (``"output"``) are used in
+    insertion order; a graph with no such node infers them: sources without a role are
+    inputs, sinks without a role are outputs. ``strict`` (the default) also refuses an
+    empty input or output set, a node that is both, and inputs with incoming edges.
+
+    >>> import edgenet as en
+    >>> net = en.Network()
+    >>> net.add_input("x"); net.add_output("y"); net.add_edge("x", "y", weight=1.0)
+    >>> en.resolve_roles(net)
+    (['x'], ['y'])
+    """
+    roles = {n: role_of(G, n) for n in G}
+    if inputs is not None:
+        inputs = _listed(G, inputs, "inputs")
+        chosen = set(inputs)
+        for n, r in roles.items():
+            if r == "input" and n not in chosen:
+                raise EdgenetError(
+                    f"node {n!r} has role 'input' but is not in inputs={inputs!r}; "
+                    "list every input node, or change its role"
+                )
+    elif any(r == "input" for r in roles.values()):
+        inputs = [n for n, r in roles.items() if r == "input"]
+    else:
+        inputs = [n for n, r in roles.items() if r is None and G.in_degree(n) == 0]
+    if outputs is not None:
+        outputs = _listed(G, outputs, "outputs")
+    elif any(r == "output" for r in roles.values()):
+        outputs = [n for n, r in roles.items() if r == "output"]
+    else:
+        taken = set(inputs)
+        outputs = [
+            n for n, r in roles.items() if r is None and G.out_degree(n) == 0 and n not in taken
+        ]
+    if not strict:
+        return inputs, outputs
+    if not inputs:
+        raise EdgenetError(
+            "the network has no inputs: add one with Network.add_input(node), give a node "
+            "role='input', or pass compile(inputs=[...])"
+        )
+    if not outputs:
+        raise EdgenetError(
+            "the network has no outputs: add one with Network.add_output(node), give a node "
+            "role='output', or pass compile(outputs=[...])"
+        )
+    both = set(inputs) & set(outputs)
+    if both:
+        n = next(iter(both))
+        raise EdgenetError(
+            f"node {n!r} is both an input and an output; route it through an output neuron "
+            "(an 'identity' neuron with weight 1) instead"
+        )
+    for n in inputs:
+        if G.in_degree(n):
+            u = next(iter(G.pred[n]))
+            raise EdgenetError(
+                f"input node {n!r} has an incoming edge ({u!r} -> {n!r}); inputs take their "
+                "value from the input tensor, so they cannot have predecessors"
+            )
+    return inputs, outputs
+
+
+def real(value: Any, what: str) -> float:
+    """``value`` as a finite float, or an error naming ``what`` and showing the value.
+
+    >>> import edgenet as en
+    >>> en.validate.real(3, "bias of node 'h'")
+    3.0
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        if not (hasattr(value, "item") and getattr(value, "ndim", 1) == 0):
+            raise EdgenetError(
+                f"{what} is {value!r} of type {type(value).__name__}; expected a finite real number"
+            )
+        return real(value.item(), what)
+    out = float(value)
+    if not math.isfinite(out):
+        raise EdgenetError(f"{what} is {out!r}; expected a finite real number")
+    return out
+
+
+def edge_weights(G: nx.DiGraph, edges: list[tuple[Any, Any, Any]]) -> np.ndarray:
+    """Weights of ``edges`` (``(u, v, weight)`` triples) as float64; NaN marks a missing one.
+
+    >>> import networkx as nx, edgenet as en
+    >>> en.validate.edge_weights(nx.DiGraph(), [("a", "b", 0.5), ("a", "c", None)])
+    array([0.5, nan])
+    """
+    raw = [w for _, _, w in edges]
+    if raw:
+        arr = np.asarray(raw)
+        if arr.dtype.kind in "fiu" and arr.ndim == 1:
+            out = arr.astype(np.float64)
+            bad = ~np.isfinite(out)
+            if bad.any():
+                u, v, w = edges[int(np.flatnonzero(bad)[0])]
+                raise EdgenetError(
+                    f"edge ({u!r}, {v!r}) has weight {float(w)!r}; expected a finite real number"
+                )
+            return out
+    out = np.empty(len(raw), dtype=np.float64)
+    for i, (u, v, w) in enumerate(edges):
+        out[i] = np.nan if w is None else real(w, f"weight of edge ({u!r}, {v!r})")
+    return out
+
+
+def neuron_attributes(
+    G: nx.DiGraph, node: Hashable, role: str
+) -> tuple[str, float]:
+    """The checked ``(activation, bias)`` of a non-input neuron, defaults applied."""
+    data = G.nodes[node]
+    act = data.get("activation")
+    if act is None:
+        act = DEFAULT_ACTIVATION[role]
+    if not isinstance(act, str):
+        raise EdgenetError(
+            f"node {node!r} has activation {act!r} of type {type(act).__name__}; expected the "
+            "name of a registered activation (see edgenet.activation_names())"
+        )
+    try:
+        get_activation(act)
+    except EdgenetError as err:
+        raise EdgenetError(f"node {node!r}: {err}") from None
+    bias = data.get("bias")
+    bias = 0.0 if bias is None else real(bias, f"bias of node {node!r}")
+    return act, bias
