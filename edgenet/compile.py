@@ -42,7 +42,8 @@ class Plan:
     transposed block covers source rows ``sources[spans[g]:spans[g+1]]``, with
     row pointer ``tcrow[spans[g] + g : spans[g+1] + g + 1]`` (relative to
     ``edges[g]``), target column ``tcol`` (relative to ``rows[g]``) and
-    ``perm`` mapping each transposed entry back to its edge.
+    ``perm`` mapping each transposed entry back to its edge. ``levels[g]`` is the
+    topological generation (layer) that plan generation ``g`` computes.
     """
 
     nodes: list[Hashable]
@@ -59,6 +60,7 @@ class Plan:
     tcrow: np.ndarray
     tcol: np.ndarray
     perm: np.ndarray
+    levels: np.ndarray
 
     @property
     def n_inputs(self) -> int:
@@ -105,7 +107,8 @@ def lower(
     bias: list[float] = []
     rows = [len(nodes)]
     runs: list[list[tuple[int, int, str]]] = []
-    for gen in gens:
+    levels: list[int] = []
+    for level, gen in enumerate(gens):
         computed = []
         for n in gen:
             if n in input_set:
@@ -128,6 +131,7 @@ def lower(
             bias.append(b)
         runs.append(gen_runs)
         rows.append(len(nodes))
+        levels.append(level)
     index = {n: i for i, n in enumerate(nodes)}
     n_in = len(inputs)
 
@@ -177,6 +181,7 @@ def lower(
         tcrow=tcrow,
         tcol=tcol.astype(np.int64),
         perm=perm.astype(np.int64),
+        levels=np.asarray(levels, dtype=np.int64),
     )
     return plan, weights, np.asarray(bias, dtype=np.float64), acts
 

@@ -186,6 +186,56 @@ class CompiledNetwork(nn.Module):
             net.edges[u, v]["weight"] = w
         return net
 
+    def generation_stats(self) -> list[dict[str, object]]:
+        """Per generation: neurons, edges, distinct sources, density and the kernel that runs it.
+
+        Density is edges over ``neurons x distinct sources``, the share of the generation's
+        dense block that exists.
+
+        >>> import networkx as nx, edgenet as en
+        >>> en.compile(nx.DiGraph([("a", "y"), ("b", "y")]), seed=0).generation_stats()
+        [{'generation': 1, 'neurons': 1, 'edges': 2, 'sources': 2, 'density': 1.0, 'kernel': 'sparse'}]
+        """
+        p = self.plan
+        stats = []
+        for g in range(p.depth):
+            neurons = int(p.rows[g + 1] - p.rows[g])
+            edges = int(p.edges[g + 1] - p.edges[g])
+            sources = int(p.spans[g + 1] - p.spans[g])
+            stats.append(
+                {
+                    "generation": int(p.levels[g]),
+                    "neurons": neurons,
+                    "edges": edges,
+                    "sources": sources,
+                    "density": edges / (neurons * sources) if sources else 0.0,
+                    "kernel": "sparse" if edges else "bias",
+                }
+            )
+        return stats
+
+    def summary(self) -> str:
+        """A printable table of the compiled plan, one line per generation.
+
+        >>> import networkx as nx, edgenet as en
+        >>> print(en.compile(nx.DiGraph([("a", "y"), ("b", "y")]), seed=0).summary())
+        CompiledNetwork: 2 inputs, 1 outputs, 1 neurons, 2 edges, 1 generations
+          gen  neurons    edges  sources  density  kernel
+            1        1        2        2   1.0000  sparse
+        """
+        p = self.plan
+        lines = [
+            f"CompiledNetwork: {p.n_inputs} inputs, {len(p.outputs)} outputs, "
+            f"{p.n_nodes - p.n_inputs} neurons, {p.n_edges} edges, {p.depth} generations",
+            f"  {'gen':>3}  {'neurons':>7}  {'edges':>7}  {'sources':>7}  {'density':>7}  kernel",
+        ]
+        for s in self.generation_stats():
+            lines.append(
+                f"  {s['generation']:>3}  {s['neurons']:>7}  {s['edges']:>7}  {s['sources']:>7}  "
+                f"{s['density']:>7.4f}  {s['kernel']}"
+            )
+        return "\n".join(lines)
+
     def extra_repr(self) -> str:
         p = self.plan
         return (

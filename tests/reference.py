@@ -1,0 +1,61 @@
+"""The oracle: a per-neuron float64 evaluator written with plain Python math.
+
+It walks the graph in topological order and computes each neuron on its own,
+``h_v = act_v(b_v + sum_u w_uv h_u)``, sharing no code with the engine.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Hashable, Sequence
+
+import networkx as nx
+
+
+def _gelu(z: float) -> float:
+    return 0.5 * z * (1.0 + math.erf(z / math.sqrt(2.0)))
+
+
+def _softplus(z: float) -> float:
+    return z if z > 20.0 else math.log1p(math.exp(z))
+
+
+ACTIVATIONS: dict[str, Callable[[float], float]] = {
+    "identity": lambda z: z,
+    "relu": lambda z: max(z, 0.0),
+    "sigmoid": lambda z: 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z)),
+    "tanh": math.tanh,
+    "leaky_relu": lambda z: z if z >= 0 else 0.01 * z,
+    "gelu": _gelu,
+    "softplus": _softplus,
+    "elu": lambda z: z if z > 0 else math.expm1(z),
+    "silu": lambda z: z / (1.0 + math.exp(-z)),
+    "sin": math.sin,
+    "abs": abs,
+    "square": lambda z: z * z,
+    "softsign": lambda z: z / (1.0 + abs(z)),
+}
+
+
+def evaluate(
+    G: nx.DiGraph,
+    inputs: Sequence[Hashable],
+    outputs: Sequence[Hashable],
+    x: Sequence[Sequence[float]],
+    default: Callable[[Hashable], str],
+) -> list[list[float]]:
+    """Outputs for every row of ``x``; ``default(node)`` names a node's activation when unset."""
+    order = list(nx.topological_sort(G))
+    result = []
+    for row in x:
+        value: dict[Hashable, float] = dict(zip(inputs, map(float, row)))
+        for v in order:
+            if v in value:
+                continue
+            data = G.nodes[v]
+            z = float(data.get("bias") or 0.0)
+            for u in G.predecessors(v):
+                z += float(G.edges[u, v]["weight"]) * value[u]
+            value[v] = ACTIVATIONS[data.get("activation") or default(v)](z)
+        result.append([value[o] for o in outputs])
+    return result
