@@ -16,7 +16,8 @@ trained weights back onto a graph.
 
 from .activations import activation_names, get_activation, register_activation
 from .compile import compile
-from .errors import CycleError, EdgenetError, InputError
+from .errors import CycleError, EdgenetError, FormatError, GraphMLError, InputError
+from .io.graphml import read_graphml, write_graphml
 from .module import CompiledNetwork
 from .network import Network, as_network
 from .validate import resolve_roles
@@ -27,6 +28,8 @@ __all__ = [
     "CompiledNetwork",
     "CycleError",
     "EdgenetError",
+    "FormatError",
+    "GraphMLError",
     "InputError",
     "Network",
     "activation_names",
@@ -34,5 +37,7 @@ __all__ = [
     "compile",
     "get_activation",
     "register_activation",
+    "read_graphml",
     "resolve_roles",
+    "write_graphml",
 ]
