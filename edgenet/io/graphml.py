@@ -553,6 +553,8 @@ class _Reader:
                     conv = convert_cache[where + key] = converter(key, where)
                 try:
                     owner[conv[0]] = conv[1](value, where)
+                except GraphMLError:
+                    raise
                 except ValueError:
                     typ = keys.get(key, ("", "", "string"))[2]
                     raise fail(
