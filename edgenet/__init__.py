@@ -18,6 +18,7 @@ from .activations import activation_names, get_activation, register_activation
 from .compile import compile
 from .errors import CycleError, EdgenetError, FormatError, GraphMLError, InputError
 from .io.graphml import read_graphml, write_graphml
+from .io.native import load, save
 from .module import CompiledNetwork
 from .network import Network, as_network
 from .validate import resolve_roles
@@ -36,8 +37,10 @@ __all__ = [
     "as_network",
     "compile",
     "get_activation",
+    "load",
     "register_activation",
     "read_graphml",
     "resolve_roles",
+    "save",
     "write_graphml",
 ]

@@ -42,6 +42,7 @@ import numpy as np
 from ..errors import GraphMLError
 from ..network import Network
 from .atomic import atomic_write
+from .bulk import bulk_graph, paused_gc
 
 ID_TYPE = "edgenet.node_ids"
 NODE_ID_TYPE = "edgenet.id_type"
@@ -384,9 +385,10 @@ class _Reader:
         p.buffer_text = True
         p.buffer_size = 1 << 16
         p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+        fail = self.fail
 
         def refuse(*_: object) -> None:
-            raise self.fail(
+            raise fail(
                 "the file declares a DTD or an entity; refused, because entity expansion can "
                 "grow without bound (billion laughs) or read other files. GraphML needs no DTD: "
                 "remove the <!DOCTYPE ...> declaration"
@@ -397,7 +399,6 @@ class _Reader:
         p.UnparsedEntityDeclHandler = refuse
         p.ExternalEntityRefHandler = refuse  # type: ignore[assignment]
 
-        # Parse state, kept in closures for speed.
         keys: dict[str, tuple[str, str, str]] = {}  # id -> (for, name, type)
         defaults: dict[str, str] = {}
         graph: dict[str, Any] = {}
@@ -406,178 +407,187 @@ class _Reader:
         dst: list[str] = []
         edata: list[dict[str, Any]] = []
         undirected_edges: list[int] = []
-        state: dict[str, Any] = {
-            "root": None, "graphs": 0, "depth": 0, "owner": None, "where": "",
-            "key": None, "in_key": None, "data_nested": False, "default_for": None,
-        }
+        self.src, self.dst = src, dst
         text: list[str] = []
         chars = text.append
+        add_src, add_dst, add_edata = src.append, dst.append, edata.append
         weight_name = self.weight
-        fail = self.fail
-        convert_cache: dict[str, tuple[str, Callable[[str, str], Any]]] = {}
+        refuse_undirected = self.undirected == "refuse"
+        # Per domain: key id -> (attribute name, parser); NUMBER marks weight and bias.
+        convs: dict[str, dict[str, tuple[str, Any]]] = {"node": {}, "edge": {}, "graph": {}}
+        NUMBER = object()
+        graphs = 0  # 0 before the first <graph>, 1 inside it, 2 after it
+        depth = 0  # > 0 inside a <data> or <default> element
+        nested = False
+        owner: dict[str, Any] | None = None
+        where = ""
+        key: str | None = None
+        in_key: str | None = None
+        node_id: str | None = None
+        undirected_default = False
 
-        def converter(key: str, domain: str) -> tuple[str, Callable[[str, str], Any]]:
-            found = keys.get(key)
-            if found is None:
-                name, typ = key, "string"
-            else:
-                name, typ = found[1], found[2]
+        def converter(kid: str, domain: str) -> tuple[str, Any]:
+            found = keys.get(kid)
+            name, typ = (kid, "string") if found is None else (found[1], found[2])
             if domain == "edge" and name == weight_name:
-                return "weight", self.number
+                return "weight", NUMBER
             if domain == "node" and name == "bias":
-                return "bias", self.number
+                return "bias", NUMBER
             return name, _PARSERS.get(typ, _string)
 
         def start(tag: str, attrs: dict[str, str]) -> None:
-            if state["depth"]:  # inside a <data> or <default>: structured content (yEd)
-                state["depth"] += 1
-                state["data_nested"] = True
+            nonlocal depth, nested, owner, where, key, in_key, node_id, graphs
+            nonlocal undirected_default
+            if depth:  # structured content inside <data> (yEd graphics): skipped
+                depth += 1
+                nested = True
                 return
             if tag == "edge":
-                if state["graphs"] != 1:
+                if graphs != 1:
                     return
                 try:
                     s, t = attrs["source"], attrs["target"]
                 except KeyError:
                     raise fail("an <edge> lacks its source or target attribute") from None
                 d: dict[str, Any] = {}
-                d_dir = attrs.get("directed")
-                if d_dir is not None and d_dir not in ("true", "1") or (
-                    d_dir is None and state["edgedefault"] == "undirected"
-                ):
-                    if self.undirected == "refuse":
-                        raise fail(
-                            f"edge ({s!r}, {t!r}) is undirected; edgenet networks are directed. "
-                            "Pass read_graphml(..., undirected='as-written') to orient it as "
-                            "listed, or undirected='both' for one edge each way"
-                        )
-                    undirected_edges.append(len(src))
-                src.append(s)
-                dst.append(t)
-                edata.append(d)
-                state["owner"] = d
-                state["where"] = "edge"
+                if undirected_default or "directed" in attrs:
+                    if attrs.get("directed", "false" if undirected_default else "true") not in (
+                        "true", "1"
+                    ):
+                        if refuse_undirected:
+                            raise fail(
+                                f"edge ({s!r}, {t!r}) is undirected; edgenet networks are "
+                                "directed. Pass read_graphml(..., undirected='as-written') to "
+                                "orient it as listed, or undirected='both' for one edge each way"
+                            )
+                        undirected_edges.append(len(src))
+                add_src(s)
+                add_dst(t)
+                add_edata(d)
+                owner = d
+                where = "edge"
             elif tag == "data":
-                if state["owner"] is None:
-                    state["depth"] = 1
-                    state["key"] = None
-                    return
-                state["key"] = attrs.get("key")
-                state["depth"] = 1
-                state["data_nested"] = False
+                depth = 1
+                nested = False
+                key = attrs.get("key")
                 text.clear()
                 p.CharacterDataHandler = chars
             elif tag == "node":
-                if state["graphs"] != 1:
+                if graphs != 1:
                     return
-                if state["where"] == "node":
-                    raise fail(
-                        f"node {state['node']!r} holds a nested graph; edgenet reads flat graphs"
-                    )
+                if where == "node":
+                    raise fail(f"node {node_id!r} holds a nested graph; edgenet reads flat graphs")
                 try:
-                    nid = attrs["id"]
+                    node_id = attrs["id"]
                 except KeyError:
                     raise fail("a <node> lacks its id attribute") from None
                 d = {}
-                nodes.append((nid, d))
-                state["node"] = nid
-                state["owner"] = d
-                state["where"] = "node"
+                nodes.append((node_id, d))
+                owner = d
+                where = "node"
             elif tag == "key":
                 kid = attrs.get("id")
                 if kid is None:
                     raise fail("a <key> lacks its id attribute")
-                domain = attrs.get("for", "all")
-                keys[kid] = (domain, attrs.get("attr.name", kid), attrs.get("attr.type", "string"))
-                state["in_key"] = kid
+                keys[kid] = (attrs.get("for", "all"), attrs.get("attr.name", kid),
+                             attrs.get("attr.type", "string"))
+                in_key = kid
             elif tag == "default":
-                if state["in_key"] is not None:
-                    state["default_for"] = state["in_key"]
-                    state["depth"] = 1
-                    state["data_nested"] = False
+                if in_key is not None:
+                    depth = 1
+                    nested = False
+                    key = None
                     text.clear()
                     p.CharacterDataHandler = chars
             elif tag == "graph":
-                state["graphs"] += 1
-                if state["where"] == "node":
-                    raise fail(
-                        f"node {state['node']!r} holds a nested graph; edgenet reads flat graphs"
-                    )
-                if state["graphs"] == 1:
+                if where == "node":
+                    raise fail(f"node {node_id!r} holds a nested graph; edgenet reads flat graphs")
+                graphs += 1
+                if graphs == 1:
                     default = attrs.get("edgedefault", "directed")
                     if default not in ("directed", "undirected"):
                         raise fail(
                             f"edgedefault={default!r}; GraphML accepts 'directed' or 'undirected'"
                         )
-                    if default == "undirected" and self.undirected == "refuse":
+                    if default == "undirected" and refuse_undirected:
                         raise fail(
-                            "the graph is undirected (edgedefault=\"undirected\"); edgenet "
+                            'the graph is undirected (edgedefault="undirected"); edgenet '
                             "networks are directed. Pass read_graphml(..., "
                             "undirected='as-written') to orient each edge as listed, or "
                             "undirected='both' for one edge each way"
                         )
-                    state["edgedefault"] = default
-                    state["owner"] = graph
-                    state["where"] = "graph"
+                    undirected_default = default == "undirected"
+                    owner = graph
+                    where = "graph"
             elif tag == "hyperedge":
                 raise fail("the file holds a <hyperedge>; edgenet reads simple directed graphs")
+
+        def end(tag: str) -> None:
+            nonlocal depth, owner, where, in_key, graphs
+            if depth:
+                if depth > 1:
+                    depth -= 1
+                    return
+                depth = 0
+                p.CharacterDataHandler = None
+                if nested:
+                    return
+                value = "".join(text)
+                if tag == "default":
+                    defaults[in_key] = value  # type: ignore[index]
+                    return
+                if key is None or owner is None:
+                    return
+                conv = convs[where].get(key)
+                if conv is None:
+                    conv = convs[where][key] = converter(key, where)
+                name, parse = conv
+                if parse is NUMBER:
+                    try:
+                        x = float(value)
+                    except ValueError:
+                        x = math.nan
+                    if x - x != 0.0:  # not finite
+                        if where == "edge":
+                            what = f"edge ({src[-1]!r}, {dst[-1]!r}) has weight"
+                        else:
+                            what = f"node {node_id!r} has bias"
+                        raise fail(f"{what} {value!r}; expected a finite number")
+                    owner[name] = x
+                    return
+                try:
+                    owner[name] = parse(value, where)
+                except ValueError:
+                    typ = keys.get(key, ("", "", "string"))[2]
+                    raise fail(
+                        f"{where} attribute {name!r} has the value {value!r}, which is not a "
+                        f"valid {typ} (the type its <key id={key!r}> declares)"
+                    ) from None
+            elif tag == "edge" or tag == "node":
+                if graphs == 1:
+                    owner = graph
+                    where = "graph"
+            elif tag == "key":
+                in_key = None
+            elif tag == "graph" and graphs == 1:
+                owner = None
+                where = ""
+                graphs = 2
 
         def root(tag: str, attrs: dict[str, str]) -> None:
             if tag.rsplit(":", 1)[-1] != "graphml":
                 raise fail(f"the root element is <{tag}>; a GraphML file starts with <graphml>")
-            state["root"] = tag
             p.StartElementHandler = start
-
-        def end(tag: str) -> None:
-            depth = state["depth"]
-            if depth > 1:
-                state["depth"] = depth - 1
-                return
-            if depth == 1:
-                state["depth"] = 0
-                p.CharacterDataHandler = None
-                if state["data_nested"]:
-                    return
-                value = "".join(text)
-                if tag == "default":
-                    defaults[state["default_for"]] = value
-                    state["default_for"] = None
-                    return
-                key = state["key"]
-                owner = state["owner"]
-                if key is None or owner is None:
-                    return
-                where = state["where"]
-                conv = convert_cache.get(where + key)
-                if conv is None:
-                    conv = convert_cache[where + key] = converter(key, where)
-                try:
-                    owner[conv[0]] = conv[1](value, where)
-                except GraphMLError:
-                    raise
-                except ValueError:
-                    typ = keys.get(key, ("", "", "string"))[2]
-                    raise fail(
-                        f"{where} attribute {conv[0]!r} has the value {value!r}, which is not a "
-                        f"valid {typ} (the type its <key id={key!r}> declares)"
-                    ) from None
-                return
-            if tag == "edge" or tag == "node":
-                if state["graphs"] == 1:
-                    state["owner"] = graph
-                    state["where"] = "graph"
-            elif tag == "key":
-                state["in_key"] = None
-            elif tag == "graph":
-                if state["graphs"] == 1:
-                    state["owner"] = None
-                    state["where"] = ""
-                    state["graphs"] = 2
 
         p.StartElementHandler = root
         p.EndElementHandler = end
-        self.state = state
-        self.src, self.dst = src, dst
+        with paused_gc():
+            self.parse(p, f)
+        if not graphs:
+            raise GraphMLError(f"{self.name}: no <graph> element; expected a GraphML file")
+        return self.build(keys, defaults, graph, nodes, src, dst, edata, undirected_edges)
+
+    def parse(self, p: Any, f: IO[bytes]) -> None:
         try:
             while True:
                 try:
@@ -593,22 +603,6 @@ class _Reader:
                 f"{self.name}, line {err.lineno}, column {err.offset}: malformed XML: "
                 f"{expat.ErrorString(err.code)} (is the file truncated or not GraphML?)"
             ) from None
-        if state["root"] is None or not state["graphs"]:
-            raise GraphMLError(f"{self.name}: no <graph> element; expected a GraphML file")
-        return self.build(keys, defaults, graph, nodes, src, dst, edata, undirected_edges)
-
-    def number(self, value: str, where: str) -> float:
-        try:
-            out = float(value)
-        except ValueError:
-            out = math.nan
-        if not math.isfinite(out):
-            if where == "edge":
-                what = f"edge ({self.src[-1]!r}, {self.dst[-1]!r}) has weight"
-            else:
-                what = f"node {self.state['node']!r} has bias"
-            raise self.fail(f"{what} {value!r}; expected a finite number")
-        return out
 
     def build(
         self,
@@ -629,13 +623,17 @@ class _Reader:
         else:
             cast = str
         mapping: dict[str, Hashable] = {}
+        converting = cast is not str or id_kind == "mixed"
+        nid = ""
         try:
             if id_kind == "mixed" and self.node_type is None:
                 for nid, d in nodes:
                     mapping[nid] = int(nid) if d.pop(NODE_ID_TYPE, None) == "int" else nid
+                cast = str
             elif cast is not str:
                 for nid, _ in nodes:
                     mapping[nid] = cast(nid)
+            if converting:
                 for nid in src + dst:
                     if nid not in mapping:
                         mapping[nid] = cast(nid)
@@ -660,27 +658,24 @@ class _Reader:
             for d in targets:
                 d.setdefault(name, value)
 
-        G = Network()
-        G.graph.update(graph)
-        if mapping:
-            G.add_nodes_from((mapping[nid], d) for nid, d in nodes)
-            us = [mapping[s] for s in src]
-            vs = [mapping[t] for t in dst]
+        if converting:
+            nodes = [(mapping[nid], d) for nid, d in nodes]
+            us: list[Hashable] = [mapping[s] for s in src]
+            vs: list[Hashable] = [mapping[t] for t in dst]
         else:
-            G.add_nodes_from(nodes)
-            us, vs = src, dst
-        if len(G) < len(nodes):
-            seen: set[str] = set()
-            for nid, _ in nodes:
-                if nid in seen:
-                    raise GraphMLError(f"{self.name}: node id {nid!r} appears twice")
-                seen.add(nid)
+            us, vs = src, dst  # type: ignore[assignment]
         if self.undirected == "both" and undirected_edges:
             us = us + [vs[i] for i in undirected_edges]
             vs = vs + [us[i] for i in undirected_edges]
             edata = edata + [dict(edata[i]) for i in undirected_edges]
-        G.add_edges_from(zip(us, vs, edata, strict=True))
-        if G.number_of_edges() < len(us):
+        G, repeated = bulk_graph(nodes, us, vs, edata)
+        G.graph.update(graph)
+        if repeated:
+            seen: set[Hashable] = set()
+            for nid, _ in nodes:
+                if nid in seen:
+                    raise GraphMLError(f"{self.name}: node id {nid!r} appears twice")
+                seen.add(nid)
             self.merge_parallel(G, us, vs, edata)
         return G
 
