@@ -42,6 +42,7 @@ from ..errors import EdgenetError, FormatError
 from ..network import Network
 from ..validate import edge_weights, real
 from .atomic import atomic_write
+from .bulk import bulk_graph, paused_gc
 
 FORMAT = "edgenet-network"
 VERSION = 1
@@ -224,9 +225,16 @@ def load(path: str | os.PathLike[str] | IO[bytes], into: Target | None = None) -
 
 
 def _read(path: Any, name: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    if hasattr(path, "read"):
+        return _check(_arrays(path, name), name)
+    with open(path, "rb") as f:
+        return _check(_arrays(f, name), name)
+
+
+def _arrays(f: IO[bytes], name: str) -> dict[str, np.ndarray]:
     bad = (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError)
     try:
-        npz = np.load(path, allow_pickle=False)
+        npz = np.load(f, allow_pickle=False)
     except bad as err:
         raise FormatError(
             f"{name}: not an edgenet save file (expected a .npz written by edgenet.save): {err}"
@@ -238,11 +246,16 @@ def _read(path: Any, name: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         )
     try:
         with npz:
-            arrays = {k: npz[k] for k in npz.files}
+            return {k: npz[k] for k in npz.files}
     except bad as err:
         raise FormatError(
             f"{name}: the file is damaged or not an edgenet save file: {err}"
         ) from None
+
+
+def _check(
+    arrays: dict[str, np.ndarray], name: str
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     required = {"header": "u", "src": "i", "dst": "i", "weight": "f", "has_weight": "b",
                 "bias": "f", "has_bias": "b", "role": "i", "activation": "i"}
     for key, kind in required.items():
@@ -312,38 +325,37 @@ def _node_fields(header: dict[str, Any], arrays: dict[str, np.ndarray], i: int) 
 def _build(name: str, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> Network:
     ids = header["nodes"]
     acts = header["activations"]
-    G = Network()
-    G.graph.update(header.get("graph", {}))
     roles = arrays["role"].tolist()
     codes = arrays["activation"].tolist()
     bias = arrays["bias"].tolist()
     has_bias = arrays["has_bias"].tolist()
-    node_data: list[dict[str, Any]] = []
-    for r, a, b, hb in zip(roles, codes, bias, has_bias, strict=True):
-        d: dict[str, Any] = {}
-        if r >= 0:
-            d["role"] = ROLES[r]
-        if a >= 0:
-            d["activation"] = acts[a]
-        if hb:
-            d["bias"] = b
-        node_data.append(d)
-    for i, extra in header.get("node_attributes", []):
-        node_data[i].update(extra)
-    G.add_nodes_from(zip(ids, node_data, strict=True))
-    us = [ids[i] for i in arrays["src"].tolist()]
-    vs = [ids[i] for i in arrays["dst"].tolist()]
-    has = arrays["has_weight"]
-    if has.all():
-        data = [{"weight": w} for w in arrays["weight"].tolist()]
-    else:
-        data = [{"weight": w} if h else {} for w, h in
-                zip(arrays["weight"].tolist(), has.tolist(), strict=True)]
-    for i, extra in header.get("edge_attributes", []):
-        data[i].update(extra)
-    G.add_edges_from(zip(us, vs, data, strict=True))
-    if G.number_of_edges() != len(us):
+    with paused_gc():
+        node_data: list[dict[str, Any]] = []
+        for r, a, b, hb in zip(roles, codes, bias, has_bias, strict=True):
+            d: dict[str, Any] = {}
+            if r >= 0:
+                d["role"] = ROLES[r]
+            if a >= 0:
+                d["activation"] = acts[a]
+            if hb:
+                d["bias"] = b
+            node_data.append(d)
+        for i, extra in header.get("node_attributes", []):
+            node_data[i].update(extra)
+        us = [ids[i] for i in arrays["src"].tolist()]
+        vs = [ids[i] for i in arrays["dst"].tolist()]
+        has = arrays["has_weight"]
+        if has.all():
+            data = [{"weight": w} for w in arrays["weight"].tolist()]
+        else:
+            data = [{"weight": w} if h else {} for w, h in
+                    zip(arrays["weight"].tolist(), has.tolist(), strict=True)]
+        for i, extra in header.get("edge_attributes", []):
+            data[i].update(extra)
+    G, repeated = bulk_graph(list(zip(ids, node_data, strict=True)), us, vs, data)
+    if repeated:
         raise FormatError(f"{name}: the edge list holds an edge twice")
+    G.graph.update(header.get("graph", {}))
     return G
 
 
