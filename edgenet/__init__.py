@@ -16,6 +16,7 @@ trained weights back onto a graph.
 
 from .activations import activation_names, get_activation, register_activation
 from .compile import compile
+from .cycles import break_cycles
 from .errors import CycleError, EdgenetError, FormatError, GraphMLError, InputError
 from .io.graphml import read_graphml, write_graphml
 from .io.native import load, save
@@ -35,6 +36,7 @@ __all__ = [
     "Network",
     "activation_names",
     "as_network",
+    "break_cycles",
     "compile",
     "get_activation",
     "load",
