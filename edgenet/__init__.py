@@ -19,10 +19,22 @@ from .compile import compile
 from .cycles import break_cycles
 from .errors import CycleError, EdgenetError, FormatError, GraphMLError, InputError
 from .io.graphml import read_graphml, write_graphml
+from .io.matrices import from_connection_matrices
 from .io.native import load, save
+from .io.pyg import from_pyg, to_pyg
+from .io.torch import from_torch
 from .module import CompiledNetwork
 from .network import Network, as_network
 from .validate import resolve_roles
+from .wiring import (
+    local_mask,
+    locally_connected,
+    orient,
+    random_mask,
+    random_sparse,
+    scale_free,
+    small_world,
+)
 
 __version__ = "0.1.0"
 
@@ -38,11 +50,22 @@ __all__ = [
     "as_network",
     "break_cycles",
     "compile",
+    "from_connection_matrices",
+    "from_pyg",
+    "from_torch",
     "get_activation",
     "load",
+    "local_mask",
+    "locally_connected",
+    "orient",
+    "random_mask",
+    "random_sparse",
     "register_activation",
     "read_graphml",
     "resolve_roles",
     "save",
+    "scale_free",
+    "small_world",
+    "to_pyg",
     "write_graphml",
 ]

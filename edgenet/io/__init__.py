@@ -6,6 +6,18 @@ True
 """
 
 from .graphml import read_graphml, write_graphml
+from .matrices import from_connection_matrices
 from .native import load, save
+from .pyg import from_pyg, to_pyg
+from .torch import from_torch
 
-__all__ = ["load", "read_graphml", "save", "write_graphml"]
+__all__ = [
+    "from_connection_matrices",
+    "from_pyg",
+    "from_torch",
+    "load",
+    "read_graphml",
+    "save",
+    "to_pyg",
+    "write_graphml",
+]
