@@ -476,3 +476,17 @@ def test_numpy_values_are_written_as_python_numbers(tmp_path):
     back = roundtrip(G, tmp_path)
     assert back.nodes[3]["bias"] == float(np.float32(0.1))
     assert back.edges[3, 4] == {"weight": 1e-300, "n": 2}
+
+
+def test_a_compiled_network_and_a_networkx_read_graph_can_be_written(tmp_path):
+    net = en.Network()
+    net.add_input("x")
+    net.add_output("y")
+    net.add_edge("x", "y")
+    model = net.compile(dtype=torch.float64, seed=0)
+    en.write_graphml(model, tmp_path / "m.graphml")
+    back = en.read_graphml(tmp_path / "m.graphml")
+    assert back.edges["x", "y"]["weight"] == model.weight.item()
+    theirs = nx.read_graphml(tmp_path / "m.graphml")  # G.graph gains node_default/edge_default
+    en.write_graphml(theirs, tmp_path / "again.graphml")
+    assert en.read_graphml(tmp_path / "again.graphml").graph == {}
