@@ -537,7 +537,7 @@ class _Reader:
                 p.CharacterDataHandler = None
                 if nested:
                     return
-                value = "".join(text)
+                value = text[0] if len(text) == 1 else "".join(text)
                 if tag == "default":
                     defaults[in_key] = value  # type: ignore[index]
                     return
@@ -639,9 +639,8 @@ class _Reader:
                 for nid, _ in nodes:
                     mapping[nid] = cast(nid)
             if converting:
-                for nid in src + dst:
-                    if nid not in mapping:
-                        mapping[nid] = cast(nid)
+                for nid in _undeclared(mapping, src, dst):
+                    mapping[nid] = cast(nid)
         except (TypeError, ValueError) as err:
             raise GraphMLError(
                 f"{self.name}: node id {nid!r} cannot be converted with {cast!r}: {err}"
@@ -665,8 +664,8 @@ class _Reader:
 
         if converting:
             nodes = [(mapping[nid], d) for nid, d in nodes]
-            us: list[Hashable] = [mapping[s] for s in src]
-            vs: list[Hashable] = [mapping[t] for t in dst]
+            us: list[Hashable] = list(map(mapping.__getitem__, src))
+            vs: list[Hashable] = list(map(mapping.__getitem__, dst))
         else:
             us, vs = src, dst  # type: ignore[assignment]
         if self.undirected == "both" and undirected_edges:
@@ -704,6 +703,15 @@ class _Reader:
         for (u, v), d in seen.items():
             G.edges[u, v].clear()
             G.edges[u, v].update(d)
+
+
+def _undeclared(mapping: dict[str, Hashable], src: list[str], dst: list[str]) -> list[str]:
+    """Edge endpoints without a ``<node>`` element, in order of first appearance."""
+    found: dict[str, None] = {}
+    for ids in (src, dst):
+        if not all(map(mapping.__contains__, ids)):
+            found.update((nid, None) for nid in ids if nid not in mapping)
+    return list(found)
 
 
 def _string(value: str, where: str) -> str:
