@@ -545,3 +545,11 @@ def test_a_foreign_connectome_file(tmp_path):
     latin = IGRAPH_STYLE.replace("\ufeff", "").replace('encoding="UTF-8"', 'encoding="ISO-8859-1"')
     path.write_bytes(latin.replace("ADEL", "ADÉL").encode("latin-1"))
     assert en.read_graphml(path, weight="count", parallel="sum").nodes["n2"]["name"] == "ADÉL"
+
+
+def test_ids_that_collide_after_conversion_are_refused(tmp_path):
+    path = tmp_path / "ids.graphml"
+    path.write_text('<graphml><graph edgedefault="directed"><node id="1"/><node id="01"/>'
+                    "</graph></graphml>")
+    with pytest.raises(en.GraphMLError, match=r"node id '01' \(read as 1\) appears twice"):
+        en.read_graphml(path, node_type=int)

@@ -353,7 +353,7 @@ def read_graphml(
     if hasattr(path, "read"):
         name = str(getattr(path, "name", "<stream>"))
         return _Reader(name, undirected, parallel, weight, node_type).run(path)  # type: ignore[arg-type]
-    name = os.fspath(path)  # type: ignore[arg-type]
+    name = os.fspath(path)
     opener: Any = gzip.open if name.endswith(".gz") else open
     with opener(name, "rb") as f:
         return _Reader(name, undirected, parallel, weight, node_type).run(f)
@@ -662,8 +662,9 @@ class _Reader:
             for d in targets:
                 d.setdefault(name, value)
 
+        final: list[tuple[Hashable, dict[str, Any]]] = list(nodes)
         if converting:
-            nodes = [(mapping[nid], d) for nid, d in nodes]
+            final = [(mapping[nid], d) for nid, d in nodes]
             us: list[Hashable] = list(map(mapping.__getitem__, src))
             vs: list[Hashable] = list(map(mapping.__getitem__, dst))
         else:
@@ -672,14 +673,15 @@ class _Reader:
             us = us + [vs[i] for i in undirected_edges]
             vs = vs + [us[i] for i in undirected_edges]
             edata = edata + [dict(edata[i]) for i in undirected_edges]
-        G, repeated = bulk_graph(nodes, us, vs, edata)
+        G, repeated = bulk_graph(final, us, vs, edata)
         G.graph.update(graph)
         if repeated:
             seen: set[Hashable] = set()
-            for nid, _ in nodes:
-                if nid in seen:
-                    raise GraphMLError(f"{self.name}: node id {nid!r} appears twice")
-                seen.add(nid)
+            for (raw, _), (key, _) in zip(nodes, final, strict=True):
+                if key in seen:
+                    same = "" if raw == key else f" (read as {key!r})"
+                    raise GraphMLError(f"{self.name}: node id {raw!r}{same} appears twice")
+                seen.add(key)
             self.merge_parallel(G, us, vs, edata)
         return G
 

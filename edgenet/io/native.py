@@ -195,8 +195,10 @@ def load(path: str | os.PathLike[str] | IO[bytes], into: Target | None = None) -
     >>> en.load(path, into=fresh) is fresh and torch.equal(fresh.weight, model.weight)
     True
     """
-    name = str(getattr(path, "name", "<stream>")) if hasattr(path, "read") else os.fspath(
-        path)  # type: ignore[arg-type]
+    if hasattr(path, "read"):
+        name = str(getattr(path, "name", "<stream>"))
+    else:
+        name = os.fspath(path)
     header, arrays = _read(path, name)
     ids = header["nodes"]
     src, dst = arrays["src"], arrays["dst"]
