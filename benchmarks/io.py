@@ -7,6 +7,7 @@ interleaved in one process, ``edgenet.write_graphml`` against ``networkx.write_g
 
     python benchmarks/io.py                 # 1M edges, 3 repeats
     python benchmarks/io.py --edges 100000 --repeat 5
+    python benchmarks/io.py --memory        # also peak memory of each reader, in subprocesses
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,9 +28,9 @@ import edgenet as en  # noqa: E402
 
 
 def network(n_edges: int, seed: int = 0) -> en.Network:
-    """About ``n_edges`` edges over 10 layers of ``n_edges / 1000`` neurons (fan-in ~100)."""
+    """About ``n_edges`` edges into 9 layers of ``sqrt(n_edges)`` neurons, skips allowed."""
     rng = np.random.default_rng(seed)
-    width = max(n_edges // 1000, 2)
+    width = max(int(n_edges**0.5), 2)
     layers = 10
     net = en.Network()
     for i in range(width):
@@ -56,10 +58,29 @@ def timed(fn, *args, **kwargs) -> tuple[float, object]:
     return time.perf_counter() - start, out
 
 
+PEAK = """
+import resource, sys, time
+sys.path.insert(0, {root!r})
+import networkx as nx, edgenet as en
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+G = {call}
+print(before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, G.number_of_edges())
+"""
+
+
+def peak_mib(call: str) -> float:
+    """Growth of the peak resident memory (MiB) of a fresh process while it runs ``call``."""
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    out = subprocess.run([sys.executable, "-c", PEAK.format(root=root, call=call)],
+                         capture_output=True, text=True, check=True).stdout.split()
+    return (int(out[1]) - int(out[0])) / 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--edges", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--memory", action="store_true", help="also measure peak memory")
     args = parser.parse_args()
 
     net = network(args.edges)
@@ -107,6 +128,11 @@ def main() -> None:
     for label, key, base in rows:
         ratio = f"{med[key] / med[base]:.3f}" if base else ""
         print(f"{label:<32}{med[key]:>10.2f}{ratio:>14}")
+    if args.memory:
+        print(f"peak memory growth while reading (MiB): "
+              f"edgenet.read_graphml {peak_mib(f'en.read_graphml({ours!r})'):.0f}, "
+              f"networkx.read_graphml {peak_mib(f'nx.read_graphml({ours!r})'):.0f}, "
+              f"edgenet.load {peak_mib(f'en.load({native!r})'):.0f}")
     for path in (ours, theirs, native):
         os.unlink(path)
     os.rmdir(folder)
