@@ -111,7 +111,7 @@ def write_graphml(G: nx.DiGraph, path: str | os.PathLike[str]) -> None:
             key_of[domain, name] = key
             keys.append((key, domain, name, typ))
 
-    opener = _gzip_writer if os.fspath(path).endswith(".gz") else _plain_writer
+    opener = _gzip_writer if os.fspath(path).endswith(".gz") else _PlainWriter
     with atomic_write(path) as raw, opener(raw) as out:
         write = out.write
         parts = [_HEADER]
@@ -162,7 +162,7 @@ def write_graphml(G: nx.DiGraph, path: str | os.PathLike[str]) -> None:
         write("".join(lines).encode())
 
 
-class _plain_writer:
+class _PlainWriter:
     def __init__(self, raw: IO[bytes]):
         self.raw = raw
 
@@ -412,7 +412,6 @@ class _Reader:
         dst: list[str] = []
         edata: list[dict[str, Any]] = []
         undirected_edges: list[int] = []
-        self.src, self.dst = src, dst
         text: list[str] = []
         chars = text.append
         add_src, add_dst, add_edata = src.append, dst.append, edata.append
