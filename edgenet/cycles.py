@@ -31,16 +31,20 @@ from .errors import EdgenetError
 Graph = TypeVar("Graph", bound=nx.DiGraph)
 
 
+REINSERT_BUDGET = 50_000_000  # removed edges x graph size: a few seconds of path searches
+
+
 def break_cycles(
-    G: Graph, *, reinsert: bool = True
+    G: Graph, *, reinsert: bool | None = None
 ) -> tuple[Graph, list[tuple[Hashable, Hashable]]]:
     """A DAG copy of ``G`` and the edges removed to make it, in ``G.edges`` order.
 
     Self-loops are always removed. Nodes with ``role="input"`` are placed first, so an
     edge into an input neuron (which a network cannot run) is removed too. The copy
-    has the same class and keeps every attribute. ``reinsert=False`` skips the
-    pass that puts back edges closing no cycle; that pass costs
-    ``O(removed x edges)``, so skip it for graphs with millions of edges.
+    has the same class and keeps every attribute. The pass that puts back edges
+    closing no cycle costs ``O(removed x edges)``: by default (``reinsert=None``) it
+    runs when that product is below 5e7, which covers graphs of up to some ten
+    thousand edges; ``True`` always runs it, ``False`` never does.
 
     >>> import networkx as nx, edgenet as en
     >>> ring = nx.DiGraph([(i, (i + 1) % 5) for i in range(5)])
@@ -57,6 +61,8 @@ def break_cycles(
     removed = [(u, v) for u, v in G.edges if pos[u] >= pos[v]]
     dag = G.copy()
     dag.remove_edges_from(removed)
+    if reinsert is None:
+        reinsert = len(removed) * (len(G) + G.number_of_edges()) <= REINSERT_BUDGET
     if reinsert and removed:
         kept = []
         for u, v in removed:

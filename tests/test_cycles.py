@@ -130,3 +130,14 @@ def test_bad_graphs_are_refused():
         en.break_cycles(nx.Graph([(0, 1)]))
     with pytest.raises(en.EdgenetError, match=r"\(got MultiDiGraph\)"):
         en.break_cycles(nx.MultiDiGraph([(0, 1)]))
+
+
+def test_the_minimality_pass_is_skipped_on_large_graphs_unless_asked():
+    G = random_recurrent(2000, 30000, 4)
+    dag, removed = en.break_cycles(G)
+    assert nx.is_directed_acyclic_graph(dag)
+    assert set(dag.edges) | set(removed) == set(G.edges)
+    assert len(removed) <= 30000 / 2 - 2000 / 6
+    small = random_recurrent(100, 400, 5)
+    assert en.break_cycles(small)[1] == en.break_cycles(small, reinsert=True)[1]
+    assert len(en.break_cycles(small, reinsert=False)[1]) >= len(en.break_cycles(small)[1])
