@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import struct
 import time
 
@@ -553,3 +554,99 @@ def test_ids_that_collide_after_conversion_are_refused(tmp_path):
                     "</graph></graphml>")
     with pytest.raises(en.GraphMLError, match=r"node id '01' \(read as 1\) appears twice"):
         en.read_graphml(path, node_type=int)
+
+
+# --------------------------------------------------------------------------- the fast lane
+
+
+class OneWay:
+    """A stream that cannot seek, so read_graphml takes the ordinary expat path."""
+
+    def __init__(self, data: bytes):
+        import io
+
+        self.inner = io.BytesIO(data)
+        self.name = "oneway"
+
+    def read(self, n=-1):
+        return self.inner.read(n)
+
+    def seekable(self):
+        return False
+
+
+def same_graph(a, b):
+    assert list(a.nodes(data=True)) == list(b.nodes(data=True))
+    assert list(a.edges(data=True)) == list(b.edges(data=True))
+    assert [type(n) for n in a] == [type(n) for n in b]
+    assert a.graph == b.graph
+
+
+@settings(max_examples=40, deadline=None)
+@given(networks())
+def test_the_fast_lane_reads_what_the_ordinary_reader_reads(tmp_path_factory, net):
+    from edgenet.io import canonical
+
+    path = tmp_path_factory.mktemp("fast") / "net.graphml"
+    en.write_graphml(net, path)
+    calls = []
+    original = canonical.CanonicalStream.data
+
+    def spy(self, *args):
+        calls.append(1)
+        return original(self, *args)
+
+    canonical.CanonicalStream.data = spy
+    try:
+        fast = en.read_graphml(path)
+    finally:
+        canonical.CanonicalStream.data = original
+    slow = en.read_graphml(OneWay(path.read_bytes()))
+    same_graph(fast, slow)
+    plain = all(type(n) is int or re.fullmatch(r"[A-Za-z0-9_ .-]*", n) for n in net)
+    if plain:  # ids with markup or control characters take the ordinary path on purpose
+        assert calls == [1]
+
+
+def edited(tmp_path, old, new):
+    G = nx.DiGraph()
+    G.add_node("a", bias=0.5)
+    G.add_weighted_edges_from([("a", "b", 0.25), ("b", "c", -1.0), ("a", "c", 2.0)])
+    path = tmp_path / "g.graphml"
+    en.write_graphml(G, path)
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
+@pytest.mark.parametrize("old, new", [
+    ('<edge source="b"', '<!-- a comment -->\n<edge source="b"'),
+    ('<edge source="b" target="c">', '<edge source="b" target="c" directed="true">'),
+    ('<edge source="b"', '<edge source="b" target="c"><data key="d2">9</data></edge>\n'
+                         '<edge source="x"'),
+    ("</data></edge>\n", "</data></edge>\r\n"),
+    ('<node id="a"><data key="d1">0.5</data>',
+     '<node id="a"><data key="d1">0.5\n<edge source="a" target="z"></edge>\n</data>'),
+    ('source="a" target="b"', 'source="a&amp;" target="b"'),
+    ("</graph>\n</graphml>\n", "</graph>\n</graphml>\n<!-- trailing -->\n"),
+    ("0.25", "  0.25  "),
+])
+def test_unusual_layouts_fall_back_to_the_ordinary_reader(tmp_path, old, new):
+    path = edited(tmp_path, old, new)
+    expected = en.read_graphml(OneWay(path.read_bytes()))
+    same_graph(en.read_graphml(path), expected)
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("0.25", "heavy", r"edge \('a', 'b'\) has weight 'heavy'"),
+    ("0.25", "inf", r"edge \('a', 'b'\) has weight 'inf'"),
+    ('<edge source="b"', '<edge source="b\x01"', r"malformed XML: not well-formed"),
+    ("</graph>\n</graphml>\n", "</graph>\n", r"malformed XML: no element found"),
+])
+def test_errors_in_files_of_the_writer_layout_come_from_the_ordinary_reader(
+    tmp_path, old, new, message
+):
+    path = edited(tmp_path, old, new)
+    with pytest.raises(en.GraphMLError, match=r"g\.graphml, line \d+, column \d+: .*" + message):
+        en.read_graphml(path)

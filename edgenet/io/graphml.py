@@ -43,6 +43,8 @@ from ..errors import GraphMLError
 from ..network import Network
 from .atomic import atomic_write
 from .bulk import bulk_graph, paused_gc
+from .canonical import HEADER as _HEADER
+from .canonical import CanonicalStream
 
 ID_TYPE = "edgenet.node_ids"
 NODE_ID_TYPE = "edgenet.id_type"
@@ -51,16 +53,9 @@ FIXED = {("node", "role"): "string", ("node", "activation"): "string",
 NX_BOOKKEEPING = ("node_default", "edge_default")  # what networkx.read_graphml adds to G.graph
 CHUNK = 1 << 16
 
-_HEADER = (
-    '<?xml version="1.0" encoding="utf-8"?>\n'
-    '<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
-    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-    'xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns '
-    'http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">\n'
-)
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ATTR_SPECIAL = re.compile('[&<>"\r\n\t]')
-_TEXT_SPECIAL = re.compile("[&<>\r]")
+_TEXT_SPECIAL = re.compile("[&<>\r\n]")  # \n too: every element stays on one line
 _ATTR_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
                  "\r": "&#13;", "\n": "&#10;", "\t": "&#9;"}
 
@@ -352,11 +347,26 @@ def read_graphml(
         raise GraphMLError(f"parallel={parallel!r}; accepted: 'refuse' or 'sum'")
     if hasattr(path, "read"):
         name = str(getattr(path, "name", "<stream>"))
-        return _Reader(name, undirected, parallel, weight, node_type).run(path)  # type: ignore[arg-type]
+        return _read(path, _Reader(name, undirected, parallel, weight, node_type))  # type: ignore[arg-type]
     name = os.fspath(path)
     opener: Any = gzip.open if name.endswith(".gz") else open
     with opener(name, "rb") as f:
-        return _Reader(name, undirected, parallel, weight, node_type).run(f)
+        return _read(f, _Reader(name, undirected, parallel, weight, node_type))
+
+
+def _read(f: IO[bytes], reader: _Reader) -> Network:
+    """Read through the canonical fast lane when the file allows it, else the ordinary way."""
+    seekable = getattr(f, "seekable", lambda: False)()
+    if seekable:
+        start = f.tell()
+        stream = CanonicalStream(f)
+        if stream.accepted:
+            try:
+                return reader.run(stream, canonical=stream)  # type: ignore[arg-type]
+            except Exception:  # any surprise: the ordinary reader gives the definitive answer
+                pass
+        f.seek(start)
+    return reader.run(f)
 
 
 _BOOLEAN = {"true": True, "false": False, "1": True, "0": False}
@@ -385,7 +395,7 @@ class _Reader:
             f"{self.name}, line {p.CurrentLineNumber}, column {p.CurrentColumnNumber}: {message}"
         )
 
-    def run(self, f: IO[bytes]) -> Network:
+    def run(self, f: IO[bytes], canonical: CanonicalStream | None = None) -> Network:
         p = self.parser = expat.ParserCreate()
         p.buffer_text = True
         p.buffer_size = 1 << 16
@@ -587,6 +597,10 @@ class _Reader:
         p.EndElementHandler = end
         with paused_gc():
             self.parse(p, f)
+            if canonical is not None:  # the edges the fast lane took out of the stream
+                src += canonical.src
+                dst += canonical.dst
+                edata += canonical.data(lambda k: converter(k, "edge"), NUMBER)
         if not graphs:
             raise GraphMLError(f"{self.name}: no <graph> element; expected a GraphML file")
         return self.build(keys, defaults, graph, nodes, src, dst, edata, undirected_edges)
