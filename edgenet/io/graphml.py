@@ -11,8 +11,10 @@ the node ids (``int`` or ``str``) is recorded in the graph attribute
 
 Reading is a streaming expat parse that refuses document type declarations
 (and with them entity expansion and external entities) before anything is
-expanded. Foreign files are welcome: integer or string weights and biases are
-converted to float, or refused with the edge, the value and the line.
+expanded; files in the writer's own one-element-per-line layout take a faster
+lane (:mod:`edgenet.io.canonical`) to the same result. Foreign files are welcome:
+integer or string weights and biases are converted to float, or refused with the
+edge, the value and the line.
 
 >>> import os, tempfile, edgenet as en
 >>> net = en.Network()
