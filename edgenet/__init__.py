@@ -16,6 +16,7 @@ trained weights back onto a graph.
 
 from .activations import activation_names, get_activation, register_activation
 from .compile import compile
+from .draw import draw
 from .errors import CycleError, EdgenetError, InputError
 from .module import CompiledNetwork
 from .network import Network, as_network
@@ -32,6 +33,7 @@ __all__ = [
     "activation_names",
     "as_network",
     "compile",
+    "draw",
     "get_activation",
     "register_activation",
     "resolve_roles",
