@@ -242,8 +242,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"edgenet: error: {err}", file=sys.stderr)
         return 1
     except OSError as err:
-        print(f"edgenet: error: {err.strerror or err}: {err.filename or ''}".rstrip(": "),
-              file=sys.stderr)
+        where = f"{err.filename!r}: " if err.filename else ""
+        print(f"edgenet: error: {where}{err.strerror or err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("edgenet: interrupted", file=sys.stderr)

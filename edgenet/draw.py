@@ -138,7 +138,7 @@ def _heights(x: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
         if k == 0:
             continue
         extent = 1.0 if k == 1 else max(k / widest, 0.5)
-        slots = ((np.arange(k) + 0.5) / k - 0.5) * extent  # (k,) evenly spaced heights
+        slots = (0.5 - (np.arange(k) + 0.5) / k) * extent  # (k,) evenly spaced, top down
         edges = by_target[ebounds[c] : ebounds[c + 1]]
         local[col] = np.arange(k)
         if len(edges):
@@ -148,7 +148,7 @@ def _heights(x: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
             key = np.where(count > 0, total / np.maximum(count, 1), slots)
         else:
             key = slots
-        y[col[np.argsort(key, kind="stable")]] = slots
+        y[col[np.argsort(-key, kind="stable")]] = slots  # highest inputs on top
     return y
 
 
@@ -243,7 +243,7 @@ def _size(pos: Layout) -> tuple[float, float]:
     columns = int(pos.x.max()) + 1 if len(pos.nodes) else 1
     widest = int(np.bincount(pos.x).max()) if len(pos.nodes) else 1
     width = float(np.clip(2.0 * columns + 3.0, 7.0, 16.0))
-    height = float(np.clip(0.45 * widest + 1.5, 4.5, 10.0))
+    height = float(np.clip(0.45 * widest + 1.5, 5.0, 10.0))
     return width, height
 
 
@@ -371,8 +371,9 @@ def _render(ax: Any, pos: Layout, max_edges: int | None, labels: bool | None, ti
             handles.append(Line2D([], [], ls="", marker=marker, color="#777777", label=role, ms=7))
     for act in acts:
         handles.append(Line2D([], [], ls="", marker="o", color=palette[act], label=act, ms=7))
-    handles.append(Line2D([], [], color=cmap(0.9), lw=2, label="weight > 0"))
-    handles.append(Line2D([], [], color=cmap(0.1), lw=2, label="weight < 0"))
+    if known.any():
+        handles.append(Line2D([], [], color=cmap(0.9), lw=2, label="weight > 0"))
+        handles.append(Line2D([], [], color=cmap(0.1), lw=2, label="weight < 0"))
     if not known.all():
         handles.append(Line2D([], [], color=_NEUTRAL, lw=2, label="no weight"))
     if n_skip:
