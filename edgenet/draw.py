@@ -21,6 +21,7 @@ True
 
 from __future__ import annotations
 
+import numbers
 import os
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -210,7 +211,9 @@ def draw(
                 f"{'.' + suffix if suffix else '(none)'}; accepted suffixes: "
                 + ", ".join("." + f for f in FORMATS)
             )
-    if max_edges is not None and (isinstance(max_edges, bool) or max_edges < 0):
+    if max_edges is not None and (
+        isinstance(max_edges, bool) or not isinstance(max_edges, numbers.Integral) or max_edges < 0
+    ):
         raise EdgenetError(f"max_edges must be a non-negative int or None (got {max_edges!r})")
     try:
         import matplotlib  # noqa: F401
