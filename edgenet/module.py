@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -52,6 +53,13 @@ class CompiledNetwork(nn.Module):
         self._graph = graph.copy()
         self.weight = nn.Parameter(weight)
         self.bias = nn.Parameter(bias)
+        self.crow: torch.Tensor
+        self.col: torch.Tensor
+        self.sources: torch.Tensor
+        self.tcrow: torch.Tensor
+        self.tcol: torch.Tensor
+        self.perm: torch.Tensor
+        self.out_rows: torch.Tensor
         for name in ("crow", "col", "sources", "tcrow", "tcol", "perm", "out_rows"):
             self.register_buffer(name, torch.as_tensor(getattr(plan, name)), persistent=False)
 
@@ -103,7 +111,7 @@ class CompiledNetwork(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``(batch, n_inputs) -> (batch, n_outputs)``; a 1-D ``(n_inputs,)`` gives ``(n_outputs,)``."""
+        """``(batch, n_inputs) -> (batch, n_outputs)``; ``(n_inputs,)`` gives ``(n_outputs,)``."""
         self._check(x)
         if x.dim() == 1:
             return self.forward(x[None])[0]
@@ -150,8 +158,10 @@ class CompiledNetwork(nn.Module):
         >>> with torch.no_grad():
         ...     _ = model.weight.fill_(4.0)
         >>> trained = model.to_network()
-        >>> trained.edges["x", "y"]["weight"], trained.nodes["y"]["color"], net.edges["x", "y"]["weight"]
-        (4.0, 'red', 1.0)
+        >>> trained.edges["x", "y"]["weight"], trained.nodes["y"]["color"]
+        (4.0, 'red')
+        >>> net.edges["x", "y"]["weight"]
+        1.0
         """
         p = self.plan
         src = self._graph
@@ -186,15 +196,16 @@ class CompiledNetwork(nn.Module):
             net.edges[u, v]["weight"] = w
         return net
 
-    def generation_stats(self) -> list[dict[str, object]]:
+    def generation_stats(self) -> list[dict[str, Any]]:
         """Per generation: neurons, edges, distinct sources, density and the kernel that runs it.
 
         Density is edges over ``neurons x distinct sources``, the share of the generation's
         dense block that exists.
 
         >>> import networkx as nx, edgenet as en
-        >>> en.compile(nx.DiGraph([("a", "y"), ("b", "y")]), seed=0).generation_stats()
-        [{'generation': 1, 'neurons': 1, 'edges': 2, 'sources': 2, 'density': 1.0, 'kernel': 'sparse'}]
+        >>> stats = en.compile(nx.DiGraph([("a", "y"), ("b", "y")]), seed=0).generation_stats()
+        >>> stats[0]["neurons"], stats[0]["edges"], stats[0]["density"], stats[0]["kernel"]
+        (1, 2, 1.0, 'sparse')
         """
         p = self.plan
         stats = []

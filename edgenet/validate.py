@@ -30,10 +30,11 @@ def check_graph(G: Any) -> None:
     """Refuse anything that is not a simple directed graph without self-loops.
 
     >>> import networkx as nx, edgenet as en
-    >>> en.validate.check_graph(nx.Graph([(0, 1)]))
-    Traceback (most recent call last):
-    ...
-    edgenet.errors.EdgenetError: expected a directed graph (networkx.DiGraph or edgenet.Network), got an undirected Graph; convert it with G.to_directed() or orient its edges first
+    >>> try:
+    ...     en.validate.check_graph(nx.Graph([(0, 1)]))
+    ... except en.EdgenetError as err:
+    ...     print(str(err)[:43])
+    expected a directed graph (networkx.DiGraph
     """
     if not isinstance(G, nx.Graph):
         raise EdgenetError(
@@ -178,7 +179,7 @@ def real(value: Any, what: str) -> float:
     3.0
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        if not (hasattr(value, "item") and getattr(value, "ndim", 1) == 0):
+        if isinstance(value, (bool, np.bool_)) or getattr(value, "ndim", 1) != 0:
             raise EdgenetError(
                 f"{what} is {value!r} of type {type(value).__name__}; expected a finite real number"
             )
@@ -189,6 +190,9 @@ def real(value: Any, what: str) -> float:
     return out
 
 
+_PLAIN_NUMBERS = {float, int, np.float64, np.float32, np.int64, np.int32}
+
+
 def edge_weights(G: nx.DiGraph, edges: list[tuple[Any, Any, Any]]) -> np.ndarray:
     """Weights of ``edges`` (``(u, v, weight)`` triples) as float64; NaN marks a missing one.
 
@@ -197,17 +201,15 @@ def edge_weights(G: nx.DiGraph, edges: list[tuple[Any, Any, Any]]) -> np.ndarray
     array([0.5, nan])
     """
     raw = [w for _, _, w in edges]
-    if raw:
-        arr = np.asarray(raw)
-        if arr.dtype.kind in "fiu" and arr.ndim == 1:
-            out = arr.astype(np.float64)
-            bad = ~np.isfinite(out)
-            if bad.any():
-                u, v, w = edges[int(np.flatnonzero(bad)[0])]
-                raise EdgenetError(
-                    f"edge ({u!r}, {v!r}) has weight {float(w)!r}; expected a finite real number"
-                )
-            return out
+    if raw and set(map(type, raw)) <= _PLAIN_NUMBERS:
+        out = np.asarray(raw, dtype=np.float64)
+        bad = ~np.isfinite(out)
+        if bad.any():
+            u, v, w = edges[int(np.flatnonzero(bad)[0])]
+            raise EdgenetError(
+                f"edge ({u!r}, {v!r}) has weight {float(w)!r}; expected a finite real number"
+            )
+        return out
     out = np.empty(len(raw), dtype=np.float64)
     for i, (u, v, w) in enumerate(edges):
         out[i] = np.nan if w is None else real(w, f"weight of edge ({u!r}, {v!r})")

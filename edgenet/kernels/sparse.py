@@ -138,7 +138,7 @@ class DagFunction(torch.autograd.Function):
             if e1 == e0:
                 continue
             d = D[c0:c1]  # (n_g, B)
-            if need_w:
+            if dw is not None:
                 mask = _block(L, g, weight)
                 dw[e0:e1] = torch.sparse.sampled_addmm(mask, d, H[:r0].T, beta=0.0).values()
             s0, s1 = L.spans[g], L.spans[g + 1]
