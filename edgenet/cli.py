@@ -3,7 +3,8 @@
 ``edgenet info FILE`` describes a network (neurons, edges, layers, skip
 connections, parameters, the compiled plan per generation, cycles if any);
 ``edgenet draw FILE -o out.png`` draws it; ``edgenet demo`` builds, trains, saves
-and draws a sparse network on the digits data. ``FILE`` is GraphML.
+and draws a sparse network on the digits data. ``FILE`` is GraphML (``.graphml``,
+``.xml``, ``.graphml.gz``) or a native ``.npz`` written by :func:`edgenet.save`.
 
 Exit status: 0 on success, 1 when the input cannot be used (a missing or
 malformed file, a cyclic graph, ...; the reason is printed on stderr), 2 for a
@@ -21,21 +22,24 @@ import os
 import sys
 import warnings
 from collections.abc import Hashable, Sequence
-from xml.etree.ElementTree import ParseError
 
 import networkx as nx
 
 from .errors import CycleError, EdgenetError
-from .network import Network, as_network
+from .network import Network
 from .validate import check_graph, generations, resolve_roles
 
-#: File suffixes read as GraphML.
-GRAPHML = (".graphml", ".xml")
+#: File suffixes read as GraphML, and as edgenet's native format (:func:`edgenet.save`).
+GRAPHML = (".graphml", ".xml", ".graphml.gz")
+NATIVE = (".npz",)
 
 
-def read_network(path: str | os.PathLike[str]) -> Network:
-    """Read a network file (GraphML) as a :class:`Network`, or an :class:`EdgenetError`
-    naming the file and what is wrong with it.
+def read_network(
+    path: str | os.PathLike[str], *, undirected: str = "refuse", parallel: str = "refuse"
+) -> Network:
+    """Read a network file, GraphML (:func:`edgenet.read_graphml`) or native
+    (:func:`edgenet.load`) by its suffix, or raise an :class:`EdgenetError` naming the file
+    and what is wrong with it. ``undirected`` and ``parallel`` go to ``read_graphml``.
 
     >>> import os, tempfile, networkx as nx
     >>> from edgenet.cli import read_network, write_network
@@ -44,22 +48,31 @@ def read_network(path: str | os.PathLike[str]) -> Network:
     >>> read_network(path).edges["x", "y"]["weight"]
     0.5
     """
+    from .io.graphml import read_graphml
+    from .io.native import load
+
     name = os.fspath(path)
     if not os.path.exists(name):
         raise EdgenetError(f"cannot read {name!r}: no such file")
     if os.path.isdir(name):
-        raise EdgenetError(f"cannot read {name!r}: it is a directory; expected a GraphML file")
-    suffix = os.path.splitext(name)[1].lower()
-    if suffix not in GRAPHML:
         raise EdgenetError(
-            f"cannot read {name!r}: unknown file type {suffix or '(no suffix)'}; expected a "
-            f"GraphML file ({', '.join(GRAPHML)})"
+            f"cannot read {name!r}: it is a directory; expected a GraphML or .npz file"
         )
-    return _read_graphml(name)
+    lower = name.lower()
+    if lower.endswith(NATIVE):
+        return load(name)
+    if lower.endswith(GRAPHML):
+        return read_graphml(name, undirected=undirected, parallel=parallel)  # type: ignore[arg-type]
+    suffix = os.path.splitext(name)[1]
+    raise EdgenetError(
+        f"cannot read {name!r}: unknown file type {suffix or '(no suffix)'}; expected GraphML "
+        f"({', '.join(GRAPHML)}) or an edgenet save file ({', '.join(NATIVE)})"
+    )
 
 
 def write_network(G: nx.DiGraph, path: str | os.PathLike[str]) -> None:
-    """Write ``G`` as GraphML; :func:`read_network` reads it back.
+    """Write ``G`` as GraphML (:func:`edgenet.write_graphml`), or natively
+    (:func:`edgenet.save`) when ``path`` ends in ``.npz``.
 
     >>> import os, tempfile, networkx as nx
     >>> from edgenet.cli import write_network
@@ -68,25 +81,13 @@ def write_network(G: nx.DiGraph, path: str | os.PathLike[str]) -> None:
     >>> os.path.getsize(path) > 0
     True
     """
-    nx.write_graphml(G, os.fspath(path))
+    from .io.graphml import write_graphml
+    from .io.native import save
 
-
-def _read_graphml(name: str) -> Network:
-    try:
-        G = nx.read_graphml(name)
-    except (ParseError, nx.NetworkXError, KeyError, ValueError, TypeError) as err:
-        raise EdgenetError(f"cannot read {name!r} as GraphML: {err}") from None
-    if not G.is_directed():
-        raise EdgenetError(
-            f"{name!r} holds an undirected graph (edgedefault=\"undirected\"); a network is "
-            "directed: write it with edgedefault=\"directed\""
-        )
-    if G.is_multigraph():
-        raise EdgenetError(
-            f"{name!r} has parallel edges; a network has at most one edge per pair of neurons: "
-            "merge them into one edge whose weight is their sum"
-        )
-    return as_network(G)
+    if os.fspath(path).lower().endswith(NATIVE):
+        save(G, path)
+    else:
+        write_graphml(G, path)
 
 
 def _levels(G: nx.DiGraph) -> tuple[list[list[Hashable]], int]:
@@ -102,9 +103,9 @@ def _names(nodes: Sequence[Hashable], limit: int = 6) -> str:
     return shown + (f", ... ({len(nodes) - limit} more)" if len(nodes) > limit else "")
 
 
-def info(path: str, *, all_generations: bool = False) -> int:
-    """Print what a network file holds; 1 when it cannot be compiled (e.g. it has a cycle)."""
-    G = read_network(path)
+def info(path: str, *, all_generations: bool = False, **read: str) -> int:
+    """Print what a network file holds; raises when it cannot be compiled (e.g. a cycle)."""
+    G = read_network(path, **read)
     check_graph(G)
     inputs, outputs = resolve_roles(G, strict=False)
     n_edges = G.number_of_edges()
@@ -155,12 +156,15 @@ def _table(rows: list[tuple[str, str]]) -> None:
         print(f"{key:<12} {value}")
 
 
-def draw_file(path: str, out: str | None, *, max_edges: int | None, labels: bool | None) -> int:
+def draw_file(
+    path: str, out: str | None, *, max_edges: int | None, labels: bool | None, **read: str
+) -> int:
     """Draw a network file to ``out`` (default: next to it, as PNG)."""
     from .draw import draw
 
-    G = read_network(path)
-    target = out if out is not None else os.path.splitext(path)[0] + ".png"
+    G = read_network(path, **read)
+    stem = path[: -len(".gz")] if path.lower().endswith(".gz") else path
+    target = out if out is not None else os.path.splitext(stem)[0] + ".png"
     draw(G, path=target, max_edges=max_edges, labels=labels)
     print(f"wrote {target}")
     return 0
@@ -188,19 +192,21 @@ def parser() -> argparse.ArgumentParser:
     i = sub.add_parser("info", help="describe a network file (GraphML)",
                        description="Describe a network file: neurons, edges, layers, skip "
                        "connections, parameters, the compiled plan per generation, cycles.")
-    i.add_argument("file", metavar="FILE", help="a GraphML file")
+    i.add_argument("file", metavar="FILE", help="a GraphML (or .npz) file")
     i.add_argument("--all", action="store_true", help="list every generation of the plan")
+    _read_options(i)
 
     d = sub.add_parser("draw", help="draw a network file as a layered picture",
                        description="Draw a network file: layers left to right, edges coloured "
                        "by weight, skip connections dashed.")
-    d.add_argument("file", metavar="FILE", help="a GraphML file")
+    d.add_argument("file", metavar="FILE", help="a GraphML (or .npz) file")
     d.add_argument("-o", "--output", metavar="OUT",
                    help="image to write (.png, .svg or .pdf; default: FILE with .png)")
     d.add_argument("--max-edges", type=_count, default=20_000, metavar="N",
                    help="draw at most N edges, the strongest (0: all; default 20000)")
     d.add_argument("--labels", action=argparse.BooleanOptionalAction, default=None,
                    help="write node names (default: only for small networks)")
+    _read_options(d)
 
     m = sub.add_parser("demo", help="build, train, save and draw a sparse network on digits",
                        description="Build a sparse, locally connected network edge by edge, "
@@ -210,6 +216,14 @@ def parser() -> argparse.ArgumentParser:
                    help="directory for digits.graphml and digits.png (default: edgenet-demo)")
     m.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     return p
+
+
+def _read_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--undirected", choices=("refuse", "as-written", "both"), default="refuse",
+                   help="undirected GraphML: refuse it (default), orient each edge as written, "
+                   "or add both directions")
+    p.add_argument("--parallel", choices=("refuse", "sum"), default="refuse",
+                   help="parallel edges: refuse them (default) or merge them, summing weights")
 
 
 def _count(text: str) -> int:
@@ -233,10 +247,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         if args.command == "info":
-            return info(args.file, all_generations=args.all)
+            return info(args.file, all_generations=args.all, undirected=args.undirected,
+                        parallel=args.parallel)
         if args.command == "draw":
             return draw_file(args.file, args.output, max_edges=args.max_edges or None,
-                             labels=args.labels)
+                             labels=args.labels, undirected=args.undirected,
+                             parallel=args.parallel)
         return demo(args.out, quick=args.quick, seed=args.seed)
     except EdgenetError as err:
         print(f"edgenet: error: {err}", file=sys.stderr)

@@ -91,8 +91,8 @@ def test_malformed_xml(tmp_path):
     bad.write_text("<graphml><graph><node id='a'></graph>")
     run = edgenet("info", str(bad))
     assert run.returncode == 1
-    assert run.stderr.startswith(f"edgenet: error: cannot read {str(bad)!r} as GraphML: ")
-    assert "mismatched tag" in run.stderr and "Traceback" not in run.stderr
+    assert run.stderr == f"edgenet: error: {bad}, line 1, column 31: malformed XML: mismatched " \
+        "tag (is the file truncated or not GraphML?)\n"
 
 
 def test_malformed_weight(tmp_path):
@@ -100,10 +100,8 @@ def test_malformed_weight(tmp_path):
     nx.write_graphml(nx.DiGraph([("x", "y", {"weight": "heavy"})]), bad)
     run = edgenet("info", str(bad))
     assert run.returncode == 1
-    assert run.stderr == (
-        "edgenet: error: weight of edge ('x', 'y') is 'heavy' of type str; expected a finite "
-        "real number\n"
-    )
+    assert run.stderr.startswith(f"edgenet: error: {bad}, line ")
+    assert run.stderr.endswith("edge ('x', 'y') has weight 'heavy'; expected a finite number\n")
 
 
 def test_draw(good, tmp_path):
@@ -157,33 +155,56 @@ def run_main(capsys, *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_directory_unknown_suffix_and_undirected(capsys, tmp_path):
+def test_directory_and_unknown_suffix(capsys, tmp_path):
     code, _, err = run_main(capsys, "info", str(tmp_path))
     assert code == 1
     assert err == f"edgenet: error: cannot read {str(tmp_path)!r}: it is a directory; expected a " \
-        "GraphML file\n"
+        "GraphML or .npz file\n"
     notes = tmp_path / "notes.txt"
     notes.write_text("x")
     code, _, err = run_main(capsys, "info", str(notes))
     assert code == 1
     assert err == f"edgenet: error: cannot read {str(notes)!r}: unknown file type .txt; expected " \
-        "a GraphML file (.graphml, .xml)\n"
+        "GraphML (.graphml, .xml, .graphml.gz) or an edgenet save file (.npz)\n"
+
+
+def test_undirected_is_refused_unless_oriented(capsys, tmp_path):
     undirected = tmp_path / "u.graphml"
-    nx.write_graphml(nx.Graph([(1, 2)]), undirected)
+    nx.write_graphml(nx.Graph([("x", "h"), ("h", "y")]), undirected)
     code, _, err = run_main(capsys, "info", str(undirected))
     assert code == 1
-    assert err == f"edgenet: error: {str(undirected)!r} holds an undirected graph " \
-        "(edgedefault=\"undirected\"); a network is directed: write it with " \
-        "edgedefault=\"directed\"\n"
+    assert err.startswith(f"edgenet: error: {undirected}, line ")
+    assert "the graph is undirected (edgedefault=\"undirected\")" in err
+    code, out, _ = run_main(capsys, "info", "--undirected", "as-written", str(undirected))
+    assert code == 0 and "edges        2 (2 without a weight)" in out.splitlines()
+    code, out, err = run_main(capsys, "info", "--undirected", "both", str(undirected))
+    assert code == 1 and "cycles       yes" in out and "the graph has a cycle" in err
 
 
-def test_parallel_edges(capsys, tmp_path):
+def test_parallel_edges_are_refused_unless_summed(capsys, tmp_path):
     multi = tmp_path / "multi.graphml"
-    nx.write_graphml(nx.MultiDiGraph([("x", "y"), ("x", "y")]), multi)
+    nx.write_graphml(nx.MultiDiGraph([("x", "y", {"weight": 1.0}), ("x", "y", {"weight": 2.0})]),
+                     multi)
     code, _, err = run_main(capsys, "info", str(multi))
     assert code == 1
-    assert err == f"edgenet: error: {str(multi)!r} has parallel edges; a network has at most " \
-        "one edge per pair of neurons: merge them into one edge whose weight is their sum\n"
+    assert err == f"edgenet: error: {multi}: edge ('x', 'y') appears more than once (parallel " \
+        "edges); pass read_graphml(..., parallel='sum') to merge them into one edge whose weight " \
+        "is the sum\n"
+    code, out, _ = run_main(capsys, "draw", "--parallel", "sum", str(multi), "-o",
+                            str(tmp_path / "m.svg"))
+    assert code == 0 and read_network(multi, parallel="sum").edges["x", "y"]["weight"] == 3.0
+
+
+def test_native_files(capsys, tmp_path):
+    path = tmp_path / "xor.npz"
+    write_network(xor_network(), path)
+    assert read_network(path).edges["x0", "y"]["weight"] == 1.0
+    code, out, _ = run_main(capsys, "info", str(path))
+    assert code == 0 and "skip edges   1 (edges spanning more than one generation)" in out
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"not a save file")
+    code, _, err = run_main(capsys, "info", str(broken))
+    assert code == 1 and err.startswith(f"edgenet: error: {broken}: not an edgenet save file")
 
 
 def test_draw_errors(capsys, good, tmp_path):
