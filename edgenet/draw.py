@@ -287,12 +287,12 @@ def _render(ax: Any, pos: Layout, max_edges: int | None, labels: bool | None, ti
     xy = np.stack([pos.x, pos.y], axis=1).astype(np.float64)  # (N, 2)
     s_src, s_dst, s_skip = pos.src[shown], pos.dst[shown], skip[shown]
     straight = ~s_skip
-    segs = np.stack([xy[s_src[straight]], xy[s_dst[straight]]], axis=1)  # (m, 2, 2)
+    segs: Any = np.stack([xy[s_src[straight]], xy[s_dst[straight]]], axis=1)  # (m, 2, 2)
     ax.add_collection(
         LineCollection(segs, colors=colours[straight], linewidths=widths[straight], zorder=1)
     )
     if s_skip.any():
-        arcs = _arcs(xy[s_src[s_skip]], xy[s_dst[s_skip]])  # (k, P, 2)
+        arcs: Any = _arcs(xy[s_src[s_skip]], xy[s_dst[s_skip]])  # (k, P, 2)
         ax.add_collection(
             LineCollection(
                 arcs, colors=colours[s_skip], linewidths=widths[s_skip], linestyles=(0, (3, 2)),
