@@ -247,15 +247,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         if args.command == "info":
-            return info(args.file, all_generations=args.all, undirected=args.undirected,
+            code = info(args.file, all_generations=args.all, undirected=args.undirected,
                         parallel=args.parallel)
-        if args.command == "draw":
-            return draw_file(args.file, args.output, max_edges=args.max_edges or None,
+        elif args.command == "draw":
+            code = draw_file(args.file, args.output, max_edges=args.max_edges or None,
                              labels=args.labels, undirected=args.undirected,
                              parallel=args.parallel)
-        return demo(args.out, quick=args.quick, seed=args.seed)
+        else:
+            code = demo(args.out, quick=args.quick, seed=args.seed)
+        sys.stdout.flush()  # here, so that a closed pipe is caught below
+        return code
     except EdgenetError as err:
+        sys.stdout.flush()
         print(f"edgenet: error: {err}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # e.g. `edgenet info big.graphml | head`: stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
         return 1
     except OSError as err:
         where = f"{err.filename!r}: " if err.filename else ""

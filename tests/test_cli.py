@@ -254,3 +254,16 @@ def test_console_script_is_declared():
     tomllib = pytest.importorskip("tomllib")
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["scripts"]["edgenet"] == "edgenet.cli:main"
+
+
+def test_closed_pipe_stops_quietly(good):
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "edgenet", "info", str(good)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=env,
+    )  # fmt: skip
+    with proc:
+        proc.stdout.close()  # like `edgenet info FILE | head -0`
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=300) == 1
+    assert err == ""
