@@ -173,9 +173,10 @@ def draw(
 
     Parameters
     ----------
-    G : networkx.DiGraph
-        The network, e.g. ``model.to_network()``; roles and activations are read from
-        the node attributes and inferred like :func:`edgenet.compile` does when absent.
+    G : networkx.DiGraph or CompiledNetwork
+        The network, e.g. ``model.to_network()`` (a compiled model is drawn with its
+        current weights); roles and activations are read from the node attributes and
+        inferred like :func:`edgenet.compile` does when absent.
     path : str or path-like, optional
         Write the picture there; the suffix picks the format (``.png``, ``.svg``,
         ``.pdf``). Rendering uses the non-interactive Agg canvas, no display needed.
@@ -221,6 +222,8 @@ def draw(
         raise EdgenetError(
             'drawing needs matplotlib, which is not installed: pip install "edgenet[draw]"'
         ) from None
+    if hasattr(G, "to_network") and not isinstance(G, nx.Graph):
+        G = G.to_network()  # a compiled network: draw its current weights
     pos = layout(G)
 
     if ax is None:

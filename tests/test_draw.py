@@ -229,6 +229,16 @@ def test_plain_dag_without_weights_or_roles(tmp_path):
     assert "no weight" in legend and "weight > 0" not in legend
 
 
+def test_draws_a_compiled_model_with_its_current_weights():
+    model = xor_network().compile(seed=0)
+    with torch.no_grad():
+        model.weight.fill_(-2.0)
+    ax = en.draw(model)
+    colours = np.concatenate([c.get_colors() for c in ax.collections[:2]])
+    assert len(colours) == 13 and (colours[:, 2] > colours[:, 0]).all()  # all negative: blue
+    plt.close(ax.figure)
+
+
 def test_draws_into_given_axes():
     fig, ax = plt.subplots()
     assert en.draw(xor_network(), ax=ax, title="mine") is ax
