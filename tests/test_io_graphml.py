@@ -476,3 +476,72 @@ def test_numpy_values_are_written_as_python_numbers(tmp_path):
     back = roundtrip(G, tmp_path)
     assert back.nodes[3]["bias"] == float(np.float32(0.1))
     assert back.edges[3, 4] == {"weight": 1e-300, "n": 2}
+
+
+def test_a_compiled_network_and_a_networkx_read_graph_can_be_written(tmp_path):
+    net = en.Network()
+    net.add_input("x")
+    net.add_output("y")
+    net.add_edge("x", "y")
+    model = net.compile(dtype=torch.float64, seed=0)
+    en.write_graphml(model, tmp_path / "m.graphml")
+    back = en.read_graphml(tmp_path / "m.graphml")
+    assert back.edges["x", "y"]["weight"] == model.weight.item()
+    theirs = nx.read_graphml(tmp_path / "m.graphml")  # G.graph gains node_default/edge_default
+    en.write_graphml(theirs, tmp_path / "again.graphml")
+    assert en.read_graphml(tmp_path / "again.graphml").graph == {}
+
+
+IGRAPH_STYLE = """\ufeff<?xml version="1.0" encoding="UTF-8"?>\r
+<!-- written by another tool -->\r
+<?some-instruction keep?>\r
+<graphml xmlns="http://graphml.graphdrawing.org/xmlns"\r
+         xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"\r
+         xmlns:y="http://www.yworks.com/xml/graphml"\r
+         xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns\r
+         http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">\r
+  <key id="g_info" for="graph" attr.name="info" attr.type="string"/>\r
+  <key id="v_name" for="node" attr.name="name" attr.type="string"/>\r
+  <key id="v_somapos" for="node" attr.name="somapos" attr.type="double"/>\r
+  <key id="v_gfx" for="node" yfiles.type="nodegraphics"/>\r
+  <key id="e_count" for="edge" attr.name="count" attr.type="long"/>\r
+  <key id="e_type" for="edge" attr.name="synapse_type" attr.type="string"/>\r
+  <graph id="G" edgedefault="directed" parse.nodes="3">\r
+    <desc>pharynx</desc>\r
+    <data key="g_info">weight = count of synapses</data>\r
+    <node id="n0"><data key="v_name">ADAL</data><data key="v_somapos">0.21</data>\r
+      <data key="v_gfx"><y:ShapeNode><y:Geometry x="1" y="2"/></y:ShapeNode></data></node>\r
+    <node id="n1"><data key="v_name">ADAR</data><data key="v_somapos">2.1e-1</data></node>\r
+    <node id="n2"><port name="p"/><data key="v_name">ADEL</data></node>\r
+    <edge id="e0" source="n0" target="n1"><data key="e_count">3</data>\r
+      <data key="e_type">C</data></edge>\r
+    <edge id="e1" source="n1" target="n2"><data key="e_count">1</data></edge>\r
+    <edge id="e2" source="n2" target="n0"><data key="e_count">12</data></edge>\r
+    <edge id="e3" source="n1" target="n2"><data key="e_count">2</data></edge>\r
+  </graph>\r
+</graphml>\r
+"""
+
+
+def test_a_foreign_connectome_file(tmp_path):
+    path = tmp_path / "pharynx.graphml"
+    path.write_bytes(IGRAPH_STYLE.encode("utf-8"))
+    with pytest.raises(en.GraphMLError, match=r"edge \('n1', 'n2'\) appears more than once"):
+        en.read_graphml(path, weight="count")
+    G = en.read_graphml(path, weight="count", parallel="sum")
+    assert G.graph == {"info": "weight = count of synapses"}
+    assert dict(G.nodes(data=True)) == {"n0": {"name": "ADAL", "somapos": 0.21},
+                                        "n1": {"name": "ADAR", "somapos": 0.21},
+                                        "n2": {"name": "ADEL"}}
+    assert list(G.edges(data=True)) == [("n0", "n1", {"weight": 3.0, "synapse_type": "C"}),
+                                        ("n1", "n2", {"weight": 3.0}),
+                                        ("n2", "n0", {"weight": 12.0})]
+    dag, removed = en.break_cycles(G)
+    assert removed == [("n2", "n0")]
+    model = en.compile(dag, dtype=torch.float64)
+    assert model.inputs == ["n0"] and model.outputs == ["n2"]
+    x = torch.tensor([[2.0]], dtype=torch.float64)
+    assert model(x).item() == 3.0 * 3.0 * 2.0  # identity outputs, relu hidden: 2 * 3 * 3
+    latin = IGRAPH_STYLE.replace("\ufeff", "").replace('encoding="UTF-8"', 'encoding="ISO-8859-1"')
+    path.write_bytes(latin.replace("ADEL", "ADÉL").encode("latin-1"))
+    assert en.read_graphml(path, weight="count", parallel="sum").nodes["n2"]["name"] == "ADÉL"

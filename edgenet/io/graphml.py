@@ -48,7 +48,7 @@ ID_TYPE = "edgenet.node_ids"
 NODE_ID_TYPE = "edgenet.id_type"
 FIXED = {("node", "role"): "string", ("node", "activation"): "string",
          ("node", "bias"): "double", ("edge", "weight"): "double"}
-NUMERIC = {("node", "bias"), ("edge", "weight")}
+NX_BOOKKEEPING = ("node_default", "edge_default")  # what networkx.read_graphml adds to G.graph
 CHUNK = 1 << 16
 
 _HEADER = (
@@ -69,7 +69,8 @@ _ATTR_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
 
 
 def write_graphml(G: nx.DiGraph, path: str | os.PathLike[str]) -> None:
-    """Write a directed graph of neurons to ``path`` as GraphML, atomically.
+    """Write a directed graph of neurons (or a compiled network, with its current
+    weights) to ``path`` as GraphML, atomically.
 
     Node ids must be ``int`` or ``str``; attribute values ``bool``, ``int``, ``float``
     or ``str`` (``None`` values are skipped). ``weight`` and ``bias`` must be finite
@@ -83,18 +84,23 @@ def write_graphml(G: nx.DiGraph, path: str | os.PathLike[str]) -> None:
     >>> nx.read_graphml(path).edges["a", "b"]["weight"]
     0.1
     """
+    from ..module import CompiledNetwork
+
+    if isinstance(G, CompiledNetwork):
+        G = G.to_network()
     if not isinstance(G, nx.Graph) or not G.is_directed() or G.is_multigraph():
         kind = type(G).__name__
         raise GraphMLError(
             f"write_graphml expects a networkx.DiGraph or edgenet.Network (got {kind}); "
             "orient an undirected graph first and merge parallel edges"
         )
+    graph_data = {k: v for k, v in G.graph.items()
+                  if v is not None and k != ID_TYPE and k not in NX_BOOKKEEPING}
     ids, id_kind = _node_ids(G)
     keys: list[tuple[str, str, str, str]] = []  # (id, for, name, type)
     node_types = _attribute_types(G.nodes(data=True), "node")
     edge_types = _attribute_types(((u, v, d) for u, v, d in G.edges(data=True)), "edge")
-    graph_types = {k: _value_type(v, f"graph attribute {k!r}") for k, v in G.graph.items()
-                   if v is not None and k != ID_TYPE}
+    graph_types = {k: _value_type(v, f"graph attribute {k!r}") for k, v in graph_data.items()}
     graph_types[ID_TYPE] = "string"
     if id_kind == "mixed":
         node_types[NODE_ID_TYPE] = "string"
@@ -114,7 +120,6 @@ def write_graphml(G: nx.DiGraph, path: str | os.PathLike[str]) -> None:
                 f'<key id="{key}" for="{domain}" attr.name="{_attr(name)}" attr.type="{typ}"/>\n'
             )
         parts.append('<graph edgedefault="directed">\n')
-        graph_data = {k: v for k, v in G.graph.items() if v is not None and k != ID_TYPE}
         graph_data[ID_TYPE] = id_kind
         for name, value in graph_data.items():
             parts.append(_data(key_of["graph", name], graph_types[name], value) + "\n")
@@ -532,7 +537,7 @@ class _Reader:
                 p.CharacterDataHandler = None
                 if nested:
                     return
-                value = "".join(text)
+                value = text[0] if len(text) == 1 else "".join(text)
                 if tag == "default":
                     defaults[in_key] = value  # type: ignore[index]
                     return
@@ -634,9 +639,8 @@ class _Reader:
                 for nid, _ in nodes:
                     mapping[nid] = cast(nid)
             if converting:
-                for nid in src + dst:
-                    if nid not in mapping:
-                        mapping[nid] = cast(nid)
+                for nid in _undeclared(mapping, src, dst):
+                    mapping[nid] = cast(nid)
         except (TypeError, ValueError) as err:
             raise GraphMLError(
                 f"{self.name}: node id {nid!r} cannot be converted with {cast!r}: {err}"
@@ -660,8 +664,8 @@ class _Reader:
 
         if converting:
             nodes = [(mapping[nid], d) for nid, d in nodes]
-            us: list[Hashable] = [mapping[s] for s in src]
-            vs: list[Hashable] = [mapping[t] for t in dst]
+            us: list[Hashable] = list(map(mapping.__getitem__, src))
+            vs: list[Hashable] = list(map(mapping.__getitem__, dst))
         else:
             us, vs = src, dst  # type: ignore[assignment]
         if self.undirected == "both" and undirected_edges:
@@ -699,6 +703,15 @@ class _Reader:
         for (u, v), d in seen.items():
             G.edges[u, v].clear()
             G.edges[u, v].update(d)
+
+
+def _undeclared(mapping: dict[str, Hashable], src: list[str], dst: list[str]) -> list[str]:
+    """Edge endpoints without a ``<node>`` element, in order of first appearance."""
+    found: dict[str, None] = {}
+    for ids in (src, dst):
+        if not all(map(mapping.__contains__, ids)):
+            found.update((nid, None) for nid in ids if nid not in mapping)
+    return list(found)
 
 
 def _string(value: str, where: str) -> str:

@@ -115,7 +115,7 @@ def _matrix(M: Any, what: str) -> np.ndarray:
         )
     if not np.isfinite(arr).all():
         i, j = np.argwhere(~np.isfinite(arr))[0]
-        raise EdgenetError(f"{what}[{i}, {j}] is {arr[i, j]!r}; expected a finite number")
+        raise EdgenetError(f"{what}[{i}, {j}] is {float(arr[i, j])!r}; expected a finite number")
     return arr
 
 

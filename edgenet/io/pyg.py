@@ -181,7 +181,7 @@ def _edge_weights(data: Any, weight: str | None, n_edges: int) -> np.ndarray | N
     w = t.detach().cpu().double().numpy()
     if np.isinf(w).any():
         k = int(np.flatnonzero(np.isinf(w))[0])
-        raise EdgenetError(f"data.{name}[{k}] is {w[k]!r}; expected a finite number (or NaN "
+        raise EdgenetError(f"data.{name}[{k}] is {float(w[k])!r}; expected a finite number (or NaN "
                            "for a missing weight)")
     return w
 
