@@ -312,3 +312,12 @@ def test_import_edgenet_does_not_import_matplotlib():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
     )
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    "G", [nx.DiGraph(), nx.empty_graph(3, create_using=nx.DiGraph)], ids=["empty", "isolated"]
+)
+def test_degenerate_graphs_draw(G, tmp_path):
+    ax = en.draw(G, path=tmp_path / "g.png")
+    assert f"{G.number_of_nodes()} inputs · 0 neurons · 0 edges" in ax.get_title()
+    assert segments(ax) == []
