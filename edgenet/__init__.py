@@ -17,6 +17,7 @@ trained weights back onto a graph.
 from .activations import activation_names, get_activation, register_activation
 from .compile import compile
 from .cycles import break_cycles
+from .draw import draw
 from .errors import CycleError, EdgenetError, FormatError, GraphMLError, InputError
 from .io.graphml import read_graphml, write_graphml
 from .io.matrices import from_connection_matrices
@@ -50,6 +51,7 @@ __all__ = [
     "as_network",
     "break_cycles",
     "compile",
+    "draw",
     "from_connection_matrices",
     "from_pyg",
     "from_torch",
