@@ -650,3 +650,18 @@ def test_errors_in_files_of_the_writer_layout_come_from_the_ordinary_reader(
     path = edited(tmp_path, old, new)
     with pytest.raises(en.GraphMLError, match=r"g\.graphml, line \d+, column \d+: .*" + message):
         en.read_graphml(path)
+
+
+def test_rename_moves_foreign_attributes_out_of_the_way(tmp_path):
+    path = tmp_path / "cells.graphml"
+    path.write_text(
+        '<graphml><key id="r" for="node" attr.name="role" attr.type="string"/>'
+        '<key id="c" for="edge" attr.name="count" attr.type="int"><default>1</default></key>'
+        '<graph edgedefault="directed"><node id="a"><data key="r">S</data></node>'
+        '<node id="b"><data key="r">M</data></node><edge source="a" target="b"/>'
+        "</graph></graphml>")
+    G = en.read_graphml(path, rename={"role": "cell_role", "count": "weight"})
+    assert dict(G.nodes(data=True)) == {"a": {"cell_role": "S"}, "b": {"cell_role": "M"}}
+    assert G.edges["a", "b"] == {"weight": 1.0}
+    model = en.compile(G, dtype=torch.float64)
+    assert model(torch.tensor([[3.0]], dtype=torch.float64)).item() == 3.0

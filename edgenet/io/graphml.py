@@ -34,7 +34,7 @@ import math
 import numbers
 import os
 import re
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from typing import IO, Any, Literal
 from xml.parsers import expat
 
@@ -316,6 +316,7 @@ def read_graphml(
     parallel: Parallel = "refuse",
     weight: str = "weight",
     node_type: Callable[[str], Hashable] | None = None,
+    rename: Mapping[str, str] | None = None,
 ) -> Network:
     """Read a GraphML file into a :class:`~edgenet.Network`.
 
@@ -324,7 +325,9 @@ def read_graphml(
     nodes, are converted to float whatever their declared type, and a value that is
     not a finite number is refused naming the edge and the line. Node ids come back
     as ``int`` or ``str`` as written by :func:`write_graphml`; ids of foreign files
-    are strings unless ``node_type`` (e.g. ``int``) converts them.
+    are strings unless ``node_type`` (e.g. ``int``) converts them. ``rename`` maps
+    attribute names of the file to the names to use, for files whose ``role`` or
+    ``activation`` mean something else: ``rename={"role": "cell_role"}``.
 
     Undirected graphs and undirected edges are refused unless ``undirected`` is
     ``"as-written"`` (orient each edge source -> target as the file lists it) or
@@ -349,11 +352,12 @@ def read_graphml(
         raise GraphMLError(f"parallel={parallel!r}; accepted: 'refuse' or 'sum'")
     if hasattr(path, "read"):
         name = str(getattr(path, "name", "<stream>"))
-        return _read(path, _Reader(name, undirected, parallel, weight, node_type))  # type: ignore[arg-type]
+        reader = _Reader(name, undirected, parallel, weight, node_type, rename)
+        return _read(path, reader)  # type: ignore[arg-type]
     name = os.fspath(path)
     opener: Any = gzip.open if name.endswith(".gz") else open
     with opener(name, "rb") as f:
-        return _read(f, _Reader(name, undirected, parallel, weight, node_type))
+        return _read(f, _Reader(name, undirected, parallel, weight, node_type, rename))
 
 
 def _read(f: IO[bytes], reader: _Reader) -> Network:
@@ -384,7 +388,9 @@ class _Reader:
         parallel: str,
         weight: str,
         node_type: Callable[[str], Hashable] | None,
+        rename: Mapping[str, str] | None = None,
     ):
+        self.rename = dict(rename or {})
         self.name = name
         self.undirected = undirected
         self.parallel = parallel
@@ -428,6 +434,7 @@ class _Reader:
         chars = text.append
         add_src, add_dst, add_edata = src.append, dst.append, edata.append
         weight_name = self.weight
+        rename = self.rename
         refuse_undirected = self.undirected == "refuse"
         # Per domain: key id -> (attribute name, parser); NUMBER marks weight and bias.
         convs: dict[str, dict[str, tuple[str, Any]]] = {"node": {}, "edge": {}, "graph": {}}
@@ -445,6 +452,7 @@ class _Reader:
         def converter(kid: str, domain: str) -> tuple[str, Any]:
             found = keys.get(kid)
             name, typ = (kid, "string") if found is None else (found[1], found[2])
+            name = rename.get(name, name)
             if domain == "edge" and name == weight_name:
                 return "weight", NUMBER
             if domain == "node" and name == "bias":
@@ -662,6 +670,7 @@ class _Reader:
             ) from None
         for kid, raw in defaults.items():
             domain, name, typ = keys[kid]
+            name = self.rename.get(name, name)
             targets = [d for _, d in nodes] if domain in ("node", "all") else []
             if domain in ("edge", "all"):
                 targets += edata
