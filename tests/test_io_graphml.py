@@ -665,3 +665,25 @@ def test_rename_moves_foreign_attributes_out_of_the_way(tmp_path):
     assert G.edges["a", "b"] == {"weight": 1.0}
     model = en.compile(G, dtype=torch.float64)
     assert model(torch.tensor([[3.0]], dtype=torch.float64)).item() == 3.0
+
+
+def test_igraph_reads_what_we_write_and_we_read_what_igraph_writes(tmp_path):
+    ig = pytest.importorskip("igraph")
+    net = en.Network()
+    net.add_input("x")
+    net.add_neuron("h", activation="tanh", bias=-0.5, flag=True)
+    net.add_output("y", bias=1e-300)
+    net.add_edge("x", "h", weight=0.1)
+    net.add_edge("h", "y", weight=-0.0)
+    net.add_edge("x", "y", weight=-1.2345678901234567e300)
+    en.write_graphml(net, tmp_path / "ours.graphml")
+    g = ig.Graph.Read_GraphML(str(tmp_path / "ours.graphml"))
+    assert g.is_directed()
+    assert g.vs["id"] == ["x", "h", "y"] and g.vs["activation"] == ["", "tanh", "identity"]
+    assert [bits(w) for w in g.es["weight"]] == [bits(w) for _, _, w in net.edges(data="weight")]
+    g.write_graphml(str(tmp_path / "theirs.graphml"))
+    back = en.read_graphml(tmp_path / "theirs.graphml")
+    assert [back.nodes[n]["id"] for n in back] == ["x", "h", "y"]
+    # igraph writes 15 significant digits (lossy; the largest doubles even overflow)
+    assert [bits(w) for _, _, w in back.edges(data="weight")] == [
+        bits(float(f"{w:.15g}")) for _, _, w in net.edges(data="weight")]

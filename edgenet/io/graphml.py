@@ -71,7 +71,9 @@ def write_graphml(G: nx.DiGraph, path: str | os.PathLike[str]) -> None:
 
     Node ids must be ``int`` or ``str``; attribute values ``bool``, ``int``, ``float``
     or ``str`` (``None`` values are skipped). ``weight`` and ``bias`` must be finite
-    real numbers. A path ending in ``.gz`` is gzip-compressed. The file is written
+    real numbers. A path ending in ``.gz`` is gzip-compressed. (igraph reads these files
+    but refuses subnormal numbers, below 2.2250738585072014e-308 in magnitude, and
+    writes only 15 significant digits back; NetworkX keeps every bit.) The file is written
     beside ``path`` and renamed over it only when complete: a failed write leaves any
     old file untouched.
 
