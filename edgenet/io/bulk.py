@@ -34,6 +34,11 @@ def bulk_graph(
     ``us[i] -> vs[i]`` carrying ``data[i]`` (adopted, not copied); endpoints not
     listed are added as attribute-less nodes. A repeated node id or edge keeps its
     first occurrence; the count of repeats is returned with the graph.
+
+    >>> from edgenet.io.bulk import bulk_graph
+    >>> G, repeated = bulk_graph([], [0, 0], [1, 1], [{"weight": 1.0}, {"weight": 2.0}])
+    >>> list(G.edges(data="weight")), repeated
+    ([(0, 1, 1.0)], 1)
     """
     G = Network()
     node, succ, pred = G._node, G._succ, G._pred
