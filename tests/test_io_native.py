@@ -320,3 +320,12 @@ def test_streams_are_read(tmp_path):
     with pytest.raises(en.FormatError, match=r"<stream>: not an edgenet save file"):
         en.load(io.BytesIO(b"nope"))
     assert native.FORMAT == "edgenet-network"
+
+
+def test_float32_model_round_trip(tmp_path):
+    net = en.from_connection_matrices([[[1, 1], [0, 1]], [[1], [1]]], activation="tanh")
+    model = net.compile(seed=3)  # float32
+    en.save(model, tmp_path / "m.npz")
+    fresh = en.load(tmp_path / "m.npz", into=net.compile(seed=4))
+    assert fresh.weight.dtype == torch.float32
+    assert torch.equal(fresh.weight, model.weight) and torch.equal(fresh.bias, model.bias)
