@@ -192,7 +192,7 @@ def _array(value: Any, shape: tuple[int, int] | None, what: str) -> np.ndarray:
     if not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise EdgenetError(
-            f"{what} has the non-finite value {arr[tuple(bad)]!r} at {tuple(int(i) for i in bad)}; "
+            f"{what} has the non-finite value {float(arr[tuple(bad)])!r} at {tuple(int(i) for i in bad)}; "
             "expected finite numbers"
         )
     return arr

@@ -189,6 +189,9 @@ def real(value: Any, what: str) -> float:
     return out
 
 
+_PLAIN_NUMBERS = {float, int, np.float64, np.float32, np.int64, np.int32}
+
+
 def edge_weights(G: nx.DiGraph, edges: list[tuple[Any, Any, Any]]) -> np.ndarray:
     """Weights of ``edges`` (``(u, v, weight)`` triples) as float64; NaN marks a missing one.
 
@@ -197,17 +200,15 @@ def edge_weights(G: nx.DiGraph, edges: list[tuple[Any, Any, Any]]) -> np.ndarray
     array([0.5, nan])
     """
     raw = [w for _, _, w in edges]
-    if raw:
-        arr = np.asarray(raw)
-        if arr.dtype.kind in "fiu" and arr.ndim == 1:
-            out = arr.astype(np.float64)
-            bad = ~np.isfinite(out)
-            if bad.any():
-                u, v, w = edges[int(np.flatnonzero(bad)[0])]
-                raise EdgenetError(
-                    f"edge ({u!r}, {v!r}) has weight {float(w)!r}; expected a finite real number"
-                )
-            return out
+    if raw and set(map(type, raw)) <= _PLAIN_NUMBERS:
+        out = np.asarray(raw, dtype=np.float64)
+        bad = ~np.isfinite(out)
+        if bad.any():
+            u, v, w = edges[int(np.flatnonzero(bad)[0])]
+            raise EdgenetError(
+                f"edge ({u!r}, {v!r}) has weight {float(w)!r}; expected a finite real number"
+            )
+        return out
     out = np.empty(len(raw), dtype=np.float64)
     for i, (u, v, w) in enumerate(edges):
         out[i] = np.nan if w is None else real(w, f"weight of edge ({u!r}, {v!r})")
