@@ -11,7 +11,9 @@ import numpy as np
 import edgenet as en
 
 
-def bipartite(n_in: int, n_out: int, density: float, seed: int = 0) -> tuple[en.Network, np.ndarray]:
+def bipartite(
+    n_in: int, n_out: int, density: float, seed: int = 0
+) -> tuple[en.Network, np.ndarray]:
     """``n_in -> n_out`` block with each edge present with probability ``density``.
 
     Returns the network and the float32 weight matrix ``W`` (zero where no edge).

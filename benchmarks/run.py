@@ -38,8 +38,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import edgenet as en  # noqa: E402
 from graphs import bipartite, deep, genome, layered  # noqa: E402
+
+import edgenet as en  # noqa: E402
 
 Step = Callable[[], object]
 
@@ -98,7 +99,8 @@ def bipartite_steps(n_in: int, n_out: int, density: float, batch: int) -> dict[s
     bias2 = torch.nn.Parameter(torch.zeros(n_out))
 
     def sparse_forward(x):
-        A = torch.sparse_csr_tensor(crow, col, values, size=(n_out, n_in), check_invariants=False)  # (n_out, n_in)
+        A = torch.sparse_csr_tensor(crow, col, values, size=(n_out, n_in),
+                                    check_invariants=False)  # (n_out, n_in)
         return (A @ x.T).T + bias2  # (B, n_out)
 
     steps["torch.sparse"] = train_step(sparse_forward, [values, bias2], x)

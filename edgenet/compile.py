@@ -44,6 +44,9 @@ class Plan:
     ``edges[g]``), target column ``tcol`` (relative to ``rows[g]``) and
     ``perm`` mapping each transposed entry back to its edge. ``levels[g]`` is the
     topological generation (layer) that plan generation ``g`` computes.
+    ``dpos`` is each edge's flat position in its generation's dense
+    ``(neurons, distinct sources)`` block, and ``lo[g]`` the first source row of
+    generation ``g`` when its sources are one contiguous range of rows (else -1).
     """
 
     nodes: list[Hashable]
@@ -61,6 +64,8 @@ class Plan:
     tcol: np.ndarray
     perm: np.ndarray
     levels: np.ndarray
+    dpos: np.ndarray | None = None
+    lo: np.ndarray | None = None
 
     @property
     def n_inputs(self) -> int:
@@ -166,6 +171,20 @@ def lower(
         tcrow[b + g] = edges[g + 1] - edges[g]
     tcol = dst[perm] - rows_arr[gen_of_edge[perm]]
 
+    # Dense-block positions: (target within generation) * k_g + (source among distinct ones).
+    n_nodes = len(nodes)
+    k = np.diff(spans)
+    gen_of_source = np.repeat(np.arange(len(rows) - 1), k)
+    local = np.searchsorted(gen_of_source * n_nodes + sources, gen_of_edge * n_nodes + src)
+    local -= spans[gen_of_edge]
+    dpos = (dst - rows_arr[gen_of_edge]) * k[gen_of_edge] + local
+    if len(sources):
+        first = sources[np.minimum(spans[:-1], len(sources) - 1)]
+        last = sources[np.maximum(spans[1:] - 1, 0)]
+        lo = np.where((k > 0) & (last - first + 1 == k), first, -1)
+    else:
+        lo = np.full(len(k), -1)
+
     plan = Plan(
         nodes=nodes,
         inputs=list(inputs),
@@ -182,6 +201,8 @@ def lower(
         tcol=tcol.astype(np.int64),
         perm=perm.astype(np.int64),
         levels=np.asarray(levels, dtype=np.int64),
+        dpos=dpos.astype(np.int64),
+        lo=lo.astype(np.int64),
     )
     return plan, weights, np.asarray(bias, dtype=np.float64), acts
 
@@ -224,6 +245,7 @@ def compile(
     dtype: torch.dtype = torch.float32,
     device: torch.device | str | None = None,
     seed: int | None = None,
+    engine: str = "auto",
 ):
     """Compile a neuron DAG into a ``torch.nn.Module`` mapping ``(batch, n_inputs)`` to
     ``(batch, n_outputs)``.
@@ -232,6 +254,12 @@ def compile(
     sources are inputs, sinks are outputs). Each neuron computes
     ``h_v = act_v(b_v + sum_u w_uv * h_u)``. Parameters are one weight per edge and one
     bias per non-input neuron. The graph is never modified.
+
+    ``engine`` chooses how the DAG runs (it can be changed later through
+    ``model.engine``): ``"auto"`` (default) lets the cost model of
+    :mod:`edgenet.kernels.cost` pick the fused whole-DAG kernel for deep, narrow DAGs on
+    CPU and, otherwise, a sparse (CSR) or dense block per generation; ``"sparse"``,
+    ``"dense"`` and ``"fused"`` force one path everywhere (for tests and benchmarks).
 
     >>> import torch, edgenet as en
     >>> net = en.Network()
@@ -251,5 +279,5 @@ def compile(
         )
     plan, weights, bias, acts = lower(G, inputs, outputs)
     weight = initial_weights(plan, weights, dtype, seed)
-    model = CompiledNetwork(G, plan, weight, torch.as_tensor(bias).to(dtype), acts)
+    model = CompiledNetwork(G, plan, weight, torch.as_tensor(bias).to(dtype), acts, engine=engine)
     return model.to(device) if device is not None else model
