@@ -18,6 +18,10 @@ sum is fixed, so results are bitwise repeatable.
 Memory: ``H`` and ``Z`` (``(N, B)`` each) from forward, ``G`` (``(N, B)``) in backward,
 ``O(E)`` for the weight gradient; nothing per edge and batch.
 
+Subnormal numbers are flushed to zero while the kernels run (deep DAGs push signals
+and gradients into that range, where x86 arithmetic is 10-100x slower); the caller's
+floating-point mode is restored afterwards.
+
 Only the built-in activations have compiled forms (:data:`CODES`); a network using a
 custom registered activation runs on the generation engine instead. The kernels are
 compiled by numba on first use and cached on disk (``cache=True``): the first call in a
@@ -203,6 +207,25 @@ def _np(t: torch.Tensor) -> np.ndarray:
     return t.detach().numpy()
 
 
+class _flush_denormals:
+    """Flush subnormal floats to zero while a kernel runs, then restore the caller's mode.
+
+    Signals through thousands of generations shrink into the subnormal range, where x86
+    arithmetic runs one to two orders of magnitude slower; their contribution is below
+    the dtype's resolution anyway.
+    """
+
+    def __enter__(self) -> None:
+        tiny = np.float32(1e-39)  # subnormal in float32
+        self.was = bool(tiny * np.float32(1.0) == 0)  # already flushing?
+        if not self.was:
+            torch.set_flush_denormal(True)
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.was:
+            torch.set_flush_denormal(False)
+
+
 def forward(
     x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, crow: torch.Tensor,
     col: torch.Tensor, codes: torch.Tensor, out_rows: torch.Tensor,
@@ -213,8 +236,9 @@ def forward(
     Z = x.new_empty(bias.shape[0], B)  # (N - n_in, B)
     H[:n_in] = x.T
     fwd, _ = _kernels()
-    fwd(_np(H), _np(Z), _np(weight.contiguous()), _np(bias.contiguous()), _np(crow), _np(col),
-        _np(codes), n_in)
+    with _flush_denormals():
+        fwd(_np(H), _np(Z), _np(weight.contiguous()), _np(bias.contiguous()), _np(crow),
+            _np(col), _np(codes), n_in)
     y = H.index_select(0, out_rows).T.contiguous()  # (B, n_out)
     return y, H, Z
 
@@ -231,6 +255,7 @@ def backward(
     dw = torch.zeros_like(weight)  # (E,)
     db = weight.new_empty(Z.shape[0])  # (N - n_in,)
     _, bwd = _kernels()
-    bwd(_np(G), _np(H), _np(Z), _np(weight.contiguous()), _np(crow), _np(col), _np(codes),
-        n_in, _np(dw), _np(db), need_w)
+    with _flush_denormals():
+        bwd(_np(G), _np(H), _np(Z), _np(weight.contiguous()), _np(crow), _np(col),
+            _np(codes), n_in, _np(dw), _np(db), need_w)
     return G[:n_in].T.contiguous(), dw, db
