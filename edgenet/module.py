@@ -75,10 +75,14 @@ class CompiledNetwork(nn.Module):
         p = plan
         n, e, k = np.diff(p.rows), np.diff(p.edges), np.diff(p.spans)
         lo = np.append(p.lo if p.lo is not None else np.full(p.depth, -1), -1)
+        out = p.out_rows
+        consecutive = len(out) and np.array_equal(out, np.arange(out[0], out[0] + len(out)))
+        extra = np.zeros(p.depth + 1, dtype=np.int64)
+        extra[0] = out[0] if consecutive else -1
         self._kinds = {}
         for name, kinds in (("auto", cost.block_kernels(n, k, e)),
                             ("sparse", np.where(e == 0, 0, 1)), ("dense", np.where(e == 0, 0, 2))):
-            meta = np.stack([p.rows, p.edges, p.spans, np.append(kinds, 0), lo])
+            meta = np.stack([p.rows, p.edges, p.spans, np.append(kinds, 0), lo, extra])
             self._kinds[name] = torch.as_tensor(meta.astype(np.int64))
         self.engine = engine
 
@@ -128,7 +132,7 @@ class CompiledNetwork(nn.Module):
         return engine
 
     def _meta(self, engine: str) -> torch.Tensor:
-        """Per-generation bounds and kernel codes (CPU, int64, ``(5, depth + 1)``)."""
+        """Per-generation bounds and kernel codes (CPU, int64, ``(6, depth + 1)``)."""
         return self._kinds[engine if engine in ("sparse", "dense") else "auto"]
 
     @property

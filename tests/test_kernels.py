@@ -94,6 +94,20 @@ def test_gradients_only_where_asked():
                                                  dtype=torch.float64))
 
 
+@pytest.mark.parametrize("engine", PATHS)
+@settings(max_examples=20)
+@given(net=networks(activations=ALL))
+def test_input_gradient_skipped_when_not_needed(engine, net):
+    """Without x.requires_grad the input rows get no gradient; the rest is unchanged."""
+    model = en.compile(net, dtype=torch.float64, seed=0, engine=engine)
+    x = torch.randn(3, len(model.inputs), dtype=torch.float64)
+    model(x.requires_grad_(True)).square().sum().backward()
+    want = (model.weight.grad.clone(), model.bias.grad.clone())
+    model.zero_grad()
+    model(x.detach()).square().sum().backward()
+    torch.testing.assert_close((model.weight.grad, model.bias.grad), want, rtol=0, atol=0)
+
+
 def wide(n_in: int, n_out: int, density: float, seed: int = 0) -> en.Network:
     rng = np.random.default_rng(seed)
     net = en.Network()

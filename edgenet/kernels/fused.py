@@ -43,6 +43,8 @@ import math
 import numpy as np
 import torch
 
+from .sparse import outputs, seed_grad
+
 #: Activation name -> code understood by the fused kernels.
 CODES = {
     name: i
@@ -167,7 +169,7 @@ def _build():
                 h[k] = act(c, z[k])
 
     @njit(cache=True, fastmath=fast)
-    def backward(G, H, Z, w, crow, col, code, n_in, dw, db, need_w):  # pragma: no cover
+    def backward(G, H, Z, w, crow, col, code, n_in, dw, db, need_w, floor):  # pragma: no cover
         B = H.shape[1]
         for r in range(Z.shape[0] - 1, -1, -1):
             d = G[n_in + r]  # becomes dL/dz in place
@@ -181,15 +183,17 @@ def _build():
             db[r] = total
             for e in range(crow[r], crow[r + 1]):
                 u = col[e]
-                hu = H[u]
-                gu = G[u]
-                we = w[e]
-                acc = 0.0
-                for k in range(B):
-                    acc += d[k] * hu[k]
-                    gu[k] += we * d[k]
                 if need_w:
+                    hu = H[u]
+                    acc = 0.0
+                    for k in range(B):
+                        acc += d[k] * hu[k]
                     dw[e] = acc
+                if u >= floor:
+                    gu = G[u]
+                    we = w[e]
+                    for k in range(B):
+                        gu[k] += we * d[k]
 
     return forward, backward
 
@@ -228,7 +232,7 @@ class _flush_denormals:
 
 def forward(
     x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, crow: torch.Tensor,
-    col: torch.Tensor, codes: torch.Tensor, out_rows: torch.Tensor,
+    col: torch.Tensor, codes: torch.Tensor, out_rows: torch.Tensor, out_lo: int = -1,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """``(x[B, n_in], weight[E], bias[N - n_in]) -> (y[B, n_out], H[N, B], Z[N - n_in, B])``."""
     B, n_in = x.shape
@@ -239,23 +243,26 @@ def forward(
     with _flush_denormals():
         fwd(_np(H), _np(Z), _np(weight.contiguous()), _np(bias.contiguous()), _np(crow),
             _np(col), _np(codes), n_in)
-    y = H.index_select(0, out_rows).T.contiguous()  # (B, n_out)
-    return y, H, Z
+    return outputs(H, out_rows, out_lo), H, Z
 
 
 def backward(
     grad_y: torch.Tensor, weight: torch.Tensor, H: torch.Tensor, Z: torch.Tensor,
     crow: torch.Tensor, col: torch.Tensor, codes: torch.Tensor, out_rows: torch.Tensor,
-    need_w: bool = True,
+    out_lo: int = -1, need_w: bool = True, need_x: bool = True,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``dL/dy[B, n_out] -> (dL/dx[B, n_in], dL/dweight[E], dL/dbias[N - n_in])``."""
+    """``dL/dy[B, n_out] -> (dL/dx[B, n_in], dL/dweight[E], dL/dbias[N - n_in])``;
+    ``dL/dx`` is ``(0, n_in)`` without ``need_x``."""
     n_in = H.shape[0] - Z.shape[0]
-    G = torch.zeros_like(H)  # (N, B)
-    G[out_rows] = grad_y.T
+    floor = 0 if need_x else n_in  # rows below it need no gradient
+    G = torch.empty_like(H)  # (N, B)
+    G[floor:].zero_()
+    seed_grad(G, grad_y, out_rows, out_lo)
     dw = torch.zeros_like(weight)  # (E,)
     db = weight.new_empty(Z.shape[0])  # (N - n_in,)
     _, bwd = _kernels()
     with _flush_denormals():
         bwd(_np(G), _np(H), _np(Z), _np(weight.contiguous()), _np(crow), _np(col),
-            _np(codes), n_in, _np(dw), _np(db), need_w)
-    return G[:n_in].T.contiguous(), dw, db
+            _np(codes), n_in, _np(dw), _np(db), need_w, floor)
+    dx = G[:n_in].T.contiguous() if need_x else H.new_empty(0, n_in)  # (B, n_in)
+    return dx, dw, db

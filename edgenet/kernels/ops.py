@@ -40,7 +40,7 @@ def dag_forward(
 ) -> tuple[Tensor, Tensor, Tensor]:
     """``(y[B, n_out], H[N, B], Z[N - n_in, B])`` of one forward pass."""
     if engine == "fused":
-        return fused.forward(x, weight, bias, crow, col, codes, out_rows)
+        return fused.forward(x, weight, bias, crow, col, codes, out_rows, int(meta[5, 0]))
     L = _layout((crow, col, sources, tcrow, tcol, perm, dpos, out_rows, meta, runs, codes),
                 acts, engine)
     return sparse.forward(x, weight, bias, L)
@@ -59,23 +59,25 @@ def dag_backward(
     grad_y: Tensor, weight: Tensor, H: Tensor, Z: Tensor, crow: Tensor, col: Tensor,
     sources: Tensor, tcrow: Tensor, tcol: Tensor, perm: Tensor, dpos: Tensor, out_rows: Tensor,
     meta: Tensor, runs: Tensor, codes: Tensor, acts: str, engine: str, need_w: bool,
+    need_x: bool,
 ) -> tuple[Tensor, Tensor, Tensor]:
-    """``(dx[B, n_in], dweight[E], dbias[N - n_in])`` from ``dL/dy`` and the saved pass."""
-    grad_y = grad_y.contiguous()
+    """``(dx[B, n_in], dweight[E], dbias[N - n_in])`` from ``dL/dy`` and the saved pass;
+    ``dx`` is ``(0, n_in)`` without ``need_x``."""
     if engine == "fused":
-        return fused.backward(grad_y, weight, H, Z, crow, col, codes, out_rows, need_w)
+        out_lo = int(meta[5, 0])
+        return fused.backward(grad_y, weight, H, Z, crow, col, codes, out_rows, out_lo,
+                              need_w, need_x)
     L = _layout((crow, col, sources, tcrow, tcol, perm, dpos, out_rows, meta, runs, codes),
                 acts, engine)
-    return sparse.backward(grad_y, weight, H, Z, L, need_w)
+    return sparse.backward(grad_y, weight, H, Z, L, need_w, need_x)
 
 
 @dag_backward.register_fake
 def _(grad_y, weight, H, Z, crow, col, sources, tcrow, tcol, perm, dpos, out_rows, meta, runs,
-      codes, acts, engine, need_w):
+      codes, acts, engine, need_w, need_x):
     n_in = H.shape[0] - Z.shape[0]
-    return H.new_empty(grad_y.shape[0], n_in), weight.new_empty(weight.shape), Z.new_empty(
-        Z.shape[0]
-    )
+    dx = H.new_empty(grad_y.shape[0] if need_x else 0, n_in)
+    return dx, weight.new_empty(weight.shape), Z.new_empty(Z.shape[0])
 
 
 def _setup(ctx: Any, inputs: tuple, output: tuple) -> None:
@@ -90,7 +92,8 @@ def _setup(ctx: Any, inputs: tuple, output: tuple) -> None:
 def _backward(ctx: Any, grad_y: Tensor, grad_H: Tensor | None, grad_Z: Tensor | None):
     weight, H, Z, *tensors = ctx.saved_tensors
     need_x, need_w, need_b = ctx.needs_input_grad[:3]
-    dx, dw, db = dag_backward(grad_y, weight, H, Z, *tensors, ctx.acts, ctx.engine, need_w)
+    dx, dw, db = dag_backward(grad_y, weight, H, Z, *tensors, ctx.acts, ctx.engine, need_w,
+                              need_x)
     rest = [None] * (len(tensors) + 2)
     return (dx if need_x else None, dw if need_w else None, db if need_b else None, *rest)
 
@@ -114,7 +117,7 @@ class _Generations(torch.autograd.Function):
     def backward(ctx: Any, grad_y: Tensor):
         weight, H, Z = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        dx, dw, db = sparse.backward(grad_y.contiguous(), weight, H, Z, ctx.layout, need_w)
+        dx, dw, db = sparse.backward(grad_y, weight, H, Z, ctx.layout, need_w, need_x)
         return dx if need_x else None, dw if need_w else None, db if need_b else None, None
 
 

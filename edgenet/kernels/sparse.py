@@ -44,6 +44,7 @@ from dataclasses import dataclass
 import torch
 
 from ..activations import get_activation
+from . import csr
 
 BIAS, SPARSE, DENSE = 0, 1, 2
 KERNELS = {BIAS: "bias", SPARSE: "sparse", DENSE: "dense"}
@@ -53,9 +54,10 @@ KERNELS = {BIAS: "bias", SPARSE: "sparse", DENSE: "dense"}
 class Layout:
     """Everything one forward/backward pass walks.
 
-    ``meta`` (CPU, int64, ``(5, depth + 1)``) holds per generation: first row, first
+    ``meta`` (CPU, int64, ``(6, depth + 1)``) holds per generation: first row, first
     edge, first distinct source, kernel (0 bias, 1 sparse, 2 dense) and the first source
-    row when the sources are one contiguous range of rows (else -1). ``runs`` (CPU,
+    row when the sources are one contiguous range of rows (else -1); ``meta[5, 0]`` is
+    the first output row when the outputs are consecutive rows in order (else -1). ``runs`` (CPU,
     int64, ``(R, 3)``) lists ``(first_row, end_row, activation index)`` blocks, indices
     into the comma-joined ``acts``; ``codes`` (CPU, int64) the fused activation code of
     every computed row (-1 where none exists). ``engine`` is ``"sparse"`` (generation by
@@ -70,7 +72,7 @@ class Layout:
     perm: torch.Tensor  # (E,) edge index of each transposed entry
     dpos: torch.Tensor  # (E,) flat position of each edge in its generation's dense block
     out_rows: torch.Tensor  # (n_out,) rows of H returned as outputs
-    meta: torch.Tensor  # (5, depth + 1) CPU
+    meta: torch.Tensor  # (6, depth + 1) CPU
     runs: torch.Tensor  # (R, 3) CPU
     codes: torch.Tensor  # (N - n_in,) CPU
     acts: str
@@ -130,7 +132,8 @@ class _Walk:
     """Python-side bounds of a layout, read once per call."""
 
     def __init__(self, L: Layout, n_in: int):
-        self.rows, self.edges, self.spans, self.kinds, self.lo = L.meta.tolist()
+        self.rows, self.edges, self.spans, self.kinds, self.lo, extra = L.meta.tolist()
+        self.out_lo = extra[0]
         names = L.acts.split(",")
         self.runs: list[list[tuple[int, int, str]]] = [[] for _ in range(len(self.rows) - 1)]
         g = 0
@@ -142,6 +145,24 @@ class _Walk:
 
     def __len__(self) -> int:
         return len(self.rows) - 1
+
+
+class _Numpy:
+    """NumPy views of a CPU pass's tensors, for the numba kernels of :mod:`.csr`.
+
+    ``Z`` (alias ``G``) is the buffer the kernels write into: pre-activations in forward,
+    ``dL/dH`` in backward.
+    """
+
+    def __init__(self, L: Layout, weight: torch.Tensor, H: torch.Tensor, Z: torch.Tensor,
+                 bias: torch.Tensor | None = None, dw: torch.Tensor | None = None):
+        self.w = weight.detach().contiguous().numpy()
+        self.b = bias.detach().contiguous().numpy() if bias is not None else None
+        self.H, self.Z, self.G = H.numpy(), Z.numpy(), Z.numpy()
+        self.dw = dw.numpy() if dw is not None else None
+        self.crow, self.col = L.crow.numpy(), L.col.numpy()
+        self.sources, self.tcrow = L.sources.numpy(), L.tcrow.numpy()
+        self.tcol, self.perm = L.tcol.numpy(), L.perm.numpy()
 
 
 def _dense_block(L: Layout, weight: torch.Tensor, n: int, k: int, e0: int, e1: int):
@@ -169,6 +190,22 @@ def _scatter_add(G: torch.Tensor, L: Layout, s0: int, s1: int, lo: int, M: torch
         G.index_add_(0, L.sources[s0:s1], M)
 
 
+def outputs(H: torch.Tensor, out_rows: torch.Tensor, out_lo: int) -> torch.Tensor:
+    """``y[B, n_out]``: the output rows of ``H``, transposed in one pass."""
+    if out_lo >= 0:  # a copy even when the transpose is already contiguous (B or n_out 1)
+        rows = H[out_lo : out_lo + out_rows.shape[0]]  # (n_out, B)
+        return rows.new_empty(rows.shape[1], rows.shape[0]).copy_(rows.T)  # (B, n_out)
+    return H.T.index_select(1, out_rows)  # (B, n_out)
+
+
+def seed_grad(G: torch.Tensor, grad_y: torch.Tensor, out_rows: torch.Tensor, out_lo: int):
+    """``G[out_rows] = grad_y.T`` (the output rows are distinct)."""
+    if out_lo >= 0:
+        G[out_lo : out_lo + out_rows.shape[0]] = grad_y.T
+    else:
+        G[out_rows] = grad_y.T
+
+
 def forward(
     x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, L: Layout
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -179,23 +216,28 @@ def forward(
     H = x.new_empty(N, B)  # (N, B) every neuron's output
     Z = x.new_empty(N - n_in, B)  # (N - n_in, B) pre-activations
     H[:n_in] = x.T
+    cpu = _Numpy(L, weight, H, Z, bias=bias) if x.device.type == "cpu" else None
     for g in range(len(W)):
         r0, r1, e0, e1 = W.rows[g], W.rows[g + 1], W.edges[g], W.edges[g + 1]
         c0, c1 = r0 - n_in, r1 - n_in
         z = Z[c0:c1]  # (n_g, B)
-        z.copy_(bias[c0:c1, None].expand(-1, B))
         kind = W.kinds[g]
-        if kind == SPARSE:
+        if kind == SPARSE and cpu is not None:
+            csr.spmm(cpu.Z[c0:c1], cpu.H, cpu.w, cpu.b, cpu.crow, cpu.col, c0)  # b + A H
+        elif kind == SPARSE:
+            z.copy_(bias[c0:c1, None].expand(-1, B))
             crow = L.crow[c0 : c1 + 1] - e0  # (n_g + 1,)
             z.addmm_(_csr(crow, L.col[e0:e1], weight[e0:e1], (r1 - r0, r0)), H[:r0])
         elif kind == DENSE:
             s0, s1 = W.spans[g], W.spans[g + 1]
             block = _dense_block(L, weight, r1 - r0, s1 - s0, e0, e1)  # (n_g, k)
-            z.addmm_(block, _gathered(H, L, s0, s1, W.lo[g]))  # (n_g, k) @ (k, B)
+            hs = _gathered(H, L, s0, s1, W.lo[g])  # (k, B)
+            torch.addmm(bias[c0:c1, None], block, hs, out=z)  # (n_g, k) @ (k, B)
+        else:
+            z.copy_(bias[c0:c1, None].expand(-1, B))
         for a, b, name in W.runs[g]:
             H[a:b] = get_activation(name)(Z[a - n_in : b - n_in])
-    y = H.index_select(0, L.out_rows).T.contiguous()  # (B, n_out)
-    return y, H, Z
+    return outputs(H, L.out_rows, W.out_lo), H, Z
 
 
 def backward(
@@ -205,25 +247,39 @@ def backward(
     Z: torch.Tensor,
     L: Layout,
     need_w: bool = True,
+    need_x: bool = True,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``dL/dy[B, n_out] -> (dL/dx[B, n_in], dL/dweight[E], dL/dbias[N - n_in])``."""
+    """``dL/dy[B, n_out] -> (dL/dx[B, n_in], dL/dweight[E], dL/dbias[N - n_in])``.
+
+    Without ``need_x`` the input rows get no gradient and ``dL/dx`` is ``(0, n_in)``.
+    """
     n_in = H.shape[0] - Z.shape[0]
     W = _Walk(L, n_in)
-    G = torch.zeros_like(H)  # (N, B) dL/dH
-    G[L.out_rows] = grad_y.T  # output rows are distinct
+    cpu_pass = H.device.type == "cpu"
+    floor = 0 if need_x or not cpu_pass else n_in  # rows below it need no gradient
+    G = torch.empty_like(H)  # (N, B) dL/dH, turned into dL/dZ in place, generation by generation
+    G[floor:].zero_()
+    seed_grad(G, grad_y, L.out_rows, W.out_lo)
     dw = torch.zeros_like(weight)  # (E,)
-    D = torch.empty_like(Z)  # (N - n_in, B) dL/dZ
+    cpu = _Numpy(L, weight, H, G, dw=dw) if cpu_pass else None
     for g in reversed(range(len(W))):
         r0, r1, e0, e1 = W.rows[g], W.rows[g + 1], W.edges[g], W.edges[g + 1]
         c0, c1 = r0 - n_in, r1 - n_in
         for a, b, name in W.runs[g]:
-            ca, cb = a - n_in, b - n_in
-            D[ca:cb] = _act_grad(name, G[a:b], Z[ca:cb], H[a:b])
+            if name != "identity":
+                G[a:b] = _act_grad(name, G[a:b], Z[a - n_in : b - n_in], H[a:b])
         kind = W.kinds[g]
         if kind == BIAS:
             continue
-        d = D[c0:c1]  # (n_g, B)
+        d = G[r0:r1]  # (n_g, B) dL/dZ of this generation
         s0, s1, lo = W.spans[g], W.spans[g + 1], W.lo[g]
+        if kind == SPARSE and cpu is not None:
+            if need_w:
+                csr.sddmm(cpu.dw, cpu.G[r0:r1], cpu.H, cpu.crow, cpu.col, c0)
+            j = int(cpu.sources[s0:s1].searchsorted(floor)) if floor else 0
+            csr.spmm_t(cpu.G, cpu.G[r0:r1], cpu.w, cpu.sources[s0 + j : s1], cpu.tcrow,
+                       cpu.tcol, cpu.perm, s0 + g + j, e0)
+            continue
         if kind == SPARSE:
             if need_w:
                 crow = L.crow[c0 : c1 + 1] - e0  # (n_g + 1,)
@@ -237,10 +293,12 @@ def backward(
             if need_w:
                 hs = _gathered(H, L, s0, s1, lo)  # (k, B)
                 dw[e0:e1] = (d @ hs.T).view(-1)[L.dpos[e0:e1]]  # (n_g, k) gathered to edges
+            if lo >= 0 and lo + (s1 - s0) <= floor:
+                continue  # every source is an input and x needs no gradient
             M = block.T @ d  # (k, n_g) @ (n_g, B) -> (k, B)
         _scatter_add(G, L, s0, s1, lo, M)
-    dx = G[:n_in].T.contiguous()  # (B, n_in)
-    db = D.sum(1)  # (N - n_in,)
+    dx = G[:n_in].T.contiguous() if need_x else H.new_empty(0, n_in)  # (B, n_in)
+    db = G[n_in:].sum(1)  # (N - n_in,)
     return dx, dw, db
 
 
