@@ -167,7 +167,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes, few rounds (smoke run)")
     parser.add_argument("--rounds", type=int, default=None, help="timed rounds per case")
     parser.add_argument("--only", default=None, help="run only cases whose name contains this")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch and numba threads (default: torch's default)")
     args = parser.parse_args(argv)
+    if args.threads:
+        import numba
+
+        torch.set_num_threads(args.threads)
+        numba.set_num_threads(args.threads)
     rounds = args.rounds or (2 if args.quick else 7)
     scale = 8 if args.quick else 1
     torch.manual_seed(0)

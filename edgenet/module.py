@@ -280,8 +280,9 @@ class CompiledNetwork(nn.Module):
 
         >>> import networkx as nx, edgenet as en
         >>> model = en.compile(nx.DiGraph([("a", "y"), ("b", "y")]), seed=0, engine="sparse")
-        >>> model.generation_stats()
-        [{'generation': 1, 'neurons': 1, 'edges': 2, 'sources': 2, 'density': 1.0, 'kernel': 'sparse'}]
+        >>> model.generation_stats()  # doctest: +NORMALIZE_WHITESPACE
+        [{'generation': 1, 'neurons': 1, 'edges': 2, 'sources': 2, 'density': 1.0,
+          'kernel': 'sparse'}]
         """
         p = self.plan
         engine = self._resolved(self.weight.device)

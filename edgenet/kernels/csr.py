@@ -84,7 +84,8 @@ def _kernel(name: str) -> Callable[..., Any]:
 
 def spmm(z: np.ndarray, H: np.ndarray, w: np.ndarray, b: np.ndarray, crow: np.ndarray,
          col: np.ndarray, c0: int) -> None:
-    """``z[r] = b[c0 + r] + sum_e w[e] H[col[e]]`` over edges ``crow[c0 + r] : crow[c0 + r + 1]``."""
+    """``z[r] = b[c0 + r] + sum_e w[e] H[col[e]]`` over edges
+    ``crow[c0 + r] : crow[c0 + r + 1]``."""
     _kernel("spmm")(z, H, w, b, crow, col, c0)
 
 

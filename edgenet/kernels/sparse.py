@@ -28,7 +28,8 @@ Memory: the pass keeps ``H``, the pre-activations ``Z`` and, in backward, ``G``:
 generation, one ``n_g x k_g`` block at a time. Nothing of size ``edges x batch`` or
 ``depth x neurons x batch`` is allocated: the SpMM and SDDMM kernels reduce over edges
 in place. So memory grows as ``O(E + N * B)``: linearly in edges, and in neurons times
-batch.
+batch. (Rows of ``Z`` that belong to all-identity generations are never written: those
+sums go straight into ``H``, and identity needs no pre-activation in backward.)
 
 >>> import torch, edgenet as en
 >>> net = en.Network(); net.add_input("x"); net.add_output("y"); net.add_edge("x", "y", weight=3.0)
@@ -195,15 +196,17 @@ def outputs(H: torch.Tensor, out_rows: torch.Tensor, out_lo: int) -> torch.Tenso
     if out_lo >= 0:  # a copy even when the transpose is already contiguous (B or n_out 1)
         rows = H[out_lo : out_lo + out_rows.shape[0]]  # (n_out, B)
         return rows.new_empty(rows.shape[1], rows.shape[0]).copy_(rows.T)  # (B, n_out)
-    return H.T.index_select(1, out_rows)  # (B, n_out)
+    return H.index_select(0, out_rows).T.contiguous()  # (n_out, B) rows, then (B, n_out)
 
 
 def seed_grad(G: torch.Tensor, grad_y: torch.Tensor, out_rows: torch.Tensor, out_lo: int):
     """``G[out_rows] = grad_y.T`` (the output rows are distinct)."""
     if out_lo >= 0:
         G[out_lo : out_lo + out_rows.shape[0]] = grad_y.T
-    else:
-        G[out_rows] = grad_y.T
+    elif G.is_cuda:
+        G[out_rows] = grad_y.T.contiguous()
+    else:  # a transposed copy, then whole rows: far faster than a strided scatter
+        G.index_copy_(0, out_rows, grad_y.T.contiguous())
 
 
 def forward(
@@ -220,10 +223,14 @@ def forward(
     for g in range(len(W)):
         r0, r1, e0, e1 = W.rows[g], W.rows[g + 1], W.edges[g], W.edges[g + 1]
         c0, c1 = r0 - n_in, r1 - n_in
-        z = Z[c0:c1]  # (n_g, B)
+        # An all-identity generation needs no pre-activations (its derivative is 1): its
+        # sums go straight into H and its rows of Z stay unwritten.
+        linear = all(name == "identity" for _, _, name in W.runs[g])
+        z = H[r0:r1] if linear else Z[c0:c1]  # (n_g, B)
         kind = W.kinds[g]
         if kind == SPARSE and cpu is not None:
-            csr.spmm(cpu.Z[c0:c1], cpu.H, cpu.w, cpu.b, cpu.crow, cpu.col, c0)  # b + A H
+            out = cpu.H[r0:r1] if linear else cpu.Z[c0:c1]
+            csr.spmm(out, cpu.H, cpu.w, cpu.b, cpu.crow, cpu.col, c0)  # b + A H
         elif kind == SPARSE:
             z.copy_(bias[c0:c1, None].expand(-1, B))
             crow = L.crow[c0 : c1 + 1] - e0  # (n_g + 1,)
@@ -236,7 +243,8 @@ def forward(
         else:
             z.copy_(bias[c0:c1, None].expand(-1, B))
         for a, b, name in W.runs[g]:
-            H[a:b] = get_activation(name)(Z[a - n_in : b - n_in])
+            if not linear:
+                H[a:b] = get_activation(name)(Z[a - n_in : b - n_in])
     return outputs(H, L.out_rows, W.out_lo), H, Z
 
 
