@@ -51,13 +51,13 @@ def _build() -> None:
                     zr[k] += we * h[k]
 
     @njit(parallel=True, cache=True, fastmath=fast)
-    def sddmm(dw, D, H, crow, col, c0):  # pragma: no cover - compiled
+    def sddmm(dw, D, H, crow, col, c0, zero):  # pragma: no cover - compiled
         n, B = D.shape
         for r in prange(n):
             d = D[r]
             for e in range(crow[c0 + r], crow[c0 + r + 1]):
                 h = H[col[e]]
-                acc = 0.0
+                acc = zero  # in the dtype of D: float32 sums vectorise twice as wide
                 for k in range(B):
                     acc += d[k] * h[k]
                 dw[e] = acc
@@ -76,17 +76,36 @@ def _build() -> None:
     _compiled.update(spmm=spmm, sddmm=sddmm, spmm_t=spmm_t)
 
 
+#: Below this many multiply-adds a kernel runs on the calling thread alone: waking the
+#: worker threads costs more than it saves (and far more on a busy machine).
+PARALLEL_WORK = 4_000_000
+
+
 def _kernel(name: str) -> Callable[..., Any]:
     if not _compiled:
         _build()
     return _compiled[name]
 
 
+def _call(name: str, work: int, *args: Any) -> None:
+    import numba
+
+    if work >= PARALLEL_WORK:
+        _kernel(name)(*args)
+        return
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        _kernel(name)(*args)
+    finally:
+        numba.set_num_threads(threads)
+
+
 def spmm(z: np.ndarray, H: np.ndarray, w: np.ndarray, b: np.ndarray, crow: np.ndarray,
          col: np.ndarray, c0: int) -> None:
     """``z[r] = b[c0 + r] + sum_e w[e] H[col[e]]`` over edges
     ``crow[c0 + r] : crow[c0 + r + 1]``."""
-    _kernel("spmm")(z, H, w, b, crow, col, c0)
+    _call("spmm", (crow[c0 + z.shape[0]] - crow[c0]) * z.shape[1], z, H, w, b, crow, col, c0)
 
 
 def sddmm(dw: np.ndarray, D: np.ndarray, H: np.ndarray, crow: np.ndarray, col: np.ndarray,
@@ -100,11 +119,13 @@ def sddmm(dw: np.ndarray, D: np.ndarray, H: np.ndarray, crow: np.ndarray, col: n
     >>> dw.tolist()
     [3.0, 7.0]
     """
-    _kernel("sddmm")(dw, D, H, crow, col, c0)
+    work = (crow[c0 + D.shape[0]] - crow[c0]) * D.shape[1]
+    _call("sddmm", work, dw, D, H, crow, col, c0, D.dtype.type(0))
 
 
 def spmm_t(G: np.ndarray, D: np.ndarray, w: np.ndarray, sources: np.ndarray, tcrow: np.ndarray,
            tcol: np.ndarray, perm: np.ndarray, t0: int, e0: int) -> None:
     """``G[sources[j]] += sum_i w[perm[i]] D[tcol[i]]`` over transposed entries
     ``e0 + tcrow[t0 + j] : e0 + tcrow[t0 + j + 1]``."""
-    _kernel("spmm_t")(G, D, w, sources, tcrow, tcol, perm, t0, e0)
+    work = (tcrow[t0 + len(sources)] - tcrow[t0]) * D.shape[1]
+    _call("spmm_t", work, G, D, w, sources, tcrow, tcol, perm, t0, e0)
