@@ -72,7 +72,8 @@ def register_activation(name: str, fn: Activation, *, overwrite: bool = False) -
         )
     if name in _BUILTIN:
         raise EdgenetError(
-            f"activation {name!r} is built in and cannot be replaced; register it under another name"
+            f"activation {name!r} is built in and cannot be replaced; "
+            "register it under another name"
         )
     if name in _REGISTRY and not overwrite:
         raise EdgenetError(

@@ -145,8 +145,8 @@ def lower(
     weights = edge_weights(G, triples)
     src = np.fromiter((index[u] for u, _, _ in triples), dtype=np.int64, count=len(triples))
     dst = np.fromiter((index[v] for _, v, _ in triples), dtype=np.int64, count=len(triples))
-    order = np.lexsort((src, dst))
-    src, dst, weights = src[order], dst[order], weights[order]
+    by_target = np.lexsort((src, dst))
+    src, dst, weights = src[by_target], dst[by_target], weights[by_target]
     rows_arr = np.asarray(rows, dtype=np.int64)
     counts = np.bincount(dst - n_in, minlength=len(nodes) - n_in)
     crow = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -56,6 +57,14 @@ class CompiledNetwork(nn.Module):
         self.bias = nn.Parameter(bias)
         # CSR indices as int32 where they fit: MKL's sparse kernels take them without a copy.
         small = plan.n_edges < 2**31 - 1
+        self.crow: torch.Tensor
+        self.col: torch.Tensor
+        self.sources: torch.Tensor
+        self.tcrow: torch.Tensor
+        self.tcol: torch.Tensor
+        self.perm: torch.Tensor
+        self.dpos: torch.Tensor
+        self.out_rows: torch.Tensor
         for name in ("crow", "col", "tcrow", "tcol", "sources", "perm", "dpos", "out_rows"):
             value = torch.as_tensor(getattr(plan, name))
             if small and name in ("crow", "col", "tcrow", "tcol"):
@@ -79,7 +88,7 @@ class CompiledNetwork(nn.Module):
         consecutive = len(out) and np.array_equal(out, np.arange(out[0], out[0] + len(out)))
         extra = np.zeros(p.depth + 1, dtype=np.int64)
         extra[0] = out[0] if consecutive else -1
-        self._kinds = {}
+        self._kinds: dict[str, torch.Tensor] = {}
         for name, kinds in (("auto", cost.block_kernels(n, k, e)),
                             ("sparse", np.where(e == 0, 0, 1)), ("dense", np.where(e == 0, 0, 2))):
             meta = np.stack([p.rows, p.edges, p.spans, np.append(kinds, 0), lo, extra])
@@ -187,7 +196,7 @@ class CompiledNetwork(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``(batch, n_inputs) -> (batch, n_outputs)``; a 1-D ``(n_inputs,)`` gives ``(n_outputs,)``."""
+        """``(batch, n_inputs) -> (batch, n_outputs)``; ``(n_inputs,)`` gives ``(n_outputs,)``."""
         self._check(x)
         if x.dim() == 1:
             return self.forward(x[None])[0]
@@ -234,8 +243,10 @@ class CompiledNetwork(nn.Module):
         >>> with torch.no_grad():
         ...     _ = model.weight.fill_(4.0)
         >>> trained = model.to_network()
-        >>> trained.edges["x", "y"]["weight"], trained.nodes["y"]["color"], net.edges["x", "y"]["weight"]
-        (4.0, 'red', 1.0)
+        >>> trained.edges["x", "y"]["weight"], trained.nodes["y"]["color"]
+        (4.0, 'red')
+        >>> net.edges["x", "y"]["weight"]
+        1.0
         """
         p = self.plan
         src = self._graph
@@ -270,7 +281,7 @@ class CompiledNetwork(nn.Module):
             net.edges[u, v]["weight"] = w
         return net
 
-    def generation_stats(self) -> list[dict[str, object]]:
+    def generation_stats(self) -> list[dict[str, Any]]:
         """Per generation: neurons, edges, distinct sources, density and the kernel that runs it.
 
         Density is edges over ``neurons x distinct sources``, the share of the generation's
@@ -280,9 +291,9 @@ class CompiledNetwork(nn.Module):
 
         >>> import networkx as nx, edgenet as en
         >>> model = en.compile(nx.DiGraph([("a", "y"), ("b", "y")]), seed=0, engine="sparse")
-        >>> model.generation_stats()  # doctest: +NORMALIZE_WHITESPACE
-        [{'generation': 1, 'neurons': 1, 'edges': 2, 'sources': 2, 'density': 1.0,
-          'kernel': 'sparse'}]
+        >>> stats = model.generation_stats()
+        >>> stats[0]["neurons"], stats[0]["edges"], stats[0]["density"], stats[0]["kernel"]
+        (1, 2, 1.0, 'sparse')
         """
         p = self.plan
         engine = self._resolved(self.weight.device)

@@ -28,7 +28,6 @@ from .errors import EdgenetError
 from .validate import generations, resolve_roles
 
 if TYPE_CHECKING:
-    import torch
 
     from .module import CompiledNetwork
 
@@ -191,8 +190,9 @@ def _array(value: Any, shape: tuple[int, int] | None, what: str) -> np.ndarray:
         )
     if not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(arr))[0]
+        where = tuple(int(i) for i in bad)
         raise EdgenetError(
-            f"{what} has the non-finite value {float(arr[tuple(bad)])!r} at {tuple(int(i) for i in bad)}; "
+            f"{what} has the non-finite value {float(arr[tuple(bad)])!r} at {where}; "
             "expected finite numbers"
         )
     return arr

@@ -30,10 +30,11 @@ def check_graph(G: Any) -> None:
     """Refuse anything that is not a simple directed graph without self-loops.
 
     >>> import networkx as nx, edgenet as en
-    >>> en.validate.check_graph(nx.Graph([(0, 1)]))
-    Traceback (most recent call last):
-    ...
-    edgenet.errors.EdgenetError: expected a directed graph (networkx.DiGraph or edgenet.Network), got an undirected Graph; convert it with G.to_directed() or orient its edges first
+    >>> try:
+    ...     en.validate.check_graph(nx.Graph([(0, 1)]))
+    ... except en.EdgenetError as err:
+    ...     print(str(err)[:43])
+    expected a directed graph (networkx.DiGraph
     """
     if not isinstance(G, nx.Graph):
         raise EdgenetError(
@@ -178,7 +179,7 @@ def real(value: Any, what: str) -> float:
     3.0
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        if not (hasattr(value, "item") and getattr(value, "ndim", 1) == 0):
+        if isinstance(value, (bool, np.bool_)) or getattr(value, "ndim", 1) != 0:
             raise EdgenetError(
                 f"{what} is {value!r} of type {type(value).__name__}; expected a finite real number"
             )

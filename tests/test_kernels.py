@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 from dags import ALL, SMOOTH, networks
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from reference import evaluate
 
@@ -38,7 +38,10 @@ def test_every_path_matches_reference(engine, net, batch, seed):
     model = en.compile(net, dtype=torch.float64, engine=engine)
     gen = torch.Generator().manual_seed(seed)
     x = torch.randn(batch, len(net.inputs), generator=gen, dtype=torch.float64)
-    want = evaluate(net, net.inputs, net.outputs, x.tolist(), default_activation(net))
+    try:
+        want = evaluate(net, net.inputs, net.outputs, x.tolist(), default_activation(net))
+    except OverflowError:  # the float oracle's math.exp overflows (e.g. silu far below 0)
+        assume(False)
     assert relative_error(model(x), want) <= 1e-10
     kernels = {s["kernel"] for s in model.generation_stats()}
     assert kernels <= ({"fused"} if engine == "fused" else {engine, "bias"})

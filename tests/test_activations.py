@@ -1,0 +1,46 @@
+"""Activations by name, and custom ones registered by users."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import edgenet as en
+
+REQUIRED = ["identity", "relu", "sigmoid", "tanh", "leaky_relu", "gelu", "softplus", "elu"]
+
+
+def test_required_builtins():
+    assert set(REQUIRED) <= set(en.activation_names())
+    z = torch.tensor([-2.0, 0.5])
+    assert torch.equal(en.get_activation("leaky_relu")(z), torch.tensor([-0.02, 0.5]))
+
+
+def test_register_and_use_custom_activation():
+    en.register_activation("cube_test", lambda z: z**3, overwrite=True)
+    net = en.Network()
+    net.add_input("x")
+    net.add_output("y", activation="cube_test")
+    net.add_edge("x", "y", weight=2.0)
+    model = net.compile()
+    x = torch.tensor([[1.5]], requires_grad=True)
+    y = model(x)
+    y.backward()
+    assert y.item() == 27.0 and x.grad.item() == pytest.approx(3 * 9.0 * 2.0)
+
+
+def test_register_errors():
+    with pytest.raises(en.EdgenetError, match=r"activation 'relu' is built in and cannot be replaced"):
+        en.register_activation("relu", torch.relu)
+    with pytest.raises(en.EdgenetError, match=r"activation 'bad' must be a callable .*got int 3"):
+        en.register_activation("bad", 3)
+    with pytest.raises(en.EdgenetError, match=r"activation name must be a non-empty string \(got ''\)"):
+        en.register_activation("", torch.relu)
+    en.register_activation("twice_test", torch.relu, overwrite=True)
+    with pytest.raises(en.EdgenetError, match=r"activation 'twice_test' is already registered; pass overwrite=True"):
+        en.register_activation("twice_test", torch.relu)
+
+
+def test_unknown_name():
+    with pytest.raises(en.EdgenetError, match=r"unknown activation 'nope'; known activations: abs, "):
+        en.get_activation("nope")
