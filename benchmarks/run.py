@@ -242,7 +242,8 @@ def main(argv: list[str] | None = None) -> None:
     ce = 1_000_000 // scale
     name = f"compile {ce}-edge graph"
     if wanted(name):
-        G = layered(5, 2000 // int(math.sqrt(scale)), ce // (5 * 2000 // int(math.sqrt(scale))))
+        width = 2000 // int(math.sqrt(scale))
+        G = layered(5, width, ce // (5 * width), n_in=ce // (5 * width))
         print(f"\n{name}: {G.number_of_nodes()} nodes, {G.number_of_edges()} edges")
 
         def walk():

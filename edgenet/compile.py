@@ -47,6 +47,7 @@ class Plan:
     ``dpos`` is each edge's flat position in its generation's dense
     ``(neurons, distinct sources)`` block, and ``lo[g]`` the first source row of
     generation ``g`` when its sources are one contiguous range of rows (else -1).
+    ``order`` lists the plan's edges in the order ``G.edges`` gave them.
     """
 
     nodes: list[Hashable]
@@ -66,6 +67,7 @@ class Plan:
     levels: np.ndarray
     dpos: np.ndarray | None = None
     lo: np.ndarray | None = None
+    order: np.ndarray | None = None
 
     @property
     def n_inputs(self) -> int:
@@ -123,9 +125,9 @@ def lower(
             computed.append((act, n, b))
         if not computed:
             continue
-        order = sorted(range(len(computed)), key=lambda i: computed[i][0])
+        by_act = sorted(range(len(computed)), key=lambda i: computed[i][0])
         gen_runs: list[tuple[int, int, str]] = []
-        for i in order:
+        for i in by_act:
             act, n, b = computed[i]
             if gen_runs and gen_runs[-1][2] == act:
                 gen_runs[-1] = (gen_runs[-1][0], len(nodes) + 1, act)
@@ -143,8 +145,8 @@ def lower(
     # One pass over the edges into arrays; everything after is vectorised.
     triples = list(G.edges(data="weight"))
     weights = edge_weights(G, triples)
-    src = np.fromiter((index[u] for u, _, _ in triples), dtype=np.int64, count=len(triples))
-    dst = np.fromiter((index[v] for _, v, _ in triples), dtype=np.int64, count=len(triples))
+    src = np.fromiter(map(index.__getitem__, [t[0] for t in triples]), np.int64, len(triples))
+    dst = np.fromiter(map(index.__getitem__, [t[1] for t in triples]), np.int64, len(triples))
     by_target = np.lexsort((src, dst))
     src, dst, weights = src[by_target], dst[by_target], weights[by_target]
     rows_arr = np.asarray(rows, dtype=np.int64)
@@ -203,6 +205,7 @@ def lower(
         levels=np.asarray(levels, dtype=np.int64),
         dpos=dpos.astype(np.int64),
         lo=lo.astype(np.int64),
+        order=np.argsort(by_target, kind="stable"),
     )
     return plan, weights, np.asarray(bias, dtype=np.float64), acts
 

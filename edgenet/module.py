@@ -52,7 +52,17 @@ class CompiledNetwork(nn.Module):
         super().__init__()
         self.plan = plan
         self.activations = activations
-        self._graph = graph.copy()
+        # What to_network needs of the source graph, without copying its adjacency (a full
+        # graph.copy() costs more than compiling): graph and node attributes, the attributes
+        # of edges that carry more than a weight, and the source order of the edges.
+        self._graph_attrs = dict(graph.graph)
+        self._node_attrs = {n: dict(d) for n, d in graph.nodes(data=True)}
+        self._edge_attrs = {
+            (u, v): {k: x for k, x in d.items() if k != "weight"}
+            for u, nbrs in graph.adjacency()
+            for v, d in nbrs.items()
+            if len(d) > 1 or (d and "weight" not in d)
+        }
         self.weight = nn.Parameter(weight)
         self.bias = nn.Parameter(bias)
         # CSR indices as int32 where they fit: MKL's sparse kernels take them without a copy.
@@ -249,20 +259,20 @@ class CompiledNetwork(nn.Module):
         1.0
         """
         p = self.plan
-        src = self._graph
+        nodes = self._node_attrs
         roles = {n: "input" for n in p.inputs}
         roles.update({n: "output" for n in p.outputs})
         # Keep the node order, but put inputs and outputs in their compiled order.
-        order = list(src.nodes)
+        order = list(nodes)
         for chosen in (p.inputs, p.outputs):
             members = set(chosen)
             slots = [i for i, n in enumerate(order) if n in members]
             for i, n in zip(slots, chosen):
                 order[i] = n
         net = Network()
-        net.graph.update(src.graph)
+        net.graph.update(self._graph_attrs)
         for n in order:
-            net.add_node(n, **src.nodes[n])
+            net.add_node(n, **nodes[n])
         weight = self.weight.detach().cpu().double().tolist()
         bias = self.bias.detach().cpu().double().tolist()
         for n, act, b in zip(self.neurons, self.activations, bias):
@@ -273,12 +283,16 @@ class CompiledNetwork(nn.Module):
             data["bias"] = b
         for n in p.inputs:
             net.nodes[n]["role"] = "input"
-        for n in src.nodes:
+        for n in nodes:
             if n not in roles and net.nodes[n].get("role") == "output":
                 net.nodes[n]["role"] = "hidden"
-        net.add_edges_from(src.edges(data=True))
-        for (u, v), w in zip(self.edges, weight):
-            net.edges[u, v]["weight"] = w
+        # Edges in the source graph's order, each with its attributes and learned weight.
+        edges = self.edges
+        extra = self._edge_attrs
+        source_order = p.order if p.order is not None else range(len(edges))
+        for i in source_order:
+            u, v = edges[i]
+            net.add_edge(u, v, **extra.get((u, v), {}), weight=weight[i])
         return net
 
     def generation_stats(self) -> list[dict[str, Any]]:

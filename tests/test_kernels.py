@@ -111,6 +111,22 @@ def test_input_gradient_skipped_when_not_needed(engine, net):
     torch.testing.assert_close((model.weight.grad, model.bias.grad), want, rtol=0, atol=0)
 
 
+def test_to_network_keeps_edge_order_and_attributes_whatever_happens_to_the_graph():
+    net = en.Network()
+    net.add_input("a")
+    net.add_input("b")
+    net.add_output("y")
+    net.add_edge("b", "y", weight=1.0, color="red")
+    net.add_edge("a", "y", weight=2.0)
+    model = net.compile()
+    net.edges["b", "y"]["color"] = "blue"
+    net.add_edge("a", "z", weight=5.0)
+    trained = model.to_network()
+    assert list(trained.edges(data=True)) == [
+        ("b", "y", {"color": "red", "weight": 1.0}), ("a", "y", {"weight": 2.0})]
+    assert "z" not in trained
+
+
 def wide(n_in: int, n_out: int, density: float, seed: int = 0) -> en.Network:
     rng = np.random.default_rng(seed)
     net = en.Network()
