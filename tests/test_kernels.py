@@ -4,6 +4,8 @@ torch.compile without graph breaks; bitwise repeatability; the cost model's choi
 
 from __future__ import annotations
 
+import contextlib
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -45,6 +47,54 @@ def test_every_path_matches_reference(engine, net, batch, seed):
     assert relative_error(model(x), want) <= 1e-10
     kernels = {s["kernel"] for s in model.generation_stats()}
     assert kernels <= ({"fused"} if engine == "fused" else {engine, "bias"})
+
+
+@contextlib.contextmanager
+def torch_ops(on: bool = True):
+    """Run the generation engine with torch's CSR ops on the CPU: the code CUDA runs."""
+    before = en.kernels.sparse.TORCH_OPS_ON_CPU
+    en.kernels.sparse.TORCH_OPS_ON_CPU = on
+    try:
+        yield
+    finally:
+        en.kernels.sparse.TORCH_OPS_ON_CPU = before
+
+
+@pytest.mark.parametrize("engine", ["sparse", "dense"])
+@settings(max_examples=20)
+@given(net=networks(), seed=st.integers(0, 2**16))
+def test_torch_op_path_matches_reference_and_numba_path(engine, net, seed):
+    x = torch.randn(3, len(net.inputs), generator=torch.Generator().manual_seed(seed),
+                    dtype=torch.float64)
+    try:
+        want = evaluate(net, net.inputs, net.outputs, x.tolist(), default_activation(net))
+    except OverflowError:
+        assume(False)
+    model = en.compile(net, dtype=torch.float64, seed=0, engine=engine)
+    grads = []
+    for on in (True, False):
+        with torch_ops(on):
+            model.zero_grad()
+            xg = x.clone().requires_grad_(True)
+            y = model(xg)
+            assert relative_error(y, want) <= 1e-10
+            y.square().sum().backward()
+            grads.append((xg.grad, model.weight.grad, model.bias.grad))
+    torch.testing.assert_close(grads[0], grads[1], rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("engine", ["sparse", "dense"])
+@settings(max_examples=10)
+@given(net=networks(activations=SMOOTH, max_nodes=12))
+def test_torch_op_path_passes_gradcheck(engine, net):
+    model = en.compile(net, dtype=torch.float64, seed=0, engine=engine)
+    x = torch.randn(3, len(model.inputs), dtype=torch.float64, requires_grad=True)
+    w = model.weight.detach().clone().requires_grad_(True)
+    b = model.bias.detach().clone().requires_grad_(True)
+    layout = model.layout()
+    with torch_ops():
+        assert torch.autograd.gradcheck(
+            lambda x, w, b: en.kernels.sparse.run(x, w, b, layout), (x, w, b))
 
 
 @pytest.mark.parametrize("engine", PATHS)

@@ -48,6 +48,9 @@ from ..activations import get_activation
 from . import csr
 
 BIAS, SPARSE, DENSE = 0, 1, 2
+#: Run sparse generations with torch's CSR ops on the CPU too (as on CUDA) instead of the
+#: numba kernels of :mod:`.csr`; the tests use it to check the CUDA code path on any machine.
+TORCH_OPS_ON_CPU = False
 KERNELS = {BIAS: "bias", SPARSE: "sparse", DENSE: "dense"}
 
 
@@ -219,7 +222,8 @@ def forward(
     H = x.new_empty(N, B)  # (N, B) every neuron's output
     Z = x.new_empty(N - n_in, B)  # (N - n_in, B) pre-activations
     H[:n_in] = x.T
-    cpu = _Numpy(L, weight, H, Z, bias=bias) if x.device.type == "cpu" else None
+    cpu_pass = x.device.type == "cpu" and not TORCH_OPS_ON_CPU
+    cpu = _Numpy(L, weight, H, Z, bias=bias) if cpu_pass else None
     for g in range(len(W)):
         r0, r1, e0, e1 = W.rows[g], W.rows[g + 1], W.edges[g], W.edges[g + 1]
         c0, c1 = r0 - n_in, r1 - n_in
@@ -263,12 +267,13 @@ def backward(
     """
     n_in = H.shape[0] - Z.shape[0]
     W = _Walk(L, n_in)
-    cpu_pass = H.device.type == "cpu"
+    cpu_pass = H.device.type == "cpu" and not TORCH_OPS_ON_CPU
     floor = 0 if need_x or not cpu_pass else n_in  # rows below it need no gradient
     G = torch.empty_like(H)  # (N, B) dL/dH, turned into dL/dZ in place, generation by generation
     G[floor:].zero_()
     seed_grad(G, grad_y, L.out_rows, W.out_lo)
-    dw = torch.zeros_like(weight)  # (E,)
+    # Every edge's gradient is written by its generation's kernel, so no zero fill is needed.
+    dw = torch.empty_like(weight) if need_w else torch.zeros_like(weight)  # (E,)
     cpu = _Numpy(L, weight, H, G, dw=dw) if cpu_pass else None
     for g in reversed(range(len(W))):
         r0, r1, e0, e1 = W.rows[g], W.rows[g + 1], W.edges[g], W.edges[g + 1]
@@ -297,12 +302,12 @@ def backward(
             at = _csr(tcrow, L.tcol[e0:e1], weight[L.perm[e0:e1]], (s1 - s0, r1 - r0))
             M = at @ d  # (k, n_g) @ (n_g, B) -> (k, B)
         else:
-            block = _dense_block(L, weight, r1 - r0, s1 - s0, e0, e1)  # (n_g, k)
             if need_w:
                 hs = _gathered(H, L, s0, s1, lo)  # (k, B)
                 dw[e0:e1] = (d @ hs.T).view(-1)[L.dpos[e0:e1]]  # (n_g, k) gathered to edges
             if lo >= 0 and lo + (s1 - s0) <= floor:
                 continue  # every source is an input and x needs no gradient
+            block = _dense_block(L, weight, r1 - r0, s1 - s0, e0, e1)  # (n_g, k)
             M = block.T @ d  # (k, n_g) @ (n_g, B) -> (k, B)
         _scatter_add(G, L, s0, s1, lo, M)
     dx = G[:n_in].T.contiguous() if need_x else H.new_empty(0, n_in)  # (B, n_in)
