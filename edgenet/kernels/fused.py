@@ -24,9 +24,10 @@ floating-point mode is restored afterwards.
 
 Only the built-in activations have compiled forms (:data:`CODES`); a network using a
 custom registered activation runs on the generation engine instead. The kernels are
-compiled by numba on first use and cached on disk (``cache=True``): the first call in a
-fresh environment costs a few seconds per dtype (float32, float64), later processes
-load the cache in well under a second.
+compiled by numba on first use and cached on disk (``cache=True``, next to the package):
+the very first call after installing costs a few seconds per dtype (float32, float64);
+after that, the first call in a process costs about 1.5 s (numba's start-up and the cache
+load), and every later call nothing extra.
 
 >>> import torch, edgenet as en
 >>> net = en.Network(); net.add_input("x"); net.add_output("y", activation="tanh")
@@ -37,8 +38,6 @@ load the cache in well under a second.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import torch
@@ -54,148 +53,11 @@ CODES = {
     )
 }
 
-_numba = None
-
-
 def _kernels():
-    """Compile (or load from cache) the numba kernels on first use."""
-    global _numba
-    if _numba is None:
-        _numba = _build()
-    return _numba
+    """The compiled forward and backward (numba, imported and loaded on first use)."""
+    from . import _fused_kernels
 
-
-def _build():
-    from numba import njit
-
-    fast = {"reassoc", "contract", "nsz", "arcp"}
-
-    @njit(cache=True, inline="always")
-    def act(c, z):
-        if c == 0:
-            return z
-        if c == 1:
-            return z if z > 0 else 0.0 * z
-        if c == 2:
-            if z >= 0:
-                return 1.0 / (1.0 + math.exp(-z))
-            e = math.exp(z)
-            return e / (1.0 + e)
-        if c == 3:
-            return math.tanh(z)
-        if c == 4:
-            return z if z >= 0 else 0.01 * z
-        if c == 5:
-            return 0.5 * z * (1.0 + math.erf(z * 0.7071067811865476))
-        if c == 6:
-            return z if z > 20.0 else math.log1p(math.exp(z))
-        if c == 7:
-            return z if z > 0 else math.expm1(z)
-        if c == 8:
-            if z >= 0:
-                return z / (1.0 + math.exp(-z))
-            e = math.exp(z)
-            return z * e / (1.0 + e)
-        if c == 9:
-            return math.sin(z)
-        if c == 10:
-            return abs(z)
-        if c == 11:
-            return z * z
-        if c == 12:
-            return math.exp(z)
-        return z / (1.0 + abs(z))
-
-    @njit(cache=True, inline="always")
-    def slope(c, z, h):
-        """d act / dz at z, given h = act(z)."""
-        if c == 0:
-            return 1.0
-        if c == 1:
-            return 1.0 if z > 0 else 0.0
-        if c == 2:
-            return h * (1.0 - h)
-        if c == 3:
-            return 1.0 - h * h
-        if c == 4:
-            return 1.0 if z > 0 else 0.01
-        if c == 5:
-            return 0.5 * (1.0 + math.erf(z * 0.7071067811865476)) + z * math.exp(
-                -0.5 * z * z
-            ) * 0.3989422804014327
-        if c == 6:
-            if z > 20.0:
-                return 1.0
-            if z >= 0:
-                return 1.0 / (1.0 + math.exp(-z))
-            e = math.exp(z)
-            return e / (1.0 + e)
-        if c == 7:
-            return 1.0 if z > 0 else math.exp(z)
-        if c == 8:
-            if z >= 0:
-                s = 1.0 / (1.0 + math.exp(-z))
-            else:
-                e = math.exp(z)
-                s = e / (1.0 + e)
-            return s * (1.0 + z * (1.0 - s))
-        if c == 9:
-            return math.cos(z)
-        if c == 10:
-            return 1.0 if z > 0 else (-1.0 if z < 0 else 0.0)
-        if c == 11:
-            return 2.0 * z
-        if c == 12:
-            return h
-        a = 1.0 + abs(z)
-        return 1.0 / (a * a)
-
-    @njit(cache=True, fastmath=fast)
-    def forward(H, Z, w, b, crow, col, code, n_in):  # pragma: no cover - compiled
-        B = H.shape[1]
-        for r in range(Z.shape[0]):
-            z = Z[r]
-            bias = b[r]
-            for k in range(B):
-                z[k] = bias
-            for e in range(crow[r], crow[r + 1]):
-                we = w[e]
-                h = H[col[e]]
-                for k in range(B):
-                    z[k] += we * h[k]
-            h = H[n_in + r]
-            c = code[r]
-            for k in range(B):
-                h[k] = act(c, z[k])
-
-    @njit(cache=True, fastmath=fast)
-    def backward(G, H, Z, w, crow, col, code, n_in, dw, db, need_w, floor, zero):  # noqa: E501
-        B = H.shape[1]
-        for r in range(Z.shape[0] - 1, -1, -1):
-            d = G[n_in + r]  # becomes dL/dz in place
-            z = Z[r]
-            h = H[n_in + r]
-            c = code[r]
-            total = 0.0
-            for k in range(B):
-                d[k] = d[k] * slope(c, z[k], h[k])
-                total += d[k]
-            db[r] = total
-            for e in range(crow[r], crow[r + 1]):
-                u = col[e]
-                if need_w:
-                    hu = H[u]
-                    acc = zero  # in the dtype of H: float32 sums vectorise twice as wide
-                    for k in range(B):
-                        acc += d[k] * hu[k]
-                    dw[e] = acc
-                if u >= floor:
-                    gu = G[u]
-                    we = w[e]
-                    for k in range(B):
-                        gu[k] += we * d[k]
-
-    return forward, backward
+    return _fused_kernels.forward, _fused_kernels.backward
 
 
 def supports(activations: list[str]) -> bool:
