@@ -16,10 +16,26 @@ trained weights back onto a graph.
 
 from .activations import activation_names, get_activation, register_activation
 from .compile import compile
-from .errors import CycleError, EdgenetError, InputError
+from .cycles import break_cycles
+from .draw import draw
+from .errors import CycleError, EdgenetError, FormatError, GraphMLError, InputError
+from .io.graphml import read_graphml, write_graphml
+from .io.matrices import from_connection_matrices
+from .io.native import load, save
+from .io.pyg import from_pyg, to_pyg
+from .io.torch import from_torch
 from .module import CompiledNetwork
 from .network import Network, as_network
 from .validate import resolve_roles
+from .wiring import (
+    local_mask,
+    locally_connected,
+    orient,
+    random_mask,
+    random_sparse,
+    scale_free,
+    small_world,
+)
 
 __version__ = "0.1.0"
 
@@ -27,12 +43,31 @@ __all__ = [
     "CompiledNetwork",
     "CycleError",
     "EdgenetError",
+    "FormatError",
+    "GraphMLError",
     "InputError",
     "Network",
     "activation_names",
     "as_network",
+    "break_cycles",
     "compile",
+    "draw",
+    "from_connection_matrices",
+    "from_pyg",
+    "from_torch",
     "get_activation",
+    "load",
+    "local_mask",
+    "locally_connected",
+    "orient",
+    "random_mask",
+    "random_sparse",
     "register_activation",
+    "read_graphml",
     "resolve_roles",
+    "save",
+    "scale_free",
+    "small_world",
+    "to_pyg",
+    "write_graphml",
 ]

@@ -60,3 +60,29 @@ class InputError(EdgenetError):
     ...     print("width" in str(err))
     True
     """
+
+
+class GraphMLError(EdgenetError):
+    """A GraphML file is unsafe, malformed, or holds something edgenet cannot represent.
+
+    The message names the file and, where the parser knows it, the line and column.
+
+    >>> import io, edgenet as en
+    >>> try:
+    ...     en.read_graphml(io.BytesIO(b"<graphml><graph edgedefault='directed'>"))
+    ... except en.GraphMLError as err:
+    ...     print("line 1" in str(err))
+    True
+    """
+
+
+class FormatError(EdgenetError):
+    """A file given to :func:`edgenet.load` is not a valid edgenet save file.
+
+    >>> import io, edgenet as en
+    >>> try:
+    ...     en.load(io.BytesIO(b"not a save file"))
+    ... except en.FormatError as err:
+    ...     print(type(err).__name__)
+    FormatError
+    """

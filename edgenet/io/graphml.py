@@ -1,0 +1,739 @@
+"""GraphML in and out: standard files that NetworkX, igraph, Gephi and yEd read.
+
+Neurons are ``<node>`` elements and connections ``<edge>`` elements of one directed
+``<graph>``. Attributes are typed GraphML keys: ``weight`` and ``bias`` are
+``double``, ``role`` and ``activation`` are ``string``; any other attribute is
+written as ``boolean``, ``long``, ``double`` or ``string`` after its Python type.
+Floats are written with ``repr``, which reads back to the same 64 bits, so a
+written-then-read network compiles to a bitwise-identical function. The type of
+the node ids (``int`` or ``str``) is recorded in the graph attribute
+``edgenet.node_ids`` and restored on read.
+
+Reading is a streaming expat parse that refuses document type declarations
+(and with them entity expansion and external entities) before anything is
+expanded. Foreign files are welcome: integer or string weights and biases are
+converted to float, or refused with the edge, the value and the line.
+
+>>> import os, tempfile, edgenet as en
+>>> net = en.Network()
+>>> net.add_input(0); net.add_output(1, activation="tanh", bias=-0.0)
+>>> net.add_edge(0, 1, weight=5e-324)
+>>> path = os.path.join(tempfile.mkdtemp(), "net.graphml")
+>>> en.write_graphml(net, path)
+>>> back = en.read_graphml(path)
+>>> list(back.edges(data="weight")), back.nodes[1]
+([(0, 1, 5e-324)], {'role': 'output', 'activation': 'tanh', 'bias': -0.0})
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import numbers
+import os
+import re
+from collections.abc import Callable, Hashable
+from typing import IO, Any, Literal
+from xml.parsers import expat
+
+import networkx as nx
+import numpy as np
+
+from ..errors import GraphMLError
+from ..network import Network
+from .atomic import atomic_write
+from .bulk import bulk_graph, paused_gc
+
+ID_TYPE = "edgenet.node_ids"
+NODE_ID_TYPE = "edgenet.id_type"
+FIXED = {("node", "role"): "string", ("node", "activation"): "string",
+         ("node", "bias"): "double", ("edge", "weight"): "double"}
+NX_BOOKKEEPING = ("node_default", "edge_default")  # what networkx.read_graphml adds to G.graph
+CHUNK = 1 << 16
+
+_HEADER = (
+    '<?xml version="1.0" encoding="utf-8"?>\n'
+    '<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+    'xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns '
+    'http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">\n'
+)
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_ATTR_SPECIAL = re.compile('[&<>"\r\n\t]')
+_TEXT_SPECIAL = re.compile("[&<>\r]")
+_ATTR_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
+                 "\r": "&#13;", "\n": "&#10;", "\t": "&#9;"}
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def write_graphml(G: nx.DiGraph, path: str | os.PathLike[str]) -> None:
+    """Write a directed graph of neurons (or a compiled network, with its current
+    weights) to ``path`` as GraphML, atomically.
+
+    Node ids must be ``int`` or ``str``; attribute values ``bool``, ``int``, ``float``
+    or ``str`` (``None`` values are skipped). ``weight`` and ``bias`` must be finite
+    real numbers. A path ending in ``.gz`` is gzip-compressed. The file is written
+    beside ``path`` and renamed over it only when complete: a failed write leaves any
+    old file untouched.
+
+    >>> import os, tempfile, networkx as nx, edgenet as en
+    >>> path = os.path.join(tempfile.mkdtemp(), "g.graphml")
+    >>> en.write_graphml(nx.DiGraph([("a", "b", {"weight": 0.1})]), path)
+    >>> nx.read_graphml(path).edges["a", "b"]["weight"]
+    0.1
+    """
+    from ..module import CompiledNetwork
+
+    if isinstance(G, CompiledNetwork):
+        G = G.to_network()
+    if not isinstance(G, nx.Graph) or not G.is_directed() or G.is_multigraph():
+        kind = type(G).__name__
+        raise GraphMLError(
+            f"write_graphml expects a networkx.DiGraph or edgenet.Network (got {kind}); "
+            "orient an undirected graph first and merge parallel edges"
+        )
+    graph_data = {k: v for k, v in G.graph.items()
+                  if v is not None and k != ID_TYPE and k not in NX_BOOKKEEPING}
+    ids, id_kind = _node_ids(G)
+    keys: list[tuple[str, str, str, str]] = []  # (id, for, name, type)
+    node_types = _attribute_types(G.nodes(data=True), "node")
+    edge_types = _attribute_types(((u, v, d) for u, v, d in G.edges(data=True)), "edge")
+    graph_types = {k: _value_type(v, f"graph attribute {k!r}") for k, v in graph_data.items()}
+    graph_types[ID_TYPE] = "string"
+    if id_kind == "mixed":
+        node_types[NODE_ID_TYPE] = "string"
+    key_of: dict[tuple[str, str], str] = {}
+    for domain, types in (("graph", graph_types), ("node", node_types), ("edge", edge_types)):
+        for name, typ in types.items():
+            key = f"d{len(keys)}"
+            key_of[domain, name] = key
+            keys.append((key, domain, name, typ))
+
+    opener = _gzip_writer if os.fspath(path).endswith(".gz") else _plain_writer
+    with atomic_write(path) as raw, opener(raw) as out:
+        write = out.write
+        parts = [_HEADER]
+        for key, domain, name, typ in keys:
+            parts.append(
+                f'<key id="{key}" for="{domain}" attr.name="{_attr(name)}" attr.type="{typ}"/>\n'
+            )
+        parts.append('<graph edgedefault="directed">\n')
+        graph_data[ID_TYPE] = id_kind
+        for name, value in graph_data.items():
+            parts.append(_data(key_of["graph", name], graph_types[name], value) + "\n")
+        write("".join(parts).encode())
+
+        lines: list[str] = []
+        for n, data in G.nodes(data=True):
+            if data or id_kind == "mixed":
+                cells = "".join(
+                    _data(key_of["node", k], node_types[k], v, f"node {n!r}", k)
+                    for k, v in data.items()
+                    if v is not None
+                )
+                if id_kind == "mixed" and type(n) is not str:
+                    cells += _data(key_of["node", NODE_ID_TYPE], "string", "int")
+                lines.append(f'<node id="{ids[n]}">{cells}</node>\n')
+            else:
+                lines.append(f'<node id="{ids[n]}"/>\n')
+            if len(lines) >= CHUNK:
+                write("".join(lines).encode())
+                lines.clear()
+
+        wkey = key_of.get(("edge", "weight"))
+        head = f'"><data key="{wkey}">'
+        for u, v, data in G.edges(data=True):
+            w = data.get("weight")
+            if len(data) == 1 and type(w) is float and w - w == 0.0:  # finite float, the usual
+                lines.append(f'<edge source="{ids[u]}" target="{ids[v]}{head}{w!r}</data></edge>\n')
+            else:
+                cells = "".join(
+                    _data(key_of["edge", k], edge_types[k], x, f"edge ({u!r}, {v!r})", k)
+                    for k, x in data.items()
+                    if x is not None
+                )
+                lines.append(f'<edge source="{ids[u]}" target="{ids[v]}">{cells}</edge>\n')
+            if len(lines) >= CHUNK:
+                write("".join(lines).encode())
+                lines.clear()
+        lines.append("</graph>\n</graphml>\n")
+        write("".join(lines).encode())
+
+
+class _plain_writer:
+    def __init__(self, raw: IO[bytes]):
+        self.raw = raw
+
+    def __enter__(self) -> IO[bytes]:
+        return self.raw
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def _gzip_writer(raw: IO[bytes]) -> gzip.GzipFile:
+    return gzip.GzipFile(fileobj=raw, mode="wb", mtime=0)
+
+
+def _node_ids(G: nx.DiGraph) -> tuple[dict[Hashable, str], str]:
+    ids: dict[Hashable, str] = {}
+    kinds = set()
+    for n in G:
+        if type(n) is str:
+            ids[n] = _attr(n, f"node id {n!r}")
+            kinds.add("str")
+        elif isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_)):
+            ids[n] = str(int(n))
+            kinds.add("int")
+        else:
+            raise GraphMLError(
+                f"node {n!r} has an id of type {type(n).__name__}; GraphML stores ids as text and "
+                "edgenet restores int and str ids only: relabel the nodes first "
+                "(networkx.relabel_nodes(G, str))"
+            )
+    if len(set(ids.values())) < len(ids):
+        seen: dict[str, Hashable] = {}
+        for n, text in ids.items():
+            if text in seen:
+                raise GraphMLError(
+                    f"nodes {seen[text]!r} and {n!r} would both be written with id {text!r}; "
+                    "GraphML ids must be unique: relabel one of them"
+                )
+            seen[text] = n
+    kind = kinds.pop() if len(kinds) == 1 else ("mixed" if kinds else "str")
+    return ids, kind
+
+
+def _attribute_types(items: Any, domain: str) -> dict[str, str]:
+    found: dict[str, set[str]] = {}
+    last: dict[str, str] = {}
+    for item in items:
+        data = item[-1]
+        for k, v in data.items():
+            if v is None:
+                continue
+            t = found.get(k)
+            if t is None:
+                found[k] = t = set()
+            vt = type(v)
+            if vt is float:
+                t.add("double")
+            elif vt is str:
+                t.add("string")
+            else:
+                where = f"{domain} {item[0]!r}" if domain == "node" else f"edge {item[:2]!r}"
+                t.add(_value_type(v, f"attribute {k!r} of {where}"))
+                last[k] = where
+    types: dict[str, str] = {}
+    for k, seen in found.items():
+        if not isinstance(k, str):
+            raise GraphMLError(
+                f"{domain} attribute name {k!r} is a {type(k).__name__}; GraphML attribute names "
+                "are strings"
+            )
+        fixed = FIXED.get((domain, k))
+        if fixed is not None:
+            if fixed == "string" and seen != {"string"}:
+                raise GraphMLError(
+                    f"{domain} attribute {k!r} must be a string on every {domain} "
+                    f"(found values of type {', '.join(sorted(seen))})"
+                )
+            types[k] = fixed
+        elif seen <= {"long", "double"} and len(seen) == 2:
+            types[k] = "double"
+        elif len(seen) == 1:
+            types[k] = seen.pop()
+        else:
+            raise GraphMLError(
+                f"{domain} attribute {k!r} mixes values of types {', '.join(sorted(seen))} "
+                f"(e.g. on {last.get(k, domain)}); GraphML gives each attribute one type: "
+                "make them all the same type"
+            )
+    return types
+
+
+def _value_type(v: Any, what: str) -> str:
+    if isinstance(v, (bool, np.bool_)):
+        return "boolean"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, (int, np.integer)):
+        return "long"
+    if isinstance(v, (float, np.floating)):
+        return "double"
+    raise GraphMLError(
+        f"{what} is {v!r} of type {type(v).__name__}; GraphML attributes hold bool, int, float "
+        "or str values: convert it or remove it before writing"
+    )
+
+
+def _data(key: str, typ: str, v: Any, owner: str = "", name: str = "") -> str:
+    if typ == "double":
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+            raise GraphMLError(
+                f"{name} of {owner} is {v!r} of type {type(v).__name__}; expected a real number"
+            )
+        f = float(v)
+        if owner and name in ("weight", "bias") and not math.isfinite(f):
+            raise GraphMLError(f"{name} of {owner} is {f!r}; expected a finite real number")
+        text = repr(f)
+    elif typ == "long":
+        text = str(int(v))
+    elif typ == "boolean":
+        text = "true" if v else "false"
+    else:
+        text = _text(v, f"{name} of {owner}" if owner else "a graph attribute")
+    return f'<data key="{key}">{text}</data>'
+
+
+def _attr(s: str, what: str = "an attribute name") -> str:
+    if _ILLEGAL.search(s):
+        raise GraphMLError(
+            f"{what} contains the character {_ILLEGAL.search(s).group()!r}, which XML 1.0 "  # type: ignore[union-attr]
+            "cannot hold; remove it"
+        )
+    return _ATTR_SPECIAL.sub(lambda m: _ATTR_ESCAPES[m.group()], s)
+
+
+def _text(s: str, what: str) -> str:
+    if _ILLEGAL.search(s):
+        raise GraphMLError(
+            f"{what} contains the character {_ILLEGAL.search(s).group()!r}, which XML 1.0 "  # type: ignore[union-attr]
+            "cannot hold; remove it"
+        )
+    return _TEXT_SPECIAL.sub(lambda m: _ATTR_ESCAPES[m.group()], s)
+
+
+# --------------------------------------------------------------------------- reading
+
+Undirected = Literal["refuse", "as-written", "both"]
+Parallel = Literal["refuse", "sum"]
+
+
+def read_graphml(
+    path: str | os.PathLike[str] | IO[bytes],
+    *,
+    undirected: Undirected = "refuse",
+    parallel: Parallel = "refuse",
+    weight: str = "weight",
+    node_type: Callable[[str], Hashable] | None = None,
+) -> Network:
+    """Read a GraphML file into a :class:`~edgenet.Network`.
+
+    ``weight`` names the edge attribute that holds the connection weight (foreign
+    files may call it ``count`` or ``synapses``); its values, and the ``bias`` of
+    nodes, are converted to float whatever their declared type, and a value that is
+    not a finite number is refused naming the edge and the line. Node ids come back
+    as ``int`` or ``str`` as written by :func:`write_graphml`; ids of foreign files
+    are strings unless ``node_type`` (e.g. ``int``) converts them.
+
+    Undirected graphs and undirected edges are refused unless ``undirected`` is
+    ``"as-written"`` (orient each edge source -> target as the file lists it) or
+    ``"both"`` (one edge each way; the result is cyclic, see
+    :func:`edgenet.break_cycles`). Parallel edges are refused unless ``parallel`` is
+    ``"sum"`` (one edge whose weight is their sum). Files with a DTD, entity
+    declarations or external entities are refused before anything is expanded. A
+    path ending in ``.gz`` is read as gzip.
+
+    >>> import io, edgenet as en
+    >>> text = b'''<graphml><key id="w" for="edge" attr.name="weight" attr.type="int"/>
+    ... <graph edgedefault="directed"><node id="a"/><node id="b"/>
+    ... <edge source="a" target="b"><data key="w">12</data></edge></graph></graphml>'''
+    >>> list(en.read_graphml(io.BytesIO(text)).edges(data=True))
+    [('a', 'b', {'weight': 12.0})]
+    """
+    if undirected not in ("refuse", "as-written", "both"):
+        raise GraphMLError(
+            f"undirected={undirected!r}; accepted: 'refuse', 'as-written' or 'both'"
+        )
+    if parallel not in ("refuse", "sum"):
+        raise GraphMLError(f"parallel={parallel!r}; accepted: 'refuse' or 'sum'")
+    if hasattr(path, "read"):
+        name = str(getattr(path, "name", "<stream>"))
+        return _Reader(name, undirected, parallel, weight, node_type).run(path)  # type: ignore[arg-type]
+    name = os.fspath(path)  # type: ignore[arg-type]
+    opener: Any = gzip.open if name.endswith(".gz") else open
+    with opener(name, "rb") as f:
+        return _Reader(name, undirected, parallel, weight, node_type).run(f)
+
+
+_BOOLEAN = {"true": True, "false": False, "1": True, "0": False}
+
+
+class _Reader:
+    """One streaming parse: expat callbacks fill plain lists; the graph is built at the end."""
+
+    def __init__(
+        self,
+        name: str,
+        undirected: str,
+        parallel: str,
+        weight: str,
+        node_type: Callable[[str], Hashable] | None,
+    ):
+        self.name = name
+        self.undirected = undirected
+        self.parallel = parallel
+        self.weight = weight
+        self.node_type = node_type
+
+    def fail(self, message: str) -> GraphMLError:
+        p = self.parser
+        return GraphMLError(
+            f"{self.name}, line {p.CurrentLineNumber}, column {p.CurrentColumnNumber}: {message}"
+        )
+
+    def run(self, f: IO[bytes]) -> Network:
+        p = self.parser = expat.ParserCreate()
+        p.buffer_text = True
+        p.buffer_size = 1 << 16
+        p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+        fail = self.fail
+
+        def refuse(*_: object) -> None:
+            raise fail(
+                "the file declares a DTD or an entity; refused, because entity expansion can "
+                "grow without bound (billion laughs) or read other files. GraphML needs no DTD: "
+                "remove the <!DOCTYPE ...> declaration"
+            )
+
+        p.StartDoctypeDeclHandler = refuse
+        p.EntityDeclHandler = refuse
+        p.UnparsedEntityDeclHandler = refuse
+        p.ExternalEntityRefHandler = refuse  # type: ignore[assignment]
+
+        keys: dict[str, tuple[str, str, str]] = {}  # id -> (for, name, type)
+        defaults: dict[str, str] = {}
+        graph: dict[str, Any] = {}
+        nodes: list[tuple[str, dict[str, Any]]] = []
+        src: list[str] = []
+        dst: list[str] = []
+        edata: list[dict[str, Any]] = []
+        undirected_edges: list[int] = []
+        self.src, self.dst = src, dst
+        text: list[str] = []
+        chars = text.append
+        add_src, add_dst, add_edata = src.append, dst.append, edata.append
+        weight_name = self.weight
+        refuse_undirected = self.undirected == "refuse"
+        # Per domain: key id -> (attribute name, parser); NUMBER marks weight and bias.
+        convs: dict[str, dict[str, tuple[str, Any]]] = {"node": {}, "edge": {}, "graph": {}}
+        NUMBER = object()
+        graphs = 0  # 0 before the first <graph>, 1 inside it, 2 after it
+        depth = 0  # > 0 inside a <data> or <default> element
+        nested = False
+        owner: dict[str, Any] | None = None
+        where = ""
+        key: str | None = None
+        in_key: str | None = None
+        node_id: str | None = None
+        undirected_default = False
+
+        def converter(kid: str, domain: str) -> tuple[str, Any]:
+            found = keys.get(kid)
+            name, typ = (kid, "string") if found is None else (found[1], found[2])
+            if domain == "edge" and name == weight_name:
+                return "weight", NUMBER
+            if domain == "node" and name == "bias":
+                return "bias", NUMBER
+            return name, _PARSERS.get(typ, _string)
+
+        def start(tag: str, attrs: dict[str, str]) -> None:
+            nonlocal depth, nested, owner, where, key, in_key, node_id, graphs
+            nonlocal undirected_default
+            if depth:  # structured content inside <data> (yEd graphics): skipped
+                depth += 1
+                nested = True
+                return
+            if tag == "edge":
+                if graphs != 1:
+                    return
+                try:
+                    s, t = attrs["source"], attrs["target"]
+                except KeyError:
+                    raise fail("an <edge> lacks its source or target attribute") from None
+                d: dict[str, Any] = {}
+                if undirected_default or "directed" in attrs:
+                    if attrs.get("directed", "false" if undirected_default else "true") not in (
+                        "true", "1"
+                    ):
+                        if refuse_undirected:
+                            raise fail(
+                                f"edge ({s!r}, {t!r}) is undirected; edgenet networks are "
+                                "directed. Pass read_graphml(..., undirected='as-written') to "
+                                "orient it as listed, or undirected='both' for one edge each way"
+                            )
+                        undirected_edges.append(len(src))
+                add_src(s)
+                add_dst(t)
+                add_edata(d)
+                owner = d
+                where = "edge"
+            elif tag == "data":
+                depth = 1
+                nested = False
+                key = attrs.get("key")
+                text.clear()
+                p.CharacterDataHandler = chars
+            elif tag == "node":
+                if graphs != 1:
+                    return
+                if where == "node":
+                    raise fail(f"node {node_id!r} holds a nested graph; edgenet reads flat graphs")
+                try:
+                    node_id = attrs["id"]
+                except KeyError:
+                    raise fail("a <node> lacks its id attribute") from None
+                d = {}
+                nodes.append((node_id, d))
+                owner = d
+                where = "node"
+            elif tag == "key":
+                kid = attrs.get("id")
+                if kid is None:
+                    raise fail("a <key> lacks its id attribute")
+                keys[kid] = (attrs.get("for", "all"), attrs.get("attr.name", kid),
+                             attrs.get("attr.type", "string"))
+                in_key = kid
+            elif tag == "default":
+                if in_key is not None:
+                    depth = 1
+                    nested = False
+                    key = None
+                    text.clear()
+                    p.CharacterDataHandler = chars
+            elif tag == "graph":
+                if where == "node":
+                    raise fail(f"node {node_id!r} holds a nested graph; edgenet reads flat graphs")
+                graphs += 1
+                if graphs == 1:
+                    default = attrs.get("edgedefault", "directed")
+                    if default not in ("directed", "undirected"):
+                        raise fail(
+                            f"edgedefault={default!r}; GraphML accepts 'directed' or 'undirected'"
+                        )
+                    if default == "undirected" and refuse_undirected:
+                        raise fail(
+                            'the graph is undirected (edgedefault="undirected"); edgenet '
+                            "networks are directed. Pass read_graphml(..., "
+                            "undirected='as-written') to orient each edge as listed, or "
+                            "undirected='both' for one edge each way"
+                        )
+                    undirected_default = default == "undirected"
+                    owner = graph
+                    where = "graph"
+            elif tag == "hyperedge":
+                raise fail("the file holds a <hyperedge>; edgenet reads simple directed graphs")
+
+        def end(tag: str) -> None:
+            nonlocal depth, owner, where, in_key, graphs
+            if depth:
+                if depth > 1:
+                    depth -= 1
+                    return
+                depth = 0
+                p.CharacterDataHandler = None
+                if nested:
+                    return
+                value = text[0] if len(text) == 1 else "".join(text)
+                if tag == "default":
+                    defaults[in_key] = value  # type: ignore[index]
+                    return
+                if key is None or owner is None:
+                    return
+                conv = convs[where].get(key)
+                if conv is None:
+                    conv = convs[where][key] = converter(key, where)
+                name, parse = conv
+                if parse is NUMBER:
+                    try:
+                        x = float(value)
+                    except ValueError:
+                        x = math.nan
+                    if x - x != 0.0:  # not finite
+                        if where == "edge":
+                            what = f"edge ({src[-1]!r}, {dst[-1]!r}) has weight"
+                        else:
+                            what = f"node {node_id!r} has bias"
+                        raise fail(f"{what} {value!r}; expected a finite number")
+                    owner[name] = x
+                    return
+                try:
+                    owner[name] = parse(value, where)
+                except ValueError:
+                    typ = keys.get(key, ("", "", "string"))[2]
+                    raise fail(
+                        f"{where} attribute {name!r} has the value {value!r}, which is not a "
+                        f"valid {typ} (the type its <key id={key!r}> declares)"
+                    ) from None
+            elif tag == "edge" or tag == "node":
+                if graphs == 1:
+                    owner = graph
+                    where = "graph"
+            elif tag == "key":
+                in_key = None
+            elif tag == "graph" and graphs == 1:
+                owner = None
+                where = ""
+                graphs = 2
+
+        def root(tag: str, attrs: dict[str, str]) -> None:
+            if tag.rsplit(":", 1)[-1] != "graphml":
+                raise fail(f"the root element is <{tag}>; a GraphML file starts with <graphml>")
+            p.StartElementHandler = start
+
+        p.StartElementHandler = root
+        p.EndElementHandler = end
+        with paused_gc():
+            self.parse(p, f)
+        if not graphs:
+            raise GraphMLError(f"{self.name}: no <graph> element; expected a GraphML file")
+        return self.build(keys, defaults, graph, nodes, src, dst, edata, undirected_edges)
+
+    def parse(self, p: Any, f: IO[bytes]) -> None:
+        try:
+            while True:
+                try:
+                    block = f.read(1 << 20)
+                except (OSError, EOFError) as err:
+                    raise GraphMLError(f"{self.name}: cannot read the file: {err}") from None
+                if not block:
+                    break
+                p.Parse(block, False)
+            p.Parse(b"", True)
+        except expat.ExpatError as err:
+            raise GraphMLError(
+                f"{self.name}, line {err.lineno}, column {err.offset}: malformed XML: "
+                f"{expat.ErrorString(err.code)} (is the file truncated or not GraphML?)"
+            ) from None
+
+    def build(
+        self,
+        keys: dict[str, tuple[str, str, str]],
+        defaults: dict[str, str],
+        graph: dict[str, Any],
+        nodes: list[tuple[str, dict[str, Any]]],
+        src: list[str],
+        dst: list[str],
+        edata: list[dict[str, Any]],
+        undirected_edges: list[int],
+    ) -> Network:
+        id_kind = graph.pop(ID_TYPE, None)
+        if self.node_type is not None:
+            cast: Callable[[str], Hashable] = self.node_type
+        elif id_kind == "int":
+            cast = int
+        else:
+            cast = str
+        mapping: dict[str, Hashable] = {}
+        converting = cast is not str or id_kind == "mixed"
+        nid = ""
+        try:
+            if id_kind == "mixed" and self.node_type is None:
+                for nid, d in nodes:
+                    mapping[nid] = int(nid) if d.pop(NODE_ID_TYPE, None) == "int" else nid
+                cast = str
+            elif cast is not str:
+                for nid, _ in nodes:
+                    mapping[nid] = cast(nid)
+            if converting:
+                for nid in _undeclared(mapping, src, dst):
+                    mapping[nid] = cast(nid)
+        except (TypeError, ValueError) as err:
+            raise GraphMLError(
+                f"{self.name}: node id {nid!r} cannot be converted with {cast!r}: {err}"
+            ) from None
+        for kid, raw in defaults.items():
+            domain, name, typ = keys[kid]
+            targets = [d for _, d in nodes] if domain in ("node", "all") else []
+            if domain in ("edge", "all"):
+                targets += edata
+            if name == self.weight and domain in ("edge", "all"):
+                name = "weight"
+            try:
+                value = float(raw) if name in ("weight", "bias") else _PARSERS.get(
+                    typ, _string)(raw, "")
+            except (TypeError, ValueError):
+                raise GraphMLError(
+                    f"{self.name}: key {kid!r} has default {raw!r}, not a valid {typ}"
+                ) from None
+            for d in targets:
+                d.setdefault(name, value)
+
+        if converting:
+            nodes = [(mapping[nid], d) for nid, d in nodes]
+            us: list[Hashable] = list(map(mapping.__getitem__, src))
+            vs: list[Hashable] = list(map(mapping.__getitem__, dst))
+        else:
+            us, vs = src, dst  # type: ignore[assignment]
+        if self.undirected == "both" and undirected_edges:
+            us = us + [vs[i] for i in undirected_edges]
+            vs = vs + [us[i] for i in undirected_edges]
+            edata = edata + [dict(edata[i]) for i in undirected_edges]
+        G, repeated = bulk_graph(nodes, us, vs, edata)
+        G.graph.update(graph)
+        if repeated:
+            seen: set[Hashable] = set()
+            for nid, _ in nodes:
+                if nid in seen:
+                    raise GraphMLError(f"{self.name}: node id {nid!r} appears twice")
+                seen.add(nid)
+            self.merge_parallel(G, us, vs, edata)
+        return G
+
+    def merge_parallel(
+        self, G: Network, us: list[Hashable], vs: list[Hashable], edata: list[dict[str, Any]]
+    ) -> None:
+        seen: dict[tuple[Hashable, Hashable], dict[str, Any]] = {}
+        for u, v, d in zip(us, vs, edata, strict=True):
+            first = seen.get((u, v))
+            if first is None:
+                seen[u, v] = dict(d)
+                continue
+            if self.parallel == "refuse":
+                raise GraphMLError(
+                    f"{self.name}: edge ({u!r}, {v!r}) appears more than once (parallel edges); "
+                    "pass read_graphml(..., parallel='sum') to merge them into one edge whose "
+                    "weight is the sum"
+                )
+            if "weight" in d or "weight" in first:
+                first["weight"] = first.get("weight", 0.0) + d.get("weight", 0.0)
+        for (u, v), d in seen.items():
+            G.edges[u, v].clear()
+            G.edges[u, v].update(d)
+
+
+def _undeclared(mapping: dict[str, Hashable], src: list[str], dst: list[str]) -> list[str]:
+    """Edge endpoints without a ``<node>`` element, in order of first appearance."""
+    found: dict[str, None] = {}
+    for ids in (src, dst):
+        if not all(map(mapping.__contains__, ids)):
+            found.update((nid, None) for nid in ids if nid not in mapping)
+    return list(found)
+
+
+def _string(value: str, where: str) -> str:
+    return value
+
+
+def _boolean(value: str, where: str) -> bool:
+    try:
+        return _BOOLEAN[value.strip().lower()]
+    except KeyError:
+        raise ValueError(f"{value!r} is not a GraphML boolean") from None
+
+
+def _integer(value: str, where: str) -> int:
+    return int(value)
+
+
+def _double(value: str, where: str) -> float:
+    return float(value)
+
+
+_PARSERS: dict[str, Callable[[str, str], Any]] = {
+    "string": _string, "boolean": _boolean, "int": _integer, "long": _integer,
+    "float": _double, "double": _double,
+}

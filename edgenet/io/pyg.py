@@ -1,0 +1,199 @@
+"""PyTorch Geometric in and out: a network as a ``torch_geometric.data.Data`` graph.
+
+``to_pyg`` numbers the nodes in ``G``'s order and returns ``edge_index`` (2, E),
+``edge_weight`` (E,) and per-node fields: ``bias`` (N,), ``role`` and ``activation``
+(lists of str or None) and ``node_ids`` (the original node ids). Missing weights
+and biases are NaN. ``from_pyg`` reads them back, so the round trip is lossless.
+``torch_geometric`` is imported only when these functions are called.
+
+>>> import edgenet as en
+>>> net = en.Network(); net.add_input("x"); net.add_output("y", bias=0.5)
+>>> net.add_edge("x", "y", weight=2.0)
+>>> data = en.to_pyg(net)
+>>> data.edge_index.tolist(), data.edge_weight.tolist(), data.node_ids
+([[0], [1]], [2.0], ['x', 'y'])
+>>> list(en.from_pyg(data).edges(data=True))
+[('x', 'y', {'weight': 2.0})]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import torch
+
+from ..errors import EdgenetError
+from ..network import Network
+from ..validate import edge_weights, real
+
+_NODE_FIELDS = ("role", "activation")
+
+
+def to_pyg(G: nx.DiGraph, *, dtype: torch.dtype = torch.float64) -> Any:
+    """A ``torch_geometric.data.Data`` holding ``G``'s edges, weights and neuron fields.
+
+    ``dtype`` is the dtype of ``edge_weight`` and ``bias`` (float64 by default, which
+    keeps every weight exactly).
+
+    >>> import networkx as nx, edgenet as en
+    >>> data = en.to_pyg(nx.DiGraph([(0, 1), (1, 2)]))
+    >>> data.num_nodes, data.edge_index.tolist()
+    (3, [[0, 1], [1, 2]])
+    """
+    from torch_geometric.data import Data
+
+    if not isinstance(G, nx.Graph) or not G.is_directed() or G.is_multigraph():
+        raise EdgenetError(
+            f"to_pyg expects a networkx.DiGraph or edgenet.Network (got {type(G).__name__})"
+        )
+    nodes = list(G)
+    index = {n: i for i, n in enumerate(nodes)}
+    triples = list(G.edges(data="weight"))
+    src = np.fromiter((index[u] for u, _, _ in triples), dtype=np.int64, count=len(triples))
+    dst = np.fromiter((index[v] for _, v, _ in triples), dtype=np.int64, count=len(triples))
+    weight = edge_weights(G, triples)  # (E,), NaN where missing
+    bias = np.array(
+        [math.nan if d.get("bias") is None else real(d["bias"], f"bias of node {n!r}")
+         for n, d in G.nodes(data=True)],
+        dtype=np.float64,
+    )
+    return Data(
+        edge_index=torch.from_numpy(np.stack([src, dst])),  # (2, E)
+        edge_weight=torch.from_numpy(weight).to(dtype),  # (E,)
+        bias=torch.from_numpy(bias).to(dtype),  # (N,)
+        role=[d.get("role") for d in G.nodes.values()],
+        activation=[d.get("activation") for d in G.nodes.values()],
+        node_ids=nodes,
+        num_nodes=len(nodes),
+    )
+
+
+def from_pyg(
+    data: Any,
+    *,
+    node_ids: Sequence[Hashable] | None = None,
+    weight: str | None = None,
+) -> Network:
+    """A :class:`~edgenet.Network` from a ``torch_geometric.data.Data`` graph.
+
+    Edges come from ``edge_index`` (2, E). The weight is the field named ``weight``,
+    or else ``edge_weight``, or else a one-column ``edge_attr``; NaN means missing.
+    Node ids are ``node_ids``, else ``data.node_ids``, else ``0 .. num_nodes-1``.
+    ``bias`` (N,), ``role`` and ``activation`` (length-N lists) are used when present.
+
+    >>> import torch, edgenet as en
+    >>> from torch_geometric.data import Data
+    >>> data = Data(edge_index=torch.tensor([[0, 1], [2, 2]]),
+    ...             edge_attr=torch.tensor([[0.5], [1.5]]))
+    >>> list(en.from_pyg(data).edges(data="weight"))
+    [(0, 2, 0.5), (1, 2, 1.5)]
+    """
+    edge_index = getattr(data, "edge_index", None)
+    if not isinstance(edge_index, torch.Tensor) or edge_index.dim() != 2 or (
+        edge_index.shape[0] != 2) or edge_index.dtype.is_floating_point:
+        got = tuple(edge_index.shape) if isinstance(edge_index, torch.Tensor) else edge_index
+        raise EdgenetError(
+            f"data.edge_index must be an integer tensor of shape (2, E) (got {got!r})"
+        )
+    n_edges = edge_index.shape[1]
+    keys = data.keys() if callable(data.keys) else data.keys
+    given = node_ids if node_ids is not None else getattr(data, "node_ids", None)
+    if "num_nodes" in keys:
+        num_nodes = int(data.num_nodes)
+    elif isinstance(getattr(data, "x", None), torch.Tensor):
+        num_nodes = int(data.x.shape[0])
+    elif given is not None:
+        num_nodes = len(given)
+    else:
+        num_nodes = int(edge_index.max()) + 1 if n_edges else 0
+    ids = list(given if given is not None else range(num_nodes))
+    if len(ids) != num_nodes:
+        raise EdgenetError(
+            f"node_ids has {len(ids)} entries but the graph has {num_nodes} nodes; give one id "
+            "per node"
+        )
+    if len(set(ids)) != len(ids):
+        raise EdgenetError("node_ids lists a node id twice; ids must be unique")
+    ei = edge_index.detach().cpu().numpy()  # (2, E)
+    if n_edges and (ei.min() < 0 or ei.max() >= num_nodes):
+        k = int(np.flatnonzero((ei < 0).any(0) | (ei >= num_nodes).any(0))[0])
+        raise EdgenetError(
+            f"edge {k} of data.edge_index is ({ei[0, k]}, {ei[1, k]}), outside the "
+            f"{num_nodes} nodes 0..{num_nodes - 1}"
+        )
+    w = _edge_weights(data, weight, n_edges)
+    net = Network()
+    bias = _node_values(data, "bias", num_nodes)
+    fields = {f: _node_values(data, f, num_nodes) for f in _NODE_FIELDS}
+    for i, n in enumerate(ids):
+        attrs: dict[str, Any] = {}
+        for f in _NODE_FIELDS:
+            if fields[f] is not None and fields[f][i] is not None:
+                attrs[f] = fields[f][i]
+        if bias is not None and not math.isnan(bias[i]):
+            attrs["bias"] = float(bias[i])
+        net.add_node(n, **attrs)
+    us = [ids[i] for i in ei[0].tolist()]
+    vs = [ids[i] for i in ei[1].tolist()]
+    if w is None:
+        net.add_edges_from(zip(us, vs, strict=True))
+    else:
+        net.add_edges_from(
+            (u, v, {} if math.isnan(x) else {"weight": x})
+            for u, v, x in zip(us, vs, w.tolist(), strict=True)
+        )
+    if net.number_of_edges() != n_edges:
+        seen: set[tuple[Hashable, Hashable]] = set()
+        for u, v in zip(us, vs, strict=True):
+            if (u, v) in seen:
+                raise EdgenetError(
+                    f"edge ({u!r}, {v!r}) appears more than once in data.edge_index; merge "
+                    "duplicates first (torch_geometric.utils.coalesce sums their weights)"
+                )
+            seen.add((u, v))
+    return net
+
+
+def _edge_weights(data: Any, weight: str | None, n_edges: int) -> np.ndarray | None:
+    if weight is not None:
+        if getattr(data, weight, None) is None:
+            raise EdgenetError(f"data has no field {weight!r} to read the edge weights from")
+        name = weight
+    elif getattr(data, "edge_weight", None) is not None:
+        name = "edge_weight"
+    elif getattr(data, "edge_attr", None) is not None:
+        name = "edge_attr"
+    else:
+        return None
+    value = getattr(data, name)
+    t = torch.as_tensor(value)
+    if t.dim() == 2 and t.shape[1] == 1:
+        t = t[:, 0]
+    if t.shape != (n_edges,):
+        raise EdgenetError(
+            f"data.{name} has shape {tuple(t.shape)}; expected ({n_edges},) or ({n_edges}, 1), "
+            "one weight per edge (pass from_pyg(..., weight='field') to choose another field)"
+        )
+    w = t.detach().cpu().double().numpy()
+    if np.isinf(w).any():
+        k = int(np.flatnonzero(np.isinf(w))[0])
+        raise EdgenetError(f"data.{name}[{k}] is {float(w[k])!r}; expected a finite number (or NaN "
+                           "for a missing weight)")
+    return w
+
+
+def _node_values(data: Any, field: str, num_nodes: int) -> Any:
+    value = getattr(data, field, None)
+    if value is None:
+        return None
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().double().tolist()
+    if len(value) != num_nodes:
+        raise EdgenetError(
+            f"data.{field} has {len(value)} entries; expected {num_nodes}, one per node"
+        )
+    return list(value)

@@ -1,0 +1,161 @@
+"""Front door for trained PyTorch MLPs: ``nn.Sequential`` of ``Linear`` layers to a Network.
+
+Every ``Linear`` weight ``W[j, i]`` becomes the edge ``i -> j`` (zeros included, so
+the graph is the dense MLP; prune it afterwards if you like), every bias a neuron
+bias, every activation module the activation of the neurons of the ``Linear``
+before it. The network computes the same function as the module in eval mode.
+
+========================================  ==============
+module                                    activation
+========================================  ==============
+``ReLU``                                  ``relu``
+``Sigmoid``                               ``sigmoid``
+``Tanh``                                  ``tanh``
+``LeakyReLU(0.01)``                       ``leaky_relu``
+``GELU()`` (exact, not ``tanh``)          ``gelu``
+``Softplus()`` (beta 1, threshold 20)     ``softplus``
+``ELU(alpha=1)``                          ``elu``
+``SiLU``                                  ``silu``
+``Softsign``                              ``softsign``
+``Identity``, ``Dropout``                 (nothing)
+========================================  ==============
+
+>>> import torch, edgenet as en
+>>> mlp = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1))
+>>> net = en.from_torch(mlp)
+>>> net.layers()
+[['x0', 'x1'], ['h1_0', 'h1_1', 'h1_2'], ['y0']]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import nn
+
+from ..errors import EdgenetError
+from ..network import Network
+
+_SIMPLE: dict[type, str] = {
+    nn.ReLU: "relu",
+    nn.Sigmoid: "sigmoid",
+    nn.Tanh: "tanh",
+    nn.SiLU: "silu",
+    nn.Softsign: "softsign",
+}
+_ACCEPTED = (
+    "Linear, ReLU, Sigmoid, Tanh, LeakyReLU(0.01), GELU(), Softplus(), ELU(alpha=1), SiLU, "
+    "Softsign, Identity, Dropout and nested Sequential"
+)
+
+
+def from_torch(module: nn.Module) -> Network:
+    """A :class:`~edgenet.Network` computing the same function as ``module``.
+
+    ``module`` is an ``nn.Sequential`` (nested ones are flattened) of ``nn.Linear``
+    layers and activation modules, or a single ``nn.Linear``. Inputs are named
+    ``x0, x1, ...``, the neurons of the ``k``-th hidden ``Linear`` ``hk_0, ...``,
+    outputs ``y0, ...``. Weights and biases are copied exactly (as float64).
+
+    >>> import torch, edgenet as en
+    >>> torch.manual_seed(0) and None
+    >>> mlp = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    >>> model = en.from_torch(mlp).compile()
+    >>> x = torch.randn(5, 4)
+    >>> bool(torch.allclose(model(x), mlp(x), atol=1e-6))
+    True
+    """
+    layers: list[list[Any]] = []  # [Linear, activation name, index of the module]
+    for index, m in enumerate(_flatten(module)):
+        if isinstance(m, nn.Linear):
+            if layers and layers[-1][0].out_features != m.in_features:
+                raise EdgenetError(
+                    f"module {index} ({m}) takes {m.in_features} features but the Linear before "
+                    f"it gives {layers[-1][0].out_features}"
+                )
+            layers.append([m, "identity", index])
+            continue
+        if isinstance(m, (nn.Identity, nn.Dropout)):
+            continue
+        act = _activation(m, index)
+        if not layers:
+            raise EdgenetError(
+                f"module {index} ({m}) comes before the first Linear; inputs have no "
+                "activation in edgenet: apply it to the data instead"
+            )
+        if layers[-1][1] != "identity":
+            raise EdgenetError(
+                f"module {index} ({m}) follows another activation ({layers[-1][1]}) on the same "
+                "layer; edgenet neurons have one activation each: combine them with "
+                "edgenet.register_activation and build the network with Network.connect"
+            )
+        layers[-1][1] = act
+    if not layers:
+        raise EdgenetError(
+            f"{type(module).__name__} holds no nn.Linear layer; accepted: {_ACCEPTED}"
+        )
+
+    net = Network()
+    sources = [f"x{i}" for i in range(layers[0][0].in_features)]
+    for name in sources:
+        net.add_input(name)
+    for k, (linear, act, _) in enumerate(layers):
+        last = k == len(layers) - 1
+        width = linear.out_features
+        names = [f"y{j}" for j in range(width)] if last else [f"h{k + 1}_{j}" for j in range(width)]
+        weight = linear.weight.detach().cpu().double().numpy()  # (out, in)
+        bias = (
+            linear.bias.detach().cpu().double().tolist()
+            if linear.bias is not None
+            else [0.0] * width
+        )
+        for name, b in zip(names, bias, strict=True):
+            if last:
+                net.add_output(name, activation=act, bias=b)
+            else:
+                net.add_neuron(name, activation=act, bias=b)
+        net.connect(sources, names, weight=weight.T)  # (in, out)
+        sources = names
+    return net
+
+
+def _flatten(module: nn.Module) -> list[nn.Module]:
+    if isinstance(module, nn.Sequential):
+        return [m for child in module for m in _flatten(child)]
+    if isinstance(module, nn.Module):
+        return [module]
+    raise EdgenetError(
+        f"from_torch expects an nn.Sequential or nn.Linear (got {type(module).__name__})"
+    )
+
+
+def _activation(m: nn.Module, index: int) -> str:
+    name = _SIMPLE.get(type(m))
+    if name is not None:
+        return name
+    refuse = None
+    if isinstance(m, nn.LeakyReLU):
+        if m.negative_slope == 0.01:
+            return "leaky_relu"
+        refuse = "edgenet's leaky_relu has negative_slope=0.01"
+    elif isinstance(m, nn.GELU):
+        if m.approximate == "none":
+            return "gelu"
+        refuse = "edgenet's gelu is the exact (erf) form, approximate='none'"
+    elif isinstance(m, nn.Softplus):
+        if m.beta == 1 and m.threshold == 20:
+            return "softplus"
+        refuse = "edgenet's softplus has beta=1 and threshold=20"
+    elif isinstance(m, nn.ELU):
+        if m.alpha == 1.0:
+            return "elu"
+        refuse = "edgenet's elu has alpha=1"
+    if refuse is not None:
+        raise EdgenetError(
+            f"module {index} ({m}) has parameters edgenet's built-in activation does not: "
+            f"{refuse}. Register it with edgenet.register_activation and set the neurons' "
+            "activation to that name"
+        )
+    raise EdgenetError(
+        f"module {index} ({type(m).__name__}) is not supported; accepted: {_ACCEPTED}"
+    )

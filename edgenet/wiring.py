@@ -1,0 +1,178 @@
+"""Connectivity patterns people ask for, as masks, blocks added to a network, or whole networks.
+
+* :func:`local_mask` / :func:`locally_connected`: each target sees a window of
+  consecutive sources, moved by ``stride`` (a 1-D locally connected layer: a
+  convolution without weight sharing).
+* :func:`random_mask` / :func:`random_sparse`: each source-target pair connected
+  with probability ``density``, reproducibly from a seed.
+* :func:`orient`, :func:`small_world`, :func:`scale_free`: undirected NetworkX
+  wirings (Watts-Strogatz, Barabasi-Albert, or your own) made acyclic by pointing
+  every edge from the earlier to the later node of an order; sources become
+  inputs and sinks outputs.
+
+>>> import edgenet as en
+>>> en.local_mask(5, 2, window=3, stride=2).astype(int).tolist()
+[[1, 0], [1, 0], [1, 1], [0, 1], [0, 1]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from .errors import EdgenetError
+from .network import Network
+
+
+def local_mask(n_sources: int, n_targets: int, window: int, stride: int = 1) -> np.ndarray:
+    """The ``(n_sources, n_targets)`` boolean mask where target ``j`` sees sources
+    ``j*stride .. j*stride + window - 1``.
+
+    >>> import edgenet as en
+    >>> en.local_mask(4, 3, window=2).astype(int).tolist()
+    [[1, 0, 0], [1, 1, 0], [0, 1, 1], [0, 0, 1]]
+    """
+    for name, value in (("window", window), ("stride", stride), ("n_targets", n_targets)):
+        if not isinstance(value, (int, np.integer)) or value < 1:
+            raise EdgenetError(f"{name} must be a positive integer (got {value!r})")
+    need = (n_targets - 1) * stride + window
+    if need > n_sources:
+        raise EdgenetError(
+            f"{n_targets} targets with window {window} and stride {stride} need {need} sources "
+            f"(got {n_sources}); use fewer targets, a smaller window or stride, or more sources"
+        )
+    starts = np.arange(n_targets) * stride  # (T,)
+    rows = np.arange(n_sources)[:, None]  # (S, 1)
+    return (rows >= starts) & (rows < starts + window)  # (S, T)
+
+
+def locally_connected(
+    net: Network,
+    sources: Sequence[Hashable],
+    targets: Sequence[Hashable],
+    window: int,
+    stride: int = 1,
+    weight: Any = None,
+) -> None:
+    """Connect ``sources`` to ``targets`` through :func:`local_mask` (see
+    :meth:`Network.connect` for ``weight``).
+
+    >>> import edgenet as en
+    >>> net = en.Network()
+    >>> en.locally_connected(net, ["a", "b", "c"], ["p", "q"], window=2)
+    >>> sorted(net.edges)
+    [('a', 'p'), ('b', 'p'), ('b', 'q'), ('c', 'q')]
+    """
+    net.connect(sources, targets, mask=local_mask(len(sources), len(targets), window, stride),
+                weight=weight)
+
+
+def random_mask(n_sources: int, n_targets: int, density: float, seed: int) -> np.ndarray:
+    """A ``(n_sources, n_targets)`` boolean mask, each entry True with probability
+    ``density``, drawn from ``numpy.random.default_rng(seed)``.
+
+    >>> import edgenet as en
+    >>> m = en.random_mask(100, 100, density=0.1, seed=0)
+    >>> m.shape, bool(0.08 < m.mean() < 0.12), bool((m == en.random_mask(100, 100, 0.1, 0)).all())
+    ((100, 100), True, True)
+    """
+    if not isinstance(density, (int, float, np.floating)) or not 0.0 <= density <= 1.0:
+        raise EdgenetError(f"density must be a number in [0, 1] (got {density!r})")
+    return np.random.default_rng(seed).random((n_sources, n_targets)) < density
+
+
+def random_sparse(
+    net: Network,
+    sources: Sequence[Hashable],
+    targets: Sequence[Hashable],
+    density: float,
+    seed: int,
+    weight: Any = None,
+) -> None:
+    """Connect each source-target pair with probability ``density`` (reproducible by
+    ``seed``; see :meth:`Network.connect` for ``weight``).
+
+    >>> import edgenet as en
+    >>> net = en.Network()
+    >>> en.random_sparse(net, range(50), range(50, 100), density=0.2, seed=1)
+    >>> 400 < net.number_of_edges() < 600
+    True
+    """
+    net.connect(sources, targets, mask=random_mask(len(sources), len(targets), density, seed),
+                weight=weight)
+
+
+def orient(
+    G: nx.Graph,
+    order: Sequence[Hashable] | None = None,
+    *,
+    activation: str = "relu",
+    output_activation: str = "identity",
+) -> Network:
+    """A DAG :class:`~edgenet.Network` from an undirected graph: each edge points from the
+    node earlier in ``order`` (default: ``G``'s node order) to the later one.
+
+    Nodes with no incoming edge become inputs, nodes with no outgoing edge outputs,
+    the rest hidden neurons with ``activation``; isolated nodes are left out.
+    Weights are left unset, for :func:`edgenet.compile` to initialise.
+
+    >>> import networkx as nx, edgenet as en
+    >>> net = en.orient(nx.cycle_graph(4))
+    >>> sorted(net.edges), net.inputs, net.outputs
+    ([(0, 1), (0, 3), (1, 2), (2, 3)], [0], [3])
+    """
+    nodes = list(G) if order is None else list(order)
+    if set(nodes) != set(G) or len(nodes) != len(G):
+        raise EdgenetError(
+            f"order must list every node of the graph once ({len(G)} nodes, got {len(nodes)} "
+            "entries)"
+        )
+    rank = {n: i for i, n in enumerate(nodes)}
+    edges = [(u, v) if rank[u] < rank[v] else (v, u) for u, v in G.edges() if u != v]
+    dag = nx.DiGraph()
+    dag.add_nodes_from(n for n in nodes if G.degree(n) - 2 * G.has_edge(n, n) > 0)
+    dag.add_edges_from(edges)
+    net = Network()
+    for n in dag:
+        if dag.in_degree(n) == 0:
+            net.add_input(n)
+        elif dag.out_degree(n) == 0:
+            net.add_output(n, activation=output_activation)
+        else:
+            net.add_neuron(n, activation=activation)
+    net.add_edges_from(sorted(edges, key=lambda e: (rank[e[0]], rank[e[1]])))
+    return net
+
+
+def small_world(
+    n: int, k: int, p: float, seed: int, *, activation: str = "relu",
+    output_activation: str = "identity",
+) -> Network:
+    """A Watts-Strogatz small world (``networkx.watts_strogatz_graph(n, k, p, seed)``) made
+    acyclic by :func:`orient` in node order.
+
+    >>> import networkx as nx, edgenet as en
+    >>> net = en.small_world(100, 6, 0.1, seed=0)
+    >>> nx.is_directed_acyclic_graph(net), net.number_of_edges()
+    (True, 300)
+    """
+    return orient(nx.watts_strogatz_graph(n, k, p, seed=seed), activation=activation,
+                  output_activation=output_activation)
+
+
+def scale_free(
+    n: int, m: int, seed: int, *, activation: str = "relu", output_activation: str = "identity"
+) -> Network:
+    """A Barabasi-Albert scale-free graph (``networkx.barabasi_albert_graph(n, m, seed)``)
+    made acyclic by :func:`orient` in node order (older nodes feed newer ones).
+
+    >>> import networkx as nx, edgenet as en
+    >>> net = en.scale_free(200, 3, seed=0)
+    >>> nx.is_directed_acyclic_graph(net), net.number_of_edges()
+    (True, 591)
+    """
+    return orient(nx.barabasi_albert_graph(n, m, seed=seed), activation=activation,
+                  output_activation=output_activation)

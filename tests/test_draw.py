@@ -1,0 +1,323 @@
+"""edgenet.draw: layered pictures of small, trained and large networks."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pytest
+import torch
+
+import edgenet as en
+from edgenet.draw import layout
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+import matplotlib.image as mpimg  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.collections import LineCollection  # noqa: E402
+
+
+def xor_network() -> en.Network:
+    net = en.Network()
+    net.add_input("x0")
+    net.add_input("x1")
+    for h in ("h0", "h1", "h2", "h3"):
+        net.add_neuron(h, activation="tanh")
+    net.add_output("y", activation="sigmoid")
+    net.connect(["x0", "x1"], ["h0", "h1", "h2", "h3"])
+    net.connect(["h0", "h1", "h2", "h3"], ["y"])
+    net.add_edge("x0", "y")
+    return net
+
+
+@pytest.fixture(scope="module")
+def trained() -> en.Network:
+    """The XOR network after some Adam steps, read back with to_network()."""
+    model = xor_network().compile(seed=0)
+    x = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    t = torch.tensor([[0.0], [1.0], [1.0], [0.0]])
+    opt = torch.optim.Adam(model.parameters(), lr=0.05)
+    for _ in range(100):
+        opt.zero_grad()
+        torch.nn.functional.binary_cross_entropy(model(x), t).backward()
+        opt.step()
+    return model.to_network()
+
+
+def pixels(path) -> np.ndarray:
+    image = mpimg.imread(str(path))  # (H, W, 4) floats in [0, 1]
+    assert image.ndim == 3 and image.shape[0] > 200 and image.shape[1] > 200
+    return image[..., :3]
+
+
+def assert_not_blank(path) -> np.ndarray:
+    rgb = pixels(path)
+    ink = (rgb < 0.9).any(axis=2).mean()  # share of pixels that are not near-white
+    assert rgb.std() > 0.05, f"{path} looks blank (pixel std {rgb.std():.4f})"
+    assert ink > 0.01, f"{path} looks blank ({ink:.2%} of pixels drawn)"
+    return rgb
+
+
+def reddish(rgb: np.ndarray) -> float:
+    return float(((rgb[..., 0] > rgb[..., 2] + 0.25)).mean())
+
+
+def bluish(rgb: np.ndarray) -> float:
+    return float(((rgb[..., 2] > rgb[..., 0] + 0.25)).mean())
+
+
+def segments(ax) -> list[np.ndarray]:
+    lines = [c for c in ax.collections if isinstance(c, LineCollection)]
+    return [seg for c in lines for seg in c.get_segments()]
+
+
+def test_small_network_png(tmp_path):
+    path = tmp_path / "small.png"
+    ax = en.draw(xor_network(), path=path)
+    assert_not_blank(path)
+    assert len(segments(ax)) == 13  # every edge drawn
+    assert {t.get_text() for t in ax.texts} >= {"x0", "x1", "h0", "y"}
+
+
+def test_trained_network_shows_both_signs(tmp_path, trained):
+    weights = [w for _, _, w in trained.edges(data="weight")]
+    assert min(weights) < 0 < max(weights)
+    path = tmp_path / "trained.png"
+    en.draw(trained, path=path)
+    rgb = assert_not_blank(path)
+    assert reddish(rgb) > 0.001 and bluish(rgb) > 0.001  # positive red, negative blue
+
+
+def test_sign_colours_follow_weights():
+    net = en.Network()
+    net.add_input("x")
+    net.add_output("y")
+    net.add_edge("x", "y", weight=3.0)
+    ax = en.draw(net)
+    (r, _, b, _), = ax.collections[0].get_colors()
+    assert r > b + 0.2  # positive: red
+    net.edges["x", "y"]["weight"] = -3.0
+    ax = en.draw(net)
+    (r, _, b, _), = ax.collections[0].get_colors()
+    assert b > r + 0.2  # negative: blue
+    plt.close("all")
+
+
+def test_stronger_edges_are_darker_and_wider():
+    net = en.Network()
+    net.add_input("x")
+    net.add_output("y")
+    net.add_output("z")
+    net.add_edge("x", "y", weight=0.1)
+    net.add_edge("x", "z", weight=2.0)
+    ax = en.draw(net)
+    lines = ax.collections[0]
+    (weak, strong) = lines.get_colors()  # drawn weakest first
+    assert strong[3] > weak[3] and strong[:3].sum() < weak[:3].sum()
+    assert lines.get_linewidths()[1] > lines.get_linewidths()[0]
+    plt.close("all")
+
+
+def test_large_network_is_thinned_and_says_so(tmp_path):
+    rng = np.random.default_rng(0)
+    sizes = [300, 400, 400, 300, 10]
+    starts = np.concatenate(([0], np.cumsum(sizes)))
+    G = nx.DiGraph()
+    G.add_nodes_from(range(starts[-1]))
+    while G.number_of_edges() < 100_000:
+        a = rng.integers(0, len(sizes) - 1, size=60_000)
+        b = np.where(rng.random(60_000) < 0.9, a + 1, rng.integers(a + 1, len(sizes)))
+        u = starts[a] + rng.integers(0, np.asarray(sizes)[a])
+        v = starts[b] + rng.integers(0, np.asarray(sizes)[b])
+        w = rng.normal(size=60_000)
+        G.add_weighted_edges_from(zip(u.tolist(), v.tolist(), w.tolist(), strict=True))
+    n_edges = G.number_of_edges()
+    path = tmp_path / "large.png"
+    ax = en.draw(G, path=path, max_edges=5_000)
+    assert_not_blank(path)
+    drawn = segments(ax)
+    assert len(drawn) == 5_000
+    notes = [t.get_text() for t in ax.texts]
+    assert f"showing the 5,000 strongest of {n_edges:,} edges (max_edges=5,000)" in notes
+    # The kept edges are the strongest ones.
+    strongest = np.sort(np.abs([w for _, _, w in G.edges(data="weight")]))[-5_000]
+    pos = layout(G)
+    shown = set()
+    for c in ax.collections:
+        if isinstance(c, LineCollection):
+            for seg in c.get_segments():
+                shown.add((tuple(np.round(seg[0], 9)), tuple(np.round(seg[-1], 9))))
+    xy = np.stack([pos.x, pos.y], axis=1)
+    strong = np.abs(pos.weight) >= strongest
+    expected = {
+        (tuple(np.round(xy[s], 9)), tuple(np.round(xy[d], 9)))
+        for s, d in zip(pos.src[strong], pos.dst[strong], strict=True)
+    }
+    assert shown == expected
+
+
+def test_every_edge_drawn_without_limit():
+    G = nx.gnp_random_graph(60, 0.3, seed=2, directed=True)
+    dag = nx.DiGraph((u, v, {"weight": 1.0}) for u, v in G.edges if u < v)
+    ax = en.draw(dag, max_edges=None)
+    assert len(segments(ax)) == dag.number_of_edges()
+    assert not any(t.get_text().startswith("showing") for t in ax.texts)
+    plt.close(ax.figure)
+
+
+def test_svg_and_pdf(tmp_path, trained):
+    svg = tmp_path / "net.svg"
+    en.draw(trained, path=svg)
+    text = svg.read_text()
+    assert text.startswith("<?xml") and "<svg" in text and "skip connection" in text
+    pdf = tmp_path / "net.PDF"
+    en.draw(xor_network(), path=pdf)
+    assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_skip_connections_are_dashed_arcs():
+    ax = en.draw(xor_network())
+    arcs = [c for c in ax.collections if isinstance(c, LineCollection) and c.get_linestyle()[0][1]]
+    assert len(arcs) == 1
+    (arc,) = arcs[0].get_segments()  # the one skip edge x0 -> y, as a curve
+    assert len(arc) > 2
+    assert "skip connection" in [t.get_text() for t in ax.get_legend().get_texts()]
+    plt.close(ax.figure)
+
+
+def test_layout_columns_and_skips():
+    G = nx.DiGraph([("a", "h"), ("h", "g"), ("a", "y"), ("g", "z"), ("y", "z")])
+    pos = layout(G)
+    col = dict(zip(pos.nodes, pos.x.tolist(), strict=True))
+    level = dict(zip(pos.nodes, pos.level.tolist(), strict=True))
+    assert level == {"a": 0, "h": 1, "y": 1, "g": 2, "z": 3}
+    assert col["z"] == 3 and col["a"] == 0
+    skips = {(pos.nodes[u], pos.nodes[v]) for u, v in zip(pos.src, pos.dst, strict=True)
+             if pos.level[v] - pos.level[u] > 1}
+    assert skips == {("y", "z")} == {
+        (pos.nodes[u], pos.nodes[v])
+        for u, v in zip(pos.src[pos.skip], pos.dst[pos.skip], strict=True)
+    }
+
+
+def test_outputs_that_feed_nothing_sit_in_the_last_column():
+    net = en.Network()
+    net.add_input("x")
+    net.add_neuron("h")
+    net.add_neuron("g")
+    net.add_output("early")  # generation 1, feeds nothing: drawn on the right
+    net.add_output("late")
+    net.add_edge("x", "h")
+    net.add_edge("h", "g")
+    net.add_edge("g", "late")
+    net.add_edge("x", "early")
+    pos = layout(net)
+    col = dict(zip(pos.nodes, pos.x.tolist(), strict=True))
+    assert col["early"] == col["late"] == 3
+    assert dict(zip(pos.nodes, pos.level.tolist(), strict=True))["early"] == 1
+
+
+def test_plain_dag_without_weights_or_roles(tmp_path):
+    G = nx.DiGraph([(0, 1), (0, 2), (1, 3), (2, 3), (0, 3)])
+    path = tmp_path / "plain.png"
+    ax = en.draw(G, path=path)
+    assert_not_blank(path)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "no weight" in legend and "weight > 0" not in legend
+
+
+def test_draws_a_compiled_model_with_its_current_weights():
+    model = xor_network().compile(seed=0)
+    with torch.no_grad():
+        model.weight.fill_(-2.0)
+    ax = en.draw(model)
+    colours = np.concatenate([c.get_colors() for c in ax.collections[:2]])
+    assert len(colours) == 13 and (colours[:, 2] > colours[:, 0]).all()  # all negative: blue
+    plt.close(ax.figure)
+
+
+def test_draws_into_given_axes():
+    fig, ax = plt.subplots()
+    assert en.draw(xor_network(), ax=ax, title="mine") is ax
+    assert ax.get_title() == "mine"
+    plt.close(fig)
+
+
+def test_layers_run_left_to_right_and_children_follow_parents():
+    net = en.Network()
+    for i in range(4):
+        net.add_input(f"x{i}")
+    for i in range(4):
+        net.add_neuron(f"h{i}")
+        net.add_edge(f"x{3 - i}", f"h{i}")  # h0 <- x3, ..., h3 <- x0
+    net.add_output("y")
+    for i in range(4):
+        net.add_edge(f"h{i}", "y")
+    pos = layout(net)
+    y = dict(zip(pos.nodes, pos.y.tolist(), strict=True))
+    assert y["x0"] > y["x1"] > y["x2"] > y["x3"]  # inputs top down in insertion order
+    assert y["h3"] > y["h2"] > y["h1"] > y["h0"]  # each neuron level with its input
+
+
+def test_cycle_is_refused():
+    with pytest.raises(en.CycleError, match=r"the graph has a cycle: 'a' -> 'b' -> 'a'"):
+        en.draw(nx.DiGraph([("x", "a"), ("a", "b"), ("b", "a")]))
+
+
+def test_unknown_suffix_is_refused(tmp_path):
+    with pytest.raises(
+        en.EdgenetError,
+        match=r"cannot tell the image format of '.*net\.jpg' from its suffix \.jpg; accepted "
+        r"suffixes: \.png, \.svg, \.pdf",
+    ):
+        en.draw(xor_network(), path=tmp_path / "net.jpg")
+    with pytest.raises(en.EdgenetError, match=r"from its suffix \(none\)"):
+        en.draw(xor_network(), path=tmp_path / "net")
+
+
+@pytest.mark.parametrize("bad", [-1, True, 2.5])
+def test_bad_max_edges(bad):
+    with pytest.raises(
+        en.EdgenetError, match=rf"max_edges must be a non-negative int or None \(got {bad!r}\)"
+    ):
+        en.draw(xor_network(), max_edges=bad)
+
+
+def test_bad_weight_is_named():
+    G = nx.DiGraph([("x", "y", {"weight": "heavy"})])
+    with pytest.raises(
+        en.EdgenetError,
+        match=r"weight of edge \('x', 'y'\) is 'heavy' of type str; expected a finite real number",
+    ):
+        en.draw(G)
+
+
+def test_missing_matplotlib_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
+    with pytest.raises(
+        en.EdgenetError, match=r'drawing needs matplotlib, .*: pip install "edgenet\[draw\]"'
+    ):
+        en.draw(xor_network())
+
+
+def test_import_edgenet_does_not_import_matplotlib():
+    import subprocess
+
+    code = "import sys, edgenet; print('matplotlib' in sys.modules)"
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
+    )
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    "G", [nx.DiGraph(), nx.empty_graph(3, create_using=nx.DiGraph)], ids=["empty", "isolated"]
+)
+def test_degenerate_graphs_draw(G, tmp_path):
+    ax = en.draw(G, path=tmp_path / "g.png")
+    assert f"{G.number_of_nodes()} inputs · 0 neurons · 0 edges" in ax.get_title()
+    assert segments(ax) == []

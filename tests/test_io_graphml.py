@@ -1,0 +1,547 @@
+"""GraphML: bit-exact round trips, interoperability with NetworkX, hostile and broken files."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+import time
+
+import networkx as nx
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import edgenet as en
+from edgenet.io import graphml
+
+FLOATS = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([0.0, -0.0, 5e-324, -5e-324, 2.2250738585072014e-308, 1.7976931348623157e308,
+                     -1.7976931348623157e308, 1e-310, 0.1, 1 / 3]),
+)
+XML_CHARS = st.one_of(
+    st.characters(exclude_categories=["Cs", "Cc", "Cn"]), st.sampled_from("\t\n\r")
+)
+IDS = st.one_of(st.integers(-(2**70), 2**70), st.text(XML_CHARS, min_size=0, max_size=6))
+
+
+def bits(x: float) -> bytes:
+    return struct.pack("<d", x)
+
+
+@st.composite
+def networks(draw):
+    n_in = draw(st.integers(1, 3))
+    n_hidden = draw(st.integers(0, 5))
+    n_out = draw(st.integers(1, 3))
+    ids = draw(st.lists(IDS, min_size=n_in + n_hidden + n_out, max_size=n_in + n_hidden + n_out,
+                        unique_by=str))
+    net = en.Network()
+    acts = st.sampled_from(["relu", "tanh", "identity", "sigmoid"])
+    for n in ids[:n_in]:
+        net.add_input(n)
+    for n in ids[n_in:n_in + n_hidden]:
+        net.add_neuron(n, activation=draw(acts), bias=draw(FLOATS))
+    for n in ids[n_in + n_hidden:]:
+        net.add_output(n, activation=draw(acts), bias=draw(FLOATS))
+    order = ids
+    for j in range(n_in, len(order)):
+        for i in range(j):
+            if order[i] in ids[n_in + n_hidden:] and draw(st.booleans()):
+                continue
+            if draw(st.booleans()):
+                net.add_edge(order[i], order[j], weight=draw(FLOATS))
+    return net
+
+
+def roundtrip(G, tmp_path, name="net.graphml", **kw):
+    path = tmp_path / name
+    en.write_graphml(G, path)
+    return en.read_graphml(path, **kw)
+
+
+@settings(max_examples=60, deadline=None)
+@given(networks())
+def test_round_trip_is_bit_exact(tmp_path_factory, net):
+    back = roundtrip(net, tmp_path_factory.mktemp("rt"))
+    assert type(back) is en.Network
+    assert list(back.nodes) == list(net.nodes)
+    assert [type(n) for n in back] == [type(n) for n in net]
+    assert list(back.edges) == list(net.edges)
+    for u, v, w in net.edges(data="weight"):
+        assert bits(back.edges[u, v]["weight"]) == bits(w)
+    for n, data in net.nodes(data=True):
+        got = back.nodes[n]
+        assert got.keys() == data.keys()
+        for k, v in data.items():
+            assert type(got[k]) is type(v)
+            assert bits(got[k]) == bits(v) if isinstance(v, float) else got[k] == v
+
+
+@settings(max_examples=25, deadline=None)
+@given(networks(), st.integers(0, 2**31 - 1))
+def test_written_then_read_network_compiles_to_a_bitwise_identical_function(
+    tmp_path_factory, net, seed
+):
+    for u, v in net.edges:  # tame extreme weights so the outputs are finite numbers
+        w = net.edges[u, v]["weight"]
+        net.edges[u, v]["weight"] = w if abs(w) < 1e3 else 1e3 / w
+    for n in net:
+        b = net.nodes[n].get("bias")
+        if b is not None and abs(b) >= 1e3:
+            net.nodes[n]["bias"] = 1e3 / b
+    back = roundtrip(net, tmp_path_factory.mktemp("fn"))
+    x = torch.randn(5, len(net.inputs), generator=torch.Generator().manual_seed(seed),
+                    dtype=torch.float64)
+    a = en.compile(net, dtype=torch.float64, seed=1)
+    b = en.compile(back, dtype=torch.float64, seed=1)
+    assert torch.equal(a.weight, b.weight) and torch.equal(a.bias, b.bias)
+    assert torch.equal(a(x), b(x))
+
+
+def test_trained_model_round_trip(tmp_path):
+    net = en.Network()
+    net.add_input("x0")
+    net.add_input("x1")
+    net.add_neuron("h", activation="tanh")
+    net.add_output("y")
+    net.add_edges_from([("x0", "h"), ("x1", "h"), ("h", "y"), ("x0", "y")])
+    model = net.compile(dtype=torch.float64, seed=3)
+    back = roundtrip(model.to_network(), tmp_path)
+    x = torch.randn(4, 2, dtype=torch.float64)
+    assert torch.equal(en.compile(back, dtype=torch.float64)(x), model(x))
+
+
+def test_networkx_reads_what_we_write_and_we_read_what_networkx_writes(tmp_path):
+    net = en.Network()
+    net.add_input("a")
+    net.add_neuron("h & <b>", activation="tanh", bias=-0.0, color="red", size=3, seen=True)
+    net.add_output("y", bias=1e-310)
+    net.add_edge("a", "h & <b>", weight=0.1, label="first")
+    net.add_edge("h & <b>", "y", weight=-2.5)
+    en.write_graphml(net, tmp_path / "ours.graphml")
+    theirs = nx.read_graphml(tmp_path / "ours.graphml")
+    assert list(theirs.edges(data="weight")) == list(net.edges(data="weight"))
+    assert theirs.nodes["h & <b>"]["size"] == 3 and theirs.nodes["h & <b>"]["seen"] is True
+    nx.write_graphml(net, tmp_path / "theirs.graphml")
+    back = en.read_graphml(tmp_path / "theirs.graphml")
+    assert list(back.edges(data="weight")) == list(net.edges(data="weight"))
+    assert dict(back.nodes(data=True)) == dict(net.nodes(data=True))
+
+
+def test_attribute_types_survive(tmp_path):
+    G = nx.DiGraph(name="demo", version=2)
+    G.add_node(0, flag=False, count=7, score=0.5, tag="t")
+    G.add_node(1, count=2**62, score=3)  # an int among floats is written as double
+    G.add_edge(0, 1, weight=1, kind="exc", delay=2.0)
+    back = roundtrip(G, tmp_path)
+    assert back.graph == {"name": "demo", "version": 2}
+    assert back.nodes[0] == {"flag": False, "count": 7, "score": 0.5, "tag": "t"}
+    assert back.nodes[1] == {"count": 2**62, "score": 3.0}
+    assert type(back.nodes[1]["score"]) is float
+    assert back.edges[0, 1] == {"weight": 1.0, "kind": "exc", "delay": 2.0}
+
+
+def test_string_ids_with_markup_whitespace_and_unicode(tmp_path):
+    ids = ["a&b", "<tag>", 'say "hi"', "tab\there", "line\nbreak", "cr\rret", " pad ", "ñ→🙂", ""]
+    G = nx.DiGraph()
+    G.add_nodes_from((n, {"label": n}) for n in ids)
+    G.add_edges_from(zip(ids, ids[1:], strict=False))
+    back = roundtrip(G, tmp_path)
+    assert list(back.nodes) == ids
+    assert [back.nodes[n]["label"] for n in back] == ids
+
+
+def test_mixed_int_and_str_ids_keep_their_types(tmp_path):
+    G = nx.DiGraph([(1, "1x"), ("a", 2)])
+    back = roundtrip(G, tmp_path)
+    assert list(back.nodes) == [1, "1x", "a", 2]
+    assert dict(back.nodes(data=True)) == {1: {}, "1x": {}, "a": {}, 2: {}}
+
+
+def test_gzip_round_trip(tmp_path):
+    G = nx.DiGraph([(0, 1, {"weight": 0.25})])
+    back = roundtrip(G, tmp_path, "g.graphml.gz")
+    with gzip.open(tmp_path / "g.graphml.gz") as f:
+        assert f.read(5) == b"<?xml"
+    assert list(back.edges(data="weight")) == [(0, 1, 0.25)]
+
+
+# --------------------------------------------------------------------------- foreign files
+
+KEYS = """<graphml xmlns="http://graphml.graphdrawing.org/xmlns">
+<key id="w" for="edge" attr.name="weight" attr.type="{wtype}"/>
+<key id="b" for="node" attr.name="bias" attr.type="{btype}"/>
+<graph edgedefault="{default}">
+<node id="n0"/><node id="n1"><data key="b">{bias}</data></node>
+<edge source="n0" target="n1"><data key="w">{weight}</data></edge>
+</graph></graphml>"""
+
+
+def foreign(tmp_path, name="f.graphml", wtype="double", btype="double", default="directed",
+            bias="0", weight="1"):
+    path = tmp_path / name
+    path.write_text(KEYS.format(wtype=wtype, btype=btype, default=default, bias=bias,
+                                weight=weight))
+    return path
+
+
+@pytest.mark.parametrize("wtype, weight, expected", [
+    ("int", "12", 12.0), ("long", "-3", -3.0), ("string", " 2.5 ", 2.5), ("float", "1e-3", 1e-3),
+    ("string", "7", 7.0),
+])
+def test_foreign_weights_are_converted_to_float(tmp_path, wtype, weight, expected):
+    G = en.read_graphml(foreign(tmp_path, wtype=wtype, weight=weight, btype="int", bias="4"))
+    w = G.edges["n0", "n1"]["weight"]
+    assert type(w) is float and w == expected
+    assert G.nodes["n1"]["bias"] == 4.0 and type(G.nodes["n1"]["bias"]) is float
+
+
+@pytest.mark.parametrize("weight", ["strong", "nan", "inf", ""])
+def test_non_numeric_weight_is_refused_naming_the_edge(tmp_path, weight):
+    path = foreign(tmp_path, wtype="string", weight=weight)
+    with pytest.raises(en.GraphMLError,
+                       match=rf"f\.graphml, line 6, .*edge \('n0', 'n1'\) has weight '{weight}'; "
+                             "expected a finite number"):
+        en.read_graphml(path)
+
+
+def test_non_numeric_bias_is_refused_naming_the_node(tmp_path):
+    with pytest.raises(en.GraphMLError, match=r"node 'n1' has bias 'high'; expected a finite"):
+        en.read_graphml(foreign(tmp_path, btype="string", bias="high"))
+
+
+def test_badly_typed_other_attribute_is_refused_naming_the_line(tmp_path):
+    path = tmp_path / "t.graphml"
+    path.write_text('<graphml><key id="k" for="node" attr.name="count" attr.type="int"/>'
+                    '<graph edgedefault="directed"><node id="a"><data key="k">many</data></node>'
+                    "</graph></graphml>")
+    with pytest.raises(en.GraphMLError,
+                       match=r"line 1, .*attribute 'count' has the value 'many', which is not a "
+                             r"valid int"):
+        en.read_graphml(path)
+
+
+def test_weight_key_option_reads_another_attribute(tmp_path):
+    path = tmp_path / "c.graphml"
+    path.write_text('<graphml><key id="s" for="edge" attr.name="synapses" attr.type="int"/>'
+                    '<graph edgedefault="directed"><edge source="1" target="2">'
+                    '<data key="s">5</data></edge></graph></graphml>')
+    G = en.read_graphml(path, weight="synapses", node_type=int)
+    assert list(G.edges(data=True)) == [(1, 2, {"weight": 5.0})]
+
+
+def test_key_defaults_and_structured_yed_data(tmp_path):
+    path = tmp_path / "y.graphml"
+    path.write_text(
+        '<graphml xmlns:y="http://www.yworks.com/xml/graphml">'
+        '<key id="w" for="edge" attr.name="weight" attr.type="double"><default>0.5</default></key>'
+        '<key id="g" for="node" yfiles.type="nodegraphics"/>'
+        '<graph edgedefault="directed"><node id="a"><data key="g"><y:ShapeNode>'
+        "<y:Fill/></y:ShapeNode></data></node><node id=\"b\"/>"
+        '<edge source="a" target="b"/></graph></graphml>')
+    G = en.read_graphml(path)
+    assert dict(G.nodes(data=True)) == {"a": {}, "b": {}}
+    assert G.edges["a", "b"] == {"weight": 0.5}
+
+
+def test_undirected_graph_is_refused_unless_asked(tmp_path):
+    path = foreign(tmp_path, default="undirected")
+    with pytest.raises(en.GraphMLError, match=r"line 4, .*the graph is undirected.*"
+                                              r"undirected='as-written'"):
+        en.read_graphml(path)
+    assert list(en.read_graphml(path, undirected="as-written").edges) == [("n0", "n1")]
+    assert sorted(en.read_graphml(path, undirected="both").edges) == [("n0", "n1"), ("n1", "n0")]
+
+
+def test_undirected_edge_in_directed_graph_is_refused(tmp_path):
+    path = tmp_path / "u.graphml"
+    path.write_text('<graphml><graph edgedefault="directed">'
+                    '<edge source="a" target="b" directed="false"/></graph></graphml>')
+    with pytest.raises(en.GraphMLError, match=r"edge \('a', 'b'\) is undirected"):
+        en.read_graphml(path)
+
+
+def test_parallel_edges_refused_or_summed(tmp_path):
+    path = tmp_path / "p.graphml"
+    path.write_text('<graphml><key id="w" for="edge" attr.name="weight" attr.type="int"/>'
+                    '<graph edgedefault="directed">'
+                    '<edge source="a" target="b"><data key="w">2</data></edge>'
+                    '<edge source="a" target="b"><data key="w">3</data></edge>'
+                    "</graph></graphml>")
+    with pytest.raises(en.GraphMLError, match=r"edge \('a', 'b'\) appears more than once"):
+        en.read_graphml(path)
+    assert en.read_graphml(path, parallel="sum").edges["a", "b"]["weight"] == 5.0
+
+
+def test_bad_options_are_refused(tmp_path):
+    path = foreign(tmp_path)
+    with pytest.raises(en.GraphMLError, match="undirected='yes'; accepted"):
+        en.read_graphml(path, undirected="yes")
+    with pytest.raises(en.GraphMLError, match="parallel='max'; accepted"):
+        en.read_graphml(path, parallel="max")
+
+
+def test_node_type_conversion_failure_names_the_node(tmp_path):
+    with pytest.raises(en.GraphMLError, match=r"node id 'n0' cannot be converted"):
+        en.read_graphml(foreign(tmp_path), node_type=int)
+
+
+# --------------------------------------------------------------------------- hostile files
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+ <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+ <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+ <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+ <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+ <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+]>
+<graphml><graph edgedefault="directed"><node id="&lol9;"/></graph></graphml>"""
+
+EXTERNAL = b"""<?xml version="1.0"?>
+<!DOCTYPE graphml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<graphml><graph edgedefault="directed"><node id="&xxe;"/></graph></graphml>"""
+
+EXTERNAL_DTD = b"""<?xml version="1.0"?>
+<!DOCTYPE graphml SYSTEM "http://example.com/graphml.dtd">
+<graphml><graph edgedefault="directed"><node id="a"/></graph></graphml>"""
+
+PARAMETER = b"""<?xml version="1.0"?>
+<!DOCTYPE graphml [<!ENTITY % p SYSTEM "http://example.com/x.dtd"> %p;]>
+<graphml/>"""
+
+
+@pytest.mark.parametrize("content", [BILLION_LAUGHS, EXTERNAL, EXTERNAL_DTD, PARAMETER],
+                         ids=["billion-laughs", "external-entity", "external-dtd", "parameter"])
+def test_hostile_files_are_refused_quickly(tmp_path, content):
+    path = tmp_path / "evil.graphml"
+    path.write_bytes(content)
+    start = time.perf_counter()
+    with pytest.raises(en.GraphMLError, match=r"evil\.graphml, line 2, .*declares a DTD or an "
+                                              r"entity; refused"):
+        en.read_graphml(path)
+    assert time.perf_counter() - start < 2.0
+
+
+def test_undeclared_entity_is_malformed(tmp_path):
+    path = tmp_path / "e.graphml"
+    path.write_bytes(b'<graphml><graph><node id="&nope;"/></graph></graphml>')
+    with pytest.raises(en.GraphMLError, match=r"line 1, column \d+: malformed XML: undefined "
+                                              "entity"):
+        en.read_graphml(path)
+
+
+def big_file(tmp_path):
+    G = nx.DiGraph()
+    G.add_weighted_edges_from((i, i + 1, i / 7) for i in range(2000))
+    path = tmp_path / "big.graphml"
+    en.write_graphml(G, path)
+    return path
+
+
+@pytest.mark.parametrize("keep", [0.1, 0.5, 0.99])
+def test_truncated_file_names_file_and_place(tmp_path, keep):
+    path = big_file(tmp_path)
+    data = path.read_bytes()
+    cut = tmp_path / "cut.graphml"
+    cut.write_bytes(data[: int(len(data) * keep)])
+    start = time.perf_counter()
+    with pytest.raises(en.GraphMLError, match=r"cut\.graphml, line \d+, column \d+: malformed XML"
+                                              r".*truncated"):
+        en.read_graphml(cut)
+    assert time.perf_counter() - start < 2.0
+
+
+def test_truncated_gzip_is_refused(tmp_path):
+    G = nx.DiGraph([(i, i + 1) for i in range(3000)])
+    en.write_graphml(G, tmp_path / "g.graphml.gz")
+    data = (tmp_path / "g.graphml.gz").read_bytes()
+    (tmp_path / "cut.graphml.gz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(en.GraphMLError, match=r"cut\.graphml\.gz: cannot read the file"):
+        en.read_graphml(tmp_path / "cut.graphml.gz")
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", r"line 1, column \d+: malformed XML"),
+    (b'{"nodes": [], "edges": []}', r"line 1, column 0: malformed XML: not well-formed"),
+    (b"", r"line 1, column 0: malformed XML: no element found"),
+    (b"<html><body>hi</body></html>", r"the root element is <html>; a GraphML file starts"),
+    (b"<graphml><key for='node'/></graphml>", r"a <key> lacks its id"),
+    (b"<graphml></graphml>", r"no <graph> element"),
+    (b"<graphml><graph><node/></graph></graphml>", r"a <node> lacks its id"),
+    (b"<graphml><graph><edge source='a'/></graph></graphml>", r"an <edge> lacks its source"),
+    (b"<graphml><graph><hyperedge/></graph></graphml>", r"holds a <hyperedge>"),
+    (b"<graphml><graph><node id='a'><graph/></node></graph></graphml>", r"node 'a' holds a nested"),
+    (b"<graphml><graph edgedefault='sideways'/></graphml>", r"edgedefault='sideways'"),
+    (b"<graphml><graph><node id='a'/><node id='a'/></graph></graphml>",
+     r"node id 'a' appears twice"),
+])
+def test_wrong_typed_and_broken_files(tmp_path, content, message):
+    path = tmp_path / "bad.graphml"
+    path.write_bytes(content)
+    start = time.perf_counter()
+    with pytest.raises(en.GraphMLError, match=r"bad\.graphml.*" + message):
+        en.read_graphml(path)
+    assert time.perf_counter() - start < 2.0
+
+
+def test_missing_file_is_an_os_error(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        en.read_graphml(tmp_path / "absent.graphml")
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def test_write_is_atomic_when_the_graph_fails_mid_write(tmp_path):
+    path = big_file(tmp_path)
+    before = path.read_bytes()
+    G = nx.DiGraph()
+    G.add_weighted_edges_from((i, i + 1, 0.5) for i in range(100_000))
+    G.edges[99_000, 99_001]["weight"] = float("nan")  # found only after most lines are written
+    with pytest.raises(en.GraphMLError, match=r"weight of edge \(99000, 99001\) is nan"):
+        en.write_graphml(G, path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["big.graphml"]
+
+
+def test_write_is_atomic_when_the_disk_fails(tmp_path, monkeypatch):
+    path = big_file(tmp_path)
+    before = path.read_bytes()
+
+    def broken(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", broken)
+    with pytest.raises(OSError, match="No space left"):
+        en.write_graphml(nx.DiGraph([(0, 1)]), path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["big.graphml"]
+
+
+def test_write_replaces_an_existing_file_keeping_its_permissions(tmp_path):
+    path = big_file(tmp_path)
+    os.chmod(path, 0o640)
+    en.write_graphml(nx.DiGraph([(0, 1)]), path)
+    assert os.stat(path).st_mode & 0o777 == 0o640
+    assert list(en.read_graphml(path).edges) == [(0, 1)]
+
+
+@pytest.mark.parametrize("graph, message", [
+    (nx.Graph([(0, 1)]), r"expects a networkx.DiGraph or edgenet.Network \(got Graph\)"),
+    (nx.MultiDiGraph([(0, 1)]), r"\(got MultiDiGraph\)"),
+    (nx.DiGraph([((0, 1), 2)]), r"node \(0, 1\) has an id of type tuple"),
+    (nx.DiGraph([(1, "1")]), r"nodes 1 and '1' would both be written with id '1'"),
+    (nx.DiGraph([(True, 1)]), r"node True has an id of type bool"),
+    (nx.DiGraph([("a\x00", "b")]), r"node id 'a\\x00' contains the character '\\x00'"),
+    (nx.DiGraph([(0, 1, {"weight": "heavy"})]),
+     r"weight of edge \(0, 1\) is 'heavy' of type str; expected a real number"),
+    (nx.DiGraph([(0, 1, {"weight": float("inf")})]), r"weight of edge \(0, 1\) is inf"),
+    (nx.DiGraph([(0, 1, {"tags": [1, 2]})]),
+     r"attribute 'tags' of edge \(0, 1\) is \[1, 2\] of type list; GraphML attributes hold"),
+    (nx.DiGraph([(0, 1, {"k": 1}), (1, 2, {"k": "x"})]),
+     r"edge attribute 'k' mixes values of types long, string"),
+])
+def test_unwritable_graphs_are_refused(tmp_path, graph, message):
+    with pytest.raises(en.GraphMLError, match=message):
+        en.write_graphml(graph, tmp_path / "x.graphml")
+    assert os.listdir(tmp_path) == []
+
+
+def test_bias_and_role_types_are_checked(tmp_path):
+    G = nx.DiGraph()
+    G.add_node("h", bias="0.5")
+    with pytest.raises(en.GraphMLError, match=r"bias of node 'h' is '0.5' of type str"):
+        en.write_graphml(G, tmp_path / "x.graphml")
+    assert os.listdir(tmp_path) == []
+    G = nx.DiGraph()
+    G.add_node("h", role=1)
+    with pytest.raises(en.GraphMLError, match=r"node attribute 'role' must be a string"):
+        graphml._attribute_types(G.nodes(data=True), "node")
+
+
+def test_numpy_values_are_written_as_python_numbers(tmp_path):
+    import numpy as np
+
+    G = nx.DiGraph()
+    G.add_node(np.int64(3), bias=np.float32(0.1))
+    G.add_edge(np.int64(3), 4, weight=np.float64(1e-300), n=np.int32(2))
+    back = roundtrip(G, tmp_path)
+    assert back.nodes[3]["bias"] == float(np.float32(0.1))
+    assert back.edges[3, 4] == {"weight": 1e-300, "n": 2}
+
+
+def test_a_compiled_network_and_a_networkx_read_graph_can_be_written(tmp_path):
+    net = en.Network()
+    net.add_input("x")
+    net.add_output("y")
+    net.add_edge("x", "y")
+    model = net.compile(dtype=torch.float64, seed=0)
+    en.write_graphml(model, tmp_path / "m.graphml")
+    back = en.read_graphml(tmp_path / "m.graphml")
+    assert back.edges["x", "y"]["weight"] == model.weight.item()
+    theirs = nx.read_graphml(tmp_path / "m.graphml")  # G.graph gains node_default/edge_default
+    en.write_graphml(theirs, tmp_path / "again.graphml")
+    assert en.read_graphml(tmp_path / "again.graphml").graph == {}
+
+
+IGRAPH_STYLE = """\ufeff<?xml version="1.0" encoding="UTF-8"?>\r
+<!-- written by another tool -->\r
+<?some-instruction keep?>\r
+<graphml xmlns="http://graphml.graphdrawing.org/xmlns"\r
+         xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"\r
+         xmlns:y="http://www.yworks.com/xml/graphml"\r
+         xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns\r
+         http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">\r
+  <key id="g_info" for="graph" attr.name="info" attr.type="string"/>\r
+  <key id="v_name" for="node" attr.name="name" attr.type="string"/>\r
+  <key id="v_somapos" for="node" attr.name="somapos" attr.type="double"/>\r
+  <key id="v_gfx" for="node" yfiles.type="nodegraphics"/>\r
+  <key id="e_count" for="edge" attr.name="count" attr.type="long"/>\r
+  <key id="e_type" for="edge" attr.name="synapse_type" attr.type="string"/>\r
+  <graph id="G" edgedefault="directed" parse.nodes="3">\r
+    <desc>pharynx</desc>\r
+    <data key="g_info">weight = count of synapses</data>\r
+    <node id="n0"><data key="v_name">ADAL</data><data key="v_somapos">0.21</data>\r
+      <data key="v_gfx"><y:ShapeNode><y:Geometry x="1" y="2"/></y:ShapeNode></data></node>\r
+    <node id="n1"><data key="v_name">ADAR</data><data key="v_somapos">2.1e-1</data></node>\r
+    <node id="n2"><port name="p"/><data key="v_name">ADEL</data></node>\r
+    <edge id="e0" source="n0" target="n1"><data key="e_count">3</data>\r
+      <data key="e_type">C</data></edge>\r
+    <edge id="e1" source="n1" target="n2"><data key="e_count">1</data></edge>\r
+    <edge id="e2" source="n2" target="n0"><data key="e_count">12</data></edge>\r
+    <edge id="e3" source="n1" target="n2"><data key="e_count">2</data></edge>\r
+  </graph>\r
+</graphml>\r
+"""
+
+
+def test_a_foreign_connectome_file(tmp_path):
+    path = tmp_path / "pharynx.graphml"
+    path.write_bytes(IGRAPH_STYLE.encode("utf-8"))
+    with pytest.raises(en.GraphMLError, match=r"edge \('n1', 'n2'\) appears more than once"):
+        en.read_graphml(path, weight="count")
+    G = en.read_graphml(path, weight="count", parallel="sum")
+    assert G.graph == {"info": "weight = count of synapses"}
+    assert dict(G.nodes(data=True)) == {"n0": {"name": "ADAL", "somapos": 0.21},
+                                        "n1": {"name": "ADAR", "somapos": 0.21},
+                                        "n2": {"name": "ADEL"}}
+    assert list(G.edges(data=True)) == [("n0", "n1", {"weight": 3.0, "synapse_type": "C"}),
+                                        ("n1", "n2", {"weight": 3.0}),
+                                        ("n2", "n0", {"weight": 12.0})]
+    dag, removed = en.break_cycles(G)
+    assert removed == [("n2", "n0")]
+    model = en.compile(dag, dtype=torch.float64)
+    assert model.inputs == ["n0"] and model.outputs == ["n2"]
+    x = torch.tensor([[2.0]], dtype=torch.float64)
+    assert model(x).item() == 3.0 * 3.0 * 2.0  # identity outputs, relu hidden: 2 * 3 * 3
+    latin = IGRAPH_STYLE.replace("\ufeff", "").replace('encoding="UTF-8"', 'encoding="ISO-8859-1"')
+    path.write_bytes(latin.replace("ADEL", "ADÉL").encode("latin-1"))
+    assert en.read_graphml(path, weight="count", parallel="sum").nodes["n2"]["name"] == "ADÉL"

@@ -1,0 +1,322 @@
+"""The native save format: bit-exact, never unpickles, refuses mismatched topologies."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pickle
+import struct
+import time
+
+import networkx as nx
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import edgenet as en
+from edgenet.io import native
+
+FLOATS = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([0.0, -0.0, 5e-324, -5e-324, 1e-310, 1.7976931348623157e308]),
+)
+
+
+def bits(x: float) -> bytes:
+    return struct.pack("<d", x)
+
+
+@st.composite
+def networks(draw):
+    n = draw(st.integers(2, 9))
+    ids = draw(st.lists(st.one_of(st.integers(-(2**63), 2**63), st.text(max_size=4)),
+                        min_size=n, max_size=n, unique=True))
+    net = en.Network()
+    net.add_input(ids[0])
+    for v in ids[1:-1]:
+        net.add_neuron(v, activation=draw(st.sampled_from(["relu", "tanh", "sin"])),
+                       bias=draw(FLOATS))
+    net.add_output(ids[-1], bias=draw(FLOATS))
+    for j in range(1, n):
+        for i in range(j):
+            if i == 0 or draw(st.booleans()):
+                if draw(st.integers(0, 9)):
+                    net.add_edge(ids[i], ids[j], weight=draw(FLOATS))
+                else:
+                    net.add_edge(ids[i], ids[j])  # no weight yet
+    return net
+
+
+@settings(max_examples=60, deadline=None)
+@given(networks())
+def test_round_trip_is_bit_exact(tmp_path_factory, net):
+    path = tmp_path_factory.mktemp("n") / "net.npz"
+    en.save(net, path)
+    back = en.load(path)
+    assert list(back.nodes) == list(net.nodes)
+    assert [type(n) for n in back] == [type(n) for n in net]
+    assert list(back.edges) == list(net.edges)
+    for u, v, data in net.edges(data=True):
+        assert back.edges[u, v].keys() == data.keys()
+        if "weight" in data:
+            assert bits(back.edges[u, v]["weight"]) == bits(data["weight"])
+    for n, data in net.nodes(data=True):
+        assert back.nodes[n].keys() == data.keys()
+        assert bits(back.nodes[n].get("bias", 0.0)) == bits(data.get("bias", 0.0))
+
+
+def test_trained_model_saves_and_loads_into_a_fresh_model(tmp_path):
+    net = en.Network()
+    net.add_input("a")
+    net.add_input("b")
+    net.add_neuron("h", activation="tanh")
+    net.add_output("y")
+    net.add_edges_from([("a", "h"), ("b", "h"), ("h", "y"), ("a", "y")])
+    model = net.compile(dtype=torch.float64, seed=1)
+    with torch.no_grad():
+        model.bias.fill_(-0.0)
+        model.weight[0] = 5e-324
+    en.save(model, tmp_path / "m.npz")
+    fresh = net.compile(dtype=torch.float64, seed=2)
+    assert en.load(tmp_path / "m.npz", into=fresh) is fresh
+    assert torch.equal(fresh.weight, model.weight)
+    assert fresh.bias.view(torch.int64).tolist() == model.bias.view(torch.int64).tolist()
+    x = torch.randn(3, 2, dtype=torch.float64)
+    assert torch.equal(fresh(x), model(x))
+    rebuilt = en.load(tmp_path / "m.npz").compile(dtype=torch.float64)
+    assert torch.equal(rebuilt(x), model(x))
+
+
+def test_load_into_a_network_updates_it_in_place(tmp_path):
+    a = nx.DiGraph([(0, 1, {"weight": 1.0}), (1, 2, {"weight": 2.0})])
+    b = nx.DiGraph([(0, 1, {"weight": 9.0}), (1, 2, {"weight": 9.0, "note": "kept"})])
+    b.nodes[1]["bias"] = 3.0
+    en.save(a, tmp_path / "a.npz")
+    assert en.load(tmp_path / "a.npz", into=b) is b
+    assert list(b.edges(data=True)) == [(0, 1, {"weight": 1.0}),
+                                        (1, 2, {"weight": 2.0, "note": "kept"})]
+    assert b.nodes[1] == {"bias": 3.0}  # the file has no bias for node 1: nothing to overwrite
+
+
+@pytest.mark.parametrize("other, message", [
+    (nx.DiGraph([(0, 1), (1, 2), (0, 2)]), r"edge \(0, 2\) is in the network but not in the file"),
+    (nx.DiGraph([(0, 1)]), r"node 2 is in the file but not in the network"),
+    (nx.DiGraph([(0, 1), (2, 1)]), r"edge \(1, 2\) is in the file but not in the network"),
+    (nx.DiGraph([(0, 1), (1, 2), (2, 3)]), r"node 3 is in the network but not in the file"),
+])
+def test_mismatched_topology_is_refused_and_nothing_changes(tmp_path, other, message):
+    en.save(nx.DiGraph([(0, 1, {"weight": 1.0}), (1, 2, {"weight": 2.0})]), tmp_path / "a.npz")
+    before = nx.node_link_data(other, edges="links")
+    with pytest.raises(en.EdgenetError, match=r"a\.npz does not match the network: " + message):
+        en.load(tmp_path / "a.npz", into=other)
+    assert nx.node_link_data(other, edges="links") == before
+
+
+def test_mismatched_compiled_network_is_refused(tmp_path):
+    net = nx.DiGraph([("x", "h"), ("h", "y")])
+    en.save(net, tmp_path / "a.npz")
+    model = en.compile(nx.DiGraph([("x", "h"), ("h", "y"), ("x", "y")]), seed=0)
+    before = model.weight.detach().clone()
+    with pytest.raises(en.EdgenetError, match=r"does not match the compiled network: edge "
+                                              r"\('x', 'y'\) is in the compiled network"):
+        en.load(tmp_path / "a.npz", into=model)
+    assert torch.equal(model.weight, before)
+    other = en.Network()
+    other.add_input("x")
+    other.add_neuron("h", activation="tanh")
+    other.add_output("y")
+    other.add_edges_from([("x", "h"), ("h", "y")])
+    net2 = en.Network()
+    net2.add_input("x")
+    net2.add_neuron("h", activation="relu")
+    net2.add_output("y")
+    net2.add_edges_from([("x", "h", {"weight": 1.0}), ("h", "y", {"weight": 1.0})])
+    en.save(net2, tmp_path / "b.npz")
+    with pytest.raises(en.EdgenetError, match=r"node 'h' has activation 'relu' in the file and "
+                                              r"'tanh' in the network"):
+        en.load(tmp_path / "b.npz", into=other.compile(seed=0))
+
+
+def test_into_must_be_a_graph_or_model(tmp_path):
+    en.save(nx.DiGraph([(0, 1)]), tmp_path / "a.npz")
+    with pytest.raises(en.EdgenetError, match=r"into= must be a networkx.DiGraph.*\(got dict\)"):
+        en.load(tmp_path / "a.npz", into={})
+
+
+def test_extra_attributes_round_trip(tmp_path):
+    G = nx.DiGraph(name="demo", meta={"epochs": 3, "lr": [0.1, 0.01]})
+    G.add_node("a", pos=[1.5, -2.0], flag=True)
+    G.add_edge("a", "b", weight=0.5, kind="exc", delay=None)
+    en.save(G, tmp_path / "g.npz")
+    back = en.load(tmp_path / "g.npz")
+    assert back.graph == G.graph
+    assert dict(back.nodes(data=True)) == dict(G.nodes(data=True))
+    assert list(back.edges(data=True)) == list(G.edges(data=True))
+
+
+@pytest.mark.parametrize("graph, message", [
+    (nx.DiGraph([((0, 1), 2)]), r"node \(0, 1\) has an id of type tuple; saved node ids must be"),
+    (nx.DiGraph([(0, 1, {"tags": {1, 2}})]),
+     r"attribute 'tags' of edge \(0, 1\) holds \{1, 2\} of type set"),
+    (nx.DiGraph([(0, 1, {"weight": "x"})]), r"weight of edge \(0, 1\) is 'x'"),
+    (nx.DiGraph([(0, 1, {"weight": float("nan")})]), r"edge \(0, 1\) has weight nan"),
+    (nx.Graph([(0, 1)]), r"save expects an edgenet.Network.*\(got Graph\)"),
+])
+def test_unsaveable_graphs_are_refused(tmp_path, graph, message):
+    with pytest.raises(en.EdgenetError, match=message):
+        en.save(graph, tmp_path / "x.npz")
+    assert os.listdir(tmp_path) == []
+
+
+def test_bad_node_fields_are_refused(tmp_path):
+    G = nx.DiGraph()
+    G.add_node("h", role="middle")
+    with pytest.raises(en.EdgenetError, match=r"node 'h' has role 'middle'; accepted roles"):
+        en.save(G, tmp_path / "x.npz")
+    G.nodes["h"]["role"] = "hidden"
+    G.nodes["h"]["activation"] = 3
+    with pytest.raises(en.EdgenetError, match=r"node 'h' has activation 3 of type int"):
+        en.save(G, tmp_path / "x.npz")
+    G.nodes["h"]["activation"] = "relu"
+    G.nodes["h"]["bias"] = float("inf")
+    with pytest.raises(en.EdgenetError, match=r"bias of node 'h' is inf"):
+        en.save(G, tmp_path / "x.npz")
+    G.nodes["h"]["bias"] = 0.0
+    G.nodes["h"]["d"] = {1: 2}
+    with pytest.raises(en.EdgenetError, match=r"attribute 1 of node 'h' has a key of type int"):
+        en.save(G, tmp_path / "x.npz")
+
+
+def test_write_is_atomic(tmp_path, monkeypatch):
+    path = tmp_path / "a.npz"
+    en.save(nx.DiGraph([(0, 1, {"weight": 1.0})]), path)
+    before = path.read_bytes()
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", broken)
+    with pytest.raises(OSError, match="No space left"):
+        en.save(nx.DiGraph([(0, 1, {"weight": 2.0})]), path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["a.npz"]
+
+
+# --------------------------------------------------------------------------- hostile files
+
+
+class Boom:
+    def __reduce__(self):
+        return (os.mkdir, (os.path.join(os.environ["EDGENET_TEST_DIR"], "pwned"),))
+
+
+def valid_arrays():
+    G = nx.DiGraph([(0, 1, {"weight": 1.0}), (1, 2, {"weight": 2.0})])
+    path = os.path.join(os.environ["EDGENET_TEST_DIR"], "ok.npz")
+    en.save(G, path)
+    with np.load(path) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    os.unlink(path)
+    return arrays
+
+
+def write_npz(path, arrays):
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+
+
+def header(arrays, **changes):
+    h = json.loads(arrays["header"].tobytes())
+    h.update(changes)
+    return np.frombuffer(json.dumps(h).encode(), dtype=np.uint8)
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    monkeypatch.setenv("EDGENET_TEST_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_pickles_are_never_loaded(workdir):
+    (workdir / "evil.npz").write_bytes(pickle.dumps(Boom()))
+    with pytest.raises(en.FormatError, match=r"evil\.npz: not an edgenet save file"):
+        en.load(workdir / "evil.npz")
+    arrays = valid_arrays()
+    arrays["src"] = np.array([Boom()], dtype=object)
+    write_npz(workdir / "evil2.npz", arrays)
+    with pytest.raises(en.FormatError, match=r"evil2\.npz: the file is damaged or not an "
+                                             r"edgenet save file: .*allow_pickle"):
+        en.load(workdir / "evil2.npz")
+    assert not (workdir / "pwned").exists()
+
+
+def corrupt(arrays, **changes):
+    out = dict(arrays)
+    for k, v in changes.items():
+        if v is None:
+            del out[k]
+        else:
+            out[k] = v
+    return out
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda a: corrupt(a, weight=None), r"the array 'weight' is missing"),
+    (lambda a: corrupt(a, src=a["src"].astype(np.float64)), r"the array 'src' has dtype float64"),
+    (lambda a: corrupt(a, dst=a["dst"][:1]), r"the array 'dst' has 1 entries; expected 2"),
+    (lambda a: corrupt(a, dst=np.array([1, 7])), r"the array 'dst' holds an index out of range"),
+    (lambda a: corrupt(a, activation=np.array([0, 0, 0], dtype=np.int32)),
+     r"the array 'activation' holds an index out of range"),
+    (lambda a: corrupt(a, header=np.frombuffer(b"{not json", dtype=np.uint8)),
+     r"the header is not valid JSON"),
+    (lambda a: corrupt(a, header=header(a, format="other")), r"does not describe an edgenet"),
+    (lambda a: corrupt(a, header=header(a, version=99)), r"format version 99; this edgenet reads"),
+    (lambda a: corrupt(a, header=header(a, nodes=[0, 1, 1])), r"holds a node id twice"),
+    (lambda a: corrupt(a, header=header(a, nodes=[0, 1, [2]])), r"must hold int and str ids"),
+    (lambda a: corrupt(a, header=header(a, activations=[1])), r"activation list must hold names"),
+    (lambda a: corrupt(a, header=header(a, edge_attributes=[[5, {}]])),
+     r"the header's edge_attributes are malformed"),
+    (lambda a: corrupt(a, header=header(a, graph=[])), r"graph attributes are malformed"),
+    (lambda a: corrupt(a, dst=np.array([1, 1]), src=np.array([0, 0])),
+     r"the edge list holds an edge twice"),
+])
+def test_damaged_files_are_refused(workdir, make, message):
+    write_npz(workdir / "bad.npz", make(valid_arrays()))
+    start = time.perf_counter()
+    with pytest.raises(en.FormatError, match=r"bad\.npz: .*" + message):
+        en.load(workdir / "bad.npz")
+    assert time.perf_counter() - start < 2.0
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", r"not an edgenet save file"),
+    (b"<graphml/>", r"not an edgenet save file"),
+    (b"PK\x03\x04garbage", r"not an edgenet save file"),
+])
+def test_wrong_typed_files_are_refused(workdir, content, message):
+    (workdir / "bad.npz").write_bytes(content)
+    with pytest.raises(en.FormatError, match=r"bad\.npz: " + message):
+        en.load(workdir / "bad.npz")
+
+
+def test_truncated_and_single_array_files_are_refused(workdir):
+    en.save(nx.DiGraph([(i, i + 1, {"weight": 1.0}) for i in range(500)]), workdir / "a.npz")
+    data = (workdir / "a.npz").read_bytes()
+    (workdir / "cut.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(en.FormatError, match=r"cut\.npz: not an edgenet save file"):
+        en.load(workdir / "cut.npz")
+    np.save(workdir / "one.npy", np.arange(3))
+    with pytest.raises(en.FormatError, match=r"one\.npy: holds a single array"):
+        en.load(workdir / "one.npy")
+
+
+def test_streams_are_read(tmp_path):
+    en.save(nx.DiGraph([("a", "b", {"weight": 0.5})]), tmp_path / "a.npz")
+    back = en.load(io.BytesIO((tmp_path / "a.npz").read_bytes()))
+    assert list(back.edges(data="weight")) == [("a", "b", 0.5)]
+    with pytest.raises(en.FormatError, match=r"<stream>: not an edgenet save file"):
+        en.load(io.BytesIO(b"nope"))
+    assert native.FORMAT == "edgenet-network"

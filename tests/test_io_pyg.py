@@ -1,0 +1,146 @@
+"""to_pyg / from_pyg: lossless round trip, parity with PyG's own conversion and message passing."""
+
+from __future__ import annotations
+
+import struct
+
+import networkx as nx
+import pytest
+import torch
+
+import edgenet as en
+
+
+def network():
+    net = en.Network()
+    net.add_input("a")
+    net.add_input(7)
+    net.add_neuron("h", activation="tanh", bias=-0.0, color="red")
+    net.add_neuron("g", bias=5e-324)
+    net.add_output("y", activation="sigmoid")
+    net.add_edge("a", "h", weight=1e-310)
+    net.add_edge(7, "h", weight=-2.5)
+    net.add_edge("a", "g")  # no weight yet
+    net.add_edge("h", "y", weight=1.7976931348623157e308)
+    net.add_edge("g", "y", weight=0.1)
+    return net
+
+
+def bits(x):
+    return struct.pack("<d", x)
+
+
+def test_round_trip_is_lossless():
+    net = network()
+    data = en.to_pyg(net)
+    assert data.num_nodes == 5 and data.node_ids == ["a", 7, "h", "g", "y"]
+    assert data.role == ["input", "input", "hidden", "hidden", "output"]
+    assert data.activation == [None, None, "tanh", "relu", "sigmoid"]
+    back = en.from_pyg(data)
+    assert list(back.nodes) == list(net.nodes)
+    assert list(back.edges) == list(net.edges)
+    for u, v, d in net.edges(data=True):
+        assert back.edges[u, v].keys() == d.keys()
+        if "weight" in d:
+            assert bits(back.edges[u, v]["weight"]) == bits(d["weight"])
+    for n, d in net.nodes(data=True):
+        expected = {k: v for k, v in d.items() if k != "color"}  # only neuron fields travel
+        assert back.nodes[n].keys() == expected.keys()
+        assert bits(back.nodes[n].get("bias", 1.0)) == bits(expected.get("bias", 1.0))
+
+
+def test_edge_index_matches_torch_geometric_from_networkx():
+    from torch_geometric.utils import from_networkx
+
+    G = nx.gnm_random_graph(30, 120, seed=0, directed=True)
+    for u, v in G.edges:
+        G.edges[u, v]["weight"] = float(u - v)
+    ours = en.to_pyg(G)
+    theirs = from_networkx(G)
+    assert torch.equal(ours.edge_index, theirs.edge_index)
+    assert torch.equal(ours.edge_weight, theirs.weight.double())
+
+
+def test_compiled_network_matches_pyg_message_passing():
+    from torch_geometric.utils import scatter
+
+    torch.manual_seed(0)
+    net = en.Network()
+    for i in range(6):
+        net.add_input(i)
+    for j in range(6, 10):
+        net.add_output(j)
+    en.random_sparse(net, range(6), range(6, 10), density=0.6, seed=3, weight=None)
+    model = net.compile(dtype=torch.float64, seed=1)
+    data = en.to_pyg(model.to_network())
+    x = torch.randn(10, 3, dtype=torch.float64)  # node-major: (N, B), outputs' rows unused
+    src, dst = data.edge_index
+    messages = data.edge_weight[:, None] * x[src]  # (E, B)
+    out = scatter(messages, dst, dim=0, dim_size=10, reduce="sum")  # (N, B)
+    expected = out[6:].T  # (B, 4)
+    torch.testing.assert_close(model(x[:6].T.contiguous()), expected, rtol=0, atol=1e-12)
+
+
+def test_foreign_data_with_edge_attr_and_x():
+    from torch_geometric.data import Data
+
+    data = Data(x=torch.zeros(4, 2), edge_index=torch.tensor([[0, 1, 2], [2, 2, 3]]),
+                edge_attr=torch.tensor([[0.5], [float("nan")], [2.0]]))
+    net = en.from_pyg(data, node_ids=["p", "q", "r", "s"])
+    assert list(net.edges(data=True)) == [("p", "r", {"weight": 0.5}), ("q", "r", {}),
+                                          ("r", "s", {"weight": 2.0})]
+    assert list(net.nodes) == ["p", "q", "r", "s"]
+    net2 = en.from_pyg(Data(edge_index=torch.tensor([[0], [1]]), w=torch.tensor([3.0])),
+                       weight="w")
+    assert list(net2.edges(data="weight")) == [(0, 1, 3.0)]
+    net3 = en.from_pyg(Data(edge_index=torch.tensor([[0], [1]]), num_nodes=3))
+    assert list(net3.nodes) == [0, 1, 2] and list(net3.edges(data=True)) == [(0, 1, {})]
+
+
+def bad_data(**fields):
+    from torch_geometric.data import Data
+
+    base = dict(edge_index=torch.tensor([[0, 1], [1, 2]]), num_nodes=3)
+    base.update(fields)
+    return Data(**{k: v for k, v in base.items() if v is not None})
+
+
+@pytest.mark.parametrize("fields, kwargs, message", [
+    (dict(edge_index=torch.zeros(3, 2, dtype=torch.long)), {},
+     r"data.edge_index must be an integer tensor of shape \(2, E\) \(got \(3, 2\)\)"),
+    (dict(edge_index=torch.zeros(2, 2)), {}, r"must be an integer tensor"),
+    (dict(edge_index=torch.tensor([[0, 1], [1, 5]])), {},
+     r"edge 1 of data.edge_index is \(1, 5\), outside the 3 nodes 0..2"),
+    (dict(edge_index=torch.tensor([[0, 0], [1, 1]])), {},
+     r"edge \(0, 1\) appears more than once in data.edge_index"),
+    (dict(edge_weight=torch.ones(5)), {},
+     r"data.edge_weight has shape \(5,\); expected \(2,\) or \(2, 1\)"),
+    (dict(edge_attr=torch.ones(2, 3)), {}, r"data.edge_attr has shape \(2, 3\)"),
+    (dict(edge_weight=torch.tensor([1.0, float("inf")])), {}, r"data.edge_weight\[1\] is inf"),
+    ({}, dict(weight="strength"), r"data has no field 'strength'"),
+    ({}, dict(node_ids=["a", "b"]), r"node_ids has 2 entries but the graph has 3 nodes"),
+    ({}, dict(node_ids=["a", "b", "a"]), r"node_ids lists a node id twice"),
+    (dict(bias=torch.zeros(2)), {}, r"data.bias has 2 entries; expected 3"),
+])
+def test_bad_data_is_refused(fields, kwargs, message):
+    with pytest.raises(en.EdgenetError, match=message):
+        en.from_pyg(bad_data(**fields), **kwargs)
+
+
+def test_to_pyg_refuses_undirected_graphs_and_bad_biases():
+    with pytest.raises(en.EdgenetError, match=r"to_pyg expects a networkx.DiGraph.*\(got Graph\)"):
+        en.to_pyg(nx.Graph([(0, 1)]))
+    G = nx.DiGraph([(0, 1)])
+    G.nodes[1]["bias"] = "big"
+    with pytest.raises(en.EdgenetError, match=r"bias of node 1 is 'big' of type str"):
+        en.to_pyg(G)
+
+
+def test_import_edgenet_does_not_import_torch_geometric():
+    import subprocess
+    import sys
+
+    code = "import sys, edgenet; print('torch_geometric' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=str(__import__("pathlib").Path(__file__).parents[1]))
+    assert out.stdout.strip() == "False"

@@ -1,0 +1,78 @@
+"""from_torch: the imported network computes what the torch module computes."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+import edgenet as en
+
+ACTIVATIONS = [nn.ReLU(), nn.Sigmoid(), nn.Tanh(), nn.LeakyReLU(0.01), nn.GELU(), nn.Softplus(),
+               nn.ELU(alpha=1.0), nn.Identity(), nn.SiLU(), nn.Softsign()]
+
+
+@pytest.mark.parametrize("act", ACTIVATIONS, ids=lambda m: type(m).__name__)
+def test_parity_for_every_activation(act):
+    torch.manual_seed(0)
+    mlp = nn.Sequential(nn.Linear(5, 7), act, nn.Linear(7, 4), act, nn.Linear(4, 3)).double()
+    model = en.from_torch(mlp).compile(dtype=torch.float64)
+    x = torch.randn(16, 5, dtype=torch.float64) * 3
+    torch.testing.assert_close(model(x), mlp(x), rtol=0, atol=1e-12)
+
+
+def test_parity_in_float32_to_1e6():
+    torch.manual_seed(1)
+    mlp = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Dropout(0.5), nn.Linear(64, 32),
+                        nn.Tanh(), nn.Linear(32, 10), nn.Sigmoid())
+    mlp.eval()
+    model = en.from_torch(mlp).compile()
+    x = torch.randn(32, 20)
+    torch.testing.assert_close(model(x), mlp(x), rtol=0, atol=1e-6)
+
+
+def test_weights_are_copied_exactly_and_nested_sequential_flattened():
+    torch.manual_seed(2)
+    inner = nn.Sequential(nn.Linear(3, 2, bias=False), nn.ReLU())
+    mlp = nn.Sequential(inner, nn.Sequential(nn.Linear(2, 1)))
+    net = en.from_torch(mlp)
+    W = inner[0].weight.detach().double()
+    for i in range(3):
+        for j in range(2):
+            assert net.edges[f"x{i}", f"h1_{j}"]["weight"] == W[j, i].item()
+    assert net.nodes["h1_0"] == {"role": "hidden", "activation": "relu", "bias": 0.0}
+    assert net.nodes["y0"]["bias"] == mlp[1][0].bias.item()
+    assert net.number_of_edges() == 3 * 2 + 2
+
+
+def test_single_linear_and_trained_round_trip():
+    torch.manual_seed(3)
+    lin = nn.Linear(4, 2)
+    net = en.from_torch(lin)
+    assert net.inputs == ["x0", "x1", "x2", "x3"] and net.outputs == ["y0", "y1"]
+    model = net.compile(dtype=torch.float64)
+    x = torch.randn(3, 4, dtype=torch.float64)
+    torch.testing.assert_close(model(x), lin.double()(x), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("module, message", [
+    (nn.Sequential(nn.Linear(2, 3), nn.LeakyReLU(0.2)),
+     r"module 1 \(LeakyReLU\(negative_slope=0.2\)\) has parameters .*negative_slope=0.01\. "
+     r"Register it with edgenet.register_activation"),
+    (nn.Sequential(nn.Linear(2, 3), nn.GELU(approximate="tanh")), r"approximate='none'"),
+    (nn.Sequential(nn.Linear(2, 3), nn.Softplus(beta=2)), r"beta=1 and threshold=20"),
+    (nn.Sequential(nn.Linear(2, 3), nn.ELU(alpha=0.5)), r"edgenet's elu has alpha=1"),
+    (nn.Sequential(nn.Linear(2, 3), nn.Conv1d(1, 1, 1)),
+     r"module 1 \(Conv1d\) is not supported; accepted: Linear, ReLU"),
+    (nn.Sequential(nn.ReLU(), nn.Linear(2, 3)), r"module 0 \(ReLU\(\)\) comes before the first"),
+    (nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Tanh()),
+     r"module 2 \(Tanh\(\)\) follows another activation \(relu\)"),
+    (nn.Sequential(nn.Linear(2, 3), nn.Linear(4, 1)),
+     r"module 1 \(Linear\(in_features=4.*\)\) takes 4 features but the Linear before it gives 3"),
+    (nn.Sequential(nn.ReLU()), r"module 0 \(ReLU\(\)\) comes before"),
+    (nn.Sequential(), r"Sequential holds no nn.Linear layer"),
+    ("not a module", r"from_torch expects an nn.Sequential or nn.Linear \(got str\)"),
+])
+def test_unsupported_modules_are_refused(module, message):
+    with pytest.raises(en.EdgenetError, match=message):
+        en.from_torch(module)
