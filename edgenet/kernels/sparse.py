@@ -172,7 +172,10 @@ class _Numpy:
 def _dense_block(L: Layout, weight: torch.Tensor, n: int, k: int, e0: int, e1: int):
     """The ``(n, k)`` dense weight block of a generation, scattered from the flat weights."""
     block = weight.new_zeros(n * k)  # (n * k,)
-    block[L.dpos[e0:e1]] = weight[e0:e1]
+    if block.is_cuda:  # index_put_ has a deterministic CUDA kernel
+        block[L.dpos[e0:e1]] = weight[e0:e1]
+    else:  # positions are distinct: a plain scatter, the fastest write on the CPU
+        block.scatter_(0, L.dpos[e0:e1], weight[e0:e1])
     return block.view(n, k)  # (n, k)
 
 
@@ -304,7 +307,8 @@ def backward(
         else:
             if need_w:
                 hs = _gathered(H, L, s0, s1, lo)  # (k, B)
-                dw[e0:e1] = (d @ hs.T).view(-1)[L.dpos[e0:e1]]  # (n_g, k) gathered to edges
+                grad = (d @ hs.T).view(-1)  # (n_g * k,) the block's gradient
+                dw[e0:e1] = grad.index_select(0, L.dpos[e0:e1])  # gathered back to the edges
             if lo >= 0 and lo + (s1 - s0) <= floor:
                 continue  # every source is an input and x needs no gradient
             block = _dense_block(L, weight, r1 - r0, s1 - s0, e0, e1)  # (n_g, k)
