@@ -107,6 +107,15 @@ def lower(
     gens = generations(G)
     input_set = set(inputs)
     output_set = set(outputs)
+    if len(gens) >= 2:
+        # Outputs without any edge (bias only) may run in any generation: run them with the
+        # last one, so that the output rows stay one consecutive block when they can.
+        alone = [n for n in gens[0] if n in output_set and n not in input_set and G.degree(n) == 0]
+        if alone:
+            rank = {n: i for i, n in enumerate(G)}
+            moved = set(alone)
+            gens = [[n for n in gens[0] if n not in moved], *gens[1:-1],
+                    sorted(gens[-1] + alone, key=rank.__getitem__)]
 
     # Number the nodes: inputs, then generation by generation, grouped by activation.
     nodes: list[Hashable] = list(inputs)

@@ -181,6 +181,20 @@ def test_to_network_keeps_edge_order_and_attributes_whatever_happens_to_the_grap
     assert "z" not in trained
 
 
+def test_outputs_without_edges_run_with_the_last_generation():
+    net = en.Network()
+    for name in ("a", "b"):
+        net.add_input(name)
+    for name in ("y0", "lonely", "y1"):
+        net.add_output(name, bias=0.5)
+    net.add_weighted_edges_from([("a", "y0", 1.0), ("b", "y1", 2.0)])
+    model = net.compile(dtype=torch.float64, engine="sparse")
+    assert [s["neurons"] for s in model.generation_stats()] == [3]
+    assert model.layout().meta[5, 0].item() == 2  # the output rows are one consecutive block
+    y = model(torch.tensor([[1.0, 1.0]], dtype=torch.float64))
+    assert y.tolist() == [[1.5, 0.5, 2.5]]
+
+
 def wide(n_in: int, n_out: int, density: float, seed: int = 0) -> en.Network:
     rng = np.random.default_rng(seed)
     net = en.Network()
