@@ -111,11 +111,19 @@ def forward(H, Z, w, b, crow, col, code, n_in):
         bias = b[r]
         for k in range(B):
             z[k] = bias
-        for e in range(crow[r], crow[r + 1]):
+        e, end = crow[r], crow[r + 1]
+        while e + 4 <= end:  # four edges per pass over z
+            w0, w1, w2, w3 = w[e], w[e + 1], w[e + 2], w[e + 3]
+            h0, h1, h2, h3 = H[col[e]], H[col[e + 1]], H[col[e + 2]], H[col[e + 3]]
+            for k in range(B):
+                z[k] += w0 * h0[k] + w1 * h1[k] + w2 * h2[k] + w3 * h3[k]
+            e += 4
+        while e < end:
             we = w[e]
             h = H[col[e]]
             for k in range(B):
                 z[k] += we * h[k]
+            e += 1
         h = H[n_in + r]
         c = code[r]
         for k in range(B):
@@ -135,14 +143,27 @@ def backward(G, H, Z, w, crow, col, code, n_in, dw, db, need_w, floor, zero):
             d[k] = d[k] * slope(c, z[k], h[k])
             total += d[k]
         db[r] = total
+        e, end = crow[r], crow[r + 1]
+        while need_w and e + 4 <= end:  # four weight gradients per pass over d
+            h0, h1, h2, h3 = H[col[e]], H[col[e + 1]], H[col[e + 2]], H[col[e + 3]]
+            a0 = a1 = a2 = a3 = zero  # in the dtype of H: float32 sums vectorise wider
+            for k in range(B):
+                dk = d[k]
+                a0 += dk * h0[k]
+                a1 += dk * h1[k]
+                a2 += dk * h2[k]
+                a3 += dk * h3[k]
+            dw[e], dw[e + 1], dw[e + 2], dw[e + 3] = a0, a1, a2, a3
+            e += 4
+        while need_w and e < end:
+            hu = H[col[e]]
+            acc = zero
+            for k in range(B):
+                acc += d[k] * hu[k]
+            dw[e] = acc
+            e += 1
         for e in range(crow[r], crow[r + 1]):
             u = col[e]
-            if need_w:
-                hu = H[u]
-                acc = zero  # in the dtype of H: float32 sums vectorise twice as wide
-                for k in range(B):
-                    acc += d[k] * hu[k]
-                dw[e] = acc
             if u >= floor:
                 gu = G[u]
                 we = w[e]
