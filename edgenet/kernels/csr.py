@@ -6,7 +6,8 @@ and ``S`` its distinct source rows:
 - :func:`spmm`: ``Z = b + A H`` (forward), one thread per target row;
 - :func:`sddmm`: ``dw_e = D_t \cdot H_s`` for every edge ``e = (s, t)`` (weight gradient);
 - :func:`spmm_t`: ``G_S += A^T[S] D`` (input gradient), one thread per distinct source,
-  reading the transposed block prepared at compile time.
+  reading the transposed block prepared at compile time;
+- :func:`densify`: a dense generation's ``(n, k)`` weight block from the flat weights.
 
 Each output element is written by one thread summing in a fixed order, so results are
 bitwise repeatable, and nothing of size ``edges x batch`` exists. On the CPU these replace
@@ -104,7 +105,17 @@ def _build() -> None:
                     g[k] += we * d[k]
                 i += 1
 
-    _compiled.update(spmm=spmm, sddmm=sddmm, spmm_t=spmm_t)
+    @njit(parallel=True, cache=True)
+    def densify(block, w, dpos, crow, c0):  # pragma: no cover - compiled
+        n, k = block.shape
+        for r in prange(n):
+            row = block[r]
+            for j in range(k):
+                row[j] = 0
+            for e in range(crow[c0 + r], crow[c0 + r + 1]):
+                row[dpos[e] - r * k] = w[e]
+
+    _compiled.update(spmm=spmm, sddmm=sddmm, spmm_t=spmm_t, densify=densify)
 
 
 #: Below this many multiply-adds a kernel runs on the calling thread alone: waking the
@@ -137,6 +148,20 @@ def spmm(z: np.ndarray, H: np.ndarray, w: np.ndarray, b: np.ndarray, crow: np.nd
     """``z[r] = b[c0 + r] + sum_e w[e] H[col[e]]`` over edges
     ``crow[c0 + r] : crow[c0 + r + 1]``."""
     _call("spmm", (crow[c0 + z.shape[0]] - crow[c0]) * z.shape[1], z, H, w, b, crow, col, c0)
+
+
+def densify(block: np.ndarray, w: np.ndarray, dpos: np.ndarray, crow: np.ndarray,
+            c0: int) -> None:
+    """Fill the ``(n, k)`` dense ``block`` of a generation: zeros, and ``w[e]`` at flat
+    position ``dpos[e]`` for its edges ``crow[c0] : crow[c0 + n]`` (one pass, row-parallel).
+
+    >>> import numpy as np
+    >>> block = np.empty((2, 2))
+    >>> densify(block, np.array([5.0, 7.0]), np.array([1, 2]), np.array([0, 1, 2]), 0)
+    >>> block.tolist()
+    [[0.0, 5.0], [7.0, 0.0]]
+    """
+    _call("densify", block.size, block, w, dpos, crow, c0)
 
 
 def sddmm(dw: np.ndarray, D: np.ndarray, H: np.ndarray, crow: np.ndarray, col: np.ndarray,

@@ -167,10 +167,16 @@ class _Numpy:
         self.crow, self.col = L.crow.numpy(), L.col.numpy()
         self.sources, self.tcrow = L.sources.numpy(), L.tcrow.numpy()
         self.tcol, self.perm = L.tcol.numpy(), L.perm.numpy()
+        self.dpos = L.dpos.numpy()
 
 
-def _dense_block(L: Layout, weight: torch.Tensor, n: int, k: int, e0: int, e1: int):
+def _dense_block(L: Layout, weight: torch.Tensor, n: int, k: int, e0: int, e1: int,
+                 cpu: _Numpy | None = None, c0: int = 0):
     """The ``(n, k)`` dense weight block of a generation, scattered from the flat weights."""
+    if cpu is not None:
+        out = weight.new_empty(n, k)  # (n, k)
+        csr.densify(out.numpy(), cpu.w, cpu.dpos, cpu.crow, c0)
+        return out
     block = weight.new_zeros(n * k)  # (n * k,)
     if block.is_cuda:  # index_put_ has a deterministic CUDA kernel
         block[L.dpos[e0:e1]] = weight[e0:e1]
@@ -244,7 +250,7 @@ def forward(
             z.addmm_(_csr(crow, L.col[e0:e1], weight[e0:e1], (r1 - r0, r0)), H[:r0])
         elif kind == DENSE:
             s0, s1 = W.spans[g], W.spans[g + 1]
-            block = _dense_block(L, weight, r1 - r0, s1 - s0, e0, e1)  # (n_g, k)
+            block = _dense_block(L, weight, r1 - r0, s1 - s0, e0, e1, cpu, c0)  # (n_g, k)
             hs = _gathered(H, L, s0, s1, W.lo[g])  # (k, B)
             torch.addmm(bias[c0:c1, None], block, hs, out=z)  # (n_g, k) @ (k, B)
         else:
@@ -311,7 +317,7 @@ def backward(
                 dw[e0:e1] = grad.index_select(0, L.dpos[e0:e1])  # gathered back to the edges
             if lo >= 0 and lo + (s1 - s0) <= floor:
                 continue  # every source is an input and x needs no gradient
-            block = _dense_block(L, weight, r1 - r0, s1 - s0, e0, e1)  # (n_g, k)
+            block = _dense_block(L, weight, r1 - r0, s1 - s0, e0, e1, cpu, c0)  # (n_g, k)
             M = block.T @ d  # (k, n_g) @ (n_g, B) -> (k, B)
         _scatter_add(G, L, s0, s1, lo, M)
     dx = G[:n_in].T.contiguous() if need_x else H.new_empty(0, n_in)  # (B, n_in)
