@@ -42,6 +42,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from ..activations import get_activation
@@ -161,9 +162,10 @@ class _Numpy:
     def __init__(self, L: Layout, weight: torch.Tensor, H: torch.Tensor, Z: torch.Tensor,
                  bias: torch.Tensor | None = None, dw: torch.Tensor | None = None):
         self.w = weight.detach().contiguous().numpy()
-        self.b = bias.detach().contiguous().numpy() if bias is not None else None
+        none = np.empty(0, dtype=self.w.dtype)
+        self.b = bias.detach().contiguous().numpy() if bias is not None else none
         self.H, self.Z, self.G = H.numpy(), Z.numpy(), Z.numpy()
-        self.dw = dw.numpy() if dw is not None else None
+        self.dw = dw.numpy() if dw is not None else none
         self.crow, self.col = L.crow.numpy(), L.col.numpy()
         self.sources, self.tcrow = L.sources.numpy(), L.tcrow.numpy()
         self.tcol, self.perm = L.tcol.numpy(), L.perm.numpy()
