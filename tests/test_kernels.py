@@ -291,7 +291,7 @@ def test_torch_compile_fullgraph():
                                  ("x2", "z", 0.3)])
     for engine in ("sparse", "fused"):
         model = en.compile(net, seed=0, engine=engine)
-        compiled = torch.compile(model, fullgraph=True, backend="aot_eager")
+        compiled = torch.compile(model, fullgraph=True)
         x = torch.randn(4, 6)
         y = compiled(x)
         y.square().sum().backward()
