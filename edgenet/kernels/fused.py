@@ -42,7 +42,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .sparse import outputs, seed_grad
+from .sparse import gradient_buffer, outputs
 
 #: Activation name -> code understood by the fused kernels.
 CODES = {
@@ -117,9 +117,7 @@ def backward(
     ``dL/dx`` is ``(0, n_in)`` without ``need_x``."""
     n_in = H.shape[0] - Z.shape[0]
     floor = 0 if need_x else n_in  # rows below it need no gradient
-    G = torch.empty_like(H)  # (N, B)
-    G[floor:].zero_()
-    seed_grad(G, grad_y, out_rows, out_lo)
+    G = gradient_buffer(H, grad_y, out_rows, out_lo, floor)  # (N, B)
     dw = torch.zeros_like(weight)  # (E,)
     db = weight.new_empty(Z.shape[0])  # (N - n_in,)
     _, bwd = _kernels()

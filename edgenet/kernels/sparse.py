@@ -213,6 +213,21 @@ def outputs(H: torch.Tensor, out_rows: torch.Tensor, out_lo: int) -> torch.Tenso
     return H.index_select(0, out_rows).T.contiguous()  # (n_out, B) rows, then (B, n_out)
 
 
+def gradient_buffer(H: torch.Tensor, grad_y: torch.Tensor, out_rows: torch.Tensor, out_lo: int,
+                    floor: int) -> torch.Tensor:
+    """``G[N, B]``: ``dL/dy`` in the output rows, zeros in the other rows from ``floor`` on
+    (rows below ``floor`` are left unset: nothing reads them)."""
+    G = torch.empty_like(H)  # (N, B)
+    if out_lo >= 0:  # zero around the output block only: it is overwritten anyway
+        out_hi = out_lo + out_rows.shape[0]
+        G[floor:max(floor, out_lo)].zero_()
+        G[max(floor, out_hi):].zero_()
+    else:
+        G[floor:].zero_()
+    seed_grad(G, grad_y, out_rows, out_lo)
+    return G
+
+
 def seed_grad(G: torch.Tensor, grad_y: torch.Tensor, out_rows: torch.Tensor, out_lo: int):
     """``G[out_rows] = grad_y.T`` (the output rows are distinct)."""
     if out_lo >= 0:
@@ -280,9 +295,8 @@ def backward(
     W = _Walk(L, n_in)
     cpu_pass = H.device.type == "cpu" and not TORCH_OPS_ON_CPU
     floor = 0 if need_x or not cpu_pass else n_in  # rows below it need no gradient
-    G = torch.empty_like(H)  # (N, B) dL/dH, turned into dL/dZ in place, generation by generation
-    G[floor:].zero_()
-    seed_grad(G, grad_y, L.out_rows, W.out_lo)
+    # dL/dH (N, B), turned into dL/dZ in place, generation by generation
+    G = gradient_buffer(H, grad_y, L.out_rows, W.out_lo, floor)
     # Every edge's gradient is written by its generation's kernel, so no zero fill is needed.
     dw = torch.empty_like(weight) if need_w else torch.zeros_like(weight)  # (E,)
     cpu = _Numpy(L, weight, H, G, dw=dw) if cpu_pass else None
