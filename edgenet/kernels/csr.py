@@ -7,7 +7,8 @@ and ``S`` its distinct source rows:
 - :func:`sddmm`: ``dw_e = D_t \cdot H_s`` for every edge ``e = (s, t)`` (weight gradient);
 - :func:`spmm_t`: ``G_S += A^T[S] D`` (input gradient), one thread per distinct source,
   reading the transposed block prepared at compile time;
-- :func:`densify`: a dense generation's ``(n, k)`` weight block from the flat weights.
+- :func:`densify` / :func:`sparsify`: a dense generation's ``(n, k)`` weight block from
+  the flat weights, and its gradient back to them.
 
 Each output element is written by one thread summing in a fixed order, so results are
 bitwise repeatable, and nothing of size ``edges x batch`` exists. On the CPU these replace
@@ -115,7 +116,15 @@ def _build() -> None:
             for e in range(crow[c0 + r], crow[c0 + r + 1]):
                 row[dpos[e] - r * k] = w[e]
 
-    _compiled.update(spmm=spmm, sddmm=sddmm, spmm_t=spmm_t, densify=densify)
+    @njit(parallel=True, cache=True)
+    def sparsify(dw, grad, dpos, crow, c0):  # pragma: no cover - compiled
+        n, k = grad.shape
+        for r in prange(n):
+            row = grad[r]
+            for e in range(crow[c0 + r], crow[c0 + r + 1]):
+                dw[e] = row[dpos[e] - r * k]
+
+    _compiled.update(spmm=spmm, sddmm=sddmm, spmm_t=spmm_t, densify=densify, sparsify=sparsify)
 
 
 #: Below this many multiply-adds a kernel runs on the calling thread alone: waking the
@@ -162,6 +171,20 @@ def densify(block: np.ndarray, w: np.ndarray, dpos: np.ndarray, crow: np.ndarray
     [[0.0, 5.0], [7.0, 0.0]]
     """
     _call("densify", block.size, block, w, dpos, crow, c0)
+
+
+def sparsify(dw: np.ndarray, grad: np.ndarray, dpos: np.ndarray, crow: np.ndarray,
+             c0: int) -> None:
+    """The inverse of :func:`densify` for gradients: ``dw[e] = grad.flat[dpos[e]]`` for the
+    generation's edges ``crow[c0] : crow[c0 + n]``, row-parallel.
+
+    >>> import numpy as np
+    >>> dw = np.zeros(2)
+    >>> sparsify(dw, np.array([[1.0, 5.0], [7.0, 2.0]]), np.array([1, 2]), np.array([0, 1, 2]), 0)
+    >>> dw.tolist()
+    [5.0, 7.0]
+    """
+    _call("sparsify", grad.size, dw, grad, dpos, crow, c0)
 
 
 def sddmm(dw: np.ndarray, D: np.ndarray, H: np.ndarray, crow: np.ndarray, col: np.ndarray,

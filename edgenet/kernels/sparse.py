@@ -39,6 +39,7 @@ sums go straight into ``H``, and identity needs no pre-activation in backward.)
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -172,11 +173,34 @@ class _Numpy:
         self.dpos = L.dpos.numpy()
 
 
+_SCRATCH = threading.local()
+
+
+def scratch(name: str, like: torch.Tensor, n: int, k: int) -> torch.Tensor:
+    """A CPU ``(n, k)`` buffer kept between calls (per thread, name, shape and dtype).
+
+    Dense blocks and their gradients are scratch: written, used and dropped within one
+    pass. Reusing their memory spares the page faults of a fresh multi-megabyte
+    allocation on every call, which cost as much as filling the block. At most a few
+    buffers are kept: memory stays ``O(largest dense block)``.
+    """
+    cache = getattr(_SCRATCH, "buffers", None)
+    if cache is None:
+        cache = _SCRATCH.buffers = {}
+    key = (name, n, k, like.dtype)
+    buf = cache.get(key)
+    if buf is None:
+        if len(cache) >= 4:
+            cache.clear()
+        buf = cache[key] = like.new_empty(n, k)
+    return buf
+
+
 def _dense_block(L: Layout, weight: torch.Tensor, n: int, k: int, e0: int, e1: int,
                  cpu: _Numpy | None = None, c0: int = 0):
     """The ``(n, k)`` dense weight block of a generation, scattered from the flat weights."""
     if cpu is not None:
-        out = weight.new_empty(n, k)  # (n, k)
+        out = scratch("block", weight, n, k)  # (n, k)
         csr.densify(out.numpy(), cpu.w, cpu.dpos, cpu.crow, c0)
         return out
     block = weight.new_zeros(n * k)  # (n * k,)
@@ -329,8 +353,12 @@ def backward(
         else:
             if need_w:
                 hs = _gathered(H, L, s0, s1, lo)  # (k, B)
-                grad = (d @ hs.T).view(-1)  # (n_g * k,) the block's gradient
-                dw[e0:e1] = grad.index_select(0, L.dpos[e0:e1])  # gathered back to the edges
+                if cpu is not None:  # (n_g, k) the block's gradient, into reused memory
+                    grad = torch.mm(d, hs.T, out=scratch("grad", d, r1 - r0, s1 - s0))
+                    csr.sparsify(cpu.dw, grad.numpy(), cpu.dpos, cpu.crow, c0)  # to the edges
+                else:
+                    grad = (d @ hs.T).view(-1)  # (n_g * k,) the block's gradient
+                    dw[e0:e1] = grad.index_select(0, L.dpos[e0:e1])  # gathered to the edges
             if lo >= 0 and lo + (s1 - s0) <= floor:
                 continue  # every source is an input and x needs no gradient
             block = _dense_block(L, weight, r1 - r0, s1 - s0, e0, e1, cpu, c0)  # (n_g, k)
