@@ -124,7 +124,21 @@ def _build() -> None:
             for e in range(crow[c0 + r], crow[c0 + r + 1]):
                 dw[e] = row[dpos[e] - r * k]
 
-    _compiled.update(spmm=spmm, sddmm=sddmm, spmm_t=spmm_t, densify=densify, sparsify=sparsify)
+    @njit(parallel=True, cache=True)
+    def transpose(dst, src):  # pragma: no cover - compiled
+        n, m = dst.shape
+        T = 32  # 32 x 32 tiles: both sides stay in cache lines
+        for t in prange((n + T - 1) // T):
+            i0 = t * T
+            i1 = min(n, i0 + T)
+            for j0 in range(0, m, T):
+                j1 = min(m, j0 + T)
+                for i in range(i0, i1):
+                    for j in range(j0, j1):
+                        dst[i, j] = src[j, i]
+
+    _compiled.update(spmm=spmm, sddmm=sddmm, spmm_t=spmm_t, densify=densify, sparsify=sparsify,
+                     transpose=transpose)
 
 
 #: Below this many multiply-adds a kernel runs on the calling thread alone: waking the
@@ -185,6 +199,16 @@ def sparsify(dw: np.ndarray, grad: np.ndarray, dpos: np.ndarray, crow: np.ndarra
     [5.0, 7.0]
     """
     _call("sparsify", grad.size, dw, grad, dpos, crow, c0)
+
+
+def transpose(dst: np.ndarray, src: np.ndarray) -> None:
+    """``dst[:] = src.T`` in cache-sized tiles, row-parallel (both C-contiguous).
+
+    >>> import numpy as np
+    >>> dst = np.empty((3, 2)); transpose(dst, np.arange(6.0).reshape(2, 3)); dst.tolist()
+    [[0.0, 3.0], [1.0, 4.0], [2.0, 5.0]]
+    """
+    _call("transpose", dst.size, dst, src)
 
 
 def sddmm(dw: np.ndarray, D: np.ndarray, H: np.ndarray, crow: np.ndarray, col: np.ndarray,

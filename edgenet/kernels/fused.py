@@ -42,7 +42,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .sparse import gradient_buffer, outputs
+from .sparse import gradient_buffer, outputs, transposed
 
 #: Activation name -> code understood by the fused kernels.
 CODES = {
@@ -100,7 +100,7 @@ def forward(
     B, n_in = x.shape
     H = x.new_empty(n_in + bias.shape[0], B)  # (N, B)
     Z = x.new_empty(bias.shape[0], B)  # (N - n_in, B)
-    H[:n_in] = x.T
+    transposed(H[:n_in], x)
     fwd, _ = _kernels()
     with _flush_denormals():
         fwd(_np(H), _np(Z), _np(weight.contiguous()), _np(bias.contiguous()), _np(crow),

@@ -229,11 +229,21 @@ def _scatter_add(G: torch.Tensor, L: Layout, s0: int, s1: int, lo: int, M: torch
         G.index_add_(0, L.sources[s0:s1], M)
 
 
+def transposed(dst: torch.Tensor, src: torch.Tensor) -> torch.Tensor:
+    """``dst[:] = src.T`` for a 2-D ``dst`` with contiguous rows; returns ``dst``."""
+    if (dst.device.type == "cpu" and not TORCH_OPS_ON_CPU and dst.numel() >= 1 << 16
+            and dst.is_contiguous()):
+        csr.transpose(dst.numpy(), src.detach().contiguous().numpy())  # tiled, parallel
+    else:
+        dst.copy_(src.T)
+    return dst
+
+
 def outputs(H: torch.Tensor, out_rows: torch.Tensor, out_lo: int) -> torch.Tensor:
     """``y[B, n_out]``: the output rows of ``H``, transposed in one pass."""
     if out_lo >= 0:  # a copy even when the transpose is already contiguous (B or n_out 1)
         rows = H[out_lo : out_lo + out_rows.shape[0]]  # (n_out, B)
-        return rows.new_empty(rows.shape[1], rows.shape[0]).copy_(rows.T)  # (B, n_out)
+        return transposed(rows.new_empty(rows.shape[1], rows.shape[0]), rows)  # (B, n_out)
     return H.index_select(0, out_rows).T.contiguous()  # (n_out, B) rows, then (B, n_out)
 
 
@@ -255,7 +265,7 @@ def gradient_buffer(H: torch.Tensor, grad_y: torch.Tensor, out_rows: torch.Tenso
 def seed_grad(G: torch.Tensor, grad_y: torch.Tensor, out_rows: torch.Tensor, out_lo: int):
     """``G[out_rows] = grad_y.T`` (the output rows are distinct)."""
     if out_lo >= 0:
-        G[out_lo : out_lo + out_rows.shape[0]] = grad_y.T
+        transposed(G[out_lo : out_lo + out_rows.shape[0]], grad_y)
     elif G.is_cuda:
         G[out_rows] = grad_y.T.contiguous()
     else:  # a transposed copy, then whole rows: far faster than a strided scatter
@@ -271,7 +281,7 @@ def forward(
     N = n_in + bias.shape[0]
     H = x.new_empty(N, B)  # (N, B) every neuron's output
     Z = x.new_empty(N - n_in, B)  # (N - n_in, B) pre-activations
-    H[:n_in] = x.T
+    transposed(H[:n_in], x)
     cpu_pass = x.device.type == "cpu" and not TORCH_OPS_ON_CPU
     cpu = _Numpy(L, weight, H, Z, bias=bias) if cpu_pass else None
     for g in range(len(W)):
