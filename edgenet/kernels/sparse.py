@@ -23,6 +23,11 @@ marked ``dense`` (see :mod:`edgenet.kernels.cost`) instead scatters its weights 
 ``(n_g, k_g)`` matrix over its ``k_g`` distinct sources and runs GEMMs; its weight
 gradient is that block's gradient gathered back to the edges.
 
+On the CPU the sparse products are the row-parallel numba kernels of :mod:`.csr`; on
+CUDA they are torch's cuSPARSE-backed CSR ``addmm`` and ``sampled_addmm``, and the
+scatter into distinct source rows is an ``index_put_`` (no two writes to one element,
+so the result does not depend on scheduling).
+
 Memory: the pass keeps ``H``, the pre-activations ``Z`` and, in backward, ``G``: three
 ``(N, B)`` buffers, plus ``O(E)`` for weights and their gradient and, for a dense
 generation, one ``n_g x k_g`` block at a time. Nothing of size ``edges x batch`` or
@@ -63,11 +68,11 @@ class Layout:
     ``meta`` (CPU, int64, ``(6, depth + 1)``) holds per generation: first row, first
     edge, first distinct source, kernel (0 bias, 1 sparse, 2 dense) and the first source
     row when the sources are one contiguous range of rows (else -1); ``meta[5, 0]`` is
-    the first output row when the outputs are consecutive rows in order (else -1). ``runs`` (CPU,
-    int64, ``(R, 3)``) lists ``(first_row, end_row, activation index)`` blocks, indices
-    into the comma-joined ``acts``; ``codes`` (CPU, int64) the fused activation code of
-    every computed row (-1 where none exists). ``engine`` is ``"sparse"`` (generation by
-    generation) or ``"fused"``.
+    the first output row when the outputs are consecutive rows in order (else -1).
+    ``runs`` (CPU, int64, ``(R, 3)``) lists ``(first_row, end_row, activation index)``
+    blocks, indices into the comma-joined ``acts``; ``codes`` (CPU, int64) the fused
+    activation code of every computed row (-1 where none exists). ``engine`` is
+    ``"sparse"`` (generation by generation) or ``"fused"``.
     """
 
     crow: torch.Tensor  # (N - n_in + 1,) CSR row pointer over computed rows
