@@ -208,6 +208,11 @@ class CompiledNetwork(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(batch, n_inputs) -> (batch, n_outputs)``; ``(n_inputs,)`` gives ``(n_outputs,)``."""
         self._check(x)
+        if x.device.type == "cpu" and x.dtype not in (torch.float32, torch.float64):
+            raise EdgenetError(
+                f"the CPU engine runs float32 and float64 (the model is {x.dtype}); convert "
+                "it with model.float() or model.double(), or run it on CUDA"
+            )
         if x.dim() == 1:
             return self.forward(x[None])[0]
         return run(x, self.weight, self.bias, self.layout(x.device))  # (B, n_out)

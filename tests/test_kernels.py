@@ -250,6 +250,14 @@ def test_custom_activation_falls_back_to_generations():
         en.compile(net, engine="fused")
 
 
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_on_cpu_is_refused_clearly(dtype):
+    model = en.compile(chain(3), seed=0, dtype=dtype)
+    with pytest.raises(en.EdgenetError, match=r"the CPU engine runs float32 and float64 \(the "
+                       rf"model is {dtype}\); convert it with model.float\(\)"):
+        model(torch.ones(2, 1, dtype=dtype))
+
+
 def test_engine_errors():
     model = en.compile(chain(3), seed=0)
     with pytest.raises(en.EdgenetError, match=r"engine must be one of 'auto', 'sparse', "
