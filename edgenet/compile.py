@@ -44,6 +44,10 @@ class Plan:
     ``edges[g]``), target column ``tcol`` (relative to ``rows[g]``) and
     ``perm`` mapping each transposed entry back to its edge. ``levels[g]`` is the
     topological generation (layer) that plan generation ``g`` computes.
+    ``dpos`` is each edge's flat position in its generation's dense
+    ``(neurons, distinct sources)`` block, and ``lo[g]`` the first source row of
+    generation ``g`` when its sources are one contiguous range of rows (else -1).
+    ``order`` lists the plan's edges in the order ``G.edges`` gave them.
     """
 
     nodes: list[Hashable]
@@ -61,6 +65,9 @@ class Plan:
     tcol: np.ndarray
     perm: np.ndarray
     levels: np.ndarray
+    dpos: np.ndarray | None = None
+    lo: np.ndarray | None = None
+    order: np.ndarray | None = None
 
     @property
     def n_inputs(self) -> int:
@@ -100,6 +107,15 @@ def lower(
     gens = generations(G)
     input_set = set(inputs)
     output_set = set(outputs)
+    if len(gens) >= 2:
+        # Outputs without any edge (bias only) may run in any generation: run them with the
+        # last one, so that the output rows stay one consecutive block when they can.
+        alone = [n for n in gens[0] if n in output_set and n not in input_set and G.degree(n) == 0]
+        if alone:
+            rank = {n: i for i, n in enumerate(G)}
+            moved = set(alone)
+            gens = [[n for n in gens[0] if n not in moved], *gens[1:-1],
+                    sorted(gens[-1] + alone, key=rank.__getitem__)]
 
     # Number the nodes: inputs, then generation by generation, grouped by activation.
     nodes: list[Hashable] = list(inputs)
@@ -118,9 +134,9 @@ def lower(
             computed.append((act, n, b))
         if not computed:
             continue
-        order = sorted(range(len(computed)), key=lambda i: computed[i][0])
+        by_act = sorted(range(len(computed)), key=lambda i: computed[i][0])
         gen_runs: list[tuple[int, int, str]] = []
-        for i in order:
+        for i in by_act:
             act, n, b = computed[i]
             if gen_runs and gen_runs[-1][2] == act:
                 gen_runs[-1] = (gen_runs[-1][0], len(nodes) + 1, act)
@@ -138,8 +154,8 @@ def lower(
     # One pass over the edges into arrays; everything after is vectorised.
     triples = list(G.edges(data="weight"))
     weights = edge_weights(G, triples)
-    src = np.fromiter((index[u] for u, _, _ in triples), dtype=np.int64, count=len(triples))
-    dst = np.fromiter((index[v] for _, v, _ in triples), dtype=np.int64, count=len(triples))
+    src = np.fromiter(map(index.__getitem__, [t[0] for t in triples]), np.int64, len(triples))
+    dst = np.fromiter(map(index.__getitem__, [t[1] for t in triples]), np.int64, len(triples))
     by_target = np.lexsort((src, dst))
     src, dst, weights = src[by_target], dst[by_target], weights[by_target]
     rows_arr = np.asarray(rows, dtype=np.int64)
@@ -166,6 +182,20 @@ def lower(
         tcrow[b + g] = edges[g + 1] - edges[g]
     tcol = dst[perm] - rows_arr[gen_of_edge[perm]]
 
+    # Dense-block positions: (target within generation) * k_g + (source among distinct ones).
+    n_nodes = len(nodes)
+    k = np.diff(spans)
+    gen_of_source = np.repeat(np.arange(len(rows) - 1), k)
+    local = np.searchsorted(gen_of_source * n_nodes + sources, gen_of_edge * n_nodes + src)
+    local -= spans[gen_of_edge]
+    dpos = (dst - rows_arr[gen_of_edge]) * k[gen_of_edge] + local
+    if len(sources):
+        first = sources[np.minimum(spans[:-1], len(sources) - 1)]
+        last = sources[np.maximum(spans[1:] - 1, 0)]
+        lo = np.where((k > 0) & (last - first + 1 == k), first, -1)
+    else:
+        lo = np.full(len(k), -1)
+
     plan = Plan(
         nodes=nodes,
         inputs=list(inputs),
@@ -182,6 +212,9 @@ def lower(
         tcol=tcol.astype(np.int64),
         perm=perm.astype(np.int64),
         levels=np.asarray(levels, dtype=np.int64),
+        dpos=dpos.astype(np.int64),
+        lo=lo.astype(np.int64),
+        order=np.argsort(by_target, kind="stable"),
     )
     return plan, weights, np.asarray(bias, dtype=np.float64), acts
 
@@ -224,6 +257,7 @@ def compile(
     dtype: torch.dtype = torch.float32,
     device: torch.device | str | None = None,
     seed: int | None = None,
+    engine: str = "auto",
 ):
     """Compile a neuron DAG into a ``torch.nn.Module`` mapping ``(batch, n_inputs)`` to
     ``(batch, n_outputs)``.
@@ -232,6 +266,12 @@ def compile(
     sources are inputs, sinks are outputs). Each neuron computes
     ``h_v = act_v(b_v + sum_u w_uv * h_u)``. Parameters are one weight per edge and one
     bias per non-input neuron. The graph is never modified.
+
+    ``engine`` chooses how the DAG runs (it can be changed later through
+    ``model.engine``): ``"auto"`` (default) lets the cost model of
+    :mod:`edgenet.kernels.cost` pick the fused whole-DAG kernel for deep, narrow DAGs on
+    CPU and, otherwise, a sparse (CSR) or dense block per generation; ``"sparse"``,
+    ``"dense"`` and ``"fused"`` force one path everywhere (for tests and benchmarks).
 
     >>> import torch, edgenet as en
     >>> net = en.Network()
@@ -251,5 +291,5 @@ def compile(
         )
     plan, weights, bias, acts = lower(G, inputs, outputs)
     weight = initial_weights(plan, weights, dtype, seed)
-    model = CompiledNetwork(G, plan, weight, torch.as_tensor(bias).to(dtype), acts)
+    model = CompiledNetwork(G, plan, weight, torch.as_tensor(bias).to(dtype), acts, engine=engine)
     return model.to(device) if device is not None else model

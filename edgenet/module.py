@@ -21,8 +21,9 @@ import torch
 from torch import nn
 
 from .compile import Plan
-from .errors import InputError
-from .kernels.sparse import Layout, run
+from .errors import EdgenetError, InputError
+from .kernels import cost, fused
+from .kernels.sparse import KERNELS, Layout, run
 from .network import Network
 
 
@@ -46,22 +47,112 @@ class CompiledNetwork(nn.Module):
         weight: torch.Tensor,
         bias: torch.Tensor,
         activations: list[str],
+        engine: str = "auto",
     ):
         super().__init__()
         self.plan = plan
         self.activations = activations
-        self._graph = graph.copy()
+        # What to_network needs of the source graph, without copying its adjacency (a full
+        # graph.copy() costs more than compiling): graph and node attributes, the attributes
+        # of edges that carry more than a weight, and the source order of the edges.
+        self._graph_attrs = dict(graph.graph)
+        self._node_attrs = {n: dict(d) for n, d in graph.nodes(data=True)}
+        self._edge_attrs = {
+            (u, v): {k: x for k, x in d.items() if k != "weight"}
+            for u, nbrs in graph.adjacency()
+            for v, d in nbrs.items()
+            if len(d) > 1 or (d and "weight" not in d)
+        }
         self.weight = nn.Parameter(weight)
         self.bias = nn.Parameter(bias)
+        # CSR indices as int32 where they fit: MKL's sparse kernels take them without a copy.
+        small = plan.n_edges < 2**31 - 1
         self.crow: torch.Tensor
         self.col: torch.Tensor
         self.sources: torch.Tensor
         self.tcrow: torch.Tensor
         self.tcol: torch.Tensor
         self.perm: torch.Tensor
+        self.dpos: torch.Tensor
         self.out_rows: torch.Tensor
-        for name in ("crow", "col", "sources", "tcrow", "tcol", "perm", "out_rows"):
-            self.register_buffer(name, torch.as_tensor(getattr(plan, name)), persistent=False)
+        for name in ("crow", "col", "tcrow", "tcol", "sources", "perm", "dpos", "out_rows"):
+            value = torch.as_tensor(getattr(plan, name))
+            if small and name in ("crow", "col", "tcrow", "tcol"):
+                value = value.to(torch.int32)
+            self.register_buffer(name, value, persistent=False)
+        # Python-side structure, kept on the CPU whatever the device.
+        names = sorted(set(activations))
+        index = {a: i for i, a in enumerate(names)}
+        self._acts = ",".join(names)
+        self._runs = torch.tensor(
+            [(a, b, index[act]) for gen in plan.runs for a, b, act in gen], dtype=torch.int64
+        ).reshape(-1, 3)
+        self._codes = torch.tensor(
+            [fused.CODES.get(a, -1) for a in activations], dtype=torch.int64
+        )
+        self._fusable = fused.supports(activations)
+        p = plan
+        n, e, k = np.diff(p.rows), np.diff(p.edges), np.diff(p.spans)
+        lo = np.append(p.lo if p.lo is not None else np.full(p.depth, -1), -1)
+        out = p.out_rows
+        consecutive = len(out) and np.array_equal(out, np.arange(out[0], out[0] + len(out)))
+        extra = np.zeros(p.depth + 1, dtype=np.int64)
+        extra[0] = out[0] if consecutive else -1
+        self._kinds: dict[str, torch.Tensor] = {}
+        for name, kinds in (("auto", cost.block_kernels(n, k, e)),
+                            ("sparse", np.where(e == 0, 0, 1)), ("dense", np.where(e == 0, 0, 2))):
+            meta = np.stack([p.rows, p.edges, p.spans, np.append(kinds, 0), lo, extra])
+            self._kinds[name] = torch.as_tensor(meta.astype(np.int64))
+        self.engine = engine
+
+    @property
+    def engine(self) -> str:
+        """How the DAG runs: ``"auto"``, ``"sparse"``, ``"dense"`` or ``"fused"``.
+
+        ``"auto"`` runs the fused whole-DAG kernel on deep, narrow DAGs on CPU (see
+        :func:`edgenet.kernels.cost.use_fused`) and otherwise picks a sparse or dense
+        kernel per generation (:func:`edgenet.kernels.cost.block_kernel`). The others
+        force one path. ``"fused"`` needs the CPU and built-in activations only.
+
+        >>> import networkx as nx, edgenet as en
+        >>> model = en.compile(nx.DiGraph([("a", "y")]), seed=0)
+        >>> model.engine = "sparse"; model.generation_stats()[0]["kernel"]
+        'sparse'
+        """
+        return self._engine
+
+    @engine.setter
+    def engine(self, value: str) -> None:
+        if value not in cost.ENGINES:
+            raise EdgenetError(
+                f"engine must be one of {', '.join(map(repr, cost.ENGINES))} (got {value!r})"
+            )
+        if value == "fused" and not self._fusable:
+            custom = sorted(a for a in set(self.activations) if a not in fused.CODES)
+            raise EdgenetError(
+                f"engine='fused' runs built-in activations only; this network uses {custom!r}: "
+                "use engine='auto' or 'sparse'"
+            )
+        self._engine = value
+
+    def _resolved(self, device: torch.device) -> str:
+        """The engine a call on ``device`` runs: ``"fused"`` or a per-generation one."""
+        engine = self._engine
+        if engine == "fused" and device.type != "cpu":
+            raise EdgenetError(
+                f"engine='fused' runs on the CPU only (the model is on {device}); use "
+                "engine='auto' or 'sparse' there"
+            )
+        if engine == "auto":
+            p = self.plan
+            fits = self._fusable and device.type == "cpu"
+            return "fused" if fits and cost.use_fused(p.n_nodes - p.n_inputs, p.n_edges,
+                                                       p.depth) else "auto"
+        return engine
+
+    def _meta(self, engine: str) -> torch.Tensor:
+        """Per-generation bounds and kernel codes (CPU, int64, ``(6, depth + 1)``)."""
+        return self._kinds[engine if engine in ("sparse", "dense") else "auto"]
 
     @property
     def inputs(self) -> list[Hashable]:
@@ -91,31 +182,40 @@ class CompiledNetwork(nn.Module):
         n_in = self.plan.n_inputs
         return [(nodes[u], nodes[n_in + v]) for u, v in zip(self.plan.col, targets)]
 
-    def layout(self) -> Layout:
-        """The structure one pass walks, with tensors on this module's device."""
-        p = self.plan
+    def layout(self, device: torch.device | None = None) -> Layout:
+        """The structure one pass walks, with tensors on this module's device.
+
+        ``device`` (default: the module's) decides the engine when :attr:`engine` is
+        ``"auto"``.
+        """
+        engine = self._resolved(device or self.weight.device)
         return Layout(
-            n_inputs=p.n_inputs,
-            n_nodes=p.n_nodes,
-            rows=p.rows.tolist(),
-            edges=p.edges.tolist(),
-            spans=p.spans.tolist(),
-            runs=p.runs,
             crow=self.crow,
             col=self.col,
             sources=self.sources,
             tcrow=self.tcrow,
             tcol=self.tcol,
             perm=self.perm,
+            dpos=self.dpos,
             out_rows=self.out_rows,
+            meta=self._meta(engine),
+            runs=self._runs,
+            codes=self._codes,
+            acts=self._acts,
+            engine="fused" if engine == "fused" else "sparse",
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(batch, n_inputs) -> (batch, n_outputs)``; ``(n_inputs,)`` gives ``(n_outputs,)``."""
         self._check(x)
+        if x.device.type == "cpu" and x.dtype not in (torch.float32, torch.float64):
+            raise EdgenetError(
+                f"the CPU engine runs float32 and float64 (the model is {x.dtype}); convert "
+                "it with model.float() or model.double(), or run it on CUDA"
+            )
         if x.dim() == 1:
             return self.forward(x[None])[0]
-        return run(x, self.weight, self.bias, self.layout())  # (B, n_out)
+        return run(x, self.weight, self.bias, self.layout(x.device))  # (B, n_out)
 
     def _check(self, x: torch.Tensor) -> None:
         n = self.plan.n_inputs
@@ -164,20 +264,20 @@ class CompiledNetwork(nn.Module):
         1.0
         """
         p = self.plan
-        src = self._graph
+        nodes = self._node_attrs
         roles = {n: "input" for n in p.inputs}
         roles.update({n: "output" for n in p.outputs})
         # Keep the node order, but put inputs and outputs in their compiled order.
-        order = list(src.nodes)
+        order = list(nodes)
         for chosen in (p.inputs, p.outputs):
             members = set(chosen)
             slots = [i for i, n in enumerate(order) if n in members]
             for i, n in zip(slots, chosen):
                 order[i] = n
         net = Network()
-        net.graph.update(src.graph)
+        net.graph.update(self._graph_attrs)
         for n in order:
-            net.add_node(n, **src.nodes[n])
+            net.add_node(n, **nodes[n])
         weight = self.weight.detach().cpu().double().tolist()
         bias = self.bias.detach().cpu().double().tolist()
         for n, act, b in zip(self.neurons, self.activations, bias):
@@ -188,26 +288,35 @@ class CompiledNetwork(nn.Module):
             data["bias"] = b
         for n in p.inputs:
             net.nodes[n]["role"] = "input"
-        for n in src.nodes:
+        for n in nodes:
             if n not in roles and net.nodes[n].get("role") == "output":
                 net.nodes[n]["role"] = "hidden"
-        net.add_edges_from(src.edges(data=True))
-        for (u, v), w in zip(self.edges, weight):
-            net.edges[u, v]["weight"] = w
+        # Edges in the source graph's order, each with its attributes and learned weight.
+        edges = self.edges
+        extra = self._edge_attrs
+        source_order = p.order if p.order is not None else range(len(edges))
+        for i in source_order:
+            u, v = edges[i]
+            net.add_edge(u, v, **extra.get((u, v), {}), weight=weight[i])
         return net
 
     def generation_stats(self) -> list[dict[str, Any]]:
         """Per generation: neurons, edges, distinct sources, density and the kernel that runs it.
 
         Density is edges over ``neurons x distinct sources``, the share of the generation's
-        dense block that exists.
+        dense block that exists. The kernel is ``"sparse"`` (CSR), ``"dense"`` (a dense
+        block over the distinct sources), ``"bias"`` (no incoming edges) or ``"fused"``
+        when the whole DAG runs in one fused call (see :attr:`engine`).
 
         >>> import networkx as nx, edgenet as en
-        >>> stats = en.compile(nx.DiGraph([("a", "y"), ("b", "y")]), seed=0).generation_stats()
+        >>> model = en.compile(nx.DiGraph([("a", "y"), ("b", "y")]), seed=0, engine="sparse")
+        >>> stats = model.generation_stats()
         >>> stats[0]["neurons"], stats[0]["edges"], stats[0]["density"], stats[0]["kernel"]
         (1, 2, 1.0, 'sparse')
         """
         p = self.plan
+        engine = self._resolved(self.weight.device)
+        kinds = self._meta(engine)[3].tolist()
         stats = []
         for g in range(p.depth):
             neurons = int(p.rows[g + 1] - p.rows[g])
@@ -220,7 +329,7 @@ class CompiledNetwork(nn.Module):
                     "edges": edges,
                     "sources": sources,
                     "density": edges / (neurons * sources) if sources else 0.0,
-                    "kernel": "sparse" if edges else "bias",
+                    "kernel": "fused" if engine == "fused" else KERNELS[kinds[g]],
                 }
             )
         return stats
@@ -230,14 +339,15 @@ class CompiledNetwork(nn.Module):
 
         >>> import networkx as nx, edgenet as en
         >>> print(en.compile(nx.DiGraph([("a", "y"), ("b", "y")]), seed=0).summary())
-        CompiledNetwork: 2 inputs, 1 outputs, 1 neurons, 2 edges, 1 generations
+        CompiledNetwork: 2 inputs, 1 outputs, 1 neurons, 2 edges, 1 generations, engine auto
           gen  neurons    edges  sources  density  kernel
-            1        1        2        2   1.0000  sparse
+            1        1        2        2   1.0000  fused
         """
         p = self.plan
         lines = [
             f"CompiledNetwork: {p.n_inputs} inputs, {len(p.outputs)} outputs, "
-            f"{p.n_nodes - p.n_inputs} neurons, {p.n_edges} edges, {p.depth} generations",
+            f"{p.n_nodes - p.n_inputs} neurons, {p.n_edges} edges, {p.depth} generations, "
+            f"engine {self.engine}",
             f"  {'gen':>3}  {'neurons':>7}  {'edges':>7}  {'sources':>7}  {'density':>7}  kernel",
         ]
         for s in self.generation_stats():

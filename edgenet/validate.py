@@ -200,7 +200,7 @@ def edge_weights(G: nx.DiGraph, edges: list[tuple[Any, Any, Any]]) -> np.ndarray
     >>> en.validate.edge_weights(nx.DiGraph(), [("a", "b", 0.5), ("a", "c", None)])
     array([0.5, nan])
     """
-    raw = [w for _, _, w in edges]
+    raw = [t[2] for t in edges]
     if raw and set(map(type, raw)) <= _PLAIN_NUMBERS:
         out = np.asarray(raw, dtype=np.float64)
         bad = ~np.isfinite(out)
