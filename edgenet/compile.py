@@ -27,6 +27,7 @@ import networkx as nx
 import numpy as np
 import torch
 
+from .progress import THRESHOLD, progress
 from .validate import check_graph, edge_weights, generations, neuron_attributes, resolve_roles
 
 
@@ -152,7 +153,9 @@ def lower(
     n_in = len(inputs)
 
     # One pass over the edges into arrays; everything after is vectorised.
-    triples = list(G.edges(data="weight"))
+    edge_view = G.edges(data="weight")
+    triples = list(progress(edge_view, total=len(edge_view), desc="compiling", unit="edge",
+                            threshold=THRESHOLD))
     weights = edge_weights(G, triples)
     src = np.fromiter(map(index.__getitem__, [t[0] for t in triples]), np.int64, len(triples))
     dst = np.fromiter(map(index.__getitem__, [t[1] for t in triples]), np.int64, len(triples))

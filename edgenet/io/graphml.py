@@ -43,6 +43,7 @@ import numpy as np
 
 from ..errors import GraphMLError
 from ..network import Network
+from ..progress import THRESHOLD, bar, progress
 from .atomic import atomic_write
 from .bulk import bulk_graph, paused_gc
 from .canonical import HEADER as _HEADER
@@ -143,7 +144,9 @@ def write_graphml(G: nx.DiGraph, path: str | os.PathLike[str]) -> None:
 
         wkey = key_of.get(("edge", "weight"))
         head = f'"><data key="{wkey}">'
-        for u, v, data in G.edges(data=True):
+        edge_view = G.edges(data=True)
+        for u, v, data in progress(edge_view, total=len(edge_view), desc="writing GraphML",
+                                   unit="edge", threshold=THRESHOLD):
             w = data.get("weight")
             if len(data) == 1 and type(w) is float and w - w == 0.0:  # finite float, the usual
                 lines.append(f'<edge source="{ids[u]}" target="{ids[v]}{head}{w!r}</data></edge>\n')
@@ -358,8 +361,11 @@ def read_graphml(
         return _read(path, reader)  # type: ignore[arg-type]
     name = os.fspath(path)
     opener: Any = gzip.open if name.endswith(".gz") else open
+    reader = _Reader(name, undirected, parallel, weight, node_type, rename)
+    if not name.endswith(".gz"):
+        reader.size = os.path.getsize(name) if os.path.isfile(name) else 0
     with opener(name, "rb") as f:
-        return _read(f, _Reader(name, undirected, parallel, weight, node_type, rename))
+        return _read(f, reader)
 
 
 def _read(f: IO[bytes], reader: _Reader) -> Network:
@@ -394,6 +400,7 @@ class _Reader:
     ):
         self.rename = dict(rename or {})
         self.name = name
+        self.size = 0  # bytes of the file when known: large files get a progress bar
         self.undirected = undirected
         self.parallel = parallel
         self.weight = weight
@@ -618,16 +625,21 @@ class _Reader:
         return self.build(keys, defaults, graph, nodes, src, dst, edata, undirected_edges)
 
     def parse(self, p: Any, f: IO[bytes]) -> None:
+        # About 100 bytes per edge: files of a million edges or more show a progress bar.
+        big = self.size >= 100 * THRESHOLD
         try:
-            while True:
-                try:
-                    block = f.read(1 << 20)
-                except (OSError, EOFError) as err:
-                    raise GraphMLError(f"{self.name}: cannot read the file: {err}") from None
-                if not block:
-                    break
-                p.Parse(block, False)
-            p.Parse(b"", True)
+            with bar(self.size if big else 0, desc="reading GraphML", unit="B",
+                     unit_scale=True, disable=not big) as shown:
+                while True:
+                    try:
+                        block = f.read(1 << 20)
+                    except (OSError, EOFError) as err:
+                        raise GraphMLError(f"{self.name}: cannot read the file: {err}") from None
+                    if not block:
+                        break
+                    p.Parse(block, False)
+                    shown.update(len(block))
+                p.Parse(b"", True)
         except expat.ExpatError as err:
             raise GraphMLError(
                 f"{self.name}, line {err.lineno}, column {err.offset}: malformed XML: "
