@@ -4,7 +4,8 @@ With ``A`` a generation's ``(n, r0)`` CSR block, ``D = dL/dZ`` its ``(n, B)`` gr
 and ``S`` its distinct source rows:
 
 - :func:`spmm`: ``Z = b + A H`` (forward), one thread per target row;
-- :func:`sddmm`: ``dw_e = D_t \cdot H_s`` for every edge ``e = (s, t)`` (weight gradient);
+- :func:`sddmm`: ``dw_e = D_t \cdot H_s`` for every edge ``e = (s, t)`` (weight gradient),
+  and optionally the row sums of ``D`` (bias gradient) in the same pass;
 - :func:`spmm_t`: ``G_S += A^T[S] D`` (input gradient), one thread per distinct source,
   reading the transposed block prepared at compile time;
 - :func:`densify` / :func:`sparsify`: a dense generation's ``(n, k)`` weight block from
@@ -63,10 +64,15 @@ def _build() -> None:
                 e += 1
 
     @njit(parallel=True, cache=True, fastmath=fast)
-    def sddmm(dw, D, H, crow, col, c0, zero):  # pragma: no cover - compiled
+    def sddmm(dw, db, D, H, crow, col, c0, zero):  # pragma: no cover - compiled
         n, B = D.shape
         for r in prange(n):
             d = D[r]
+            if db.shape[0] > 0:  # the bias gradient, while the row is in cache
+                s = zero
+                for k in range(B):
+                    s += d[k]
+                db[c0 + r] = s
             e, end = crow[c0 + r], crow[c0 + r + 1]
             while e + 4 <= end:
                 h0, h1, h2, h3 = H[col[e]], H[col[e + 1]], H[col[e + 2]], H[col[e + 3]]
@@ -212,8 +218,9 @@ def transpose(dst: np.ndarray, src: np.ndarray) -> None:
 
 
 def sddmm(dw: np.ndarray, D: np.ndarray, H: np.ndarray, crow: np.ndarray, col: np.ndarray,
-          c0: int) -> None:
-    """``dw[e] = D[r] . H[col[e]]`` for edges ``crow[c0 + r] : crow[c0 + r + 1]``.
+          c0: int, db: np.ndarray | None = None) -> None:
+    """``dw[e] = D[r] . H[col[e]]`` for edges ``crow[c0 + r] : crow[c0 + r + 1]``; with
+    ``db``, also the bias gradient ``db[c0 + r] = sum(D[r])`` in the same pass.
 
     >>> import numpy as np
     >>> dw = np.zeros(2)
@@ -221,9 +228,16 @@ def sddmm(dw: np.ndarray, D: np.ndarray, H: np.ndarray, crow: np.ndarray, col: n
     ...       np.array([0, 2]), np.array([0, 1]), 0)
     >>> dw.tolist()
     [3.0, 7.0]
+    >>> db = np.zeros(1)
+    >>> sddmm(dw, np.array([[1.0, 2.0]]), np.array([[1.0, 2.0], [3.0, 4.0]]),
+    ...       np.array([0, 2]), np.array([0, 1]), 0, db)
+    >>> dw.tolist(), db.tolist()
+    ([5.0, 11.0], [3.0])
     """
     work = (crow[c0 + D.shape[0]] - crow[c0]) * D.shape[1]
-    _call("sddmm", work, dw, D, H, crow, col, c0, D.dtype.type(0))
+    if db is None:
+        db = np.empty(0, dtype=D.dtype)
+    _call("sddmm", work, dw, db, D, H, crow, col, c0, D.dtype.type(0))
 
 
 def spmm_t(G: np.ndarray, D: np.ndarray, w: np.ndarray, sources: np.ndarray, tcrow: np.ndarray,
