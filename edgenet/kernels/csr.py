@@ -133,15 +133,22 @@ def _build() -> None:
     @njit(parallel=True, cache=True)
     def transpose(dst, src):  # pragma: no cover - compiled
         n, m = dst.shape
-        T = 32  # 32 x 32 tiles: both sides stay in cache lines
-        for t in prange((n + T - 1) // T):
-            i0 = t * T
-            i1 = min(n, i0 + T)
-            for j0 in range(0, m, T):
-                j1 = min(m, j0 + T)
-                for i in range(i0, i1):
-                    for j in range(j0, j1):
-                        dst[i, j] = src[j, i]
+        # 64 x 16 tiles: 16 source rows at a time (rows of a power-of-two stride share
+        # cache sets, so fewer of them stay resident), 64 destination rows per task.
+        TI, TJ = 64, 16
+        for t in prange((n + TI - 1) // TI):
+            i0 = t * TI
+            i1 = min(n, i0 + TI)
+            for j0 in range(0, m, TJ):
+                if j0 + TJ <= m:
+                    for i in range(i0, i1):
+                        d = dst[i]
+                        for jj in range(TJ):  # a fixed trip count: unrolled
+                            d[j0 + jj] = src[j0 + jj, i]
+                else:
+                    for i in range(i0, i1):
+                        for j in range(j0, m):
+                            dst[i, j] = src[j, i]
 
     _compiled.update(spmm=spmm, sddmm=sddmm, spmm_t=spmm_t, densify=densify, sparsify=sparsify,
                      transpose=transpose)
@@ -150,6 +157,9 @@ def _build() -> None:
 #: Below this many multiply-adds a kernel runs on the calling thread alone: waking the
 #: worker threads costs more than it saves (and far more on a busy machine).
 PARALLEL_WORK = 4_000_000
+#: The same bound in elements for :func:`transpose`, a pure memory pass: one element
+#: moved costs several multiply-adds' time, so it pays to split far smaller copies.
+PARALLEL_COPY = 1 << 18
 
 
 def _kernel(name: str) -> Callable[..., Any]:
@@ -214,7 +224,7 @@ def transpose(dst: np.ndarray, src: np.ndarray) -> None:
     >>> dst = np.empty((3, 2)); transpose(dst, np.arange(6.0).reshape(2, 3)); dst.tolist()
     [[0.0, 3.0], [1.0, 4.0], [2.0, 5.0]]
     """
-    _call("transpose", dst.size, dst, src)
+    _call("transpose", dst.size * (PARALLEL_WORK // PARALLEL_COPY), dst, src)
 
 
 def sddmm(dw: np.ndarray, D: np.ndarray, H: np.ndarray, crow: np.ndarray, col: np.ndarray,
