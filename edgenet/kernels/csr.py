@@ -4,7 +4,8 @@ With ``A`` a generation's ``(n, r0)`` CSR block, ``D = dL/dZ`` its ``(n, B)`` gr
 and ``S`` its distinct source rows:
 
 - :func:`spmm`: ``Z = b + A H`` (forward), one thread per target row;
-- :func:`sddmm`: ``dw_e = D_t \cdot H_s`` for every edge ``e = (s, t)`` (weight gradient);
+- :func:`sddmm`: ``dw_e = D_t \cdot H_s`` for every edge ``e = (s, t)`` (weight gradient),
+  and optionally the row sums of ``D`` (bias gradient) in the same pass;
 - :func:`spmm_t`: ``G_S += A^T[S] D`` (input gradient), one thread per distinct source,
   reading the transposed block prepared at compile time;
 - :func:`densify` / :func:`sparsify`: a dense generation's ``(n, k)`` weight block from
@@ -63,10 +64,15 @@ def _build() -> None:
                 e += 1
 
     @njit(parallel=True, cache=True, fastmath=fast)
-    def sddmm(dw, D, H, crow, col, c0, zero):  # pragma: no cover - compiled
+    def sddmm(dw, db, D, H, crow, col, c0, zero):  # pragma: no cover - compiled
         n, B = D.shape
         for r in prange(n):
             d = D[r]
+            if db.shape[0] > 0:  # the bias gradient, while the row is in cache
+                s = zero
+                for k in range(B):
+                    s += d[k]
+                db[c0 + r] = s
             e, end = crow[c0 + r], crow[c0 + r + 1]
             while e + 4 <= end:
                 h0, h1, h2, h3 = H[col[e]], H[col[e + 1]], H[col[e + 2]], H[col[e + 3]]
@@ -127,15 +133,22 @@ def _build() -> None:
     @njit(parallel=True, cache=True)
     def transpose(dst, src):  # pragma: no cover - compiled
         n, m = dst.shape
-        T = 32  # 32 x 32 tiles: both sides stay in cache lines
-        for t in prange((n + T - 1) // T):
-            i0 = t * T
-            i1 = min(n, i0 + T)
-            for j0 in range(0, m, T):
-                j1 = min(m, j0 + T)
-                for i in range(i0, i1):
-                    for j in range(j0, j1):
-                        dst[i, j] = src[j, i]
+        # 64 x 16 tiles: 16 source rows at a time (rows of a power-of-two stride share
+        # cache sets, so fewer of them stay resident), 64 destination rows per task.
+        TI, TJ = 64, 16
+        for t in prange((n + TI - 1) // TI):
+            i0 = t * TI
+            i1 = min(n, i0 + TI)
+            for j0 in range(0, m, TJ):
+                if j0 + TJ <= m:
+                    for i in range(i0, i1):
+                        d = dst[i]
+                        for jj in range(TJ):  # a fixed trip count: unrolled
+                            d[j0 + jj] = src[j0 + jj, i]
+                else:
+                    for i in range(i0, i1):
+                        for j in range(j0, m):
+                            dst[i, j] = src[j, i]
 
     _compiled.update(spmm=spmm, sddmm=sddmm, spmm_t=spmm_t, densify=densify, sparsify=sparsify,
                      transpose=transpose)
@@ -144,6 +157,9 @@ def _build() -> None:
 #: Below this many multiply-adds a kernel runs on the calling thread alone: waking the
 #: worker threads costs more than it saves (and far more on a busy machine).
 PARALLEL_WORK = 4_000_000
+#: The same bound in elements for :func:`transpose`, a pure memory pass: one element
+#: moved costs several multiply-adds' time, so it pays to split far smaller copies.
+PARALLEL_COPY = 1 << 18
 
 
 def _kernel(name: str) -> Callable[..., Any]:
@@ -208,12 +224,13 @@ def transpose(dst: np.ndarray, src: np.ndarray) -> None:
     >>> dst = np.empty((3, 2)); transpose(dst, np.arange(6.0).reshape(2, 3)); dst.tolist()
     [[0.0, 3.0], [1.0, 4.0], [2.0, 5.0]]
     """
-    _call("transpose", dst.size, dst, src)
+    _call("transpose", dst.size * (PARALLEL_WORK // PARALLEL_COPY), dst, src)
 
 
 def sddmm(dw: np.ndarray, D: np.ndarray, H: np.ndarray, crow: np.ndarray, col: np.ndarray,
-          c0: int) -> None:
-    """``dw[e] = D[r] . H[col[e]]`` for edges ``crow[c0 + r] : crow[c0 + r + 1]``.
+          c0: int, db: np.ndarray | None = None) -> None:
+    """``dw[e] = D[r] . H[col[e]]`` for edges ``crow[c0 + r] : crow[c0 + r + 1]``; with
+    ``db``, also the bias gradient ``db[c0 + r] = sum(D[r])`` in the same pass.
 
     >>> import numpy as np
     >>> dw = np.zeros(2)
@@ -221,9 +238,16 @@ def sddmm(dw: np.ndarray, D: np.ndarray, H: np.ndarray, crow: np.ndarray, col: n
     ...       np.array([0, 2]), np.array([0, 1]), 0)
     >>> dw.tolist()
     [3.0, 7.0]
+    >>> db = np.zeros(1)
+    >>> sddmm(dw, np.array([[1.0, 2.0]]), np.array([[1.0, 2.0], [3.0, 4.0]]),
+    ...       np.array([0, 2]), np.array([0, 1]), 0, db)
+    >>> dw.tolist(), db.tolist()
+    ([5.0, 11.0], [3.0])
     """
     work = (crow[c0 + D.shape[0]] - crow[c0]) * D.shape[1]
-    _call("sddmm", work, dw, D, H, crow, col, c0, D.dtype.type(0))
+    if db is None:
+        db = np.empty(0, dtype=D.dtype)
+    _call("sddmm", work, dw, db, D, H, crow, col, c0, D.dtype.type(0))
 
 
 def spmm_t(G: np.ndarray, D: np.ndarray, w: np.ndarray, sources: np.ndarray, tcrow: np.ndarray,

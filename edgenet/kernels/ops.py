@@ -86,11 +86,16 @@ def _setup(ctx: Any, inputs: tuple, output: tuple) -> None:
     _, H, Z = output
     ctx.acts, ctx.engine = acts, engine
     ctx.mark_non_differentiable(H, Z)
+    # H and Z never receive gradients: without this, autograd would fill two (N, B)
+    # buffers with zeros on every backward call only for them to be ignored.
+    ctx.set_materialize_grads(False)
     ctx.save_for_backward(weight, H, Z, *tensors)
 
 
 def _backward(ctx: Any, grad_y: Tensor, grad_H: Tensor | None, grad_Z: Tensor | None):
     weight, H, Z, *tensors = ctx.saved_tensors
+    if grad_y is None:  # y has no gradient (grads are not materialised): nothing flows back
+        return (None,) * (len(tensors) + 5)
     need_x, need_w, need_b = ctx.needs_input_grad[:3]
     dx, dw, db = dag_backward(grad_y, weight, H, Z, *tensors, ctx.acts, ctx.engine, need_w,
                               need_x)

@@ -338,6 +338,9 @@ def backward(
     G = gradient_buffer(H, grad_y, L.out_rows, W.out_lo, floor)
     # Every edge's gradient is written by its generation's kernel, so no zero fill is needed.
     dw = torch.empty_like(weight) if need_w else torch.zeros_like(weight)  # (E,)
+    # dL/dbias: row sums of each generation's dL/dZ, written generation by generation
+    # (fused into the SDDMM pass of a sparse CPU generation).
+    db = weight.new_empty(Z.shape[0])  # (N - n_in,)
     cpu = _Numpy(L, weight, H, G, dw=dw) if cpu_pass else None
     for g in reversed(range(len(W))):
         r0, r1, e0, e1 = W.rows[g], W.rows[g + 1], W.edges[g], W.edges[g + 1]
@@ -346,13 +349,16 @@ def backward(
             if name != "identity":
                 G[a:b] = _act_grad(name, G[a:b], Z[a - n_in : b - n_in], H[a:b])
         kind = W.kinds[g]
+        d = G[r0:r1]  # (n_g, B) dL/dZ of this generation: final, later ones are done
+        fused_db = kind == SPARSE and cpu is not None and need_w
+        if not fused_db:
+            torch.sum(d, 1, out=db[c0:c1])
         if kind == BIAS:
             continue
-        d = G[r0:r1]  # (n_g, B) dL/dZ of this generation
         s0, s1, lo = W.spans[g], W.spans[g + 1], W.lo[g]
         if kind == SPARSE and cpu is not None:
             if need_w:
-                csr.sddmm(cpu.dw, cpu.G[r0:r1], cpu.H, cpu.crow, cpu.col, c0)
+                csr.sddmm(cpu.dw, cpu.G[r0:r1], cpu.H, cpu.crow, cpu.col, c0, db.numpy())
             j = int(cpu.sources[s0:s1].searchsorted(floor)) if floor else 0
             csr.spmm_t(cpu.G, cpu.G[r0:r1], cpu.w, cpu.sources[s0 + j : s1], cpu.tcrow,
                        cpu.tcol, cpu.perm, s0 + g + j, e0)
@@ -380,7 +386,6 @@ def backward(
             M = block.T @ d  # (k, n_g) @ (n_g, B) -> (k, B)
         _scatter_add(G, L, s0, s1, lo, M)
     dx = G[:n_in].T.contiguous() if need_x else H.new_empty(0, n_in)  # (B, n_in)
-    db = G[n_in:].sum(1)  # (N - n_in,)
     return dx, dw, db
 
 
