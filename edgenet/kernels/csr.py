@@ -37,31 +37,14 @@ _compiled: dict[str, Callable[..., Any]] = {}
 def _build() -> None:
     from numba import njit, prange
 
+    from ._fused_kernels import row_spmm
+
     fast = {"reassoc", "contract", "nsz", "arcp"}
 
-    # Edges are taken four at a time: one pass over the output row per four source rows
-    # (the row stays in registers/L1), which is what bounds these kernels.
     @njit(parallel=True, cache=True, fastmath=fast)
     def spmm(z, H, w, b, crow, col, c0):  # pragma: no cover - compiled
-        n, B = z.shape
-        for r in prange(n):
-            zr = z[r]
-            bias = b[c0 + r]
-            for k in range(B):
-                zr[k] = bias
-            e, end = crow[c0 + r], crow[c0 + r + 1]
-            while e + 4 <= end:
-                w0, w1, w2, w3 = w[e], w[e + 1], w[e + 2], w[e + 3]
-                h0, h1, h2, h3 = H[col[e]], H[col[e + 1]], H[col[e + 2]], H[col[e + 3]]
-                for k in range(B):
-                    zr[k] += w0 * h0[k] + w1 * h1[k] + w2 * h2[k] + w3 * h3[k]
-                e += 4
-            while e < end:
-                we = w[e]
-                h = H[col[e]]
-                for k in range(B):
-                    zr[k] += we * h[k]
-                e += 1
+        for r in prange(z.shape[0]):
+            row_spmm(z[r], b[c0 + r], w, H, col, crow[c0 + r], crow[c0 + r + 1])
 
     @njit(parallel=True, cache=True, fastmath=fast)
     def sddmm(dw, db, D, H, crow, col, c0, zero):  # pragma: no cover - compiled
