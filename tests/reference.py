@@ -11,6 +11,17 @@ from collections.abc import Callable, Hashable, Sequence
 
 import networkx as nx
 
+#: Values beyond this magnitude leave the range where a float64 comparison means anything.
+LIMIT = 1e100
+
+
+class OutOfRange(OverflowError):
+    """A neuron's value overflowed or left +-LIMIT: the example tests nothing useful."""
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+
 
 def _gelu(z: float) -> float:
     return 0.5 * z * (1.0 + math.erf(z / math.sqrt(2.0)))
@@ -23,13 +34,13 @@ def _softplus(z: float) -> float:
 ACTIVATIONS: dict[str, Callable[[float], float]] = {
     "identity": lambda z: z,
     "relu": lambda z: max(z, 0.0),
-    "sigmoid": lambda z: 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z)),
+    "sigmoid": _sigmoid,
     "tanh": math.tanh,
     "leaky_relu": lambda z: z if z >= 0 else 0.01 * z,
     "gelu": _gelu,
     "softplus": _softplus,
     "elu": lambda z: z if z > 0 else math.expm1(z),
-    "silu": lambda z: z / (1.0 + math.exp(-z)),
+    "silu": lambda z: z * _sigmoid(z),
     "sin": math.sin,
     "abs": abs,
     "square": lambda z: z * z,
@@ -44,7 +55,10 @@ def evaluate(
     x: Sequence[Sequence[float]],
     default: Callable[[Hashable], str],
 ) -> list[list[float]]:
-    """Outputs for every row of ``x``; ``default(node)`` names a node's activation when unset."""
+    """Outputs for every row of ``x``; ``default(node)`` names a node's activation when unset.
+
+    Raises :class:`OutOfRange` when any neuron's value overflows or exceeds ``LIMIT``.
+    """
     order = list(nx.topological_sort(G))
     result = []
     for row in x:
@@ -56,6 +70,12 @@ def evaluate(
             z = float(data.get("bias") or 0.0)
             for u in G.predecessors(v):
                 z += float(G.edges[u, v]["weight"]) * value[u]
-            value[v] = ACTIVATIONS[data.get("activation") or default(v)](z)
+            try:
+                h = ACTIVATIONS[data.get("activation") or default(v)](z)
+            except (OverflowError, ValueError) as err:
+                raise OutOfRange(f"neuron {v!r}: {err}") from None
+            if not (abs(z) <= LIMIT and abs(h) <= LIMIT):
+                raise OutOfRange(f"neuron {v!r}: z={z!r}, h={h!r}")
+            value[v] = h
         result.append([value[o] for o in outputs])
     return result

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 from dags import SMOOTH, networks, plain_dags
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from reference import evaluate
+from reference import OutOfRange, evaluate
 
 import edgenet as en
 
@@ -36,7 +36,10 @@ def test_matches_reference_evaluator(net, batch, seed):
     model = en.compile(net, dtype=torch.float64)
     x = torch.randn(batch, len(net.inputs), generator=torch.Generator().manual_seed(seed),
                     dtype=torch.float64)
-    want = evaluate(net, net.inputs, net.outputs, x.tolist(), default_activation(net, net.outputs))
+    try:
+        want = evaluate(net, net.inputs, net.outputs, x.tolist(), default_activation(net, net.outputs))
+    except OutOfRange:  # values past 1e100 (chains of squares): nothing to compare
+        assume(False)
     assert_close(model(x).detach(), want)
 
 
@@ -47,7 +50,10 @@ def test_plain_digraph_roles_are_inferred(G):
     sinks = [v for v in G if G.out_degree(v) == 0]
     assert model.inputs == sources and model.outputs == sinks
     x = torch.randn(3, len(sources), dtype=torch.float64)
-    want = evaluate(G, sources, sinks, x.tolist(), default_activation(G, sinks))
+    try:
+        want = evaluate(G, sources, sinks, x.tolist(), default_activation(G, sinks))
+    except OutOfRange:
+        assume(False)
     assert_close(model(x).detach(), want)
 
 
