@@ -37,7 +37,7 @@ _compiled: dict[str, Callable[..., Any]] = {}
 def _build() -> None:
     from numba import njit, prange
 
-    from ._fused_kernels import row_spmm
+    from ._fused_kernels import row_sddmm, row_spmm
 
     fast = {"reassoc", "contract", "nsz", "arcp"}
 
@@ -56,25 +56,7 @@ def _build() -> None:
                 for k in range(B):
                     s += d[k]
                 db[c0 + r] = s
-            e, end = crow[c0 + r], crow[c0 + r + 1]
-            while e + 4 <= end:
-                h0, h1, h2, h3 = H[col[e]], H[col[e + 1]], H[col[e + 2]], H[col[e + 3]]
-                a0 = a1 = a2 = a3 = zero  # in the dtype of D: float32 sums vectorise wider
-                for k in range(B):
-                    dk = d[k]
-                    a0 += dk * h0[k]
-                    a1 += dk * h1[k]
-                    a2 += dk * h2[k]
-                    a3 += dk * h3[k]
-                dw[e], dw[e + 1], dw[e + 2], dw[e + 3] = a0, a1, a2, a3
-                e += 4
-            while e < end:
-                h = H[col[e]]
-                acc = zero
-                for k in range(B):
-                    acc += d[k] * h[k]
-                dw[e] = acc
-                e += 1
+            row_sddmm(dw, d, H, col, crow[c0 + r], crow[c0 + r + 1], zero)
 
     @njit(parallel=True, cache=True, fastmath=fast)
     def spmm_t(G, D, w, sources, tcrow, tcol, perm, t0, e0):  # pragma: no cover - compiled
