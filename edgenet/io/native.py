@@ -33,7 +33,7 @@ import json
 import os
 import zipfile
 from collections.abc import Hashable
-from typing import IO, Any, TypeVar
+from typing import IO, Any, NoReturn, TypeVar
 
 import networkx as nx
 import numpy as np
@@ -371,31 +371,27 @@ def _same_topology(
     what: str,
 ) -> None:
     if set(ids) != nodes:
-        extra = [n for n in ids if n not in nodes]
-        if extra:
-            raise EdgenetError(
-                f"{name} does not match the {what}: node {extra[0]!r} is in the file but not in "
-                f"the {what} ({len(ids)} nodes in the file, {len(nodes)} in the {what})"
-            )
-        missing = next(iter(nodes - set(ids)))
-        raise EdgenetError(
-            f"{name} does not match the {what}: node {missing!r} is in the {what} but not in "
-            f"the file ({len(ids)} nodes in the file, {len(nodes)} in the {what})"
-        )
+        _mismatch(name, what, "node", ids, nodes)
     file_edges = list(zip([ids[i] for i in src.tolist()], [ids[i] for i in dst.tolist()],
                           strict=True))
     if len(file_edges) != len(edges) or not edges.issuperset(file_edges):
-        for e in file_edges:
-            if e not in edges:
-                raise EdgenetError(
-                    f"{name} does not match the {what}: edge {e!r} is in the file but not in the "
-                    f"{what} ({len(file_edges)} edges in the file, {len(edges)} in the {what})"
-                )
-        missing = next(iter(edges - set(file_edges)))
-        raise EdgenetError(
-            f"{name} does not match the {what}: edge {missing!r} is in the {what} but not in "
-            f"the file ({len(file_edges)} edges in the file, {len(edges)} in the {what})"
-        )
+        _mismatch(name, what, "edge", file_edges, edges)
+
+
+def _mismatch(name: str, what: str, kind: str, in_file: list[Any], expected: set[Any]) -> NoReturn:
+    """Raise naming the first ``kind`` (node or edge) that only one side has."""
+    counts = f"({len(in_file)} {kind}s in the file, {len(expected)} in the {what})"
+    for item in in_file:
+        if item not in expected:
+            raise EdgenetError(
+                f"{name} does not match the {what}: {kind} {item!r} is in the file but not in "
+                f"the {what} {counts}"
+            )
+    missing = next(iter(expected - set(in_file)))
+    raise EdgenetError(
+        f"{name} does not match the {what}: {kind} {missing!r} is in the {what} but not in "
+        f"the file {counts}"
+    )
 
 
 def _into_model(
