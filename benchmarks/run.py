@@ -211,8 +211,8 @@ def main(argv: list[str] | None = None) -> None:
         edgenet_step(deep_model, x)()  # first call: JIT warm-up where a fused kernel is used
         t_first = time.perf_counter() - t0
         print(f"\n{name}: compile {t_compile:.2f} s, first step {t_first:.2f} s, "
-              f"{deep_model.plan.n_edges} vs {flat_model.plan.n_edges} edges, "
-              f"{deep_model.plan.depth} vs {flat_model.plan.depth} generations")
+              f"{deep_model.layout.n_edges} vs {flat_model.layout.n_edges} edges, "
+              f"{deep_model.layout.depth} vs {flat_model.layout.depth} generations")
         times = measure({"edgenet": edgenet_step(deep_model, x),
                          "layered": edgenet_step(flat_model, x)}, rounds)
         r = report(name, times, ref="layered")

@@ -14,13 +14,34 @@ tensor([0., 2.])
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from .errors import EdgenetError
 
 Activation = Callable[[torch.Tensor], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class Builtin:
+    """One built-in activation: every engine's form of it derives from this record.
+
+    ``forward`` is the torch callable; ``slope(z, h)`` is ``d act / dz`` at ``z`` given
+    ``h = act(z)``, in closed form (the derivative torch's autograd uses, e.g.
+    ``relu'(0) = 0``), so backward passes need no autograd; ``code`` is the integer the
+    compiled kernels (numba on the CPU, Triton on CUDA) branch on; ``module`` builds the
+    ``torch.nn`` module computing the same function (``None`` where torch has none), which
+    :func:`edgenet.from_torch` matches.
+    """
+
+    name: str
+    code: int
+    forward: Activation
+    slope: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+    module: Callable[[], torch.nn.Module] | None = None
 
 
 def _identity(z: torch.Tensor) -> torch.Tensor:
@@ -31,24 +52,52 @@ def _square(z: torch.Tensor) -> torch.Tensor:
     return z * z
 
 
-_BUILTIN: dict[str, Activation] = {
-    "identity": _identity,
-    "relu": torch.relu,
-    "sigmoid": torch.sigmoid,
-    "tanh": torch.tanh,
-    "leaky_relu": F.leaky_relu,
-    "gelu": F.gelu,
-    "softplus": F.softplus,
-    "elu": F.elu,
-    "silu": F.silu,
-    "sin": torch.sin,
-    "abs": torch.abs,
-    "square": _square,
-    "exp": torch.exp,
-    "softsign": F.softsign,
-}
+def _one(z: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    return torch.ones_like(z)
 
-_REGISTRY: dict[str, Activation] = dict(_BUILTIN)
+
+def _sigmoid_slope(z: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    return h * (1 - h)
+
+
+def _silu_slope(z: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    s = torch.sigmoid(z)
+    return s * (1 + z * (1 - s))
+
+
+def _gelu_slope(z: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    return (0.5 * (1 + torch.erf(z * 0.7071067811865476))
+            + z * torch.exp(-0.5 * z * z) * 0.3989422804014327)
+
+
+#: The built-in activations, in code order (the compiled kernels' ``code``).
+BUILTINS: tuple[Builtin, ...] = tuple(
+    Builtin(name, code, forward, slope, module)
+    for code, (name, forward, slope, module) in enumerate([
+        ("identity", _identity, _one, nn.Identity),
+        ("relu", torch.relu, lambda z, h: (z > 0).to(z.dtype), nn.ReLU),
+        ("sigmoid", torch.sigmoid, _sigmoid_slope, nn.Sigmoid),
+        ("tanh", torch.tanh, lambda z, h: 1 - h * h, nn.Tanh),
+        ("leaky_relu", F.leaky_relu,
+         lambda z, h: torch.where(z > 0, 1.0, torch.full_like(z, 0.01)), nn.LeakyReLU),
+        ("gelu", F.gelu, _gelu_slope, nn.GELU),
+        ("softplus", F.softplus,
+         lambda z, h: torch.where(z > 20, 1.0, torch.sigmoid(z)), nn.Softplus),
+        ("elu", F.elu, lambda z, h: torch.where(z > 0, 1.0, torch.exp(z)), nn.ELU),
+        ("silu", F.silu, _silu_slope, nn.SiLU),
+        ("sin", torch.sin, lambda z, h: torch.cos(z), None),
+        ("abs", torch.abs, lambda z, h: torch.sign(z), None),
+        ("square", _square, lambda z, h: 2 * z, None),
+        ("exp", torch.exp, lambda z, h: h, None),
+        ("softsign", F.softsign, lambda z, h: 1 / (1 + z.abs()) ** 2, nn.Softsign),
+    ])
+)
+#: Built-in activations by name.
+BUILTIN: dict[str, Builtin] = {b.name: b for b in BUILTINS}
+#: Kernel code of every built-in activation, by name.
+CODES: dict[str, int] = {b.name: b.code for b in BUILTINS}
+
+_REGISTRY: dict[str, Activation] = {b.name: b.forward for b in BUILTINS}
 
 
 def register_activation(name: str, fn: Activation, *, overwrite: bool = False) -> None:
@@ -70,7 +119,7 @@ def register_activation(name: str, fn: Activation, *, overwrite: bool = False) -
             f"activation {name!r} must be a callable mapping a tensor to a tensor "
             f"(got {type(fn).__name__} {fn!r})"
         )
-    if name in _BUILTIN:
+    if name in BUILTIN:
         raise EdgenetError(
             f"activation {name!r} is built in and cannot be replaced; "
             "register it under another name"
@@ -106,3 +155,21 @@ def get_activation(name: str) -> Activation:
             f"unknown activation {name!r}; known activations: {', '.join(activation_names())} "
             "(add your own with edgenet.register_activation)"
         ) from None
+
+
+def backward(name: str, grad: torch.Tensor, z: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    """``dL/dz`` from ``dL/dh = grad`` for ``h = act(z)``: the closed-form slope of a
+    built-in activation, autograd for a registered one.
+
+    >>> import torch
+    >>> z = torch.tensor([-1.0, 2.0])
+    >>> backward("relu", torch.ones(2), z, torch.relu(z)).tolist()
+    [0.0, 1.0]
+    """
+    builtin = BUILTIN.get(name)
+    if builtin is not None:
+        return grad * builtin.slope(z, h)
+    with torch.enable_grad():
+        z = z.detach().requires_grad_(True)
+        (dz,) = torch.autograd.grad(get_activation(name)(z), z, grad)
+    return dz

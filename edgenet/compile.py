@@ -27,130 +27,54 @@ import networkx as nx
 import numpy as np
 import torch
 
+from .errors import EdgenetError
+from .layout import Arrangement, arrange
+from .module import CompiledNetwork, Source
 from .progress import THRESHOLD, progress
-from .validate import check_graph, edge_weights, generations, neuron_attributes, resolve_roles
+from .validate import check_graph, edge_weights, neuron_attributes, resolve_roles
 
 
 @dataclass(frozen=True)
-class Plan:
-    """The tensor layout of one compiled network (all arrays are NumPy, int64).
+class Lowered:
+    """A validated graph as arrays: the :class:`~edgenet.layout.Arrangement` of its nodes
+    and edges, the weights (float64, NaN where missing) and biases (float64) in layout
+    order, every computed row's activation name, and what ``to_network`` keeps of the
+    graph."""
 
-    ``nodes[i]`` is the graph node held in row ``i`` of ``H``. Generation ``g``
-    computes rows ``rows[g]:rows[g+1]`` from edges ``edges[g]:edges[g+1]``;
-    ``crow`` is the CSR row pointer over computed rows (row ``r`` is node
-    ``n_inputs + r``) and ``col`` the source row of each edge. ``runs`` lists
-    ``(first_row, end_row, activation)`` blocks. For generation ``g`` the
-    transposed block covers source rows ``sources[spans[g]:spans[g+1]]``, with
-    row pointer ``tcrow[spans[g] + g : spans[g+1] + g + 1]`` (relative to
-    ``edges[g]``), target column ``tcol`` (relative to ``rows[g]``) and
-    ``perm`` mapping each transposed entry back to its edge. ``levels[g]`` is the
-    topological generation (layer) that plan generation ``g`` computes.
-    ``dpos`` is each edge's flat position in its generation's dense
-    ``(neurons, distinct sources)`` block, and ``lo[g]`` the first source row of
-    generation ``g`` when its sources are one contiguous range of rows (else -1).
-    ``order`` lists the plan's edges in the order ``G.edges`` gave them.
-    """
-
-    nodes: list[Hashable]
-    inputs: list[Hashable]
-    outputs: list[Hashable]
-    out_rows: np.ndarray
-    rows: np.ndarray
-    edges: np.ndarray
-    crow: np.ndarray
-    col: np.ndarray
-    runs: list[list[tuple[int, int, str]]]
-    sources: np.ndarray
-    spans: np.ndarray
-    tcrow: np.ndarray
-    tcol: np.ndarray
-    perm: np.ndarray
-    levels: np.ndarray
-    dpos: np.ndarray | None = None
-    lo: np.ndarray | None = None
-    order: np.ndarray | None = None
-
-    @property
-    def n_inputs(self) -> int:
-        return len(self.inputs)
-
-    @property
-    def n_nodes(self) -> int:
-        return len(self.nodes)
-
-    @property
-    def n_edges(self) -> int:
-        return len(self.col)
-
-    @property
-    def depth(self) -> int:
-        return len(self.rows) - 1
+    arrangement: Arrangement
+    weights: np.ndarray
+    bias: np.ndarray
+    activations: list[str]
+    source: Source
 
 
 def lower(
     G: nx.DiGraph,
     inputs: Sequence[Hashable] | None = None,
     outputs: Sequence[Hashable] | None = None,
-) -> tuple[Plan, np.ndarray, np.ndarray, list[str]]:
-    """Validate ``G`` and lay it out as a :class:`Plan`.
-
-    Returns the plan, the edge weights (float64, NaN where missing) and the biases
-    (float64) in plan order, and the activation name of every computed row.
+) -> Lowered:
+    """Validate ``G`` and lay it out with one pass over its edges.
 
     >>> import networkx as nx
     >>> from edgenet.compile import lower
-    >>> plan, w, b, acts = lower(nx.DiGraph([("a", "c", {"weight": 2.0}), ("b", "c")]))
-    >>> plan.nodes, w.tolist(), acts
-    (['a', 'b', 'c'], [2.0, nan], ['identity'])
+    >>> low = lower(nx.DiGraph([("a", "c", {"weight": 2.0}), ("b", "c")]))
+    >>> low.source.nodes_in_rows(low.arrangement.row_node), low.weights.tolist()
+    (['a', 'b', 'c'], [2.0, nan])
     """
     check_graph(G)
     inputs, outputs = resolve_roles(G, inputs, outputs)
-    gens = generations(G)
-    input_set = set(inputs)
-    output_set = set(outputs)
-    if len(gens) >= 2:
-        # Outputs without any edge (bias only) may run in any generation: run them with the
-        # last one, so that the output rows stay one consecutive block when they can.
-        alone = [n for n in gens[0] if n in output_set and n not in input_set and G.degree(n) == 0]
-        if alone:
-            rank = {n: i for i, n in enumerate(G)}
-            moved = set(alone)
-            gens = [[n for n in gens[0] if n not in moved], *gens[1:-1],
-                    sorted(gens[-1] + alone, key=rank.__getitem__)]
-
-    # Number the nodes: inputs, then generation by generation, grouped by activation.
-    nodes: list[Hashable] = list(inputs)
+    source = Source.of(G, inputs, outputs)
+    index = {n: i for i, n in enumerate(source.nodes)}  # ids: the canonical node order
+    input_set, output_set = set(inputs), set(outputs)
     acts: list[str] = []
-    bias: list[float] = []
-    rows = [len(nodes)]
-    runs: list[list[tuple[int, int, str]]] = []
-    levels: list[int] = []
-    for level, gen in enumerate(gens):
-        computed = []
-        for n in gen:
-            if n in input_set:
-                continue
-            role = G.nodes[n].get("role") or ("output" if n in output_set else "hidden")
-            act, b = neuron_attributes(G, n, role)
-            computed.append((act, n, b))
-        if not computed:
+    bias = np.zeros(len(index))
+    for n, i in index.items():
+        if n in input_set:
+            acts.append("")
             continue
-        by_act = sorted(range(len(computed)), key=lambda i: computed[i][0])
-        gen_runs: list[tuple[int, int, str]] = []
-        for i in by_act:
-            act, n, b = computed[i]
-            if gen_runs and gen_runs[-1][2] == act:
-                gen_runs[-1] = (gen_runs[-1][0], len(nodes) + 1, act)
-            else:
-                gen_runs.append((len(nodes), len(nodes) + 1, act))
-            nodes.append(n)
-            acts.append(act)
-            bias.append(b)
-        runs.append(gen_runs)
-        rows.append(len(nodes))
-        levels.append(level)
-    index = {n: i for i, n in enumerate(nodes)}
-    n_in = len(inputs)
+        role = G.nodes[n].get("role") or ("output" if n in output_set else "hidden")
+        act, bias[i] = neuron_attributes(G, n, role)
+        acts.append(act)
 
     # One pass over the edges into arrays; everything after is vectorised.
     edge_view = G.edges(data="weight")
@@ -159,97 +83,37 @@ def lower(
     weights = edge_weights(G, triples)
     src = np.fromiter(map(index.__getitem__, [t[0] for t in triples]), np.int64, len(triples))
     dst = np.fromiter(map(index.__getitem__, [t[1] for t in triples]), np.int64, len(triples))
-    by_target = np.lexsort((src, dst))
-    src, dst, weights = src[by_target], dst[by_target], weights[by_target]
-    rows_arr = np.asarray(rows, dtype=np.int64)
-    counts = np.bincount(dst - n_in, minlength=len(nodes) - n_in)
-    crow = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-    edges = crow[rows_arr - n_in]
-
-    # Transposed blocks: per generation, the distinct sources and their out-edges.
-    gen_of_edge = np.searchsorted(rows_arr, dst, side="right") - 1
-    perm = np.lexsort((dst, src, gen_of_edge))
-    key_gen, key_src = gen_of_edge[perm], src[perm]
-    new = np.ones(len(perm), dtype=bool)
-    new[1:] = (key_gen[1:] != key_gen[:-1]) | (key_src[1:] != key_src[:-1])
-    starts = np.flatnonzero(new)
-    sources = key_src[starts]
-    spans = np.searchsorted(gen_of_edge[perm][starts], np.arange(len(rows)), side="left")
-    # Row pointer of each generation's transposed block, relative to its first edge:
-    # generation g owns entries spans[g] + g .. spans[g+1] + g (one extra each).
-    local_start = starts - edges[key_gen[starts]] if len(starts) else starts
-    tcrow = np.empty(len(starts) + len(rows) - 1, dtype=np.int64)
-    for g in range(len(rows) - 1):
-        a, b = spans[g], spans[g + 1]
-        tcrow[a + g : b + g] = local_start[a:b]
-        tcrow[b + g] = edges[g + 1] - edges[g]
-    tcol = dst[perm] - rows_arr[gen_of_edge[perm]]
-
-    # Dense-block positions: (target within generation) * k_g + (source among distinct ones).
-    n_nodes = len(nodes)
-    k = np.diff(spans)
-    gen_of_source = np.repeat(np.arange(len(rows) - 1), k)
-    local = np.searchsorted(gen_of_source * n_nodes + sources, gen_of_edge * n_nodes + src)
-    local -= spans[gen_of_edge]
-    dpos = (dst - rows_arr[gen_of_edge]) * k[gen_of_edge] + local
-    if len(sources):
-        first = sources[np.minimum(spans[:-1], len(sources) - 1)]
-        last = sources[np.maximum(spans[1:] - 1, 0)]
-        lo = np.where((k > 0) & (last - first + 1 == k), first, -1)
-    else:
-        lo = np.full(len(k), -1)
-
-    plan = Plan(
-        nodes=nodes,
-        inputs=list(inputs),
-        outputs=list(outputs),
-        out_rows=np.asarray([index[n] for n in outputs], dtype=np.int64),
-        rows=rows_arr,
-        edges=edges.astype(np.int64),
-        crow=crow,
-        col=src,
-        runs=runs,
-        sources=sources.astype(np.int64),
-        spans=spans.astype(np.int64),
-        tcrow=tcrow,
-        tcol=tcol.astype(np.int64),
-        perm=perm.astype(np.int64),
-        levels=np.asarray(levels, dtype=np.int64),
-        dpos=dpos.astype(np.int64),
-        lo=lo.astype(np.int64),
-        order=np.argsort(by_target, kind="stable"),
-    )
-    return plan, weights, np.asarray(bias, dtype=np.float64), acts
+    ids = np.arange(len(index))
+    arr = arrange(len(index), inputs=np.array([index[n] for n in inputs], dtype=np.int64),
+                  outputs=np.array([index[n] for n in outputs], dtype=np.int64), src=src,
+                  dst=dst, activations=acts, rank=ids, name=source.nodes.__getitem__)
+    computed = arr.row_node[len(inputs):]
+    return Lowered(arr, weights[arr.edge_index], bias[computed],
+                   [acts[i] for i in computed], source.reordered(arr))
 
 
 def initial_weights(
-    plan: Plan, weights: np.ndarray, dtype: torch.dtype, seed: int | None
+    crow: np.ndarray, weights: np.ndarray, dtype: torch.dtype, seed: int | None
 ) -> torch.Tensor:
     """Fill missing (NaN) weights with ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``.
 
-    Draws come from ``torch.Generator().manual_seed(seed)``, or from the global torch
-    generator when ``seed`` is None, one per edge in plan order, so the same graph
-    and seed always give the same weights.
+    ``crow`` is the layout's CSR row pointer (it gives each edge's target fan-in). Draws
+    come from ``torch.Generator().manual_seed(seed)``, or from the global torch generator
+    when ``seed`` is None, one per edge in layout order, so the same graph and seed
+    always give the same weights.
 
-    >>> import networkx as nx, torch
-    >>> from edgenet.compile import initial_weights, lower
-    >>> plan, w, _, _ = lower(nx.DiGraph([("a", "c"), ("b", "c")]))
-    >>> w0 = initial_weights(plan, w, torch.float64, seed=1)
+    >>> import numpy as np, torch
+    >>> w0 = initial_weights(np.array([0, 2]), np.array([np.nan, np.nan]), torch.float64, 1)
     >>> bool((w0.abs() <= 2 ** -0.5).all())
     True
     """
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
     draws = torch.rand(len(weights), generator=gen, dtype=torch.float64).numpy()
-    fan_in = np.diff(plan.crow)[_edge_rows(plan)]
+    fan_in = np.repeat(np.diff(crow), np.diff(crow))
     bound = 1.0 / np.sqrt(np.maximum(fan_in, 1))
     missing = np.isnan(weights)
     out = np.where(missing, (2.0 * draws - 1.0) * bound, weights)
     return torch.as_tensor(out).to(dtype)
-
-
-def _edge_rows(plan: Plan) -> np.ndarray:
-    """The computed row (target) of every edge, in plan order."""
-    return np.repeat(np.arange(len(plan.crow) - 1), np.diff(plan.crow))
 
 
 def compile(
@@ -284,15 +148,13 @@ def compile(
     >>> model(torch.tensor([[1.0], [-1.0]])).tolist()
     [[2.0], [0.0]]
     """
-    from .module import CompiledNetwork
-
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        from .errors import EdgenetError
-
         raise EdgenetError(
             f"dtype must be a floating torch dtype such as torch.float32 (got {dtype!r})"
         )
-    plan, weights, bias, acts = lower(G, inputs, outputs)
-    weight = initial_weights(plan, weights, dtype, seed)
-    model = CompiledNetwork(G, plan, weight, torch.as_tensor(bias).to(dtype), acts, engine=engine)
+    low = lower(G, inputs, outputs)
+    layout = low.arrangement.layout
+    weight = initial_weights(layout.crow.numpy(), low.weights, dtype, seed)
+    model = CompiledNetwork(layout, low.source, weight, torch.as_tensor(low.bias).to(dtype),
+                            low.activations, low.arrangement.row_node, engine=engine)
     return model.to(device) if device is not None else model

@@ -12,19 +12,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+import copy
+
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
-import networkx as nx
 import numpy as np
 import torch
 from torch import nn
 
-from .compile import Plan
+from .activations import CODES
 from .errors import EdgenetError, InputError
-from .kernels import cost, fused
-from .kernels.sparse import KERNELS, Layout, run
+from .kernels import backends, cost, ops
+from .kernels.sparse import KERNELS
+from .layout import Layout
 from .network import Network
+from .rewire import rewire
+from .source import Source
 
 
 class CompiledNetwork(nn.Module):
@@ -32,7 +36,8 @@ class CompiledNetwork(nn.Module):
 
     Parameters: ``weight`` (one per edge, in :attr:`edges` order) and ``bias`` (one per
     non-input neuron, in :attr:`neurons` order). Call it on ``(batch, n_inputs)`` (or
-    ``(n_inputs,)``) tensors of its dtype and device.
+    ``(n_inputs,)``) tensors of its dtype and device. The structure is one
+    :class:`~edgenet.layout.Layout` (:attr:`layout`); :meth:`rewire` changes it in place.
 
     >>> import networkx as nx, torch, edgenet as en
     >>> model = en.compile(nx.DiGraph([("a", "y"), ("b", "y")]), seed=0)
@@ -42,77 +47,54 @@ class CompiledNetwork(nn.Module):
 
     def __init__(
         self,
-        graph: nx.DiGraph,
-        plan: Plan,
+        layout: Layout,
+        source: Source,
         weight: torch.Tensor,
         bias: torch.Tensor,
         activations: list[str],
+        row_node: np.ndarray,
         engine: str = "auto",
     ):
         super().__init__()
-        self.plan = plan
-        self.activations = activations
-        # What to_network needs of the source graph, without copying its adjacency (a full
-        # graph.copy() costs more than compiling): graph and node attributes, the attributes
-        # of edges that carry more than a weight, and the source order of the edges.
-        self._graph_attrs = dict(graph.graph)
-        self._node_attrs = {n: dict(d) for n, d in graph.nodes(data=True)}
-        self._edge_attrs = {
-            (u, v): {k: x for k, x in d.items() if k != "weight"}
-            for u, nbrs in graph.adjacency()
-            for v, d in nbrs.items()
-            if len(d) > 1 or (d and "weight" not in d)
-        }
         self.weight = nn.Parameter(weight)
         self.bias = nn.Parameter(bias)
-        # CSR indices as int32 where they fit: MKL's sparse kernels take them without a copy.
-        small = plan.n_edges < 2**31 - 1
-        self.crow: torch.Tensor
-        self.col: torch.Tensor
-        self.sources: torch.Tensor
-        self.tcrow: torch.Tensor
-        self.tcol: torch.Tensor
-        self.perm: torch.Tensor
-        self.dpos: torch.Tensor
-        self.out_rows: torch.Tensor
-        for name in ("crow", "col", "tcrow", "tcol", "sources", "perm", "dpos", "out_rows"):
-            value = torch.as_tensor(getattr(plan, name))
-            if small and name in ("crow", "col", "tcrow", "tcol"):
-                value = value.to(torch.int32)
-            self.register_buffer(name, value, persistent=False)
-        # Python-side structure, kept on the CPU whatever the device.
-        names = sorted(set(activations))
-        index = {a: i for i, a in enumerate(names)}
-        self._acts = ",".join(names)
-        self._runs = torch.tensor(
-            [(a, b, index[act]) for gen in plan.runs for a, b, act in gen], dtype=torch.int64
-        ).reshape(-1, 3)
-        self._codes = torch.tensor(
-            [fused.CODES.get(a, -1) for a in activations], dtype=torch.int64
-        )
-        self._fusable = fused.supports(activations)
-        p = plan
-        n, e, k = np.diff(p.rows), np.diff(p.edges), np.diff(p.spans)
-        lo = np.append(p.lo if p.lo is not None else np.full(p.depth, -1), -1)
-        out = p.out_rows
-        consecutive = len(out) and np.array_equal(out, np.arange(out[0], out[0] + len(out)))
-        extra = np.zeros(p.depth + 1, dtype=np.int64)
-        extra[0] = out[0] if consecutive else -1
-        self._kinds: dict[str, torch.Tensor] = {}
-        for name, kinds in (("auto", cost.block_kernels(n, k, e)),
-                            ("sparse", np.where(e == 0, 0, 1)), ("dense", np.where(e == 0, 0, 2))):
-            meta = np.stack([p.rows, p.edges, p.spans, np.append(kinds, 0), lo, extra])
-            self._kinds[name] = torch.as_tensor(meta.astype(np.int64))
+        self._engine = "auto"
+        self._set_structure(layout, source, activations, row_node)
         self.engine = engine
+
+    def _set_structure(self, layout: Layout, source: Source, activations: list[str],
+                       row_node: np.ndarray) -> None:
+        """Adopt a layout (moved to the parameters' device) and its node bookkeeping:
+        ``row_node[r]`` is the index in ``source.nodes`` of the node in row ``r``."""
+        sizes = [np.diff(t.numpy()) for t in (layout.rows, layout.spans, layout.edges)]
+        self._layout = layout.with_kinds(cost.block_kernels(*sizes)).to(self.weight.device)
+        self._source = source
+        #: Activation name of every neuron, in :attr:`bias` order.
+        self.activations = activations
+        self._nodes: list[Hashable] = source.nodes_in_rows(row_node)
+        self._variants: dict[str, Layout] = {}
+
+    def _apply(self, fn: Callable[[torch.Tensor], torch.Tensor], recurse: bool = True):
+        super()._apply(fn, recurse)
+        self._layout = self._layout.to(self.weight.device)
+        self._variants = {}
+        return self
+
+    @property
+    def layout(self) -> Layout:
+        """The compiled structure (:class:`~edgenet.layout.Layout`) on this module's device,
+        with the cost model's kernel per generation."""
+        return self._layout
 
     @property
     def engine(self) -> str:
-        """How the DAG runs: ``"auto"``, ``"sparse"``, ``"dense"`` or ``"fused"``.
+        """How the DAG runs: ``"auto"``, ``"sparse"``, ``"dense"``, ``"fused"`` or ``"triton"``.
 
         ``"auto"`` runs the fused whole-DAG kernel on deep, narrow DAGs on CPU (see
-        :func:`edgenet.kernels.cost.use_fused`) and otherwise picks a sparse or dense
+        :func:`edgenet.kernels.cost.choose`) and otherwise picks a sparse or dense
         kernel per generation (:func:`edgenet.kernels.cost.block_kernel`). The others
-        force one path. ``"fused"`` needs the CPU and built-in activations only.
+        force one path. ``"fused"`` needs the CPU and built-in activations only;
+        ``"triton"`` CUDA (or Triton's interpreter) and built-in activations only.
 
         >>> import networkx as nx, edgenet as en
         >>> model = en.compile(nx.DiGraph([("a", "y")]), seed=0)
@@ -127,47 +109,60 @@ class CompiledNetwork(nn.Module):
             raise EdgenetError(
                 f"engine must be one of {', '.join(map(repr, cost.ENGINES))} (got {value!r})"
             )
-        if value == "fused" and not self._fusable:
-            custom = sorted(a for a in set(self.activations) if a not in fused.CODES)
-            raise EdgenetError(
-                f"engine='fused' runs built-in activations only; this network uses {custom!r}: "
-                "use engine='auto' or 'sparse'"
-            )
+        if value not in ("auto", "sparse", "dense"):
+            backends.get(value)  # registered?
+            if not self._builtin:
+                custom = sorted(a for a in set(self.activations) if a not in CODES)
+                raise EdgenetError(
+                    f"engine={value!r} runs built-in activations only; this network uses "
+                    f"{custom!r}: use engine='auto' or 'sparse'"
+                )
         self._engine = value
 
-    def _resolved(self, device: torch.device) -> str:
-        """The engine a call on ``device`` runs: ``"fused"`` or a per-generation one."""
-        engine = self._engine
-        if engine == "fused" and device.type != "cpu":
-            raise EdgenetError(
-                f"engine='fused' runs on the CPU only (the model is on {device}); use "
-                "engine='auto' or 'sparse' there"
-            )
-        if engine == "auto":
-            p = self.plan
-            fits = self._fusable and device.type == "cpu"
-            return "fused" if fits and cost.use_fused(p.n_nodes - p.n_inputs, p.n_edges,
-                                                       p.depth) else "auto"
-        return engine
+    @property
+    def _builtin(self) -> bool:
+        return all(a in CODES for a in self.activations)
 
-    def _meta(self, engine: str) -> torch.Tensor:
-        """Per-generation bounds and kernel codes (CPU, int64, ``(6, depth + 1)``)."""
-        return self._kinds[engine if engine in ("sparse", "dense") else "auto"]
+    def _pass(self, device: torch.device) -> tuple[str, Layout]:
+        """The backend a call on ``device`` runs, and the layout it walks."""
+        L = self._layout
+        backend = cost.choose(self._engine, device.type, self._builtin, L.n_nodes - L.n_in,
+                              L.n_edges, L.depth, backends.names())
+        if device.type not in backends.get(backend).devices:
+            raise EdgenetError(
+                f"engine={self._engine!r} does not run on {device.type} (the model is on "
+                f"{device}); use engine='auto' or 'sparse' there"
+            )
+        if self._engine in ("sparse", "dense"):
+            variant = self._variants.get(self._engine)
+            if variant is None:
+                forced = 1 if self._engine == "sparse" else 2
+                edges = np.diff(L.edges.numpy())
+                variant = L.with_kinds(np.where(edges == 0, 0, forced))
+                self._variants[self._engine] = variant
+            L = variant
+        return backend, L
 
     @property
     def inputs(self) -> list[Hashable]:
         """Input nodes, in the order of the input tensor's columns."""
-        return list(self.plan.inputs)
+        return list(self._source.inputs)
 
     @property
     def outputs(self) -> list[Hashable]:
         """Output nodes, in the order of the output tensor's columns."""
-        return list(self.plan.outputs)
+        return list(self._source.outputs)
+
+    @property
+    def nodes(self) -> list[Hashable]:
+        """Every node in the order of the rows of the activation buffer ``H``: inputs, then
+        the neurons in :attr:`bias` order."""
+        return list(self._nodes)
 
     @property
     def neurons(self) -> list[Hashable]:
         """Non-input nodes in the order of :attr:`bias`."""
-        return self.plan.nodes[self.plan.n_inputs :]
+        return self._nodes[self._layout.n_in :]
 
     @property
     def edges(self) -> list[tuple[Hashable, Hashable]]:
@@ -177,33 +172,39 @@ class CompiledNetwork(nn.Module):
         >>> en.compile(nx.DiGraph([("a", "y"), ("b", "y")]), seed=0).edges
         [('a', 'y'), ('b', 'y')]
         """
-        nodes = self.plan.nodes
-        targets = np.repeat(np.arange(len(self.plan.crow) - 1), np.diff(self.plan.crow))
-        n_in = self.plan.n_inputs
-        return [(nodes[u], nodes[n_in + v]) for u, v in zip(self.plan.col, targets)]
+        src, dst = self.edge_rows()
+        nodes = self._nodes
+        return [(nodes[u], nodes[v]) for u, v in zip(src.tolist(), dst.tolist())]
 
-    def layout(self, device: torch.device | None = None) -> Layout:
-        """The structure one pass walks, with tensors on this module's device.
+    def edge_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(source rows, target rows)`` of every edge, in :attr:`weight` order (int64)."""
+        L = self._layout
+        crow = L.crow.cpu().numpy().astype(np.int64)
+        dst = np.repeat(np.arange(L.n_in, L.n_nodes), np.diff(crow))
+        return L.col.cpu().numpy().astype(np.int64), dst
 
-        ``device`` (default: the module's) decides the engine when :attr:`engine` is
-        ``"auto"``.
+    def rewire(
+        self,
+        remove: Iterable[tuple[Hashable, Hashable]] = (),
+        add: Iterable[tuple[Hashable, Hashable]] = (),
+        neurons: Mapping[Hashable, Mapping[str, Any]] | None = None,
+        remove_neurons: Iterable[Hashable] = (),
+        weights: Sequence[float] | None = None,
+        optimizer: torch.optim.Optimizer | None = None,
+    ) -> None:
+        """Change the graph in place: see :func:`edgenet.rewire.rewire`.
+
+        >>> import torch, edgenet as en
+        >>> net = en.Network(); net.add_input("x"); net.add_output("y")
+        >>> net.add_edge("x", "y", weight=2.0)
+        >>> model = net.compile()
+        >>> model.rewire(remove=[("x", "y")], add=[("x", "h"), ("h", "y")],
+        ...              neurons={"h": {"activation": "identity"}}, weights=[1.0, 3.0])
+        >>> model(torch.tensor([[1.0]])).item(), model.edges
+        (3.0, [('x', 'h'), ('h', 'y')])
         """
-        engine = self._resolved(device or self.weight.device)
-        return Layout(
-            crow=self.crow,
-            col=self.col,
-            sources=self.sources,
-            tcrow=self.tcrow,
-            tcol=self.tcol,
-            perm=self.perm,
-            dpos=self.dpos,
-            out_rows=self.out_rows,
-            meta=self._meta(engine),
-            runs=self._runs,
-            codes=self._codes,
-            acts=self._acts,
-            engine="fused" if engine == "fused" else "sparse",
-        )
+        rewire(self, remove=remove, add=add, neurons=neurons, remove_neurons=remove_neurons,
+               weights=weights, optimizer=optimizer)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(batch, n_inputs) -> (batch, n_outputs)``; ``(n_inputs,)`` gives ``(n_outputs,)``."""
@@ -215,10 +216,11 @@ class CompiledNetwork(nn.Module):
             )
         if x.dim() == 1:
             return self.forward(x[None])[0]
-        return run(x, self.weight, self.bias, self.layout(x.device))  # (B, n_out)
+        backend, L = self._pass(x.device)
+        return ops.dag(x, self.weight, self.bias, L, backend)  # (B, n_out)
 
     def _check(self, x: torch.Tensor) -> None:
-        n = self.plan.n_inputs
+        n = self._layout.n_in
         expected = f"(batch, {n}) or ({n},)"
         if not isinstance(x, torch.Tensor):
             raise InputError(
@@ -232,7 +234,7 @@ class CompiledNetwork(nn.Module):
         if x.shape[-1] != n:
             raise InputError(
                 f"expected a tensor of shape {expected}; got width {x.shape[-1]} "
-                f"(shape {tuple(x.shape)}) for inputs {self.plan.inputs!r}"
+                f"(shape {tuple(x.shape)}) for inputs {self.inputs!r}"
             )
         if x.dtype != self.weight.dtype:
             raise InputError(
@@ -263,41 +265,29 @@ class CompiledNetwork(nn.Module):
         >>> net.edges["x", "y"]["weight"]
         1.0
         """
-        p = self.plan
-        nodes = self._node_attrs
-        roles = {n: "input" for n in p.inputs}
-        roles.update({n: "output" for n in p.outputs})
-        # Keep the node order, but put inputs and outputs in their compiled order.
-        order = list(nodes)
-        for chosen in (p.inputs, p.outputs):
-            members = set(chosen)
-            slots = [i for i, n in enumerate(order) if n in members]
-            for i, n in zip(slots, chosen):
-                order[i] = n
+        src = self._source
+        roles = {n: "input" for n in src.inputs}
+        roles.update({n: "output" for n in src.outputs})
         net = Network()
-        net.graph.update(self._graph_attrs)
-        for n in order:
-            net.add_node(n, **nodes[n])
+        net.graph.update(src.graph)
+        for n in src.nodes:  # canonical order: compiling the copy lays out the same rows
+            net.add_node(n, **copy.deepcopy(src.node_attrs[n]))
         weight = self.weight.detach().cpu().double().tolist()
         bias = self.bias.detach().cpu().double().tolist()
         for n, act, b in zip(self.neurons, self.activations, bias):
             data = net.nodes[n]
             role = data.get("role")
-            data["role"] = roles.get(n, "hidden" if role in (None, "input") else role)
+            data["role"] = roles.get(n, "hidden" if role in (None, "input", "output") else role)
             data["activation"] = act
             data["bias"] = b
-        for n in p.inputs:
+        for n in src.inputs:
             net.nodes[n]["role"] = "input"
-        for n in nodes:
-            if n not in roles and net.nodes[n].get("role") == "output":
-                net.nodes[n]["role"] = "hidden"
         # Edges in the source graph's order, each with its attributes and learned weight.
         edges = self.edges
-        extra = self._edge_attrs
-        source_order = p.order if p.order is not None else range(len(edges))
-        for i in source_order:
+        extra = src.edge_attrs
+        for i in np.argsort(src.seq, kind="stable").tolist():
             u, v = edges[i]
-            net.add_edge(u, v, **extra.get((u, v), {}), weight=weight[i])
+            net.add_edge(u, v, **copy.deepcopy(extra.get((u, v), {})), weight=weight[i])
         return net
 
     def generation_stats(self) -> list[dict[str, Any]]:
@@ -314,22 +304,18 @@ class CompiledNetwork(nn.Module):
         >>> stats[0]["neurons"], stats[0]["edges"], stats[0]["density"], stats[0]["kernel"]
         (1, 2, 1.0, 'sparse')
         """
-        p = self.plan
-        engine = self._resolved(self.weight.device)
-        kinds = self._meta(engine)[3].tolist()
+        backend, L = self._pass(self.weight.device)
+        rows, edges, spans = (np.diff(t.numpy()).tolist() for t in (L.rows, L.edges, L.spans))
         stats = []
-        for g in range(p.depth):
-            neurons = int(p.rows[g + 1] - p.rows[g])
-            edges = int(p.edges[g + 1] - p.edges[g])
-            sources = int(p.spans[g + 1] - p.spans[g])
+        for g, (level, kind) in enumerate(zip(L.levels.tolist(), L.kinds.tolist())):
             stats.append(
                 {
-                    "generation": int(p.levels[g]),
-                    "neurons": neurons,
-                    "edges": edges,
-                    "sources": sources,
-                    "density": edges / (neurons * sources) if sources else 0.0,
-                    "kernel": "fused" if engine == "fused" else KERNELS[kinds[g]],
+                    "generation": level,
+                    "neurons": rows[g],
+                    "edges": edges[g],
+                    "sources": spans[g],
+                    "density": edges[g] / (rows[g] * spans[g]) if spans[g] else 0.0,
+                    "kernel": KERNELS[kind] if backend == "generations" else backend,
                 }
             )
         return stats
@@ -343,10 +329,10 @@ class CompiledNetwork(nn.Module):
           gen  neurons    edges  sources  density  kernel
             1        1        2        2   1.0000  fused
         """
-        p = self.plan
+        L = self._layout
         lines = [
-            f"CompiledNetwork: {p.n_inputs} inputs, {len(p.outputs)} outputs, "
-            f"{p.n_nodes - p.n_inputs} neurons, {p.n_edges} edges, {p.depth} generations, "
+            f"CompiledNetwork: {L.n_in} inputs, {len(self.outputs)} outputs, "
+            f"{L.n_nodes - L.n_in} neurons, {L.n_edges} edges, {L.depth} generations, "
             f"engine {self.engine}",
             f"  {'gen':>3}  {'neurons':>7}  {'edges':>7}  {'sources':>7}  {'density':>7}  kernel",
         ]
@@ -358,8 +344,8 @@ class CompiledNetwork(nn.Module):
         return "\n".join(lines)
 
     def extra_repr(self) -> str:
-        p = self.plan
+        L = self._layout
         return (
-            f"inputs={p.n_inputs}, outputs={len(p.outputs)}, neurons={p.n_nodes - p.n_inputs}, "
-            f"edges={p.n_edges}, generations={p.depth}"
+            f"inputs={L.n_in}, outputs={len(self.outputs)}, neurons={L.n_nodes - L.n_in}, "
+            f"edges={L.n_edges}, generations={L.depth}"
         )

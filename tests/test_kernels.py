@@ -91,10 +91,10 @@ def test_torch_op_path_passes_gradcheck(engine, net):
     x = torch.randn(3, len(model.inputs), dtype=torch.float64, requires_grad=True)
     w = model.weight.detach().clone().requires_grad_(True)
     b = model.bias.detach().clone().requires_grad_(True)
-    layout = model.layout()
     with torch_ops():
         assert torch.autograd.gradcheck(
-            lambda x, w, b: en.kernels.sparse.run(x, w, b, layout), (x, w, b))
+            lambda x, w, b: torch.func.functional_call(model, {"weight": w, "bias": b}, (x,)),
+            (x, w, b))
 
 
 @pytest.mark.parametrize("engine", PATHS)
@@ -105,10 +105,9 @@ def test_every_path_passes_gradcheck(engine, net):
     x = torch.randn(3, len(model.inputs), dtype=torch.float64, requires_grad=True)
     w = model.weight.detach().clone().requires_grad_(True)
     b = model.bias.detach().clone().requires_grad_(True)
-    layout = model.layout()
 
     def f(x, w, b):
-        return en.kernels.sparse.run(x, w, b, layout)
+        return torch.func.functional_call(model, {"weight": w, "bias": b}, (x,))
 
     assert torch.autograd.gradcheck(f, (x, w, b))
 
@@ -190,7 +189,7 @@ def test_outputs_without_edges_run_with_the_last_generation():
     net.add_weighted_edges_from([("a", "y0", 1.0), ("b", "y1", 2.0)])
     model = net.compile(dtype=torch.float64, engine="sparse")
     assert [s["neurons"] for s in model.generation_stats()] == [3]
-    assert model.layout().meta[5, 0].item() == 2  # the output rows are one consecutive block
+    assert model.layout.out_lo == 2  # the output rows are one consecutive block
     y = model(torch.tensor([[1.0, 1.0]], dtype=torch.float64))
     assert y.tolist() == [[1.5, 0.5, 2.5]]
 
@@ -223,10 +222,10 @@ def test_cost_model_picks_dense_sparse_and_fused():
     dense = en.compile(wide(96, 96, 0.5), seed=0)
     assert [s["kernel"] for s in dense.generation_stats()] == ["dense"]
     sparse = en.compile(wide(600, 600, 0.02), seed=0)
-    assert sparse.plan.n_edges > cost.FUSED_EDGES
+    assert sparse.layout.n_edges > cost.FUSED_EDGES
     assert [s["kernel"] for s in sparse.generation_stats()] == ["sparse"]
     deep = en.compile(chain(200, width=30), seed=0)
-    assert deep.plan.n_edges > cost.FUSED_EDGES
+    assert deep.layout.n_edges > cost.FUSED_EDGES
     assert {s["kernel"] for s in deep.generation_stats()} == {"fused"}
     assert "engine auto" in deep.summary() and deep.summary().endswith("fused")
 
@@ -261,16 +260,16 @@ def test_half_precision_on_cpu_is_refused_clearly(dtype):
 def test_engine_errors():
     model = en.compile(chain(3), seed=0)
     with pytest.raises(en.EdgenetError, match=r"engine must be one of 'auto', 'sparse', "
-                       r"'dense', 'fused' \(got 'gpu'\)"):
+                       r"'dense', 'fused', 'triton' \(got 'gpu'\)"):
         model.engine = "gpu"
     with pytest.raises(en.EdgenetError, match="engine must be one of"):
         en.compile(chain(3), engine="numba")
     model.engine = "fused"
-    with pytest.raises(en.EdgenetError, match=r"engine='fused' runs on the CPU only \(the model "
+    with pytest.raises(en.EdgenetError, match=r"engine='fused' does not run on cuda \(the model "
                        r"is on cuda\)"):
-        model.layout(torch.device("cuda"))
+        model._pass(torch.device("cuda"))
     model.engine = "auto"
-    assert model.layout(torch.device("cuda")).engine == "sparse"
+    assert model._pass(torch.device("cuda"))[0] == "generations"
 
 
 @pytest.mark.parametrize("engine", PATHS)
@@ -320,9 +319,9 @@ def test_op_passes_opcheck(engine):
     nx.set_node_attributes(G, "tanh", "activation")
     G.nodes["in"].pop("activation")
     model = en.compile(G, dtype=torch.float64, seed=0, engine=engine)
-    L = model.layout()
+    backend, L = model._pass(torch.device("cpu"))
     x = torch.randn(3, 1, dtype=torch.float64, requires_grad=True)
-    args = (x, model.weight, model.bias, *L.tensors(), L.acts, L.engine)
+    args = (x, model.weight, model.bias, *L.flatten(), backend)
     torch.library.opcheck(torch.ops.edgenet.dag_forward.default, args)
 
 
@@ -357,7 +356,7 @@ def test_cuda_matches_cpu_and_repeats_bitwise(engine):
 @cuda
 def test_cuda_deep_dag_runs_generation_engine():
     model = en.compile(chain(50, width=4), seed=0, device="cuda")
-    assert model.layout().engine == "sparse"
+    assert model._pass(torch.device("cuda"))[0] == "generations"
     y = model(torch.randn(5, 1, device="cuda"))
     y.sum().backward()
     assert model.weight.grad.isfinite().all()

@@ -1,12 +1,14 @@
-"""Kernels that run a compiled DAG forward and backward.
+"""Kernels that run a compiled DAG forward and backward, behind one seam.
 
+- :mod:`~edgenet.kernels.backends`: the registry every backend joins;
 - :mod:`~edgenet.kernels.sparse`: the generation engine (a CSR or dense block per
-  topological generation);
+  topological generation; CPU and CUDA), backend ``"generations"``;
 - :mod:`~edgenet.kernels.fused`: the fused whole-DAG engine (numba, CPU) for deep,
-  narrow DAGs;
-- :mod:`~edgenet.kernels.cost`: the cost model that picks between them;
+  narrow DAGs, backend ``"fused"``;
+- :mod:`~edgenet.kernels.cost`: the cost model that picks among them;
 - :mod:`~edgenet.kernels.ops`: the ``edgenet::dag_forward`` / ``edgenet::dag_backward``
-  custom ops that autograd and ``torch.compile`` see.
+  custom ops that autograd and ``torch.compile`` see;
+- :mod:`~edgenet.kernels.reference`: a plain-torch pass for higher-order derivatives.
 
 >>> import torch
 >>> from edgenet import kernels
@@ -14,6 +16,6 @@
 'edgenet::dag_forward'
 """
 
-from . import cost, fused, ops, sparse
+from . import backends, cost, fused, ops, reference, sparse
 
-__all__ = ["cost", "fused", "ops", "sparse"]
+__all__ = ["backends", "cost", "fused", "ops", "reference", "sparse"]

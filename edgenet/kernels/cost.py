@@ -30,7 +30,9 @@ FUSED_WIDTH = 64
 #: Edge-count floor: tiny DAGs run fused whatever their shape.
 FUSED_EDGES = 4096
 
-ENGINES = ("auto", "sparse", "dense", "fused")
+#: Engines a user may ask for: ``"auto"``, the generation engine with every generation
+#: forced to one kernel (``"sparse"``, ``"dense"``), or a whole-DAG backend by name.
+ENGINES = ("auto", "sparse", "dense", "fused", "triton")
 
 
 def block_kernel(neurons: int, sources: int, edges: int) -> str:
@@ -67,3 +69,24 @@ def use_fused(n_neurons: int, n_edges: int, depth: int) -> bool:
     if depth == 0:
         return False
     return n_edges <= FUSED_EDGES or n_neurons / depth < FUSED_WIDTH
+
+
+def choose(engine: str, device: str, builtin: bool, n_neurons: int, n_edges: int, depth: int,
+           available: list[str]) -> str:
+    """The backend a pass runs on: ``engine`` itself when it names a whole-DAG backend,
+    ``"generations"`` for ``"sparse"`` and ``"dense"``, and for ``"auto"`` the fused engine
+    on CPU (built-in activations) when :func:`use_fused` says so, else ``"generations"``.
+
+    >>> choose("auto", "cpu", True, 20_000, 199_000, 1800, ["generations", "fused"])
+    'fused'
+    >>> choose("auto", "cuda", True, 20_000, 199_000, 1800, ["generations", "fused"])
+    'generations'
+    """
+    if engine in ("sparse", "dense"):
+        return "generations"
+    if engine != "auto":
+        return engine
+    if device == "cpu" and builtin and "fused" in available and use_fused(n_neurons, n_edges,
+                                                                           depth):
+        return "fused"
+    return "generations"

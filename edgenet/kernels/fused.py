@@ -18,12 +18,11 @@ sum is fixed, so results are bitwise repeatable.
 Memory: ``H`` and ``Z`` (``(N, B)`` each) from forward, ``G`` (``(N, B)``) in backward,
 ``O(E)`` for the weight gradient; nothing per edge and batch.
 
-Subnormal numbers are flushed to zero while the kernels run (deep DAGs push signals
-and gradients into that range, where x86 arithmetic is 10-100x slower); the caller's
-floating-point mode is restored afterwards.
+Subnormal numbers are computed exactly, as on every other engine (no flush to zero):
+engines agree on every finite input.
 
-Only the built-in activations have compiled forms (:data:`CODES`); a network using a
-custom registered activation runs on the generation engine instead. The kernels are
+Only the built-in activations have compiled forms (:data:`edgenet.activations.CODES`);
+a network using a custom registered activation runs on the generation engine instead. The kernels are
 compiled by numba on first use and cached on disk (``cache=True``, next to the package):
 the very first call after installing costs a few seconds per dtype (float32, float64);
 after that, the first call in a process costs about 1.5 s (numba's start-up and the cache
@@ -39,19 +38,17 @@ load), and every later call nothing extra.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
 
+from .backends import Backend, register
 from .sparse import gradient_buffer, outputs, transposed
 
-#: Activation name -> code understood by the fused kernels.
-CODES = {
-    name: i
-    for i, name in enumerate(
-        ["identity", "relu", "sigmoid", "tanh", "leaky_relu", "gelu", "softplus", "elu",
-         "silu", "sin", "abs", "square", "exp", "softsign"]
-    )
-}
+if TYPE_CHECKING:
+    from ..layout import Layout
+
 
 def _kernels():
     """The compiled forward and backward (numba, imported and loaded on first use)."""
@@ -60,41 +57,12 @@ def _kernels():
     return _fused_kernels.forward, _fused_kernels.backward
 
 
-def supports(activations: list[str]) -> bool:
-    """Whether every activation has a fused form.
-
-    >>> supports(["relu", "tanh"]), supports(["relu", "my_custom"])
-    (True, False)
-    """
-    return all(a in CODES for a in activations)
-
-
 def _np(t: torch.Tensor) -> np.ndarray:
     return t.detach().numpy()
 
 
-class _flush_denormals:
-    """Flush subnormal floats to zero while a kernel runs, then restore the caller's mode.
-
-    Signals through thousands of generations shrink into the subnormal range, where x86
-    arithmetic runs one to two orders of magnitude slower; their contribution is below
-    the dtype's resolution anyway.
-    """
-
-    def __enter__(self) -> None:
-        tiny = np.float32(1e-39)  # subnormal in float32
-        self.was = bool(tiny * np.float32(1.0) == 0)  # already flushing?
-        if not self.was:
-            torch.set_flush_denormal(True)
-
-    def __exit__(self, *exc: object) -> None:
-        if not self.was:
-            torch.set_flush_denormal(False)
-
-
 def forward(
-    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, crow: torch.Tensor,
-    col: torch.Tensor, codes: torch.Tensor, out_rows: torch.Tensor, out_lo: int = -1,
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, L: Layout
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """``(x[B, n_in], weight[E], bias[N - n_in]) -> (y[B, n_out], H[N, B], Z[N - n_in, B])``."""
     B, n_in = x.shape
@@ -102,27 +70,27 @@ def forward(
     Z = x.new_empty(bias.shape[0], B)  # (N - n_in, B)
     transposed(H[:n_in], x)
     fwd, _ = _kernels()
-    with _flush_denormals():
-        fwd(_np(H), _np(Z), _np(weight.contiguous()), _np(bias.contiguous()), _np(crow),
-            _np(col), _np(codes), n_in)
-    return outputs(H, out_rows, out_lo), H, Z
+    fwd(_np(H), _np(Z), _np(weight.contiguous()), _np(bias.contiguous()), _np(L.crow),
+        _np(L.col), _np(L.codes), n_in)
+    return outputs(H, L.out_rows, L.out_lo), H, Z
 
 
 def backward(
-    grad_y: torch.Tensor, weight: torch.Tensor, H: torch.Tensor, Z: torch.Tensor,
-    crow: torch.Tensor, col: torch.Tensor, codes: torch.Tensor, out_rows: torch.Tensor,
-    out_lo: int = -1, need_w: bool = True, need_x: bool = True,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``dL/dy[B, n_out] -> (dL/dx[B, n_in], dL/dweight[E], dL/dbias[N - n_in])``;
-    ``dL/dx`` is ``(0, n_in)`` without ``need_x``."""
+    grad_y: torch.Tensor, weight: torch.Tensor, H: torch.Tensor, Z: torch.Tensor, L: Layout,
+    need_w: bool = True, need_x: bool = True,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``dL/dy[B, n_out] -> (dL/dx[B, n_in], dL/dweight[E], dL/dbias[N - n_in],
+    dL/dZ[N - n_in, B])``; ``dL/dx`` is ``(0, n_in)`` without ``need_x``."""
     n_in = H.shape[0] - Z.shape[0]
     floor = 0 if need_x else n_in  # rows below it need no gradient
-    G = gradient_buffer(H, grad_y, out_rows, out_lo, floor)  # (N, B)
+    G = gradient_buffer(H, grad_y, L.out_rows, L.out_lo, floor)  # (N, B)
     dw = torch.zeros_like(weight)  # (E,)
     db = weight.new_empty(Z.shape[0])  # (N - n_in,)
     _, bwd = _kernels()
-    with _flush_denormals():
-        bwd(_np(G), _np(H), _np(Z), _np(weight.contiguous()), _np(crow), _np(col),
-            _np(codes), n_in, _np(dw), _np(db), need_w, floor, _np(H).dtype.type(0))
+    bwd(_np(G), _np(H), _np(Z), _np(weight.contiguous()), _np(L.crow), _np(L.col),
+        _np(L.codes), n_in, _np(dw), _np(db), need_w, floor, _np(H).dtype.type(0))
     dx = G[:n_in].T.contiguous() if need_x else H.new_empty(0, n_in)  # (B, n_in)
-    return dx, dw, db
+    return dx, dw, db, G[n_in:]
+
+
+register(Backend("fused", ("cpu",), forward, backward))

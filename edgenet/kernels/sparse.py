@@ -45,14 +45,18 @@ sums go straight into ``H``, and identity needs no pre-activation in backward.)
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
+from ..activations import backward as act_backward
 from ..activations import get_activation
 from . import csr
+from .backends import Backend, register
+
+if TYPE_CHECKING:
+    from ..layout import Layout
 
 BIAS, SPARSE, DENSE = 0, 1, 2
 #: Run sparse generations with torch's CSR ops on the CPU too (as on CUDA) instead of the
@@ -61,121 +65,26 @@ TORCH_OPS_ON_CPU = False
 KERNELS = {BIAS: "bias", SPARSE: "sparse", DENSE: "dense"}
 
 
-@dataclass
-class Layout:
-    """Everything one forward/backward pass walks.
-
-    ``meta`` (CPU, int64, ``(6, depth + 1)``) holds per generation: first row, first
-    edge, first distinct source, kernel (0 bias, 1 sparse, 2 dense) and the first source
-    row when the sources are one contiguous range of rows (else -1); ``meta[5, 0]`` is
-    the first output row when the outputs are consecutive rows in order (else -1).
-    ``runs`` (CPU, int64, ``(R, 3)``) lists ``(first_row, end_row, activation index)``
-    blocks, indices into the comma-joined ``acts``; ``codes`` (CPU, int64) the fused
-    activation code of every computed row (-1 where none exists). ``engine`` is
-    ``"sparse"`` (generation by generation) or ``"fused"``.
-    """
-
-    crow: torch.Tensor  # (N - n_in + 1,) CSR row pointer over computed rows
-    col: torch.Tensor  # (E,) source row of each edge
-    sources: torch.Tensor  # (S,) distinct source rows, generation by generation
-    tcrow: torch.Tensor  # (S + depth,) transposed row pointers, relative per generation
-    tcol: torch.Tensor  # (E,) target column of each transposed entry, relative per generation
-    perm: torch.Tensor  # (E,) edge index of each transposed entry
-    dpos: torch.Tensor  # (E,) flat position of each edge in its generation's dense block
-    out_rows: torch.Tensor  # (n_out,) rows of H returned as outputs
-    meta: torch.Tensor  # (6, depth + 1) CPU
-    runs: torch.Tensor  # (R, 3) CPU
-    codes: torch.Tensor  # (N - n_in,) CPU
-    acts: str
-    engine: str = "sparse"
-
-    def tensors(self) -> tuple[torch.Tensor, ...]:
-        return (self.crow, self.col, self.sources, self.tcrow, self.tcol, self.perm,
-                self.dpos, self.out_rows, self.meta, self.runs, self.codes)
-
-
 def _csr(crow: torch.Tensor, col: torch.Tensor, val: torch.Tensor, size: tuple[int, int]):
     return torch.sparse_csr_tensor(crow, col, val, size=size, check_invariants=False)
 
 
-def _silu_grad(g: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-    s = torch.sigmoid(z)
-    return g * s * (1 + z * (1 - s))
+def _runs(L: Layout) -> list[list[tuple[int, int, str]]]:
+    """Per generation, its ``(first_row, end_row, activation name)`` blocks."""
+    names = L.acts.split(",")
+    rows = L.rows.tolist()
+    out: list[list[tuple[int, int, str]]] = [[] for _ in range(len(rows) - 1)]
+    g = 0
+    for a, b, i in L.runs.tolist():
+        while a >= rows[g + 1]:
+            g += 1
+        out[g].append((a, b, names[i]))
+    return out
 
 
-# dL/dz of every built-in activation from dL/dh = g, z and h = act(z), in closed form (the
-# same derivatives torch's autograd uses, e.g. relu'(0) = 0), so backward needs no autograd.
-_GRAD: dict[str, Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]] = {
-    "identity": lambda g, z, h: g,
-    "relu": lambda g, z, h: g * (z > 0),
-    "sigmoid": lambda g, z, h: g * h * (1 - h),
-    "tanh": lambda g, z, h: g * (1 - h * h),
-    "leaky_relu": lambda g, z, h: torch.where(z > 0, g, 0.01 * g),
-    "gelu": lambda g, z, h: g * (0.5 * (1 + torch.erf(z * 0.7071067811865476))
-                                 + z * torch.exp(-0.5 * z * z) * 0.3989422804014327),
-    "softplus": lambda g, z, h: torch.where(z > 20, g, g * torch.sigmoid(z)),
-    "elu": lambda g, z, h: torch.where(z > 0, g, g * torch.exp(z)),
-    "silu": lambda g, z, h: _silu_grad(g, z),
-    "sin": lambda g, z, h: g * torch.cos(z),
-    "abs": lambda g, z, h: g * torch.sign(z),
-    "square": lambda g, z, h: 2 * z * g,
-    "exp": lambda g, z, h: g * h,
-    "softsign": lambda g, z, h: g / (1 + z.abs()) ** 2,
-}
-
-
-def builtin(acts: str) -> bool:
-    """Whether every activation named in the comma-joined ``acts`` has a closed-form grad."""
-    return all(name in _GRAD for name in acts.split(","))
-
-
-def _act_grad(name: str, grad: torch.Tensor, z: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-    closed = _GRAD.get(name)
-    if closed is not None:
-        return closed(grad, z, h)
-    with torch.enable_grad():  # custom activations: only on the autograd.Function path
-        z = z.detach().requires_grad_(True)
-        (dz,) = torch.autograd.grad(get_activation(name)(z), z, grad)
-    return dz
-
-
-class _Walk:
-    """Python-side bounds of a layout, read once per call."""
-
-    def __init__(self, L: Layout, n_in: int):
-        self.rows, self.edges, self.spans, self.kinds, self.lo, extra = L.meta.tolist()
-        self.out_lo = extra[0]
-        names = L.acts.split(",")
-        self.runs: list[list[tuple[int, int, str]]] = [[] for _ in range(len(self.rows) - 1)]
-        g = 0
-        for a, b, i in L.runs.tolist():
-            while a >= self.rows[g + 1]:
-                g += 1
-            self.runs[g].append((a, b, names[i]))
-        self.n_in = n_in
-
-    def __len__(self) -> int:
-        return len(self.rows) - 1
-
-
-class _Numpy:
-    """NumPy views of a CPU pass's tensors, for the numba kernels of :mod:`.csr`.
-
-    ``Z`` (alias ``G``) is the buffer the kernels write into: pre-activations in forward,
-    ``dL/dH`` in backward.
-    """
-
-    def __init__(self, L: Layout, weight: torch.Tensor, H: torch.Tensor, Z: torch.Tensor,
-                 bias: torch.Tensor | None = None, dw: torch.Tensor | None = None):
-        self.w = weight.detach().contiguous().numpy()
-        none = np.empty(0, dtype=self.w.dtype)
-        self.b = bias.detach().contiguous().numpy() if bias is not None else none
-        self.H, self.Z, self.G = H.numpy(), Z.numpy(), Z.numpy()
-        self.dw = dw.numpy() if dw is not None else none
-        self.crow, self.col = L.crow.numpy(), L.col.numpy()
-        self.sources, self.tcrow = L.sources.numpy(), L.tcrow.numpy()
-        self.tcol, self.perm = L.tcol.numpy(), L.perm.numpy()
-        self.dpos = L.dpos.numpy()
+def _np(t: torch.Tensor) -> np.ndarray:
+    """A NumPy view of a CPU tensor, for the numba kernels of :mod:`.csr`."""
+    return t.detach().numpy()
 
 
 _SCRATCH = threading.local()
@@ -202,11 +111,11 @@ def scratch(name: str, like: torch.Tensor, n: int, k: int) -> torch.Tensor:
 
 
 def _dense_block(L: Layout, weight: torch.Tensor, n: int, k: int, e0: int, e1: int,
-                 cpu: _Numpy | None = None, c0: int = 0):
+                 cpu: bool, c0: int):
     """The ``(n, k)`` dense weight block of a generation, scattered from the flat weights."""
-    if cpu is not None:
+    if cpu:
         out = scratch("block", weight, n, k)  # (n, k)
-        csr.densify(out.numpy(), cpu.w, cpu.dpos, cpu.crow, c0)
+        csr.densify(out.numpy(), _np(weight), _np(L.dpos), _np(L.crow), c0)
         return out
     block = weight.new_zeros(n * k)  # (n * k,)
     if block.is_cuda:  # index_put_ has a deterministic CUDA kernel
@@ -277,44 +186,55 @@ def seed_grad(G: torch.Tensor, grad_y: torch.Tensor, out_rows: torch.Tensor, out
         G.index_copy_(0, out_rows, grad_y.T.contiguous())
 
 
+def _finite(t: torch.Tensor) -> bool:
+    """Whether every element is finite: a dense block multiplies absent edges (zeros) by
+    every source, and ``0 * inf`` would carry a non-finite value along an absent edge."""
+    return bool(torch.isfinite(t).all())
+
+
 def forward(
     x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, L: Layout
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """``(x[B, n_in], weight[E], bias[N - n_in]) -> (y[B, n_out], H[N, B], Z[N - n_in, B])``."""
     B, n_in = x.shape
-    W = _Walk(L, n_in)
+    rows, edges, spans = L.rows.tolist(), L.edges.tolist(), L.spans.tolist()
+    kinds, los, runs = L.kinds.tolist(), L.lo.tolist(), _runs(L)
     N = n_in + bias.shape[0]
     H = x.new_empty(N, B)  # (N, B) every neuron's output
     Z = x.new_empty(N - n_in, B)  # (N - n_in, B) pre-activations
     transposed(H[:n_in], x)
-    cpu_pass = x.device.type == "cpu" and not TORCH_OPS_ON_CPU
-    cpu = _Numpy(L, weight, H, Z, bias=bias) if cpu_pass else None
-    for g in range(len(W)):
-        r0, r1, e0, e1 = W.rows[g], W.rows[g + 1], W.edges[g], W.edges[g + 1]
+    cpu = x.device.type == "cpu" and not TORCH_OPS_ON_CPU
+    if cpu:
+        w, b, crow, col = _np(weight.contiguous()), _np(bias.contiguous()), _np(L.crow), _np(L.col)
+    for g in range(len(rows) - 1):
+        r0, r1, e0, e1 = rows[g], rows[g + 1], edges[g], edges[g + 1]
         c0, c1 = r0 - n_in, r1 - n_in
         # An all-identity generation needs no pre-activations (its derivative is 1): its
         # sums go straight into H and its rows of Z stay unwritten.
-        linear = all(name == "identity" for _, _, name in W.runs[g])
+        linear = all(name == "identity" for _, _, name in runs[g])
         z = H[r0:r1] if linear else Z[c0:c1]  # (n_g, B)
-        kind = W.kinds[g]
-        if kind == SPARSE and cpu is not None:
-            out = cpu.H[r0:r1] if linear else cpu.Z[c0:c1]
-            csr.spmm(out, cpu.H, cpu.w, cpu.b, cpu.crow, cpu.col, c0)  # b + A H
+        kind = kinds[g]
+        hs = None
+        if kind == DENSE:
+            hs = _gathered(H, L, spans[g], spans[g + 1], los[g])  # (k, B)
+            if not _finite(hs):
+                kind = SPARSE  # a sparse product carries nothing along absent edges
+        if kind == SPARSE and cpu:
+            csr.spmm(_np(z), _np(H), w, b, crow, col, c0)  # b + A H
         elif kind == SPARSE:
             z.copy_(bias[c0:c1, None].expand(-1, B))
-            crow = L.crow[c0 : c1 + 1] - e0  # (n_g + 1,)
-            z.addmm_(_csr(crow, L.col[e0:e1], weight[e0:e1], (r1 - r0, r0)), H[:r0])
+            crow_g = L.crow[c0 : c1 + 1] - e0  # (n_g + 1,)
+            z.addmm_(_csr(crow_g, L.col[e0:e1], weight[e0:e1], (r1 - r0, r0)), H[:r0])
         elif kind == DENSE:
-            s0, s1 = W.spans[g], W.spans[g + 1]
-            block = _dense_block(L, weight, r1 - r0, s1 - s0, e0, e1, cpu, c0)  # (n_g, k)
-            hs = _gathered(H, L, s0, s1, W.lo[g])  # (k, B)
+            k = spans[g + 1] - spans[g]
+            block = _dense_block(L, weight, r1 - r0, k, e0, e1, cpu, c0)  # (n_g, k)
             torch.addmm(bias[c0:c1, None], block, hs, out=z)  # (n_g, k) @ (k, B)
         else:
             z.copy_(bias[c0:c1, None].expand(-1, B))
-        for a, b, name in W.runs[g]:
-            if not linear:
-                H[a:b] = get_activation(name)(Z[a - n_in : b - n_in])
-    return outputs(H, L.out_rows, W.out_lo), H, Z
+        if not linear:
+            for a, b_, name in runs[g]:
+                H[a:b_] = get_activation(name)(Z[a - n_in : b_ - n_in])
+    return outputs(H, L.out_rows, L.out_lo), H, Z
 
 
 def backward(
@@ -325,58 +245,64 @@ def backward(
     L: Layout,
     need_w: bool = True,
     need_x: bool = True,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``dL/dy[B, n_out] -> (dL/dx[B, n_in], dL/dweight[E], dL/dbias[N - n_in])``.
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``dL/dy[B, n_out] -> (dL/dx[B, n_in], dL/dweight[E], dL/dbias[N - n_in],
+    dL/dZ[N - n_in, B])``.
 
     Without ``need_x`` the input rows get no gradient and ``dL/dx`` is ``(0, n_in)``.
     """
     n_in = H.shape[0] - Z.shape[0]
-    W = _Walk(L, n_in)
-    cpu_pass = H.device.type == "cpu" and not TORCH_OPS_ON_CPU
-    floor = 0 if need_x or not cpu_pass else n_in  # rows below it need no gradient
+    rows, edges, spans = L.rows.tolist(), L.edges.tolist(), L.spans.tolist()
+    kinds, los, runs = L.kinds.tolist(), L.lo.tolist(), _runs(L)
+    cpu = H.device.type == "cpu" and not TORCH_OPS_ON_CPU
+    floor = 0 if need_x or not cpu else n_in  # rows below it need no gradient
     # dL/dH (N, B), turned into dL/dZ in place, generation by generation
-    G = gradient_buffer(H, grad_y, L.out_rows, W.out_lo, floor)
+    G = gradient_buffer(H, grad_y, L.out_rows, L.out_lo, floor)
     # Every edge's gradient is written by its generation's kernel, so no zero fill is needed.
     dw = torch.empty_like(weight) if need_w else torch.zeros_like(weight)  # (E,)
     # dL/dbias: row sums of each generation's dL/dZ, written generation by generation
     # (fused into the SDDMM pass of a sparse CPU generation).
     db = weight.new_empty(Z.shape[0])  # (N - n_in,)
-    cpu = _Numpy(L, weight, H, G, dw=dw) if cpu_pass else None
-    for g in reversed(range(len(W))):
-        r0, r1, e0, e1 = W.rows[g], W.rows[g + 1], W.edges[g], W.edges[g + 1]
+    if cpu:
+        w, crow, col = _np(weight.contiguous()), _np(L.crow), _np(L.col)
+        sources, tcrow, tcol, perm = _np(L.sources), _np(L.tcrow), _np(L.tcol), _np(L.perm)
+        Gn, Hn, dwn = _np(G), _np(H), _np(dw)
+    for g in reversed(range(len(rows) - 1)):
+        r0, r1, e0, e1 = rows[g], rows[g + 1], edges[g], edges[g + 1]
         c0, c1 = r0 - n_in, r1 - n_in
-        for a, b, name in W.runs[g]:
+        for a, b, name in runs[g]:
             if name != "identity":
-                G[a:b] = _act_grad(name, G[a:b], Z[a - n_in : b - n_in], H[a:b])
-        kind = W.kinds[g]
+                G[a:b] = act_backward(name, G[a:b], Z[a - n_in : b - n_in], H[a:b])
+        kind = kinds[g]
         d = G[r0:r1]  # (n_g, B) dL/dZ of this generation: final, later ones are done
-        fused_db = kind == SPARSE and cpu is not None and need_w
+        s0, s1, lo = spans[g], spans[g + 1], los[g]
+        if kind == DENSE and not _finite(d):
+            kind = SPARSE  # a dense block would carry 0 * inf along absent edges
+        fused_db = kind == SPARSE and cpu and need_w
         if not fused_db:
             torch.sum(d, 1, out=db[c0:c1])
         if kind == BIAS:
             continue
-        s0, s1, lo = W.spans[g], W.spans[g + 1], W.lo[g]
-        if kind == SPARSE and cpu is not None:
+        if kind == SPARSE and cpu:
             if need_w:
-                csr.sddmm(cpu.dw, cpu.G[r0:r1], cpu.H, cpu.crow, cpu.col, c0, db.numpy())
-            j = int(cpu.sources[s0:s1].searchsorted(floor)) if floor else 0
-            csr.spmm_t(cpu.G, cpu.G[r0:r1], cpu.w, cpu.sources[s0 + j : s1], cpu.tcrow,
-                       cpu.tcol, cpu.perm, s0 + g + j, e0)
+                csr.sddmm(dwn, Gn[r0:r1], Hn, crow, col, c0, _np(db))
+            j = int(sources[s0:s1].searchsorted(floor)) if floor else 0
+            csr.spmm_t(Gn, Gn[r0:r1], w, sources[s0 + j : s1], tcrow, tcol, perm, s0 + g + j, e0)
             continue
         if kind == SPARSE:
             if need_w:
-                crow = L.crow[c0 : c1 + 1] - e0  # (n_g + 1,)
-                mask = _csr(crow, L.col[e0:e1], weight[e0:e1], (r1 - r0, r0))
+                crow_g = L.crow[c0 : c1 + 1] - e0  # (n_g + 1,)
+                mask = _csr(crow_g, L.col[e0:e1], weight[e0:e1], (r1 - r0, r0))
                 dw[e0:e1] = torch.sparse.sampled_addmm(mask, d, H[:r0].T, beta=0.0).values()
-            tcrow = L.tcrow[s0 + g : s1 + g + 1]  # (k + 1,)
-            at = _csr(tcrow, L.tcol[e0:e1], weight[L.perm[e0:e1]], (s1 - s0, r1 - r0))
+            tcrow_g = L.tcrow[s0 + g : s1 + g + 1]  # (k + 1,)
+            at = _csr(tcrow_g, L.tcol[e0:e1], weight[L.perm[e0:e1]], (s1 - s0, r1 - r0))
             M = at @ d  # (k, n_g) @ (n_g, B) -> (k, B)
         else:
             if need_w:
                 hs = _gathered(H, L, s0, s1, lo)  # (k, B)
-                if cpu is not None:  # (n_g, k) the block's gradient, into reused memory
+                if cpu:  # (n_g, k) the block's gradient, into reused memory
                     grad = torch.mm(d, hs.T, out=scratch("grad", d, r1 - r0, s1 - s0))
-                    csr.sparsify(cpu.dw, grad.numpy(), cpu.dpos, cpu.crow, c0)  # to the edges
+                    csr.sparsify(dwn, grad.numpy(), _np(L.dpos), crow, c0)  # to the edges
                 else:
                     grad = (d @ hs.T).view(-1)  # (n_g * k,) the block's gradient
                     dw[e0:e1] = grad.index_select(0, L.dpos[e0:e1])  # gathered to the edges
@@ -386,22 +312,7 @@ def backward(
             M = block.T @ d  # (k, n_g) @ (n_g, B) -> (k, B)
         _scatter_add(G, L, s0, s1, lo, M)
     dx = G[:n_in].T.contiguous() if need_x else H.new_empty(0, n_in)  # (B, n_in)
-    return dx, dw, db
+    return dx, dw, db, G[n_in:]
 
 
-def run(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, L: Layout) -> torch.Tensor:
-    """Forward pass of a compiled DAG: ``(B, n_in) -> (B, n_out)``, differentiable.
-
-    Runs the engine named by ``L.engine`` through the ``edgenet::dag`` custom op, so
-    ``torch.compile`` sees one node per call.
-
-    >>> import torch, edgenet as en
-    >>> net = en.Network(); net.add_input("x"); net.add_output("y", bias=1.0)
-    >>> net.add_edge("x", "y", weight=2.0)
-    >>> model = net.compile()
-    >>> en.kernels.sparse.run(torch.ones(1, 1), model.weight, model.bias, model.layout()).item()
-    3.0
-    """
-    from .ops import dag
-
-    return dag(x, weight, bias, L)
+register(Backend("generations", ("cpu", "cuda"), forward, backward, builtin_only=False))

@@ -1,0 +1,303 @@
+"""Change a compiled network's graph while it trains: remove and add edges and neurons.
+
+Rewiring works on the arrays of the compiled layout, never through NetworkX: the kept
+edges and neurons are renumbered, the new ones appended, and the layout is rebuilt by
+the same function :func:`edgenet.compile` uses (:func:`edgenet.layout.arrange`). The
+model's ``weight`` and ``bias`` stay the same ``Parameter`` objects (their data changes
+size), so an optimizer built before keeps working; with ``optimizer=`` every state
+tensor shaped like a parameter (momentum, Adam's moments, ...) follows its edge or
+neuron, and is zero for new ones. An absent edge has no parameter and no state at all:
+nothing can revive it.
+
+Afterwards the model is exactly what compiling ``model.to_network()`` afresh would give.
+
+>>> import torch, edgenet as en
+>>> net = en.Network(); net.add_input("a"); net.add_input("b"); net.add_output("y")
+>>> net.add_edge("a", "y", weight=1.0)
+>>> model = net.compile()
+>>> opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+>>> model.rewire(remove=[("a", "y")], add=[("b", "y")], weights=[2.0], optimizer=opt)
+>>> model.edges, model.weight.tolist()
+([('b', 'y')], [2.0])
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from .activations import CODES, get_activation
+from .errors import EdgenetError
+from .layout import arrange
+from .source import Source
+
+if TYPE_CHECKING:
+    from .module import CompiledNetwork
+
+Edge = tuple[Hashable, Hashable]
+
+
+def _edges(edges: Iterable[Edge], what: str) -> list[Edge]:
+    if isinstance(edges, (str, bytes)):
+        raise EdgenetError(f"{what}= must be a list of (source, target) pairs (got {edges!r})")
+    out = []
+    for e in edges:
+        if not isinstance(e, (tuple, list)) or len(e) != 2:
+            raise EdgenetError(
+                f"{what}= must hold (source, target) pairs; got {e!r}"
+            )
+        out.append((e[0], e[1]))
+    seen: set[Edge] = set()
+    for e in out:
+        if e in seen:
+            raise EdgenetError(f"{what}= lists edge {e!r} twice; each edge may appear once")
+        seen.add(e)
+    return out
+
+
+def _number(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise EdgenetError(f"{what} is {value!r} of type {type(value).__name__}; expected a "
+                           "finite real number")
+    try:
+        out = float(value)
+    except OverflowError:
+        out = math.inf
+    if not math.isfinite(out):
+        raise EdgenetError(f"{what} is {value!r}; expected a finite real number")
+    return out
+
+
+def _fits(values: np.ndarray, dtype: torch.dtype, what: Sequence[str]) -> None:
+    """Refuse finite values the model's dtype turns into infinities."""
+    converted = torch.as_tensor(values, dtype=torch.float64).to(dtype)
+    bad = np.flatnonzero(~torch.isfinite(converted).numpy())
+    if bad.size:
+        i = int(bad[0])
+        raise EdgenetError(f"{what[i]} is {values[i]!r}, which {dtype} cannot hold (it would "
+                           "become infinite); use model.double() or a smaller value")
+
+
+def _new_neurons(model: CompiledNetwork, neurons: Mapping[Hashable, Mapping[str, Any]] | None,
+                 removing: set[Hashable]) -> dict[Hashable, dict[str, Any]]:
+    specs: dict[Hashable, dict[str, Any]] = {}
+    known = set(model._source.nodes)
+    for n, spec in dict(neurons or {}).items():
+        if n in known:
+            raise EdgenetError(f"neurons= adds {n!r}, which is already a node of the network")
+        if not isinstance(spec, Mapping):
+            raise EdgenetError(f"neurons= gives {n!r} the attributes {spec!r}; expected a dict "
+                               "such as {'activation': 'relu', 'bias': 0.0}")
+        attrs = dict(spec)
+        role = attrs.get("role", "hidden")
+        if role != "hidden":
+            raise EdgenetError(f"neurons= gives {n!r} role {role!r}; new neurons are hidden "
+                               "(inputs and outputs are fixed by the model's shape)")
+        act = attrs.get("activation", "relu")
+        if not isinstance(act, str):
+            raise EdgenetError(f"neurons= gives {n!r} activation {act!r}; expected the name of a "
+                               "registered activation (see edgenet.activation_names())")
+        get_activation(act)
+        attrs["role"], attrs["activation"] = "hidden", act
+        attrs["bias"] = _number(attrs.get("bias", 0.0), f"the bias of new neuron {n!r}")
+        specs[n] = attrs
+    both = removing & set(specs)
+    if both:
+        raise EdgenetError(f"neuron {sorted(both, key=repr)[0]!r} is both in neurons= and "
+                           "remove_neurons=")
+    return specs
+
+
+def rewire(
+    model: CompiledNetwork,
+    remove: Iterable[Edge] = (),
+    add: Iterable[Edge] = (),
+    neurons: Mapping[Hashable, Mapping[str, Any]] | None = None,
+    remove_neurons: Iterable[Hashable] = (),
+    weights: Sequence[float] | None = None,
+    optimizer: torch.optim.Optimizer | None = None,
+) -> None:
+    """Change ``model``'s graph in place, atomically.
+
+    ``neurons`` (``{node: {"activation": ..., "bias": ...}}``, more attributes are kept
+    on the node) are created first, so edges in ``add`` may touch them; ``remove``
+    takes existing edges away, ``remove_neurons`` hidden neurons with all their edges;
+    ``add`` creates edges with initial ``weights`` (in order; default 0.0, so the
+    function is unchanged at the moment of rewiring). Everything is checked first: an
+    unknown node or edge, an edge added twice or into an input, a non-finite weight or
+    an edge that closes a cycle (:class:`~edgenet.CycleError`) raises, and then nothing
+    has changed: weights, structure, optimizer state.
+
+    With ``optimizer``, every per-parameter state tensor shaped like ``weight`` or
+    ``bias`` is carried over for kept edges and neurons and zeroed for new ones; scalar
+    state (step counts) is kept. Gradients held in ``.grad`` follow the same way.
+
+    >>> import torch, edgenet as en
+    >>> net = en.Network(); net.add_input("x"); net.add_output("y")
+    >>> net.add_edge("x", "y", weight=0.5)
+    >>> model = net.compile()
+    >>> model.rewire(remove=[("x", "y")], add=[("x", "n"), ("n", "y")],
+    ...              neurons={"n": {"activation": "identity"}}, weights=[1.0, 0.5])
+    >>> model(torch.tensor([[2.0]])).item()  # NEAT's add-node keeps the function
+    1.0
+    """
+    remove = _edges(remove, "remove")
+    add = _edges(add, "add")
+    if isinstance(remove_neurons, (str, bytes)):
+        raise EdgenetError(f"remove_neurons= must be a list of nodes (got {remove_neurons!r})")
+    gone = list(dict.fromkeys(remove_neurons))
+    specs = _new_neurons(model, neurons, set(gone))
+    if weights is None:
+        new_w = np.zeros(len(add))
+    else:
+        weights = list(weights)
+        if len(weights) != len(add):
+            raise EdgenetError(f"weights= has {len(weights)} values for {len(add)} added edges; "
+                               "give one weight per edge in add=, or none for 0.0")
+        new_w = np.array([_number(w, f"the weight of added edge {e!r}")
+                          for w, e in zip(weights, add)], dtype=np.float64)
+    dtype = model.weight.dtype
+    _fits(new_w, dtype, [f"the weight of added edge {e!r}" for e in add])
+    _fits(np.array([s["bias"] for s in specs.values()]), dtype,
+          [f"the bias of new neuron {n!r}" for n in specs])
+    if model.engine not in ("auto", "sparse", "dense"):
+        custom = sorted({s["activation"] for s in specs.values()} - set(CODES))
+        if custom:
+            raise EdgenetError(f"engine={model.engine!r} runs built-in activations only; new "
+                               f"neurons use {custom!r}: set model.engine = 'auto' first")
+
+    # Rows of the current layout, and the canonical node order of the new graph.
+    L = model.layout
+    rows = model._nodes
+    row_of = {n: r for r, n in enumerate(rows)}
+    inputs, outputs = set(model.inputs), set(model.outputs)
+    for n in gone:
+        if n not in row_of:
+            raise EdgenetError(f"remove_neurons= names {n!r}, which is not a node of the network")
+        if n in inputs or n in outputs:
+            raise EdgenetError(f"remove_neurons= names {'input' if n in inputs else 'output'} "
+                               f"{n!r}; only hidden neurons can be removed (inputs and outputs "
+                               "fix the model's shape)")
+    gone_set = set(gone)
+    source = model._source
+    nodes = [n for n in source.nodes if n not in gone_set] + list(specs)
+    index = {n: i for i, n in enumerate(nodes)}
+
+    # Edges in row space (old rows; new neurons take the rows after them).
+    N = len(rows)
+    new_row = {n: N + i for i, n in enumerate(specs)}
+    src, dst = model.edge_rows()
+    keys = dst * (N + len(specs)) + src  # sorted: the layout orders edges by target, source
+    M = N + len(specs)
+
+    def row(n: Hashable, edge: Edge, what: str) -> int:
+        r = row_of.get(n, new_row.get(n))
+        if r is None or n in gone_set:
+            why = "is being removed" if n in gone_set else "is not a node of the network"
+            raise EdgenetError(f"{what}= edge {edge!r}: node {n!r} {why}")
+        return r
+
+    drop = np.zeros(len(keys), dtype=bool)
+    for e in remove:
+        k = row(e[1], e, "remove") * M + row(e[0], e, "remove")
+        i = int(np.searchsorted(keys, k))
+        if i >= len(keys) or keys[i] != k:
+            raise EdgenetError(f"remove= edge {e!r} is not an edge of the network")
+        drop[i] = True
+    if gone:
+        dead = np.zeros(M, dtype=bool)
+        dead[[row_of[n] for n in gone]] = True
+        drop |= dead[src] | dead[dst]
+    add_src = np.empty(len(add), dtype=np.int64)
+    add_dst = np.empty(len(add), dtype=np.int64)
+    for j, e in enumerate(add):
+        u, v = row(e[0], e, "add"), row(e[1], e, "add")
+        if u == v:
+            raise EdgenetError(f"add= edge {e!r} is a self-loop; a feed-forward network has none")
+        if e[1] in inputs:
+            raise EdgenetError(f"add= edge {e!r} goes into input {e[1]!r}; inputs take no edges")
+        i = int(np.searchsorted(keys, v * M + u))
+        if i < len(keys) and keys[i] == v * M + u and not drop[i]:
+            raise EdgenetError(f"add= edge {e!r} already exists")
+        add_src[j], add_dst[j] = u, v
+    keep = np.flatnonzero(~drop)
+
+    # The new layout, over canonical node ids.
+    canon = np.array([index.get(n, -1) for n in rows] + [index[n] for n in specs],
+                     dtype=np.int64)  # row (old or new) -> canonical id (-1: removed)
+    acts = [""] * len(nodes)
+    for n, act in zip(model.neurons, model.activations):
+        if n not in gone_set:
+            acts[index[n]] = act
+    for n, s in specs.items():
+        acts[index[n]] = s["activation"]
+    arr = arrange(
+        len(nodes),
+        inputs=np.array([index[n] for n in model.inputs], dtype=np.int64),
+        outputs=np.array([index[n] for n in model.outputs], dtype=np.int64),
+        src=np.concatenate((canon[src[keep]], canon[add_src])),
+        dst=np.concatenate((canon[dst[keep]], canon[add_dst])),
+        activations=acts,
+        rank=np.arange(len(nodes)),
+        name=nodes.__getitem__,
+    )
+
+    # Where every new edge and neuron comes from: an old position, or -1 when new.
+    edge_from = np.concatenate((keep, np.full(len(add), -1)))[arr.edge_index]
+    old_of_id = np.full(len(nodes), -1, dtype=np.int64)
+    alive = canon[:N] >= 0
+    old_of_id[canon[:N][alive]] = np.flatnonzero(alive)
+    bias_from = old_of_id[arr.row_node[L.n_in:]] - L.n_in  # old bias index, < 0 when new
+    bias_from[bias_from < 0] = -1
+
+    device = model.weight.device
+    w_init = torch.as_tensor(np.concatenate((np.zeros(len(keep)), new_w))[arr.edge_index],
+                             dtype=dtype, device=device)
+    b_init = torch.as_tensor(
+        [specs[nodes[i]]["bias"] if f < 0 else 0.0
+         for i, f in zip(arr.row_node[L.n_in:].tolist(), bias_from.tolist())],
+        dtype=dtype, device=device)
+    moves = [(model.weight, edge_from, w_init), (model.bias, bias_from, b_init)]
+    new_data = [_moved(p.detach(), f, init) for p, f, init in moves]
+    new_grads = [None if p.grad is None else _moved(p.grad, f, torch.zeros_like(init))
+                 for p, f, init in moves]
+    new_state: list[tuple[dict[str, Any], str, torch.Tensor]] = []
+    if optimizer is not None:
+        for p, f, init in moves:
+            state = optimizer.state.get(p, {})
+            for key, value in state.items():
+                if isinstance(value, torch.Tensor) and value.shape == p.shape and value.dim():
+                    new_state.append((state, key, _moved(value, f, torch.zeros_like(
+                        init, dtype=value.dtype, device=value.device))))
+
+    # Nothing can fail from here on: commit.
+    old_seq = source.seq
+    next_seq = int(old_seq.max()) + 1 if len(old_seq) else 0
+    seq = np.concatenate((old_seq[keep], next_seq + np.arange(len(add))))[arr.edge_index]
+    node_attrs = {n: source.node_attrs[n] for n in nodes if n in source.node_attrs}
+    node_attrs.update({n: copy.deepcopy(s) for n, s in specs.items()})
+    dropped = {(rows[u], rows[v]) for u, v in zip(src[drop].tolist(), dst[drop].tolist())}
+    edge_attrs = {e: a for e, a in source.edge_attrs.items() if e not in dropped}
+    new_source = Source(source.graph, nodes, node_attrs, edge_attrs, list(source.inputs),
+                        list(source.outputs), seq)
+    for (p, _, _), data, grad in zip(moves, new_data, new_grads):
+        p.data = data
+        p.grad = grad
+    for state, key, value in new_state:
+        state[key] = value
+    activations = [acts[i] for i in arr.row_node[L.n_in:].tolist()]
+    model._set_structure(arr.layout, new_source, activations, arr.row_node)
+
+
+def _moved(old: torch.Tensor, source: np.ndarray, init: torch.Tensor) -> torch.Tensor:
+    """``out[i] = old[source[i]]`` where ``source[i] >= 0``, else ``init[i]``."""
+    out = init.clone()
+    kept = torch.as_tensor(np.flatnonzero(source >= 0), device=old.device)
+    out[kept] = old[torch.as_tensor(source[source >= 0], device=old.device)].to(out.dtype)
+    return out

@@ -1,0 +1,86 @@
+"""What a compiled network keeps of its source graph, so ``to_network`` can write it back.
+
+Graph and node attributes, the attributes of edges that carry more than a weight, and
+the order of nodes and edges, without copying the graph's adjacency (a full
+``graph.copy()`` costs more than compiling). Nodes are kept in their *canonical*
+order: the graph's order, with the inputs and the outputs each put into their
+compiled order among the places they hold. Compiling the written-back graph again
+therefore lays every neuron in the same row.
+
+>>> import networkx as nx
+>>> from edgenet.source import Source
+>>> src = Source.of(nx.DiGraph([("a", "y"), ("b", "y")]), ["b", "a"], ["y"])
+>>> src.nodes
+['b', 'a', 'y']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+import numpy as np
+
+if TYPE_CHECKING:
+    from .layout import Arrangement
+
+
+def canonical_order(nodes: Sequence[Hashable], *chosen: Sequence[Hashable]) -> list[Hashable]:
+    """``nodes`` with each list in ``chosen`` put in its own order among its places.
+
+    >>> canonical_order(["y", "a", "h", "b"], ["b", "a"])
+    ['y', 'b', 'h', 'a']
+    """
+    order = list(nodes)
+    for members in chosen:
+        wanted = set(members)
+        slots = [i for i, n in enumerate(order) if n in wanted]
+        for i, n in zip(slots, members):
+            order[i] = n
+    return order
+
+
+@dataclass
+class Source:
+    """The source graph's attributes and orders (see the module docstring).
+
+    ``seq[e]`` is the position of layout edge ``e`` in the source graph's edge order.
+    """
+
+    graph: dict[str, Any]
+    nodes: list[Hashable]
+    node_attrs: dict[Hashable, dict[str, Any]]
+    edge_attrs: dict[tuple[Hashable, Hashable], dict[str, Any]]
+    inputs: list[Hashable]
+    outputs: list[Hashable]
+    seq: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    @classmethod
+    def of(cls, G: nx.DiGraph, inputs: Sequence[Hashable],
+           outputs: Sequence[Hashable]) -> Source:
+        """What ``to_network`` needs of ``G`` compiled with these inputs and outputs."""
+        nodes = canonical_order(list(G), inputs, outputs)
+        return cls(
+            graph=dict(G.graph),
+            nodes=nodes,
+            node_attrs={n: dict(G.nodes[n]) for n in nodes},
+            edge_attrs={
+                (u, v): {k: x for k, x in d.items() if k != "weight"}
+                for u, nbrs in G.adjacency()
+                for v, d in nbrs.items()
+                if len(d) > 1 or (d and "weight" not in d)
+            },
+            inputs=list(inputs),
+            outputs=list(outputs),
+        )
+
+    def reordered(self, arr: Arrangement) -> Source:
+        """This source with ``seq`` set for a layout built from its edges in source order."""
+        self.seq = np.asarray(arr.edge_index, dtype=np.int64)
+        return self
+
+    def nodes_in_rows(self, row_node: np.ndarray) -> list[Hashable]:
+        """The node in every row, for ``row_node`` from an arrangement over :attr:`nodes`."""
+        return [self.nodes[i] for i in row_node.tolist()]
