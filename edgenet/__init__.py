@@ -26,6 +26,7 @@ from .io.pyg import from_pyg, to_pyg
 from .io.torch import from_torch
 from .module import CompiledNetwork
 from .network import Network, as_network
+from .schedulers import SET, RigL
 from .validate import resolve_roles
 from .wiring import (
     local_mask,
@@ -47,6 +48,8 @@ __all__ = [
     "GraphMLError",
     "InputError",
     "Network",
+    "RigL",
+    "SET",
     "activation_names",
     "as_network",
     "break_cycles",

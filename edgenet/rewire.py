@@ -80,7 +80,7 @@ def _fits(values: np.ndarray, dtype: torch.dtype, what: Sequence[str]) -> None:
     bad = np.flatnonzero(~torch.isfinite(converted).numpy())
     if bad.size:
         i = int(bad[0])
-        raise EdgenetError(f"{what[i]} is {values[i]!r}, which {dtype} cannot hold (it would "
+        raise EdgenetError(f"{what[i]} is {float(values[i])!r}, which {dtype} cannot hold (it would "
                            "become infinite); use model.double() or a smaller value")
 
 

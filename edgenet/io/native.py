@@ -401,8 +401,7 @@ def _into_model(
 
     ids = header["nodes"]
     src, dst = arrays["src"], arrays["dst"]
-    plan = model.plan
-    _same_topology(name, ids, src, dst, set(plan.nodes), set(model.edges), "compiled network")
+    _same_topology(name, ids, src, dst, set(model.nodes), set(model.edges), "compiled network")
     index = {n: i for i, n in enumerate(ids)}
     acts = header["activations"]
     codes = arrays["activation"]

@@ -1,0 +1,325 @@
+r"""Sparse training schedulers: the edge count stays constant while the wiring changes.
+
+Every ``every`` optimizer steps a scheduler removes the ``fraction`` of edges with the
+smallest ``|weight|`` and regrows as many among the candidate edges: uniformly at
+random (:class:`SET`, Mocanu et al. 2018) or where the loss gradient of an absent edge
+would be largest (:class:`RigL`, Evci et al. 2020). The fraction decays on a cosine
+to 0 at ``until`` (RigL's schedule):
+
+.. math::
+
+    f_t = \frac{f}{2} \left(1 + \cos \frac{\pi t}{T}\right)
+
+Regrown edges start at weight 0 with zeroed optimizer state, through
+:meth:`~edgenet.CompiledNetwork.rewire`: a removed edge has no parameter and no state,
+so nothing (momentum, weight decay) can revive it.
+
+Candidates: by default every ``(u, v)`` with ``u`` before ``v`` in the current
+topological order (the layout's rows) and ``v`` not an input, so no cycle can form;
+or an iterable of edges; or bipartite blocks ``[(sources, targets), ...]`` with ``sources`` and
+``targets`` lists of nodes (the seed's masked layers: only those blocks).
+
+>>> import torch, edgenet as en
+>>> net = en.Network(); net.add_input("a"); net.add_input("b"); net.add_output("y")
+>>> net.add_edge("a", "y", weight=0.1)
+>>> model = en.compile(net)
+>>> opt = torch.optim.SGD(model.parameters(), lr=0.1)
+>>> sched = en.SET(model, opt, fraction=1.0, every=1, seed=0)
+>>> sched.step()
+>>> model.edges, model.weight.tolist()
+([('b', 'y')], [0.0])
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from .errors import EdgenetError
+from .kernels import backends
+
+if TYPE_CHECKING:
+    from .module import CompiledNetwork
+
+Edge = tuple[Hashable, Hashable]
+#: Elements of one block of candidate scores (``targets x sources``) RigL holds at a time.
+SCORE_BLOCK = 1 << 22
+
+
+class _Schedule:
+    """Drop the weakest edges every ``every`` steps and regrow as many (see module docs)."""
+
+    def __init__(self, model: CompiledNetwork, optimizer: torch.optim.Optimizer | None,
+                 fraction: float = 0.3, every: int = 100, until: int | None = None,
+                 candidates: Iterable[Edge] | Sequence[tuple[Sequence[Hashable],
+                                                             Sequence[Hashable]]] | None = None):
+        if not isinstance(fraction, (int, float)) or not 0 <= fraction <= 1:
+            raise EdgenetError(f"fraction must be a number in [0, 1] (got {fraction!r})")
+        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
+            raise EdgenetError(f"every must be a positive int (got {every!r})")
+        if until is not None and (not isinstance(until, int) or until < 1):
+            raise EdgenetError(f"until must be a positive int or None (got {until!r})")
+        self.model, self.optimizer = model, optimizer
+        self.fraction, self.every, self.until = float(fraction), every, until
+        self.candidates = _candidates(model, candidates)
+        self.t = 0  # optimizer steps seen
+        #: ``(removed, added)`` edges of the last rewiring step.
+        self.last: tuple[list[Edge], list[Edge]] = ([], [])
+
+    def current_fraction(self, t: int | None = None) -> float:
+        """The fraction rewired at step ``t`` (default: the current step).
+
+        >>> import networkx as nx, edgenet as en
+        >>> s = en.SET(en.compile(nx.DiGraph([("a", "y")])), None, fraction=0.4, until=100)
+        >>> s.current_fraction(0), round(s.current_fraction(50), 3), s.current_fraction(100)
+        (0.4, 0.2, 0.0)
+        """
+        t = self.t if t is None else t
+        if self.until is None:
+            return self.fraction
+        if t >= self.until:
+            return 0.0
+        return self.fraction / 2 * (1 + math.cos(math.pi * t / self.until))
+
+    def step(self) -> None:
+        """Call after ``optimizer.step()``: rewires when the step count is a multiple of
+        ``every`` (and below ``until``)."""
+        self.t += 1
+        if self.t % self.every:
+            return
+        k = int(round(self.current_fraction() * self.model.layout.n_edges))
+        if k == 0:
+            return
+        model = self.model
+        weight = model.weight.detach().abs().cpu().double().numpy()
+        drop = np.argsort(weight, kind="stable")[:k]  # the k smallest |w|, ties by position
+        src, dst = model.edge_rows()
+        kept = np.ones(len(src), dtype=bool)
+        kept[drop] = False
+        grow = self._grow(k, src[kept], dst[kept])
+        nodes = model.nodes
+        remove = [(nodes[src[i]], nodes[dst[i]]) for i in drop.tolist()]
+        add = [(nodes[u], nodes[v]) for u, v in grow]
+        model.rewire(remove=remove, add=add, optimizer=self.optimizer)
+        self.last = (remove, add)
+
+    def _grow(self, k: int, src: np.ndarray, dst: np.ndarray) -> list[tuple[int, int]]:
+        raise NotImplementedError
+
+
+def _candidates(model: CompiledNetwork, candidates: Any) -> Any:
+    """``None`` (every forward pair), a list of edges, or a list of ``(sources, targets)``
+    blocks, checked against the model's nodes."""
+    if candidates is None:
+        return None
+    items = list(candidates)
+    known = set(model.nodes)
+    group = (list, set, frozenset, range, np.ndarray)  # node ids may be tuples: not a group
+    blocks = bool(items) and all(
+        isinstance(c, (tuple, list)) and len(c) == 2 and isinstance(c[0], group)
+        and isinstance(c[1], group) for c in items)
+    if blocks:
+        out = []
+        for sources, targets in items:
+            sources, targets = list(sources), list(targets)
+            for n in [*sources, *targets]:
+                if n not in known:
+                    raise EdgenetError(f"candidates= names {n!r}, which is not a node of the "
+                                       "network")
+            out.append((sources, targets))
+        return ("blocks", out)
+    edges = []
+    for c in items:
+        if not isinstance(c, (tuple, list)) or len(c) != 2:
+            raise EdgenetError(f"candidates= must hold (source, target) edges or (sources, "
+                               f"targets) blocks; got {c!r}")
+        for n in c:
+            if n not in known:
+                raise EdgenetError(f"candidates= edge {tuple(c)!r} names {n!r}, which is not a "
+                                   "node of the network")
+        edges.append((c[0], c[1]))
+    return ("edges", edges)
+
+
+def _row_pairs(model: CompiledNetwork, kind_items: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate edges as (source rows, target rows), forward in the current row order."""
+    row = {n: r for r, n in enumerate(model.nodes)}
+    kind, items = kind_items
+    if kind == "edges":
+        u = np.array([row[a] for a, _ in items], dtype=np.int64)
+        v = np.array([row[b] for _, b in items], dtype=np.int64)
+    else:
+        us, vs = [], []
+        for sources, targets in items:
+            s = np.array([row[n] for n in sources], dtype=np.int64)
+            t = np.array([row[n] for n in targets], dtype=np.int64)
+            us.append(np.repeat(s, len(t)))
+            vs.append(np.tile(t, len(s)))
+        u, v = np.concatenate(us), np.concatenate(vs)
+    ok = (u < v) & (v >= model.layout.n_in)
+    return u[ok], v[ok]
+
+
+def _absent(u: np.ndarray, v: np.ndarray, src: np.ndarray, dst: np.ndarray,
+            n: int) -> np.ndarray:
+    """Mask of the pairs ``(u, v)`` that are not among the edges ``(src, dst)``."""
+    present = np.sort(dst * n + src)
+    key = v * n + u
+    i = np.minimum(np.searchsorted(present, key), max(len(present) - 1, 0))
+    return ~(present[i] == key) if len(present) else np.ones(len(key), dtype=bool)
+
+
+class SET(_Schedule):
+    """Sparse Evolutionary Training: regrow uniformly at random among the candidates.
+
+    ``seed`` makes the draws repeatable (a NumPy generator of its own).
+
+    >>> import torch, edgenet as en
+    >>> net = en.Network(); net.add_input("x"); net.add_neuron("h"); net.add_output("y")
+    >>> net.add_edge("x", "h", weight=1.0); net.add_edge("h", "y", weight=0.01)
+    >>> model = net.compile()
+    >>> sched = en.SET(model, None, fraction=0.5, every=1, seed=0)
+    >>> sched.step(); sorted(model.edges)
+    [('x', 'h'), ('x', 'y')]
+    """
+
+    def __init__(self, model: CompiledNetwork, optimizer: torch.optim.Optimizer | None,
+                 fraction: float = 0.3, every: int = 100, until: int | None = None,
+                 seed: int | None = None, candidates: Any = None):
+        super().__init__(model, optimizer, fraction, every, until, candidates)
+        self.rng = np.random.default_rng(seed)
+
+    def _grow(self, k: int, src: np.ndarray, dst: np.ndarray) -> list[tuple[int, int]]:
+        n = self.model.layout.n_nodes
+        if self.candidates is not None:
+            u, v = _row_pairs(self.model, self.candidates)
+            free = _absent(u, v, src, dst, n)
+            u, v = u[free], v[free]
+            pick = self.rng.choice(len(u), size=min(k, len(u)), replace=False)
+            return list(zip(u[pick].tolist(), v[pick].tolist()))
+        n_in = self.model.layout.n_in
+        total = n * (n - 1) // 2 - n_in * (n_in - 1) // 2  # forward pairs into non-inputs
+        if total - len(src) < k:
+            raise EdgenetError(f"cannot regrow {k} edges: only {total - len(src)} forward pairs "
+                               "are free")
+        present = set((dst * n + src).tolist())
+        chosen: dict[int, tuple[int, int]] = {}
+        rows = np.arange(n_in, n)
+        p = rows / rows.sum()  # row v has v possible sources: pairs are uniform
+        while len(chosen) < k:
+            v = self.rng.choice(rows, size=2 * (k - len(chosen)), p=p)
+            u = (self.rng.random(len(v)) * v).astype(np.int64)
+            for a, b in zip(u.tolist(), v.tolist()):
+                key = b * n + a
+                if key not in present and key not in chosen and len(chosen) < k:
+                    chosen[key] = (a, b)
+        return list(chosen.values())
+
+
+class RigL(_Schedule):
+    """Rigged Lottery: regrow the candidates with the largest ``|dL/dw|``, the gradient an
+    absent edge would have had in the last backward pass before the rewiring step.
+
+    That gradient is ``dL/dw_uv = sum_b dL/dz_v[b] h_u[b]``: the scheduler keeps the
+    input, parameters and output gradient of the pass before each rewiring step (hooks
+    on the model), replays it, and scores candidates in blocks of target rows against all
+    source rows, never an ``N x N`` matrix (at most :data:`SCORE_BLOCK` scores at a time).
+
+    >>> import torch, edgenet as en
+    >>> net = en.Network(); net.add_input("a"); net.add_input("b"); net.add_output("y")
+    >>> net.add_edge("a", "y", weight=0.1)
+    >>> model = en.compile(net, dtype=torch.float64)
+    >>> opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    >>> sched = en.RigL(model, opt, fraction=1.0, every=1)
+    >>> x = torch.tensor([[1.0, 3.0]], dtype=torch.float64)
+    >>> model(x).sum().backward(); opt.step(); sched.step()
+    >>> model.edges
+    [('b', 'y')]
+    """
+
+    def __init__(self, model: CompiledNetwork, optimizer: torch.optim.Optimizer | None,
+                 fraction: float = 0.3, every: int = 100, until: int | None = None,
+                 candidates: Any = None):
+        super().__init__(model, optimizer, fraction, every, until, candidates)
+        self._pass: dict[str, torch.Tensor] = {}
+        self._hook = model.register_forward_hook(self._capture)
+
+    def _capture(self, module: torch.nn.Module, args: tuple, y: torch.Tensor) -> None:
+        if (self.t + 1) % self.every or not torch.is_grad_enabled() or not y.requires_grad:
+            return
+        x = args[0]
+        self._pass = {"x": (x[None] if x.dim() == 1 else x).detach(),
+                      "weight": self.model.weight.detach().clone(),
+                      "bias": self.model.bias.detach().clone()}
+
+        def keep(grad: torch.Tensor) -> None:
+            self._pass["grad_y"] = (grad[None] if grad.dim() == 1 else grad).detach()
+
+        y.register_hook(keep)
+
+    def remove(self) -> None:
+        """Detach the scheduler's hook from the model."""
+        self._hook.remove()
+
+    def gradients(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(H[N, B], D[N - n_in, B])``: every neuron's output and ``dL/dz`` in the last
+        captured pass (the one before a rewiring step)."""
+        if "grad_y" not in self._pass:
+            raise EdgenetError("RigL needs a forward and backward pass through the model before "
+                               "each rewiring step; call step() after optimizer.step()")
+        model, p = self.model, self._pass
+        backend, L = model._pass(p["x"].device)
+        impl = backends.get(backend)
+        _, H, Z = impl.forward(p["x"], p["weight"], p["bias"], L)
+        _, _, _, D = impl.backward(p["grad_y"], p["weight"], H, Z, L, False, False)
+        return H, D
+
+    def _grow(self, k: int, src: np.ndarray, dst: np.ndarray) -> list[tuple[int, int]]:
+        H, D = self.gradients()
+        self._pass = {}
+        n_in, n = self.model.layout.n_in, self.model.layout.n_nodes
+        if self.candidates is not None:
+            u, v = _row_pairs(self.model, self.candidates)
+            free = _absent(u, v, src, dst, n)
+            u, v = u[free], v[free]
+            scores = np.empty(len(u))
+            step = max(1, SCORE_BLOCK // max(H.shape[1], 1))
+            for i in range(0, len(u), step):
+                a = torch.as_tensor(u[i : i + step], device=H.device)
+                b = torch.as_tensor(v[i : i + step] - n_in, device=H.device)
+                scores[i : i + step] = (H[a] * D[b]).sum(1).abs().double().cpu().numpy()
+            top = _top(scores, np.arange(len(u)), k)
+            return list(zip(u[top].tolist(), v[top].tolist()))
+        # Every forward pair: blocks of target rows against all earlier rows.
+        present = np.sort(dst * n + src)
+        best_s, best_key = np.empty(0), np.empty(0, dtype=np.int64)
+        rows_per = max(1, SCORE_BLOCK // n)
+        for t0 in range(n_in, n, rows_per):
+            t1 = min(n, t0 + rows_per)
+            S = (D[t0 - n_in : t1 - n_in] @ H[:t1].T).abs().double().cpu().numpy()  # (nb, t1)
+            tt, uu = np.meshgrid(np.arange(t0, t1), np.arange(t1), indexing="ij")
+            S[uu >= tt] = -1.0  # only u before v
+            key = tt * n + uu
+            hit = np.searchsorted(present, key.ravel())
+            hit = np.minimum(hit, max(len(present) - 1, 0))
+            if len(present):
+                S.ravel()[present[hit] == key.ravel()] = -1.0
+            flat_s, flat_k = S.ravel(), key.ravel()
+            keep = _top(flat_s, np.arange(flat_s.size), k)
+            keep = keep[flat_s[keep] >= 0]
+            best_s = np.concatenate((best_s, flat_s[keep]))
+            best_key = np.concatenate((best_key, flat_k[keep]))
+            sel = _top(best_s, best_key, k)
+            best_s, best_key = best_s[sel], best_key[sel]
+        order = np.lexsort((best_key, -best_s))[:k]
+        return [(int(key % n), int(key // n)) for key in best_key[order].tolist()]
+
+
+def _top(scores: np.ndarray, keys: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` largest scores, ties broken by the smaller key."""
+    order = np.lexsort((keys, -scores))
+    return order[:k]
