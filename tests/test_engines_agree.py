@@ -1,0 +1,156 @@
+"""Every engine gives the same answer on every finite input: every built-in activation and
+its derivative against torch's, subnormal numbers computed exactly, non-finite values never
+carried along absent edges, and exact second derivatives."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+import torch
+from dags import SMOOTH, networks
+from hypothesis import given, settings
+
+import edgenet as en
+from edgenet.activations import BUILTINS
+
+ENGINES = ["sparse", "dense", "fused", "torch-ops"]
+
+
+@contextlib.contextmanager
+def engine_of(model, engine):
+    """Set ``engine`` on ``model``; ``torch-ops`` is the generation engine with torch's CSR
+    ops on the CPU, the code that runs on CUDA."""
+    before = en.kernels.sparse.TORCH_OPS_ON_CPU
+    model.engine = "sparse" if engine == "torch-ops" else engine
+    en.kernels.sparse.TORCH_OPS_ON_CPU = engine == "torch-ops"
+    try:
+        yield model
+    finally:
+        en.kernels.sparse.TORCH_OPS_ON_CPU = before
+
+
+def single(activation: str, n: int, dtype) -> en.CompiledNetwork:
+    """``n`` inputs, each feeding one neuron ``y_i = act(x_i)`` (weight 1, bias 0)."""
+    net = en.Network()
+    for i in range(n):
+        net.add_input(f"x{i}")
+    for i in range(n):
+        net.add_output(f"y{i}", activation=activation)
+        net.add_edge(f"x{i}", f"y{i}", weight=1.0)
+    return en.compile(net, dtype=dtype)
+
+
+def sweep(dtype) -> torch.Tensor:
+    info = torch.finfo(dtype)
+    values = [0.0, -0.0, info.tiny, -info.tiny, info.tiny / 8, 1e-30, -1e-30, 0.5, -0.5, 3.0,
+              -3.0, 19.9, 20.0, 20.1, -20.0, 60.0, -60.0, 88.0, 89.0, -104.0, 700.0, 710.0,
+              -745.0, 1e4, -1e4, info.max, -info.max]
+    return torch.cat([torch.linspace(-12, 12, 97, dtype=dtype), torch.tensor(values, dtype=dtype)])
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("act", [b.name for b in BUILTINS])
+def test_every_engine_computes_every_builtin_like_torch(act, dtype, engine):
+    z = sweep(dtype)
+    model = single(act, len(z), dtype)
+    want_fn = en.get_activation(act)
+    zz = z.clone().requires_grad_(True)
+    want = want_fn(zz)
+    (want_grad,) = torch.autograd.grad(want.sum(), zz)
+    with engine_of(model, engine):
+        x = z[None].clone().requires_grad_(True)
+        got = model(x)
+        got.sum().backward()
+    # Relative to the value, plus a few units in the last place of 1: slopes such as
+    # sigmoid's h (1 - h) amplify a last-bit difference in h where h is near 1.
+    eps = torch.finfo(dtype).eps
+    tol = dict(rtol=16 * eps, atol=4 * eps)
+    torch.testing.assert_close(got[0], want.detach(), equal_nan=True, **tol)
+    torch.testing.assert_close(x.grad[0], want_grad, equal_nan=True, **tol)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_subnormal_numbers_are_computed_exactly(engine):
+    net = en.Network()
+    net.add_input("x")
+    net.add_output("y")
+    net.add_edge("x", "y", weight=1e30)
+    model = en.compile(net, dtype=torch.float32)
+    with engine_of(model, engine):
+        assert model(torch.tensor([[1e-40]])).item() == pytest.approx(1e-10, rel=1e-3)
+    net.edges["x", "y"]["weight"] = 5e-324  # the smallest float64 subnormal
+    model = en.compile(net, dtype=torch.float64)
+    with engine_of(model, engine):
+        assert model(torch.tensor([[1e300]], dtype=torch.float64)).item() == 5e-324 * 1e300
+
+
+def wide(n: int) -> en.Network:
+    """``n`` inputs fully feeding ``n`` hidden neurons except ``x0``, which feeds only
+    ``h0``; every hidden neuron feeds its own output: a dense block with absent edges."""
+    net = en.Network()
+    for i in range(n):
+        net.add_input(f"x{i}")
+    for j in range(n):
+        net.add_neuron(f"h{j}", activation="identity" if j % 2 else "softsign")
+        net.add_output(f"y{j}")
+        net.add_edge(f"h{j}", f"y{j}", weight=1.0)
+        for i in range(n):
+            if i > 0 or j == 0:
+                net.add_edge(f"x{i}", f"h{j}", weight=0.01 * (i + j + 1))
+    return net
+
+
+@pytest.mark.parametrize("engine", ["auto", *ENGINES])
+@pytest.mark.parametrize("bad", [float("inf"), float("-inf"), float("nan")])
+def test_non_finite_values_never_travel_along_absent_edges(engine, bad):
+    model = en.compile(wide(80), seed=0)
+    assert engine != "auto" or "dense" in {s["kernel"] for s in model.generation_stats()}
+    x = torch.randn(4, 80, generator=torch.Generator().manual_seed(0))
+    x[:, 0] = bad
+    with engine_of(model, engine):
+        x.requires_grad_(True)
+        y = model(x)
+        assert y[:, 1:].isfinite().all()
+        # Backward: a non-finite gradient at y0 reaches only what feeds y0.
+        g = torch.ones_like(y)
+        g[:, 0] = bad
+        model.zero_grad()
+        y2 = model(x.detach().nan_to_num(0.0).requires_grad_(True))
+        y2.backward(g)
+    finite = model.weight.grad.isfinite().tolist()
+    assert not all(finite)
+    for ok, e in zip(finite, model.edges):
+        assert ok or e[1] in ("h0", "y0"), e
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@settings(max_examples=8)
+@given(net=networks(activations=SMOOTH, max_nodes=9))
+def test_second_derivatives_pass_gradgradcheck(engine, net):
+    model = en.compile(net, dtype=torch.float64, seed=0)
+    x = torch.randn(2, len(model.inputs), dtype=torch.float64, requires_grad=True)
+    w = model.weight.detach().clone().requires_grad_(True)
+    b = model.bias.detach().clone().requires_grad_(True)
+
+    def f(x, w, b):
+        return torch.func.functional_call(model, {"weight": w, "bias": b}, (x,))
+
+    with engine_of(model, engine):
+        assert torch.autograd.gradgradcheck(f, (x, w, b))
+
+
+def test_hessian_is_exact():
+    net = en.Network()
+    net.add_input("x")
+    net.add_neuron("h", activation="tanh")
+    net.add_output("y")
+    net.add_edge("x", "h", weight=0.7)
+    net.add_edge("h", "y", weight=1.3)
+    model = en.compile(net, dtype=torch.float64)
+    x = torch.tensor([0.4], dtype=torch.float64)
+    hess = torch.autograd.functional.hessian(lambda v: model(v).sum(), x, strict=True)
+    t = torch.tanh(torch.tensor(0.7 * 0.4, dtype=torch.float64))
+    want = 1.3 * 0.7**2 * (-2 * t * (1 - t * t))
+    assert hess.item() == pytest.approx(want.item(), rel=1e-12)
