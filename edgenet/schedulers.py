@@ -24,10 +24,10 @@ or an iterable of edges; or bipartite blocks ``[(sources, targets), ...]`` with 
 >>> net.add_edge("a", "y", weight=0.1)
 >>> model = en.compile(net)
 >>> opt = torch.optim.SGD(model.parameters(), lr=0.1)
->>> sched = en.SET(model, opt, fraction=1.0, every=1, seed=0)
+>>> sched = en.SET(model, opt, fraction=1.0, every=1, seed=0, candidates=[("b", "y")])
 >>> sched.step()
->>> model.edges, model.weight.tolist()
-([('b', 'y')], [0.0])
+>>> model.edges, model.weight.tolist(), sched.last
+([('b', 'y')], [0.0], ([('a', 'y')], [('b', 'y')]))
 """
 
 from __future__ import annotations

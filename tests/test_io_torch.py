@@ -57,13 +57,15 @@ def test_single_linear_and_trained_round_trip():
 
 @pytest.mark.parametrize("module, message", [
     (nn.Sequential(nn.Linear(2, 3), nn.LeakyReLU(0.2)),
-     r"module 1 \(LeakyReLU\(negative_slope=0.2\)\) has parameters .*negative_slope=0.01\. "
+     r"module 1 \(LeakyReLU\(negative_slope=0.2\)\) has parameters .*negative_slope=0.01\)\. "
      r"Register it with edgenet.register_activation"),
     (nn.Sequential(nn.Linear(2, 3), nn.GELU(approximate="tanh")), r"approximate='none'"),
-    (nn.Sequential(nn.Linear(2, 3), nn.Softplus(beta=2)), r"beta=1 and threshold=20"),
-    (nn.Sequential(nn.Linear(2, 3), nn.ELU(alpha=0.5)), r"edgenet's elu has alpha=1"),
+    (nn.Sequential(nn.Linear(2, 3), nn.Softplus(beta=2)),
+     r"edgenet's softplus is Softplus\(beta=1.0, threshold=20.0\)"),
+    (nn.Sequential(nn.Linear(2, 3), nn.ELU(alpha=0.5)), r"edgenet's elu is ELU\(alpha=1.0\)"),
     (nn.Sequential(nn.Linear(2, 3), nn.Conv1d(1, 1, 1)),
-     r"module 1 \(Conv1d\) is not supported; accepted: Linear, ReLU"),
+     r"module 1 \(Conv1d\) is not supported; accepted: Linear, Identity, ReLU, Sigmoid, Tanh, "
+     r"LeakyReLU\(negative_slope=0.01\), GELU\(approximate='none'\)"),
     (nn.Sequential(nn.ReLU(), nn.Linear(2, 3)), r"module 0 \(ReLU\(\)\) comes before the first"),
     (nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Tanh()),
      r"module 2 \(Tanh\(\)\) follows another activation \(relu\)"),

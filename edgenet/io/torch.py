@@ -4,6 +4,8 @@ Every ``Linear`` weight ``W[j, i]`` becomes the edge ``i -> j`` (zeros included,
 the graph is the dense MLP; prune it afterwards if you like), every bias a neuron
 bias, every activation module the activation of the neurons of the ``Linear``
 before it. The network computes the same function as the module in eval mode.
+Each built-in activation names its module in :data:`edgenet.activations.BUILTINS`;
+a module is accepted when its type and parameters match:
 
 ========================================  ==============
 module                                    activation
@@ -33,20 +35,15 @@ from typing import Any
 
 from torch import nn
 
+from ..activations import BUILTINS
 from ..errors import EdgenetError
 from ..network import Network
 
-_SIMPLE: dict[type, str] = {
-    nn.ReLU: "relu",
-    nn.Sigmoid: "sigmoid",
-    nn.Tanh: "tanh",
-    nn.SiLU: "silu",
-    nn.Softsign: "softsign",
-}
-_ACCEPTED = (
-    "Linear, ReLU, Sigmoid, Tanh, LeakyReLU(0.01), GELU(), Softplus(), ELU(alpha=1), SiLU, "
-    "Softsign, Identity, Dropout and nested Sequential"
-)
+def _accepted() -> str:
+    """The modules :func:`from_torch` accepts, as one sentence (from the activation table)."""
+    modules = [f"{type(m).__name__}({m.extra_repr()})" if m.extra_repr() else type(m).__name__
+               for m in (b.module() for b in BUILTINS if b.module is not None)]
+    return f"Linear, {', '.join(modules)}, Dropout and nested Sequential"
 
 
 def from_torch(module: nn.Module) -> Network:
@@ -75,7 +72,7 @@ def from_torch(module: nn.Module) -> Network:
                 )
             layers.append([m, "identity", index])
             continue
-        if isinstance(m, (nn.Identity, nn.Dropout)):
+        if isinstance(m, nn.Dropout) or type(m) is nn.Identity:
             continue
         act = _activation(m, index)
         if not layers:
@@ -92,7 +89,7 @@ def from_torch(module: nn.Module) -> Network:
         layers[-1][1] = act
     if not layers:
         raise EdgenetError(
-            f"{type(module).__name__} holds no nn.Linear layer; accepted: {_ACCEPTED}"
+            f"{type(module).__name__} holds no nn.Linear layer; accepted: {_accepted()}"
         )
 
     net = Network()
@@ -130,32 +127,20 @@ def _flatten(module: nn.Module) -> list[nn.Module]:
 
 
 def _activation(m: nn.Module, index: int) -> str:
-    name = _SIMPLE.get(type(m))
-    if name is not None:
-        return name
-    refuse = None
-    if isinstance(m, nn.LeakyReLU):
-        if m.negative_slope == 0.01:
-            return "leaky_relu"
-        refuse = "edgenet's leaky_relu has negative_slope=0.01"
-    elif isinstance(m, nn.GELU):
-        if m.approximate == "none":
-            return "gelu"
-        refuse = "edgenet's gelu is the exact (erf) form, approximate='none'"
-    elif isinstance(m, nn.Softplus):
-        if m.beta == 1 and m.threshold == 20:
-            return "softplus"
-        refuse = "edgenet's softplus has beta=1 and threshold=20"
-    elif isinstance(m, nn.ELU):
-        if m.alpha == 1.0:
-            return "elu"
-        refuse = "edgenet's elu has alpha=1"
-    if refuse is not None:
-        raise EdgenetError(
-            f"module {index} ({m}) has parameters edgenet's built-in activation does not: "
-            f"{refuse}. Register it with edgenet.register_activation and set the neurons' "
-            "activation to that name"
-        )
+    """The built-in activation ``m`` computes: the one whose table module has the same type
+    and parameters (:data:`edgenet.activations.BUILTINS`)."""
+    for b in BUILTINS:
+        if b.module is None:
+            continue
+        canonical = b.module()
+        if type(m) is type(canonical):
+            if m.extra_repr() == canonical.extra_repr():
+                return b.name
+            raise EdgenetError(
+                f"module {index} ({m}) has parameters edgenet's built-in activation does not: "
+                f"edgenet's {b.name} is {canonical}. Register it with "
+                "edgenet.register_activation and set the neurons' activation to that name"
+            )
     raise EdgenetError(
-        f"module {index} ({type(m).__name__}) is not supported; accepted: {_ACCEPTED}"
+        f"module {index} ({type(m).__name__}) is not supported; accepted: {_accepted()}"
     )

@@ -20,7 +20,7 @@ compiled engines: this path runs only for higher-order derivatives.
 >>> (g,) = torch.autograd.grad(model(x).sum(), x, create_graph=True)
 >>> (h,) = torch.autograd.grad(g.sum(), x)
 >>> round(h.item(), 6)  # d2/dx2 tanh(x) = -2 tanh(x) (1 - tanh(x)^2)
--0.727862
+-0.726862
 """
 
 from __future__ import annotations
