@@ -11,7 +11,7 @@ therefore lays every neuron in the same row.
 >>> from edgenet.source import Source
 >>> src = Source.of(nx.DiGraph([("a", "y"), ("b", "y")]), ["b", "a"], ["y"])
 >>> src.nodes
-['b', 'a', 'y']
+['b', 'y', 'a']
 """
 
 from __future__ import annotations
