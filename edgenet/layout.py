@@ -206,8 +206,8 @@ def arrange(
 
     # Rows: inputs in order, then computed nodes by (level, activation name, rank).
     computed = np.flatnonzero(~is_input)
-    names, act_id = np.unique(np.asarray([activations[i] for i in computed], dtype=object)
-                              .astype(str), return_inverse=True)
+    computed_acts = np.array([activations[int(i)] for i in computed], dtype=str)
+    names, act_id = np.unique(computed_acts, return_inverse=True)
     act_id = act_id.reshape(-1)
     by_row = np.lexsort((rank[computed], act_id, level[computed]))
     row_node = np.concatenate((np.asarray(inputs, dtype=np.int64), computed[by_row]))

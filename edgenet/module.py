@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import copy
-
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any
 

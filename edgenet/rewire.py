@@ -80,8 +80,8 @@ def _fits(values: np.ndarray, dtype: torch.dtype, what: Sequence[str]) -> None:
     bad = np.flatnonzero(~torch.isfinite(converted).numpy())
     if bad.size:
         i = int(bad[0])
-        raise EdgenetError(f"{what[i]} is {float(values[i])!r}, which {dtype} cannot hold (it would "
-                           "become infinite); use model.double() or a smaller value")
+        raise EdgenetError(f"{what[i]} is {float(values[i])!r}, which {dtype} cannot hold (it "
+                           "would become infinite); use model.double() or a smaller value")
 
 
 def _new_neurons(model: CompiledNetwork, neurons: Mapping[Hashable, Mapping[str, Any]] | None,

@@ -39,6 +39,7 @@ from ..activations import BUILTINS
 from ..errors import EdgenetError
 from ..network import Network
 
+
 def _accepted() -> str:
     """The modules :func:`from_torch` accepts, as one sentence (from the activation table)."""
     modules = [f"{type(m).__name__}({m.extra_repr()})" if m.extra_repr() else type(m).__name__

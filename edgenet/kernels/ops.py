@@ -132,7 +132,8 @@ def dag(x: Tensor, weight: Tensor, bias: Tensor, L: Layout, backend: str) -> Ten
     >>> net = en.Network(); net.add_input("x"); net.add_output("y", bias=1.0)
     >>> net.add_edge("x", "y", weight=2.0)
     >>> model = net.compile()
-    >>> dag(torch.ones(2, 1), model.weight, model.bias, model.layout, "generations").flatten().tolist()
+    >>> y = dag(torch.ones(2, 1), model.weight, model.bias, model.layout, "generations")
+    >>> y.flatten().tolist()
     [3.0, 3.0]
     """
     if not backends.get(backend).builtin_only and not all(a in CODES for a in L.acts.split(",")):

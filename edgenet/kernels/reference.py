@@ -45,7 +45,8 @@ def forward(x: Tensor, weight: Tensor, bias: Tensor, L: Layout) -> Tensor:
     H = x.T  # (n_in, B) rows computed so far
     r = 0
     for g in range(len(rows) - 1):
-        r0, r1, e0, e1, s0, s1 = rows[g], rows[g + 1], edges[g], edges[g + 1], spans[g], spans[g + 1]
+        r0, r1, e0, e1 = rows[g], rows[g + 1], edges[g], edges[g + 1]
+        s0, s1 = spans[g], spans[g + 1]
         n, k = r1 - r0, s1 - s0
         z = bias[r0 - n_in : r1 - n_in, None].expand(-1, x.shape[0])  # (n, B)
         if k:

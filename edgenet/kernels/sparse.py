@@ -228,6 +228,7 @@ def forward(
         elif kind == DENSE:
             k = spans[g + 1] - spans[g]
             block = _dense_block(L, weight, r1 - r0, k, e0, e1, cpu, c0)  # (n_g, k)
+            assert hs is not None  # gathered above for every dense generation
             torch.addmm(bias[c0:c1, None], block, hs, out=z)  # (n_g, k) @ (k, B)
         else:
             z.copy_(bias[c0:c1, None].expand(-1, B))
