@@ -21,12 +21,12 @@ Memory: ``H`` and ``Z`` (``(N, B)`` each) from forward, ``G`` (``(N, B)``) in ba
 Subnormal numbers are computed exactly, as on every other engine (no flush to zero):
 engines agree on every finite input.
 
-Only the built-in activations have compiled forms
-(:data:`edgenet.activations.CODES`); a network using a custom registered activation
-runs on the generation engine instead. The kernels are compiled by numba on first use
-and cached on disk (``cache=True``, next to the package): the very first call after installing costs a few seconds per dtype (float32, float64);
-after that, the first call in a process costs about 1.5 s (numba's start-up and the cache
-load), and every later call nothing extra.
+Only the built-in activations have compiled forms (:data:`edgenet.activations.CODES`);
+a network using a custom registered activation runs on the generation engine instead.
+The kernels are compiled by numba on first use and cached on disk (``cache=True``, next
+to the package): the very first call after installing costs a few seconds per dtype
+(float32, float64); after that, the first call in a process costs about 1.5 s (numba's
+start-up and the cache load), and every later call nothing extra.
 
 >>> import torch, edgenet as en
 >>> net = en.Network(); net.add_input("x"); net.add_output("y", activation="tanh")
