@@ -204,12 +204,15 @@ def rewire(
         return r
 
     drop = np.zeros(len(keys), dtype=bool)
-    for e in remove:
-        k = row(e[1], e, "remove") * M + row(e[0], e, "remove")
-        i = int(np.searchsorted(keys, k))
-        if i >= len(keys) or keys[i] != k:
-            raise EdgenetError(f"remove= edge {e!r} is not an edge of the network")
-        drop[i] = True
+    if remove:
+        want = np.array([row(v, e, "remove") * M + row(u, e, "remove")
+                         for e in remove for u, v in (e,)], dtype=np.int64)
+        at = np.minimum(np.searchsorted(keys, want), max(len(keys) - 1, 0))
+        missing = np.flatnonzero(keys[at] != want) if len(keys) else np.arange(len(want))
+        if missing.size:
+            raise EdgenetError(f"remove= edge {remove[int(missing[0])]!r} is not an edge of the "
+                               "network")
+        drop[at] = True
     if gone:
         dead = np.zeros(M, dtype=bool)
         dead[[row_of[n] for n in gone]] = True
@@ -222,10 +225,13 @@ def rewire(
             raise EdgenetError(f"add= edge {e!r} is a self-loop; a feed-forward network has none")
         if e[1] in inputs:
             raise EdgenetError(f"add= edge {e!r} goes into input {e[1]!r}; inputs take no edges")
-        i = int(np.searchsorted(keys, v * M + u))
-        if i < len(keys) and keys[i] == v * M + u and not drop[i]:
-            raise EdgenetError(f"add= edge {e!r} already exists")
         add_src[j], add_dst[j] = u, v
+    if len(keys) and add:
+        want = add_dst * M + add_src
+        at = np.minimum(np.searchsorted(keys, want), len(keys) - 1)
+        exists = np.flatnonzero((keys[at] == want) & ~drop[at])
+        if exists.size:
+            raise EdgenetError(f"add= edge {add[int(exists[0])]!r} already exists")
     keep = np.flatnonzero(~drop)
 
     # The new layout, over canonical node ids.
@@ -259,10 +265,10 @@ def rewire(
     device = model.weight.device
     w_init = torch.as_tensor(np.concatenate((np.zeros(len(keep)), new_w))[arr.edge_index],
                              dtype=dtype, device=device)
-    b_init = torch.as_tensor(
-        [specs[nodes[i]]["bias"] if f < 0 else 0.0
-         for i, f in zip(arr.row_node[L.n_in:].tolist(), bias_from.tolist())],
-        dtype=dtype, device=device)
+    b_new = np.zeros(len(bias_from))
+    for r in np.flatnonzero(bias_from < 0).tolist():
+        b_new[r] = specs[nodes[arr.row_node[L.n_in + r]]]["bias"]
+    b_init = torch.as_tensor(b_new, dtype=dtype, device=device)
     moves = [(model.weight, edge_from, w_init), (model.bias, bias_from, b_init)]
     new_data = [_moved(p.detach(), f, init) for p, f, init in moves]
     new_grads = [None if p.grad is None else _moved(p.grad, f, torch.zeros_like(init))
