@@ -293,12 +293,26 @@ def rewire(
     new_source = Source(source.graph, nodes, node_attrs, edge_attrs, list(source.inputs),
                         list(source.outputs), seq)
     for (p, _, _), data, grad in zip(moves, new_data, new_grads):
-        p.data = data
+        _resize(p, data)
         p.grad = grad
     for state, key, value in new_state:
         state[key] = value
     activations = [acts[i] for i in arr.row_node[L.n_in:].tolist()]
     model._set_structure(arr.layout, new_source, activations, arr.row_node)
+
+
+def _resize(p: torch.nn.Parameter, data: torch.Tensor) -> None:
+    """``p.data = data`` for data of another shape, keeping ``p`` the same object.
+
+    Autograd caches a parameter's gradient accumulator, with the shape it had, for as
+    long as any graph that used it is alive (a loss tensor the training loop still holds);
+    a graph built after a change of shape would reuse it and refuse the new gradient.
+    Torch resets the accumulator when the data changes dtype, so the data passes through
+    an empty tensor of another dtype first.
+    """
+    other = torch.float32 if data.dtype == torch.float64 else torch.float64
+    p.data = data.new_empty(0, dtype=other)
+    p.data = data
 
 
 def _moved(old: torch.Tensor, source: np.ndarray, init: torch.Tensor) -> torch.Tensor:

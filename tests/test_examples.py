@@ -28,7 +28,8 @@ def run(script: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def test_examples_are_all_covered():
-    assert {p.name for p in EXAMPLES} == {"quickstart.py", "digits.py", "draw_network.py"}
+    assert {p.name for p in EXAMPLES} == {"quickstart.py", "digits.py", "draw_network.py",
+                                          "rewiring.py"}
 
 
 def test_quickstart(tmp_path):
@@ -50,6 +51,13 @@ def test_draw_network(tmp_path):
     assert done.returncode == 0, done.stderr
     for name in ("random_dag.png", "wiring.svg", "large.png"):
         assert (tmp_path / "pics" / name).stat().st_size > 10_000, name
+
+
+def test_rewiring(tmp_path):
+    done = run(ROOT / "examples" / "rewiring.py", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "start: 26 neurons, 63 edges" in done.stdout
+    assert "recompiled equal: True" in done.stdout
 
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)

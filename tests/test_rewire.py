@@ -130,6 +130,21 @@ def test_parameters_and_optimizer_state_follow_their_edges():
     assert model.state_dict()["weight"].shape == (4,)
 
 
+def test_training_goes_on_while_the_last_loss_is_still_held():
+    """A training loop keeps its last loss (and its graph) alive across the rewiring."""
+    model = en.compile(xor_net())
+    opt = torch.optim.Adam(model.parameters(), lr=0.1)
+    x = torch.randn(4, 2)
+    loss = model(x).square().sum()
+    loss.backward()
+    opt.step()
+    model.rewire(add=[("b", "y")], optimizer=opt)
+    loss = model(x).square().sum()  # the previous loss is alive while this graph is built
+    loss.backward()
+    opt.step()
+    assert model.weight.grad.shape == (5,)
+
+
 def test_new_neuron_bias_and_removed_neuron():
     model = en.compile(xor_net(), dtype=torch.float64)
     model.rewire(add=[("a", "n"), ("n", "y")], neurons={"n": {"activation": "tanh",
