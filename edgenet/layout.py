@@ -135,7 +135,7 @@ def levels(n_nodes: int, src: np.ndarray, dst: np.ndarray,
     """
     level = np.zeros(n_nodes, dtype=np.int64)
     indeg = np.bincount(dst, minlength=n_nodes)
-    by_src = np.argsort(src, kind="stable")
+    by_src = np.argsort(src)
     out_start = np.concatenate(([0], np.cumsum(np.bincount(src, minlength=n_nodes))))
     out_dst = dst[by_src]
     frontier = np.flatnonzero(indeg == 0)
@@ -148,7 +148,13 @@ def levels(n_nodes: int, src: np.ndarray, dst: np.ndarray,
         if not counts.sum():
             break
         offsets = np.repeat(ends - np.cumsum(counts), counts) + np.arange(counts.sum())
-        targets, hits = np.unique(out_dst[offsets], return_counts=True)
+        reached = out_dst[offsets]
+        if 8 * len(reached) > n_nodes:  # a wide generation: one pass over all nodes
+            hits = np.bincount(reached, minlength=n_nodes)
+            targets = np.flatnonzero(hits)
+            hits = hits[targets]
+        else:
+            targets, hits = np.unique(reached, return_counts=True)
         indeg[targets] -= hits
         frontier = targets[indeg[targets] == 0]
         depth += 1
@@ -221,7 +227,7 @@ def arrange(
 
     # Edges: CSR over target rows, by target then source.
     s, d = row_of[src], row_of[dst]
-    edge_index = np.lexsort((s, d))
+    edge_index = np.argsort(d * n_nodes + s)  # keys are distinct: no duplicate edges
     s, d = s[edge_index], d[edge_index]
     counts = np.bincount(d - n_in, minlength=n_nodes - n_in)
     crow = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
@@ -230,7 +236,7 @@ def arrange(
     # Transposed blocks: per generation, the distinct sources and their out-edges.
     depth = len(rows) - 1
     gen_of_edge = np.searchsorted(rows, d, side="right") - 1
-    perm = np.lexsort((d, s, gen_of_edge))
+    perm = np.argsort(gen_of_edge * n_nodes + s, kind="stable")  # then by target: d is sorted
     key_gen, key_src = gen_of_edge[perm], s[perm]
     new = np.ones(len(perm), dtype=bool)
     new[1:] = (key_gen[1:] != key_gen[:-1]) | (key_src[1:] != key_src[:-1])
