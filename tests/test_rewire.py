@@ -222,6 +222,9 @@ def test_save_and_load_follow_the_new_topology(tmp_path):
     again = en.compile(en.read_graphml(path), dtype=torch.float64)
     x = torch.randn(3, 2, dtype=torch.float64)
     assert torch.equal(again(x), model(x))
+    en.save(model, tmp_path / "net.npz")
+    loaded = en.compile(en.load(tmp_path / "net.npz"), dtype=torch.float64)
+    assert torch.equal(loaded(x), model(x)) and set(loaded.edges) == set(model.edges)
 
 
 # The seed's masked dense layer, trained with torch's Adam, as the oracle.
