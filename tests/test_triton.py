@@ -189,3 +189,15 @@ def test_custom_activation_is_refused_with_the_row():
                                               r"has a custom activation \(code -1\)"):
         kt.forward(torch.ones(1, 1, dtype=torch.float64, device=DEVICE), model.weight,
                    model.bias, layout(model))
+
+
+def test_network_without_edges():
+    net = en.Network()
+    net.add_input("a")
+    net.add_output("y", bias=0.5, activation="tanh")
+    model = en.compile(net, dtype=torch.float64, device=DEVICE)
+    assert model.weight.numel() == 0
+    ones = torch.ones(3, 1, dtype=torch.float64, device=DEVICE)
+    got = triton_engine(model, ones, ones)
+    for a, b in zip(got, generation_engine(model, ones, ones), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-13, atol=1e-13)

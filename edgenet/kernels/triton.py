@@ -34,13 +34,15 @@ rows), ``col`` (``(E,)`` source row of each edge), ``codes`` (``(N - n_in,)`` in
 activation codes), ``n_in`` and ``out_rows`` (``(n_out,)`` rows of ``H`` returned).
 
 >>> import os, types, torch, edgenet as en
->>> if torch.cuda.is_available() or os.environ.get("TRITON_INTERPRET") == "1":
-...     net = en.Network(); net.add_input("x"); net.add_output("y", activation="tanh")
-...     net.add_edge("x", "y", weight=1.0)
-...     model = en.compile(net, dtype=torch.float64)
-...     L = types.SimpleNamespace(crow=model.crow, col=model.col, codes=model._codes,
-...                               n_in=1, out_rows=model.out_rows)
-...     y = run(torch.tensor([[0.5]], dtype=torch.float64), model.weight, model.bias, L)
+>>> device = "cuda" if torch.cuda.is_available() else "cpu"
+>>> net = en.Network(); net.add_input("x"); net.add_output("y", activation="tanh")
+>>> net.add_edge("x", "y", weight=1.0)
+>>> model = en.compile(net, dtype=torch.float64, device=device)
+>>> L = types.SimpleNamespace(crow=model.crow, col=model.col, codes=model._codes, n_in=1,
+...                           out_rows=model.out_rows)
+>>> if device == "cuda" or os.environ.get("TRITON_INTERPRET") == "1":  # else: no way to run it
+...     y = run(torch.tensor([[0.5]], dtype=torch.float64, device=device), model.weight,
+...             model.bias, L)
 ...     assert abs(y.item() - 0.462117157) < 1e-9
 """
 
@@ -216,7 +218,7 @@ def _sum_programs_kernel(part, out, P, n, BLOCK: tl.constexpr):
     live = j < n
     acc = tl.load(part + j, mask=live, other=0.0)
     for p in range(1, P):
-        acc += tl.load(part + p * n + j, mask=live, other=0.0)
+        acc += tl.load(part + tl.cast(p, tl.int64) * n + j, mask=live, other=0.0)
     tl.store(out + j, acc, mask=live)
 
 
@@ -234,6 +236,11 @@ def _codes(L: Any, device: torch.device) -> torch.Tensor:
             "engine='sparse' for this network"
         )
     return codes.to(device)
+
+
+def _nonempty(t: torch.Tensor) -> torch.Tensor:
+    """``t``, or one zero of its dtype when it is empty (a kernel argument needs memory)."""
+    return t if t.numel() else t.new_zeros(1)
 
 
 def _summed(part: torch.Tensor) -> torch.Tensor:
@@ -263,7 +270,8 @@ def forward(
         size = _block(B, block)
         tiles = triton.cdiv(B, size)
         _forward_kernel[(tiles,)](
-            H, Z, weight.detach().contiguous(), bias.detach().contiguous(), L.crow, L.col,
+            H, Z, _nonempty(weight.detach().contiguous()), bias.detach().contiguous(), L.crow,
+            _nonempty(L.col),
             _codes(L, x.device), n_rows, n_in, B, tiles, BLOCK=size, EDGES=edges,
         )
     return outputs(H, L.out_rows, -1), H, Z
@@ -283,15 +291,16 @@ def backward(
     size = _block(B, block)
     tiles = triton.cdiv(B, size)
     P = max(1, min(tiles, PROGRAMS))
-    dw_part = weight.new_zeros(P, E if need_w else 0)  # (P, E) per-program partial sums
+    width = max(E, 1) if need_w else 1
+    dw_part = weight.new_zeros(P, width)  # (P, E) per-program partial sums
     db_part = weight.new_zeros(P, n_rows)  # (P, N - n_in)
     if B and n_rows:
         _backward_kernel[(P,)](
-            G, H, Z, weight.detach().contiguous(), L.crow, L.col, _codes(L, H.device), dw_part,
-            db_part, n_rows, n_in, floor, B, E if need_w else 0, tiles, BLOCK=size,
-            EDGES=edges, NEED_W=need_w,
+            G, H, Z, _nonempty(weight.detach().contiguous()), L.crow, _nonempty(L.col),
+            _codes(L, H.device), dw_part, db_part, n_rows, n_in, floor, B, width, tiles,
+            BLOCK=size, EDGES=edges, NEED_W=need_w,
         )
-    dw = _summed(dw_part) if need_w else torch.zeros_like(weight)  # (E,)
+    dw = _summed(dw_part)[:E] if need_w else torch.zeros_like(weight)  # (E,)
     db = _summed(db_part)  # (N - n_in,)
     dx = G[:n_in].T.contiguous() if need_x else H.new_empty(0, n_in)  # (B, n_in)
     return dx, dw, db
