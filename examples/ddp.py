@@ -7,8 +7,9 @@ Every rank builds the same graph and compiles it with the same seed, so the repl
 start equal; DDP broadcasts rank 0's parameters anyway and averages the gradients of
 ``weight`` (one per edge) and ``bias`` (one per neuron) after every backward. Each rank
 trains on its own slice of every batch. gloo runs it on CPUs, NCCL on GPUs (one GPU per
-rank). At the end every rank checks that its weights equal rank 0's bit for bit, and
-rank 0 writes the trained graph back with ``to_network``.
+rank; with fewer GPUs than ranks it stays on gloo). At the end every rank checks that its
+weights equal rank 0's bit for bit, and rank 0 writes the trained weights back onto a
+graph with ``to_network``.
 
 ``--fast`` (or ``EDGENET_FAST=1``) trains a smaller network for a few steps.
 """
@@ -47,7 +48,8 @@ def main() -> None:
     args = parser.parse_args()
     fast = args.fast or os.environ.get("EDGENET_FAST") == "1"
 
-    cuda = torch.cuda.is_available()
+    # NCCL when every rank has a GPU of its own, else gloo on the CPU
+    cuda = torch.cuda.device_count() >= int(os.environ.get("WORLD_SIZE", "1"))
     dist.init_process_group("nccl" if cuda else "gloo")
     rank, world = dist.get_rank(), dist.get_world_size()
     device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if cuda else "cpu")
