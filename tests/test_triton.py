@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import math
 import os
+import subprocess
 import sys
 import types
+from pathlib import Path
 
 import pytest
 import torch
@@ -201,3 +203,51 @@ def test_network_without_edges():
     got = triton_engine(model, ones, ones)
     for a, b in zip(got, generation_engine(model, ones, ones), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-13, atol=1e-13)
+
+
+# Compiles every kernel as the GPU would run it, in a process without the interpreter.
+COMPILE = r"""
+import sys
+import triton
+from triton.backends.compiler import GPUTarget
+from triton.compiler import ASTSource
+from edgenet.kernels import triton as kt
+
+INDEX = {"crow": "*i32", "col": "*i32", "codes": "*i64"}
+CONSTANTS = {"BLOCK": 128, "EDGES": 16}
+for dtype in ("fp32", "fp64"):
+    for fn, extra in ((kt._forward_kernel, {}), (kt._backward_kernel, {"NEED_W": True}),
+                      (kt._backward_kernel, {"NEED_W": False}),
+                      (kt._sum_programs_kernel, {})):
+        constants = {k: v for k, v in {**CONSTANTS, **extra}.items() if k in fn.arg_names}
+        signature = {}
+        for name in fn.arg_names:
+            if name in constants:
+                signature[name] = "constexpr"
+            elif name in INDEX:
+                signature[name] = INDEX[name]
+            elif name in ("H", "Z", "G", "w", "b", "dw_part", "db_part", "part", "out"):
+                signature[name] = "*" + dtype
+            else:
+                signature[name] = "i32"
+        kernel = triton.compile(ASTSource(fn=fn, signature=signature, constexprs=constants),
+                                target=GPUTarget("cuda", int(sys.argv[1]), 32),
+                                options=kt.OPTIONS)
+        assert kernel.asm["cubin"], fn.__name__
+        print(fn.__name__, dtype, extra, "ok")
+"""
+
+
+@pytest.mark.skipif(CUDA, reason="with a GPU the compiled kernels run in the tests above")
+@pytest.mark.parametrize("arch", [90])
+def test_kernels_compile_to_cubin_for_a_cuda_gpu(tmp_path, arch):
+    """The interpreter runs the kernels as Python and forgives what the compiler refuses
+    (e.g. an if-branch changing a value's type); this compiles each one for an H100 with
+    Triton's own ptxas, no GPU needed."""
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    env.update(TRITON_CACHE_DIR=str(tmp_path), PYTHONPATH=str(root))
+    done = subprocess.run([sys.executable, "-c", COMPILE, str(arch)], capture_output=True,
+                          text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count(" ok") == 8

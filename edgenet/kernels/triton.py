@@ -63,6 +63,9 @@ BLOCK = 128
 EDGES = 16
 #: Most programs a backward pass runs (each keeps ``E + N`` partial sums).
 PROGRAMS = 256
+#: Compile options of every launch: multiply-adds contract to FMA (deterministic either way;
+#: stated so Triton does not warn about its changing default).
+OPTIONS = {"enable_fp_fusion": True}
 
 
 @triton.jit
@@ -248,7 +251,7 @@ def _summed(part: torch.Tensor) -> torch.Tensor:
     P, n = part.shape
     out = part.new_empty(n)
     if n:
-        _sum_programs_kernel[(triton.cdiv(n, 1024),)](part, out, P, n, BLOCK=1024)
+        _sum_programs_kernel[(triton.cdiv(n, 1024),)](part, out, P, n, BLOCK=1024, **OPTIONS)
     return out
 
 
@@ -272,7 +275,7 @@ def forward(
         _forward_kernel[(tiles,)](
             H, Z, _nonempty(weight.detach().contiguous()), bias.detach().contiguous(), L.crow,
             _nonempty(L.col),
-            _codes(L, x.device), n_rows, n_in, B, tiles, BLOCK=size, EDGES=edges,
+            _codes(L, x.device), n_rows, n_in, B, tiles, BLOCK=size, EDGES=edges, **OPTIONS,
         )
     return outputs(H, L.out_rows, -1), H, Z
 
@@ -298,7 +301,7 @@ def backward(
         _backward_kernel[(P,)](
             G, H, Z, _nonempty(weight.detach().contiguous()), L.crow, _nonempty(L.col),
             _codes(L, H.device), dw_part, db_part, n_rows, n_in, floor, B, width, tiles,
-            BLOCK=size, EDGES=edges, NEED_W=need_w,
+            BLOCK=size, EDGES=edges, NEED_W=need_w, **OPTIONS,
         )
     dw = _summed(dw_part)[:E] if need_w else torch.zeros_like(weight)  # (E,)
     db = _summed(db_part)  # (N - n_in,)
