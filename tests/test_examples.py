@@ -29,7 +29,7 @@ def run(script: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 def test_examples_are_all_covered():
     assert {p.name for p in EXAMPLES} == {"quickstart.py", "digits.py", "draw_network.py",
-                                          "rewiring.py"}
+                                          "rewiring.py", "ddp.py"}
 
 
 def test_quickstart(tmp_path):
