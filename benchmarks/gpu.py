@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import types
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -80,9 +79,9 @@ def forward_bytes(model, batch: int) -> int:
     """Least traffic of one forward pass: read x, weights and column indices once; write
     every neuron's output once."""
     s = model.weight.element_size()
-    p = model.plan
-    return (s * batch * p.n_nodes + p.n_edges * (s + model.col.element_size())
-            + model.crow.numel() * model.crow.element_size())
+    p = model.layout
+    return (s * batch * p.n_nodes + p.n_edges * (s + model.layout.col.element_size())
+            + model.layout.crow.numel() * model.layout.crow.element_size())
 
 
 def no_grad(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> Step:
@@ -93,9 +92,8 @@ def no_grad(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> Step
     return step
 
 
-def layout(model) -> types.SimpleNamespace:
-    return types.SimpleNamespace(crow=model.crow, col=model.col, codes=model._codes,
-                                 n_in=len(model.inputs), out_rows=model.out_rows)
+def layout(model):
+    return model.layout
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -205,7 +203,7 @@ def main(argv: list[str] | None = None) -> None:
             err = (kt.run(x, w, bias_t, L) - model(x)).abs().max().item()
         if err > 1e-3:
             raise SystemExit(f"triton disagrees with the per-generation path by {err}")
-        print(f"\n{case}: {model.plan.n_edges} edges, {model.plan.depth} generations")
+        print(f"\n{case}: {model.layout.n_edges} edges, {model.layout.depth} generations")
         times = timed({"triton": train_step(lambda x: kt.run(x, w, bias_t, L), [w, bias_t], x),
                        "per-generation": train_step(model, list(model.parameters()), x)})
         r = report(case, times, ref="triton")

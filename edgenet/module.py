@@ -109,7 +109,11 @@ class CompiledNetwork(nn.Module):
                 f"engine must be one of {', '.join(map(repr, cost.ENGINES))} (got {value!r})"
             )
         if value not in ("auto", "sparse", "dense"):
-            backends.get(value)  # registered?
+            if value not in backends.names():
+                raise EdgenetError(
+                    f"engine={value!r} needs what is not installed here (for 'triton': the "
+                    "triton package, Linux)"
+                )
             if not self._builtin:
                 custom = sorted(a for a in set(self.activations) if a not in CODES)
                 raise EdgenetError(

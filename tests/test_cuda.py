@@ -6,7 +6,6 @@ compiled Triton engine against the per-generation path on a deep DAG."""
 
 from __future__ import annotations
 
-import types
 
 import networkx as nx
 import numpy as np
@@ -183,8 +182,7 @@ def deep_dag(neurons: int = 3000, depth: int = 300, fan_in: int = 8, seed: int =
 def test_compiled_triton_matches_generation_path_on_a_deep_dag():
     kt = pytest.importorskip("edgenet.kernels.triton", reason="triton is not installed")
     model = en.compile(deep_dag(), dtype=torch.float64, seed=0, engine="sparse", device=DEVICE)
-    L = types.SimpleNamespace(crow=model.crow, col=model.col, codes=model._codes,
-                              n_in=len(model.inputs), out_rows=model.out_rows)
+    L = model.layout
     x = torch.randn(300, len(model.inputs), dtype=torch.float64, device=DEVICE)  # 3 tiles
     want = step(model, x)
     runs = []

@@ -14,7 +14,6 @@ import math
 import os
 import subprocess
 import sys
-import types
 from pathlib import Path
 
 import pytest
@@ -35,15 +34,15 @@ from hypothesis import strategies as st  # noqa: E402
 from reference import evaluate  # noqa: E402
 
 import edgenet as en  # noqa: E402
-from edgenet.kernels import fused, sparse  # noqa: E402
+from edgenet.activations import CODES  # noqa: E402
+from edgenet.kernels import sparse  # noqa: E402
 from edgenet.kernels import triton as kt  # noqa: E402
 
 DEVICE = torch.device("cuda" if CUDA else "cpu")
 
 
-def layout(model: en.CompiledNetwork) -> types.SimpleNamespace:
-    return types.SimpleNamespace(crow=model.crow, col=model.col, codes=model._codes,
-                                 n_in=len(model.inputs), out_rows=model.out_rows)
+def layout(model: en.CompiledNetwork):
+    return model.layout
 
 
 def default_activation(net):
@@ -58,7 +57,7 @@ def every_code() -> en.Network:
     net = en.Network()
     net.add_input("a")
     net.add_input("b")
-    names = list(fused.CODES)
+    names = list(CODES)
     for i, act in enumerate(names):
         net.add_neuron(f"n{i}", activation=act, bias=0.1 * i - 0.6)
         sources = ["a", "b"] + [f"n{j}" for j in range(max(0, i - 2), i)]
@@ -90,7 +89,8 @@ def generation_engine(model, x, grad_y):
 
 def triton_engine(model, x, grad_y, **launch):
     y, H, Z = kt.forward(x, model.weight, model.bias, layout(model), **launch)
-    dx, dw, db = kt.backward(grad_y, model.weight, H, Z, layout(model), True, True, **launch)
+    dx, dw, db, _ = kt.backward(grad_y, model.weight, H, Z, layout(model), True, True,
+                                **launch)
     return y, dx, dw, db
 
 
@@ -103,7 +103,7 @@ def test_every_activation_code_matches_reference_and_generation_engine(dtype, to
     monkeypatch.setitem(reference.ACTIVATIONS, "exp", math.exp)  # the oracle lacks exp
     net = every_code()
     model = en.compile(net, dtype=dtype, engine="sparse", device=DEVICE)
-    assert set(model._codes.tolist()) == set(range(len(fused.CODES)))
+    assert set(model.layout.codes.tolist()) == set(range(len(CODES)))
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(5, 2, generator=gen, dtype=dtype).to(DEVICE)
     grad_y = torch.randn(5, 2, generator=gen, dtype=dtype).to(DEVICE)
@@ -157,7 +157,7 @@ def test_gradients_only_where_asked():
     grad_y = torch.ones(3, 2, dtype=torch.float64, device=DEVICE)
     _, dx, dw, db = triton_engine(model, x, grad_y)
     y, H, Z = kt.forward(x, model.weight, model.bias, L)
-    dx0, dw0, db0 = kt.backward(grad_y, model.weight, H, Z, L, need_w=False, need_x=False)
+    dx0, dw0, db0, _ = kt.backward(grad_y, model.weight, H, Z, L, need_w=False, need_x=False)
     assert dx0.shape == (0, 2)
     assert torch.equal(dw0, torch.zeros_like(dw))
     torch.testing.assert_close(db0, db, rtol=1e-13, atol=1e-13)
@@ -251,3 +251,20 @@ def test_kernels_compile_to_cubin_for_a_cuda_gpu(tmp_path, arch):
                           text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.count(" ok") == 8
+
+
+def test_engine_triton_runs_through_the_model_and_its_custom_op():
+    """``engine="triton"`` is a registered backend: forward and every gradient through the
+    module equal the generation engine."""
+    net = every_code()
+    model = en.compile(net, dtype=torch.float64, seed=0, engine="triton", device=DEVICE)
+    other = en.compile(net, dtype=torch.float64, seed=0, engine="sparse", device=DEVICE)
+    assert {s["kernel"] for s in model.generation_stats()} == {"triton"}
+    x = torch.randn(5, len(model.inputs), dtype=torch.float64, device=DEVICE)
+    grads = []
+    for m in (model, other):
+        xx = x.clone().requires_grad_(True)
+        m(xx).square().sum().backward()
+        grads.append((m(x).detach(), xx.grad, m.weight.grad, m.bias.grad))
+    for a, b in zip(*grads, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)

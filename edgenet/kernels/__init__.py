@@ -5,6 +5,8 @@
   topological generation; CPU and CUDA), backend ``"generations"``;
 - :mod:`~edgenet.kernels.fused`: the fused whole-DAG engine (numba, CPU) for deep,
   narrow DAGs, backend ``"fused"``;
+- :mod:`~edgenet.kernels.triton`: the Triton whole-DAG kernels (CUDA, or CPU under
+  Triton's interpreter), backend ``"triton"``, registered here and imported on first use;
 - :mod:`~edgenet.kernels.cost`: the cost model that picks among them;
 - :mod:`~edgenet.kernels.ops`: the ``edgenet::dag_forward`` / ``edgenet::dag_backward``
   custom ops that autograd and ``torch.compile`` see;
@@ -16,6 +18,26 @@
 'edgenet::dag_forward'
 """
 
+import importlib.util
+from typing import Any
+
 from . import backends, cost, fused, ops, reference, sparse
+
+
+def _triton(name: str) -> Any:
+    """``edgenet.kernels.triton.<name>``, importing triton only when a pass first runs."""
+
+    def call(*args: Any) -> Any:
+        from . import triton
+
+        return getattr(triton, name)(*args)
+
+    return call
+
+
+backends.register(backends.Backend(
+    "triton", ("cuda", "cpu"), _triton("forward"), _triton("backward"),
+    available=lambda: importlib.util.find_spec("triton") is not None,
+))
 
 __all__ = ["backends", "cost", "fused", "ops", "reference", "sparse"]

@@ -40,14 +40,16 @@ Backward = Callable[
 @dataclass(frozen=True)
 class Backend:
     """A way to run a compiled DAG: its name, the device types it runs on, its forward and
-    backward (see the module docstring), and whether it runs built-in activations only
-    (a compiled kernel branching on :data:`edgenet.activations.CODES`)."""
+    backward (see the module docstring), whether it runs built-in activations only (a
+    compiled kernel branching on :data:`edgenet.activations.CODES`), and whether what it
+    needs is installed."""
 
     name: str
     devices: tuple[str, ...]
     forward: Forward
     backward: Backward
     builtin_only: bool = True
+    available: Callable[[], bool] = lambda: True
 
 
 _REGISTRY: dict[str, Backend] = {}
@@ -69,5 +71,5 @@ def get(name: str) -> Backend:
 
 
 def names() -> list[str]:
-    """Names of the registered backends."""
-    return list(_REGISTRY)
+    """Names of the registered backends whose requirements are installed."""
+    return [name for name, b in _REGISTRY.items() if b.available()]

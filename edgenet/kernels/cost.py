@@ -74,8 +74,11 @@ def use_fused(n_neurons: int, n_edges: int, depth: int) -> bool:
 def choose(engine: str, device: str, builtin: bool, n_neurons: int, n_edges: int, depth: int,
            available: list[str]) -> str:
     """The backend a pass runs on: ``engine`` itself when it names a whole-DAG backend,
-    ``"generations"`` for ``"sparse"`` and ``"dense"``, and for ``"auto"`` the fused engine
-    on CPU (built-in activations) when :func:`use_fused` says so, else ``"generations"``.
+    ``"generations"`` for ``"sparse"`` and ``"dense"``, and for ``"auto"``, when
+    :func:`use_fused` says the DAG is deep and narrow and its activations are built in,
+    the fused engine on the CPU or the Triton kernel on CUDA (when triton is installed),
+    else ``"generations"``. The Triton choice reuses the CPU rule: it has not been
+    refitted on a GPU.
 
     >>> choose("auto", "cpu", True, 20_000, 199_000, 1800, ["generations", "fused"])
     'fused'
@@ -86,7 +89,7 @@ def choose(engine: str, device: str, builtin: bool, n_neurons: int, n_edges: int
         return "generations"
     if engine != "auto":
         return engine
-    if device == "cpu" and builtin and "fused" in available and use_fused(n_neurons, n_edges,
-                                                                           depth):
-        return "fused"
+    whole = {"cpu": "fused", "cuda": "triton"}.get(device)
+    if builtin and whole in available and use_fused(n_neurons, n_edges, depth):
+        return whole  # type: ignore[return-value]
     return "generations"

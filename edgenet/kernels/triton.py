@@ -24,22 +24,24 @@ bitwise identical.
 Memory: ``H`` and ``Z`` (``(N, B)`` each) from forward, ``G`` (``(N, B)``) in backward,
 and the partial sums, ``P * (E + N)`` with ``P <= PROGRAMS``: nothing per edge and batch.
 
-Activation codes are those of :data:`edgenet.kernels.fused.CODES`, derivatives as in
+Activation codes are those of :data:`edgenet.kernels.CODES`, derivatives as in
 :func:`edgenet.kernels._fused_kernels.slope`. Without a GPU the kernels run on CPU
 tensors under Triton's interpreter (``TRITON_INTERPRET=1``, set before triton is
 imported); that is how the test suite proves them on machines without CUDA.
 
-``L`` is any object with ``crow`` (``(N - n_in + 1,)`` CSR row pointer over computed
+``L`` is a :class:`~edgenet.layout.Layout` (or any object with ``crow`` (``(N - n_in + 1,)`` CSR row pointer over computed
 rows), ``col`` (``(E,)`` source row of each edge), ``codes`` (``(N - n_in,)`` int64
-activation codes), ``n_in`` and ``out_rows`` (``(n_out,)`` rows of ``H`` returned).
+activation codes), ``n_in`` and ``out_rows`` (``(n_out,)`` rows of ``H`` returned)).
+The backend registers itself as ``"triton"`` from :mod:`edgenet.kernels` (importing
+triton only when it first runs): ``engine="triton"`` forces it, and ``engine="auto"``
+picks it on CUDA for deep, narrow DAGs.
 
 >>> import os, types, torch, edgenet as en
 >>> device = "cuda" if torch.cuda.is_available() else "cpu"
 >>> net = en.Network(); net.add_input("x"); net.add_output("y", activation="tanh")
 >>> net.add_edge("x", "y", weight=1.0)
 >>> model = en.compile(net, dtype=torch.float64, device=device)
->>> L = types.SimpleNamespace(crow=model.crow, col=model.col, codes=model._codes, n_in=1,
-...                           out_rows=model.out_rows)
+>>> L = model.layout
 >>> if device == "cuda" or os.environ.get("TRITON_INTERPRET") == "1":  # else: no way to run it
 ...     y = run(torch.tensor([[0.5]], dtype=torch.float64, device=device), model.weight,
 ...             model.bias, L)
@@ -48,6 +50,7 @@ activation codes), ``n_in`` and ``out_rows`` (``(n_out,)`` rows of ``H`` returne
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import torch
@@ -264,6 +267,11 @@ def forward(
     ``block`` (batch columns per program, a power of two) and ``edges`` (edges gathered
     per step) tune the launch; the result does not depend on ``block``.
     """
+    if x.device.type != "cuda" and os.environ.get("TRITON_INTERPRET") != "1":
+        raise EdgenetError(
+            f"engine='triton' runs on CUDA (the model is on {x.device}); on the CPU only under "
+            "Triton's interpreter, TRITON_INTERPRET=1 set before triton is imported"
+        )
     B, n_in = x.shape
     n_rows = bias.shape[0]
     H = x.new_empty(n_in + n_rows, B)  # (N, B)
@@ -283,8 +291,9 @@ def forward(
 def backward(
     grad_y: torch.Tensor, weight: torch.Tensor, H: torch.Tensor, Z: torch.Tensor, L: Any,
     need_w: bool = True, need_x: bool = True, *, block: int | None = None, edges: int = EDGES,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``dL/dy[B, n_out] -> (dL/dx[B, n_in], dL/dweight[E], dL/dbias[N - n_in])``;
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``dL/dy[B, n_out] -> (dL/dx[B, n_in], dL/dweight[E], dL/dbias[N - n_in],
+    dL/dZ[N - n_in, B])``;
     ``dL/dx`` is ``(0, n_in)`` without ``need_x``, ``dL/dweight`` zeros without ``need_w``."""
     n_rows, B = Z.shape
     n_in = H.shape[0] - n_rows
@@ -306,7 +315,7 @@ def backward(
     dw = _summed(dw_part)[:E] if need_w else torch.zeros_like(weight)  # (E,)
     db = _summed(db_part)  # (N - n_in,)
     dx = G[:n_in].T.contiguous() if need_x else H.new_empty(0, n_in)  # (B, n_in)
-    return dx, dw, db
+    return dx, dw, db, G[n_in:]
 
 
 class _Triton(torch.autograd.Function):
@@ -322,7 +331,7 @@ class _Triton(torch.autograd.Function):
     def backward(ctx: Any, grad_y: torch.Tensor):
         weight, H, Z = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        dx, dw, db = backward(grad_y, weight, H, Z, ctx.layout, need_w, need_x)
+        dx, dw, db, _ = backward(grad_y, weight, H, Z, ctx.layout, need_w, need_x)
         return dx if need_x else None, dw if need_w else None, db if need_b else None, None
 
 
