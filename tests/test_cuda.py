@@ -6,7 +6,6 @@ compiled Triton engine against the per-generation path on a deep DAG."""
 
 from __future__ import annotations
 
-
 import networkx as nx
 import numpy as np
 import pytest

@@ -91,5 +91,5 @@ def choose(engine: str, device: str, builtin: bool, n_neurons: int, n_edges: int
         return engine
     whole = {"cpu": "fused", "cuda": "triton"}.get(device)
     if builtin and whole in available and use_fused(n_neurons, n_edges, depth):
-        return whole  # type: ignore[return-value]
+        return whole
     return "generations"
