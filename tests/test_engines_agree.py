@@ -15,6 +15,9 @@ import edgenet as en
 from edgenet.activations import BUILTINS
 
 ENGINES = ["sparse", "dense", "fused", "torch-ops"]
+#: Activations with a continuous second derivative (elu's jumps at 0, where the generated
+#: networks often put a bias-only neuron).
+TWICE_SMOOTH = [a for a in SMOOTH if a != "elu"]
 
 
 @contextlib.contextmanager
@@ -127,7 +130,7 @@ def test_non_finite_values_never_travel_along_absent_edges(engine, bad):
 
 @pytest.mark.parametrize("engine", ENGINES)
 @settings(max_examples=8)
-@given(net=networks(activations=SMOOTH, max_nodes=9))
+@given(net=networks(activations=TWICE_SMOOTH, max_nodes=9))
 def test_second_derivatives_pass_gradgradcheck(engine, net):
     model = en.compile(net, dtype=torch.float64, seed=0)
     x = torch.randn(2, len(model.inputs), dtype=torch.float64, requires_grad=True)
