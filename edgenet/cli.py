@@ -26,68 +26,8 @@ from collections.abc import Hashable, Sequence
 import networkx as nx
 
 from .errors import CycleError, EdgenetError
-from .network import Network
+from .io.files import read_network
 from .validate import check_graph, generations, resolve_roles
-
-#: File suffixes read as GraphML, and as edgenet's native format (:func:`edgenet.save`).
-GRAPHML = (".graphml", ".xml", ".graphml.gz")
-NATIVE = (".npz",)
-
-
-def read_network(
-    path: str | os.PathLike[str], *, undirected: str = "refuse", parallel: str = "refuse"
-) -> Network:
-    """Read a network file, GraphML (:func:`edgenet.read_graphml`) or native
-    (:func:`edgenet.load`) by its suffix, or raise an :class:`EdgenetError` naming the file
-    and what is wrong with it. ``undirected`` and ``parallel`` go to ``read_graphml``.
-
-    >>> import os, tempfile, networkx as nx
-    >>> from edgenet.cli import read_network, write_network
-    >>> path = os.path.join(tempfile.mkdtemp(), "net.graphml")
-    >>> write_network(nx.DiGraph([("x", "y", {"weight": 0.5})]), path)
-    >>> read_network(path).edges["x", "y"]["weight"]
-    0.5
-    """
-    from .io.graphml import read_graphml
-    from .io.native import load
-
-    name = os.fspath(path)
-    if not os.path.exists(name):
-        raise EdgenetError(f"cannot read {name!r}: no such file")
-    if os.path.isdir(name):
-        raise EdgenetError(
-            f"cannot read {name!r}: it is a directory; expected a GraphML or .npz file"
-        )
-    lower = name.lower()
-    if lower.endswith(NATIVE):
-        return load(name)
-    if lower.endswith(GRAPHML):
-        return read_graphml(name, undirected=undirected, parallel=parallel)  # type: ignore[arg-type]
-    suffix = os.path.splitext(name)[1]
-    raise EdgenetError(
-        f"cannot read {name!r}: unknown file type {suffix or '(no suffix)'}; expected GraphML "
-        f"({', '.join(GRAPHML)}) or an edgenet save file ({', '.join(NATIVE)})"
-    )
-
-
-def write_network(G: nx.DiGraph, path: str | os.PathLike[str]) -> None:
-    """Write ``G`` as GraphML (:func:`edgenet.write_graphml`), or natively
-    (:func:`edgenet.save`) when ``path`` ends in ``.npz``.
-
-    >>> import os, tempfile, networkx as nx
-    >>> from edgenet.cli import write_network
-    >>> path = os.path.join(tempfile.mkdtemp(), "net.graphml")
-    >>> write_network(nx.DiGraph([("x", "y", {"weight": 0.5})]), path)
-    >>> os.path.getsize(path) > 0
-    True
-    """
-    from .io.graphml import write_graphml
-    from .io.native import save
-
-    if os.fspath(path).lower().endswith(NATIVE):
-        save(G, path)
-    else:
-        write_graphml(G, path)
 
 
 def _levels(G: nx.DiGraph) -> tuple[list[list[Hashable]], int]:
