@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import re
 import struct
@@ -687,3 +688,117 @@ def test_igraph_reads_what_we_write_and_we_read_what_igraph_writes(tmp_path):
     # igraph writes 15 significant digits (lossy; the largest doubles even overflow)
     assert [bits(w) for _, _, w in back.edges(data="weight")] == [
         bits(float(f"{w:.15g}")) for _, _, w in net.edges(data="weight")]
+
+
+# --------------------------------------------------------------------------- structure
+
+
+def _doc(body: str, keys: str = "", graph: str = 'edgedefault="directed"') -> io.BytesIO:
+    return io.BytesIO(
+        f'<graphml xmlns="http://graphml.graphdrawing.org/xmlns">{keys}<graph {graph}>'
+        f"{body}</graph></graphml>".encode()
+    )
+
+
+@pytest.mark.parametrize("holder", ["<node id='a'>", "<edge source='a' target='b'>"])
+@pytest.mark.parametrize("inner", ["<graph edgedefault='directed'><node id='z'/></graph>",
+                                   "<node id='z'/>", "<edge source='a' target='z'/>"])
+def test_structures_inside_a_node_or_edge_are_refused_by_name(holder, inner):
+    end = "</node>" if holder.startswith("<node") else "</edge>"
+    who = r"node 'a'" if holder.startswith("<node") else r"edge \('a', 'b'\)"
+    with pytest.raises(en.GraphMLError, match=who + " holds a"):
+        en.read_graphml(_doc(holder + inner + end + "<node id='c'/>"))
+
+
+def test_a_second_graph_is_refused():
+    text = (b'<graphml><graph edgedefault="directed"><node id="a"/></graph>'
+            b'<graph edgedefault="directed"><node id="b"/></graph></graphml>')
+    with pytest.raises(en.GraphMLError, match="more than one <graph>"):
+        en.read_graphml(io.BytesIO(text))
+
+
+@pytest.mark.parametrize("prefix", ["g", "graphml", "x1"])
+def test_prefixed_graphml_reads_as_unprefixed(prefix):
+    p = prefix
+    text = (f'<{p}:graphml xmlns:{p}="http://graphml.graphdrawing.org/xmlns">'
+            f'<{p}:key id="w" for="edge" attr.name="weight" attr.type="double"/>'
+            f'<{p}:graph edgedefault="directed"><{p}:node id="a"/><{p}:node id="b"/>'
+            f'<{p}:edge source="a" target="b"><{p}:data key="w">0.25</{p}:data></{p}:edge>'
+            f"</{p}:graph></{p}:graphml>").encode()
+    G = en.read_graphml(io.BytesIO(text))
+    assert list(G.edges(data=True)) == [("a", "b", {"weight": 0.25})]
+    assert list(G.edges(data=True)) == list(nx.read_graphml(io.BytesIO(text)).edges(data=True))
+
+
+def test_elements_of_other_namespaces_are_skipped_with_their_content():
+    body = ('<node id="a"/><y:extra xmlns:y="urn:other"><node id="ghost"/></y:extra>'
+            '<node id="b"/><edge source="a" target="b"/>')
+    G = en.read_graphml(_doc(body))
+    assert list(G) == ["a", "b"] and list(G.edges) == [("a", "b")]
+
+
+@pytest.mark.parametrize("graph", ["", 'edgedefault="undirected"'])
+def test_a_graph_without_edgedefault_is_undirected(graph):
+    body = '<node id="a"/><node id="b"/><edge source="a" target="b"/>'
+    with pytest.raises(en.GraphMLError, match="undirected"):
+        en.read_graphml(_doc(body, graph=graph))
+    assert list(en.read_graphml(_doc(body, graph=graph), undirected="as-written").edges) == [
+        ("a", "b")]
+    assert not nx.read_graphml(_doc(body, graph=graph)).is_directed()
+
+
+@pytest.mark.parametrize("graph", ["", 'edgedefault="undirected"'])
+def test_undirected_parallel_pairs_are_parallel_edges(graph):
+    keys = '<key id="w" for="edge" attr.name="weight" attr.type="double"/>'
+    body = ('<edge source="a" target="b"><data key="w">1.5</data></edge>'
+            '<edge source="b" target="a"><data key="w">2.0</data></edge>')
+    for mode in ("as-written", "both"):
+        with pytest.raises(en.GraphMLError, match=r"edge \('a', 'b'\) appears more than once"):
+            en.read_graphml(_doc(body, keys, graph), undirected=mode)
+    G = en.read_graphml(_doc(body, keys, graph), undirected="as-written", parallel="sum")
+    assert list(G.edges(data="weight")) == [("a", "b", 3.5)]
+    G = en.read_graphml(_doc(body, keys, graph), undirected="both", parallel="sum")
+    assert sorted(G.edges(data="weight")) == [("a", "b", 3.5), ("b", "a", 3.5)]
+
+
+def test_both_keeps_an_undirected_self_loop_once():
+    keys = '<key id="w" for="edge" attr.name="weight" attr.type="double"/>'
+    body = ('<edge source="a" target="a"><data key="w">0.5</data></edge>'
+            '<edge source="a" target="b"><data key="w">1.0</data></edge>')
+    G = en.read_graphml(_doc(body, keys, graph=""), undirected="both")
+    assert sorted(G.edges(data="weight")) == [("a", "a", 0.5), ("a", "b", 1.0), ("b", "a", 1.0)]
+
+
+@pytest.mark.parametrize("where", ["edge", "node"])
+def test_undeclared_data_keys_are_refused(where):
+    keys = '<key id="weight" for="edge" attr.name="weight" attr.type="double"/>'
+    body = ('<node id="a"><data key="wieght">1</data></node>' if where == "node" else
+            '<edge source="a" target="b"><data key="wieght">1</data></edge>')
+    with pytest.raises(en.GraphMLError, match=f"a <data> element of a {where} uses key 'wieght', "
+                       "which no <key> declares"):
+        en.read_graphml(_doc(body, keys))
+    with pytest.raises(en.GraphMLError, match="lacks its key attribute"):
+        en.read_graphml(_doc(body.replace(' key="wieght"', ""), keys))
+
+
+@pytest.mark.parametrize("name, domain", [("weight", "edge"), ("bias", "node"), ("weight", "all")])
+@pytest.mark.parametrize("value", ["nan", "inf", "-INF", "1_0"])
+def test_non_finite_number_defaults_are_refused(name, domain, value):
+    keys = (f'<key id="k" for="{domain}" attr.name="{name}" attr.type="double">'
+            f"<default>{value}</default></key>")
+    with pytest.raises(en.GraphMLError, match=f"key 'k' (gives {name} the default|has default) "
+                       f"'{value}'"):
+        en.read_graphml(_doc('<node id="a"/><node id="b"/><edge source="a" target="b"/>', keys))
+
+
+@pytest.mark.parametrize("value", ["1_0", "1_000.5", "0x10"])
+def test_numbers_python_reads_but_xml_does_not_are_refused(value):
+    keys = ('<key id="w" for="edge" attr.name="weight" attr.type="double"/>'
+            '<key id="n" for="node" attr.name="count" attr.type="long"/>')
+    with pytest.raises(en.GraphMLError, match=f"has weight '{value}'"):
+        en.read_graphml(_doc(f'<edge source="a" target="b"><data key="w">{value}</data></edge>',
+                             keys))
+    with pytest.raises(en.GraphMLError, match=f"'count' has the value '{value}'"):
+        en.read_graphml(_doc(f'<node id="a"><data key="n">{value}</data></node>', keys))
+    with pytest.raises(en.GraphMLError, match=f"node id '{value}' cannot be converted"):
+        en.read_graphml(_doc(f'<node id="{value}"/>'), node_type=int)
