@@ -247,9 +247,10 @@ def test_pickles_are_never_loaded(workdir):
     arrays = valid_arrays()
     arrays["src"] = np.array([Boom()], dtype=object)
     write_npz(workdir / "evil2.npz", arrays)
-    with pytest.raises(en.FormatError, match=r"evil2\.npz: the file is damaged or not an "
-                                             r"edgenet save file: .*allow_pickle"):
+    with pytest.raises(en.FormatError, match=r"evil2\.npz: the array 'src' holds Python "
+                                             r"objects \(a pickle\), which edgenet never loads") as err:
         en.load(workdir / "evil2.npz")
+    assert "allow_pickle" not in str(err.value)
     assert not (workdir / "pwned").exists()
 
 
@@ -281,7 +282,19 @@ def corrupt(arrays, **changes):
      r"the header's edge_attributes are malformed"),
     (lambda a: corrupt(a, header=header(a, graph=[])), r"graph attributes are malformed"),
     (lambda a: corrupt(a, dst=np.array([1, 1]), src=np.array([0, 0])),
-     r"the edge list holds an edge twice"),
+     r"the edge list holds edge \(0, 1\) twice"),
+    (lambda a: corrupt(a, dst=np.array([2, 2]), src=np.array([1, 1])),
+     r"the edge list holds edge \(1, 2\) twice"),
+    *[(lambda a, x=x: corrupt(a, weight=np.array([1.0, x])), r"edge \(1, 2\) has weight " + r)
+      for x, r in ((np.nan, "nan"), (np.inf, "inf"), (-np.inf, "-inf"))],
+    *[(lambda a, x=x: corrupt(a, bias=np.array([np.nan, x, 0.0]),
+                              has_bias=np.array([False, True, False])),
+       r"node 1 has bias " + r) for x, r in ((np.nan, "nan"), (np.inf, "inf"))],
+    *[(lambda a, k=k, v=v: corrupt(a, header=header(a, node_attributes=[[1, {k: v}]])),
+       rf"node_attributes give entry 1 a '{k}'")
+      for k, v in (("role", "junk"), ("bias", "x"), ("activation", 3), ("role", None))],
+    (lambda a: corrupt(a, header=header(a, edge_attributes=[[0, {"weight": "junk"}]])),
+     r"edge_attributes give entry 0 a 'weight' \('junk'\)"),
 ])
 def test_damaged_files_are_refused(workdir, make, message):
     write_npz(workdir / "bad.npz", make(valid_arrays()))
@@ -289,6 +302,68 @@ def test_damaged_files_are_refused(workdir, make, message):
     with pytest.raises(en.FormatError, match=r"bad\.npz: .*" + message):
         en.load(workdir / "bad.npz")
     assert time.perf_counter() - start < 2.0
+
+
+def test_a_damaged_file_is_refused_when_loaded_into_a_model_too(workdir):
+    write_npz(workdir / "dup.npz", corrupt(valid_arrays(), src=np.array([0, 0]),
+                                           dst=np.array([1, 1])))
+    model = nx.DiGraph([(0, 1), (1, 2)])
+    with pytest.raises(en.FormatError, match=r"edge \(0, 1\) twice"):
+        en.load(workdir / "dup.npz", into=en.compile(model, seed=0))
+
+
+def test_unused_members_are_never_inflated(workdir, monkeypatch):
+    import zipfile
+    arrays = valid_arrays()
+    path = workdir / "extra.npz"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for k, v in arrays.items():
+            with z.open(k + ".npy", "w") as f:
+                np.lib.format.write_array(f, v)
+        with z.open("unused.npy", "w") as f:  # 256 MiB of zeros, about 250 KiB on disk
+            np.lib.format.write_array(f, np.zeros(32 << 20))
+    opened = []
+    real_open = zipfile.ZipFile.open
+    monkeypatch.setattr(zipfile.ZipFile, "open",
+                        lambda self, name, *a, **k: opened.append(str(getattr(name, "filename", name))) or real_open(self, name, *a, **k))
+    assert list(en.load(path).edges) == [(0, 1), (1, 2)]
+    assert "unused.npy" not in opened and "src.npy" in opened
+
+
+def test_arrays_inflating_past_the_ceiling_are_refused_before_inflating(workdir, monkeypatch):
+    import zipfile
+    arrays = valid_arrays()
+    arrays["src"] = np.zeros(4 << 20, dtype=np.int64)  # 32 MiB, about 32 KiB deflated
+    path = workdir / "bomb.npz"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for k, v in arrays.items():
+            with z.open(k + ".npy", "w") as f:
+                np.lib.format.write_array(f, v)
+    monkeypatch.setattr(native, "INFLATE_FLOOR", 1 << 20)  # the ratio decides, not the floor
+    monkeypatch.setattr(np.lib.npyio.NpzFile, "__getitem__",
+                        lambda self, key: pytest.fail("inflated"))
+    with pytest.raises(en.FormatError, match=r"bomb\.npz: its arrays would inflate to [\d,]+ "
+                       r"bytes, more than 64 times the file's [\d,]+ bytes"):
+        en.load(path)
+
+
+@pytest.mark.parametrize("flip", [0.3, 0.5, 0.7, 0.9])
+def test_a_corrupt_compressed_member_is_a_format_error(workdir, flip):
+    import zipfile
+    arrays = valid_arrays()
+    arrays["weight"] = np.linspace(0, 1, 4000)[:2]
+    path = workdir / "z.npz"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for k, v in arrays.items():
+            with z.open(k + ".npy", "w") as f:
+                np.lib.format.write_array(f, v)
+    data = bytearray(path.read_bytes())
+    at = data.find(b"header.npy") + 40
+    for i in range(at, at + 20):
+        data[i] ^= 0xA5
+    path.write_bytes(bytes(data))
+    with pytest.raises(en.FormatError, match=r"z\.npz: "):
+        en.load(path)
 
 
 @pytest.mark.parametrize("content, message", [

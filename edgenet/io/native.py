@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import zipfile
+import zlib
 from collections.abc import Hashable
 from typing import IO, Any, NoReturn, TypeVar
 
@@ -233,11 +235,19 @@ def _read(path: Any, name: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         return _check(_arrays(f, name), name)
 
 
+#: What a damaged or foreign file can make numpy and zipfile raise.
+_DAMAGE = (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError, AttributeError,
+           zlib.error, NotImplementedError, RuntimeError, struct.error, IndexError, TypeError)
+#: The most the arrays of a file may inflate to: this many times the file's size (and
+#: at least :data:`INFLATE_FLOOR` bytes). edgenet writes its arrays uncompressed.
+INFLATE_RATIO = 64
+INFLATE_FLOOR = 64 << 20
+
+
 def _arrays(f: IO[bytes], name: str) -> dict[str, np.ndarray]:
-    bad = (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError)
     try:
         npz = np.load(f, allow_pickle=False)
-    except bad as err:
+    except _DAMAGE as err:
         raise FormatError(
             f"{name}: not an edgenet save file (expected a .npz written by edgenet.save): {err}"
         ) from None
@@ -246,21 +256,47 @@ def _arrays(f: IO[bytes], name: str) -> dict[str, np.ndarray]:
             f"{name}: holds a single array, not an edgenet save file (a .npz written by "
             "edgenet.save)"
         )
-    try:
-        with npz:
-            return {k: npz[k] for k in npz.files}
-    except bad as err:
-        raise FormatError(
-            f"{name}: the file is damaged or not an edgenet save file: {err}"
-        ) from None
+    with npz:
+        infos = {i.filename: i for i in npz.zip.infolist()}
+        size = f.seek(0, os.SEEK_END)
+        ceiling = max(INFLATE_FLOOR, INFLATE_RATIO * size)
+        total = 0
+        for key in _REQUIRED:  # only these are ever inflated; other members are ignored
+            info = infos.get(key + ".npy")
+            if info is None:
+                raise FormatError(
+                    f"{name}: the array {key!r} is missing; not an edgenet save file")
+            total += info.file_size
+        if total > ceiling:
+            raise FormatError(
+                f"{name}: its arrays would inflate to {total:,} bytes, more than "
+                f"{INFLATE_RATIO} times the file's {size:,} bytes; refused (edgenet writes "
+                "its arrays uncompressed)"
+            )
+        out = {}
+        for key in _REQUIRED:
+            try:
+                out[key] = npz[key]
+            except ValueError as err:
+                if "allow_pickle" in str(err):
+                    raise FormatError(
+                        f"{name}: the array {key!r} holds Python objects (a pickle), which "
+                        "edgenet never loads; not an edgenet save file"
+                    ) from None
+                raise FormatError(f"{name}: the array {key!r} is damaged: {err}") from None
+            except _DAMAGE as err:
+                raise FormatError(f"{name}: the array {key!r} is damaged: {err}") from None
+        return out
+
+
+_REQUIRED = {"header": "u", "src": "i", "dst": "i", "weight": "f", "has_weight": "b",
+             "bias": "f", "has_bias": "b", "role": "i", "activation": "i"}
 
 
 def _check(
     arrays: dict[str, np.ndarray], name: str
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    required = {"header": "u", "src": "i", "dst": "i", "weight": "f", "has_weight": "b",
-                "bias": "f", "has_bias": "b", "role": "i", "activation": "i"}
-    for key, kind in required.items():
+    for key, kind in _REQUIRED.items():
         if key not in arrays:
             raise FormatError(f"{name}: the array {key!r} is missing; not an edgenet save file")
         if arrays[key].dtype.kind != kind or arrays[key].ndim != 1:
@@ -298,7 +334,24 @@ def _check(
         a = arrays[key]
         if len(a) and (a.min() < (0 if key in ("src", "dst") else -1) or a.max() >= hi):
             raise FormatError(f"{name}: the array {key!r} holds an index out of range")
-    for key in ("node_attributes", "edge_attributes"):
+    for key, values, has in (("weight", "weight", "has_weight"), ("bias", "bias", "has_bias")):
+        bad = arrays[has] & ~np.isfinite(arrays[values])
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            owner = (f"edge ({ids[arrays['src'][i]]!r}, {ids[arrays['dst'][i]]!r})"
+                     if key == "weight" else f"node {ids[i]!r}")
+            raise FormatError(
+                f"{name}: {owner} has {key} {float(arrays[values][i])!r}; expected a finite "
+                "number (the file is damaged or was not written by edgenet.save)"
+            )
+    if e:
+        pairs = arrays["src"].astype(np.int64) * max(n, 1) + arrays["dst"]
+        unique, first, counts = np.unique(pairs, return_index=True, return_counts=True)
+        if len(unique) < e:
+            i = int(first[np.flatnonzero(counts > 1)[0]])
+            u, v = ids[arrays["src"][i]], ids[arrays["dst"][i]]
+            raise FormatError(f"{name}: the edge list holds edge ({u!r}, {v!r}) twice")
+    for key, fields in (("node_attributes", _NODE_FIELDS), ("edge_attributes", ("weight",))):
         extra = header.get(key, [])
         size = n if key == "node_attributes" else e
         if not isinstance(extra, list) or not all(
@@ -306,6 +359,13 @@ def _check(
             and isinstance(x[1], dict) for x in extra
         ):
             raise FormatError(f"{name}: the header's {key} are malformed")
+        for i, attrs in extra:
+            taken = next((k for k in fields if k in attrs), None)
+            if taken is not None:
+                raise FormatError(
+                    f"{name}: the header's {key} give entry {i} a {taken!r} "
+                    f"({attrs[taken]!r}), which only the {taken!r} array may hold"
+                )
     if not isinstance(header.get("graph", {}), dict):
         raise FormatError(f"{name}: the header's graph attributes are malformed")
     return header, arrays
