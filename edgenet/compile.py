@@ -28,7 +28,15 @@ import numpy as np
 import torch
 
 from .progress import THRESHOLD, progress
-from .validate import check_graph, edge_weights, generations, neuron_attributes, resolve_roles
+from .validate import (
+    check_fits,
+    check_graph,
+    check_seed,
+    edge_weights,
+    generations,
+    neuron_attributes,
+    resolve_roles,
+)
 
 
 @dataclass(frozen=True)
@@ -292,7 +300,9 @@ def compile(
         raise EdgenetError(
             f"dtype must be a floating torch dtype such as torch.float32 (got {dtype!r})"
         )
+    check_seed(seed)
     plan, weights, bias, acts = lower(G, inputs, outputs)
     weight = initial_weights(plan, weights, dtype, seed)
     model = CompiledNetwork(G, plan, weight, torch.as_tensor(bias).to(dtype), acts, engine=engine)
+    check_fits(dtype, weights, bias, lambda i: model.edges[i], lambda i: model.neurons[i])
     return model.to(device) if device is not None else model

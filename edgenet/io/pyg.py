@@ -28,7 +28,7 @@ import torch
 
 from ..errors import EdgenetError
 from ..network import Network
-from ..validate import edge_weights, real
+from ..validate import check_fits, edge_weights, real
 
 _NODE_FIELDS = ("role", "activation")
 
@@ -61,6 +61,7 @@ def to_pyg(G: nx.DiGraph, *, dtype: torch.dtype = torch.float64) -> Any:
          for n, d in G.nodes(data=True)],
         dtype=np.float64,
     )
+    check_fits(dtype, weight, bias, lambda i: triples[i][:2], nodes.__getitem__)
     return Data(
         edge_index=torch.from_numpy(np.stack([src, dst])),  # (2, E)
         edge_weight=torch.from_numpy(weight).to(dtype),  # (E,)
