@@ -802,3 +802,24 @@ def test_numbers_python_reads_but_xml_does_not_are_refused(value):
         en.read_graphml(_doc(f'<node id="a"><data key="n">{value}</data></node>', keys))
     with pytest.raises(en.GraphMLError, match=f"node id '{value}' cannot be converted"):
         en.read_graphml(_doc(f'<node id="{value}"/>'), node_type=int)
+
+
+def test_write_to_and_read_from_a_binary_stream_and_bytes_paths(tmp_path):
+    G = nx.DiGraph([("a", "b", {"weight": 0.5})])
+    buffer = io.BytesIO()
+    en.write_graphml(G, buffer)
+    buffer.seek(0)
+    assert list(en.read_graphml(buffer).edges(data=True)) == [("a", "b", {"weight": 0.5})]
+    path = os.fsencode(tmp_path / "b.graphml")
+    en.write_graphml(G, path)
+    assert list(en.read_graphml(path).edges(data=True)) == [("a", "b", {"weight": 0.5})]
+    with pytest.raises(en.GraphMLError, match=r"expects a path or a binary file object \(got 5"):
+        en.read_graphml(5)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", ["NET.GRAPHML.GZ", "net.GraphML.Gz", "net.xml.gz"])
+def test_gz_suffixes_are_gzip_whatever_their_case(tmp_path, name):
+    G = nx.DiGraph([("a", "b", {"weight": 0.5})])
+    en.write_graphml(G, tmp_path / name)
+    assert (tmp_path / name).read_bytes()[:2] == b"\x1f\x8b"
+    assert list(en.read_graphml(tmp_path / name).edges(data=True)) == [("a", "b", {"weight": 0.5})]

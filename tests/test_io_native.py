@@ -404,3 +404,69 @@ def test_float32_model_round_trip(tmp_path):
     fresh = en.load(tmp_path / "m.npz", into=net.compile(seed=4))
     assert fresh.weight.dtype == torch.float32
     assert torch.equal(fresh.weight, model.weight) and torch.equal(fresh.bias, model.bias)
+
+
+# --------------------------------------------------------------------------- odd values
+
+
+@pytest.mark.parametrize("where", ["id", "node", "edge", "graph", "dict-key"])
+@pytest.mark.parametrize("char", ["\ud800", "\udfff", "\udc80"])
+def test_lone_surrogates_are_refused_by_owner(tmp_path, where, char):
+    G = nx.DiGraph([("a", "b")])
+    if where == "id":
+        G.add_edge("x" + char, "b")
+        owner = r"node id 'x\\ud[89a-f]\w\w'"
+    elif where == "node":
+        G.nodes["a"]["note"] = "t" + char
+        owner = r"an attribute of node 'a'"
+    elif where == "edge":
+        G.edges["a", "b"]["note"] = ["t" + char]
+        owner = r"an attribute of edge \('a', 'b'\)"
+    elif where == "graph":
+        G.graph["note"] = char
+        owner = r"a graph attribute"
+    else:
+        G.nodes["b"]["note"] = {char: 1}
+        owner = r"an attribute of node 'b'"
+    with pytest.raises(en.EdgenetError, match=rf"cannot save {owner}: it holds '\\ud[89a-f]\w\w', "
+                       "a lone surrogate"):
+        en.save(G, tmp_path / "s.npz")
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("kind", [list, dict])
+def test_attributes_nested_too_deeply_are_refused(tmp_path, kind):
+    value: object = 1
+    for _ in range(native.MAX_NESTING + 1):
+        value = [value] if kind is list else {"k": value}
+    G = nx.DiGraph([("a", "b", {"deep": value})])
+    with pytest.raises(en.EdgenetError, match=r"attribute 'deep' of edge \('a', 'b'\) nests "
+                       r"lists or dicts more than 100 deep"):
+        en.save(G, tmp_path / "d.npz")
+    value = value[0] if kind is list else value["k"]  # exactly the limit: saved and read back
+    G.edges["a", "b"]["deep"] = value
+    en.save(G, tmp_path / "d.npz")
+    assert en.load(tmp_path / "d.npz").edges["a", "b"]["deep"] == value
+
+
+def test_a_deeply_nested_header_is_a_format_error(workdir):
+    arrays = valid_arrays()
+    text = json.loads(arrays["header"].tobytes())
+    raw = json.dumps(text)[:-1] + ', "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    write_npz(workdir / "deep.npz", corrupt(arrays, header=np.frombuffer(raw.encode(), np.uint8)))
+    with pytest.raises(en.FormatError, match=r"deep\.npz: the header nests too deeply"):
+        en.load(workdir / "deep.npz")
+
+
+def test_save_to_and_load_from_a_binary_stream():
+    G = nx.DiGraph([(0, 1, {"weight": 0.25})])
+    buffer = io.BytesIO()
+    en.save(G, buffer)
+    buffer.seek(0)
+    assert list(en.load(buffer).edges(data=True)) == [(0, 1, {"weight": 0.25})]
+
+
+def test_bytes_paths_are_paths(tmp_path):
+    path = os.fsencode(tmp_path / "b.npz")
+    en.save(nx.DiGraph([(0, 1)]), path)
+    assert list(en.load(path).edges) == [(0, 1)]

@@ -50,7 +50,7 @@ def read_network(
         )
     lower = name.lower()
     if lower.endswith(NATIVE):
-        return load(name)  # type: ignore[no-any-return]
+        return load(name)
     if lower.endswith(GRAPHML):
         return read_graphml(name, undirected=undirected, parallel=parallel)  # type: ignore[arg-type]
     suffix = os.path.splitext(name)[1]

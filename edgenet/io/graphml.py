@@ -29,6 +29,7 @@ edge, the value and the line.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import math
 import numbers
@@ -75,13 +76,14 @@ _ATTR_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
 # --------------------------------------------------------------------------- writing
 
 
-def write_graphml(G: nx.DiGraph, path: str | os.PathLike[str]) -> None:
+def write_graphml(G: nx.DiGraph, path: str | os.PathLike[str] | IO[bytes]) -> None:
     """Write a directed graph of neurons (or a compiled network, with its current
     weights) to ``path`` as GraphML, atomically.
 
     Node ids must be ``int`` or ``str``; attribute values ``bool``, ``int``, ``float``
     or ``str`` (``None`` values are skipped). ``weight`` and ``bias`` must be finite
-    real numbers. A path ending in ``.gz`` is gzip-compressed. (igraph reads these files
+    real numbers. A path ending in ``.gz`` (any case) is gzip-compressed; an open binary
+    stream is written uncompressed, as it is. (igraph reads these files
     but refuses subnormal numbers, below 2.2250738585072014e-308 in magnitude, and
     writes only 15 significant digits back; NetworkX keeps every bit.) The file is written
     beside ``path`` and renamed over it only when complete: a failed write leaves any
@@ -120,8 +122,13 @@ def write_graphml(G: nx.DiGraph, path: str | os.PathLike[str]) -> None:
             key_of[domain, name] = key
             keys.append((key, domain, name, typ))
 
-    opener = _gzip_writer if os.fspath(path).endswith(".gz") else _PlainWriter
-    with atomic_write(path) as raw, opener(raw) as out:
+    if hasattr(path, "write"):  # an open binary stream: written as it is, not atomically
+        target: Any = contextlib.nullcontext(path)
+        opener: Any = _PlainWriter
+    else:
+        target = atomic_write(path)
+        opener = _gzip_writer if os.fsdecode(path).lower().endswith(".gz") else _PlainWriter
+    with target as raw, opener(raw) as out:
         write = out.write
         parts = [_HEADER]
         for key, domain, name, typ in keys:

@@ -55,10 +55,11 @@ _NODE_FIELDS = ("role", "activation", "bias")
 Target = TypeVar("Target")
 
 
-def save(network: Any, path: str | os.PathLike[str]) -> None:
+def save(network: Any, path: str | os.PathLike[str] | IO[bytes]) -> None:
     """Save a network (a :class:`~edgenet.Network`, any ``networkx.DiGraph`` or a compiled
     model, whose current weights are saved) to ``path``, atomically.
 
+    ``path`` may also be an open binary stream (e.g. ``io.BytesIO``), written as it is.
     Node ids must be ``int`` or ``str``; attributes other than ``role``,
     ``activation``, ``bias`` and ``weight`` must be JSON values (``None``, bool, int,
     float, str, lists and str-keyed dicts of them).
@@ -134,7 +135,13 @@ def save(network: Any, path: str | os.PathLike[str]) -> None:
         "node_attributes": node_extra,
         "edge_attributes": edge_extra,
     }
-    text = json.dumps(header, ensure_ascii=False, allow_nan=True).encode()
+    try:
+        text = json.dumps(header, ensure_ascii=False, allow_nan=True).encode()
+    except UnicodeEncodeError as err:
+        raise EdgenetError(
+            f"cannot save {_unencodable(G)}: it holds {err.object[err.start:err.end]!r}, a lone "
+            "surrogate that UTF-8 cannot store; remove it"
+        ) from None
     arrays = {
         "header": np.frombuffer(text, dtype=np.uint8),
         "src": src,
@@ -146,11 +153,43 @@ def save(network: Any, path: str | os.PathLike[str]) -> None:
         "role": role,
         "activation": act,
     }
+    if hasattr(path, "write"):  # an open binary stream: written as it is, not atomically
+        np.savez(path, **arrays)
+        return
     with atomic_write(path) as f:
         np.savez(f, **arrays)
 
 
-def _jsonable(value: Any, owner: str, name: str = "") -> Any:
+def _unencodable(G: nx.DiGraph) -> str:
+    """The first node id, or attribute of a node, edge or the graph, UTF-8 cannot store."""
+    def bad(value: Any) -> bool:
+        try:
+            json.dumps(value, ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            return True
+        return False
+
+    for n, data in G.nodes(data=True):
+        if bad(n):
+            return f"node id {n!r}"
+        if bad(data):
+            return f"an attribute of node {n!r}"
+    for u, v, data in G.edges(data=True):
+        if bad(data):
+            return f"an attribute of edge ({u!r}, {v!r})"
+    return "a graph attribute"
+
+
+#: How deeply lists and dicts in saved attributes may nest.
+MAX_NESTING = 100
+
+
+def _jsonable(value: Any, owner: str, name: str = "", depth: int = 0) -> Any:
+    if depth > MAX_NESTING and isinstance(value, (list, dict)):
+        raise EdgenetError(
+            f"attribute {name!r} of {owner} nests lists or dicts more than {MAX_NESTING} deep; "
+            "saved attributes must be flatter"
+        )
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, (int, np.integer)) and not isinstance(value, np.bool_):
@@ -160,7 +199,7 @@ def _jsonable(value: Any, owner: str, name: str = "") -> Any:
     if isinstance(value, np.bool_):
         return bool(value)
     if isinstance(value, list):
-        return [_jsonable(v, owner, name) for v in value]
+        return [_jsonable(v, owner, name, depth + 1) for v in value]
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
@@ -169,7 +208,7 @@ def _jsonable(value: Any, owner: str, name: str = "") -> Any:
                     f"attribute {k!r} of {owner} has a key of type {type(k).__name__}; saved "
                     "attribute names and dict keys must be strings"
                 )
-            out[k] = _jsonable(v, owner, name or k)
+            out[k] = _jsonable(v, owner, name or k, depth + 1)
         return out
     raise EdgenetError(
         f"attribute {name!r} of {owner} holds {value!r} of type {type(value).__name__}; saved "
@@ -257,7 +296,7 @@ def _arrays(f: IO[bytes], name: str) -> dict[str, np.ndarray]:
             "edgenet.save)"
         )
     with npz:
-        infos = {i.filename: i for i in npz.zip.infolist()}
+        infos = {i.filename: i for i in npz.zip.infolist()}  # type: ignore[union-attr]
         size = f.seek(0, os.SEEK_END)
         ceiling = max(INFLATE_FLOOR, INFLATE_RATIO * size)
         total = 0
@@ -308,6 +347,8 @@ def _check(
         header = json.loads(arrays["header"].tobytes().decode())
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise FormatError(f"{name}: the header is not valid JSON: {err}") from None
+    except RecursionError:
+        raise FormatError(f"{name}: the header nests too deeply to be an edgenet header") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise FormatError(f"{name}: the header does not describe an edgenet network")
     if header.get("version") != VERSION:

@@ -192,6 +192,13 @@ def _node_values(data: Any, field: str, num_nodes: int) -> Any:
     if value is None:
         return None
     if isinstance(value, torch.Tensor):
+        if value.ndim == 2 and value.shape[1] == 1:  # (N, 1), as node features often are
+            value = value[:, 0]
+        if value.ndim != 1:
+            raise EdgenetError(
+                f"data.{field} has shape {tuple(value.shape)}; expected ({num_nodes},) or "
+                f"({num_nodes}, 1), one value per node"
+            )
         value = value.detach().cpu().double().tolist()
     if len(value) != num_nodes:
         raise EdgenetError(
