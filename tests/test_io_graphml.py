@@ -823,3 +823,93 @@ def test_gz_suffixes_are_gzip_whatever_their_case(tmp_path, name):
     en.write_graphml(G, tmp_path / name)
     assert (tmp_path / name).read_bytes()[:2] == b"\x1f\x8b"
     assert list(en.read_graphml(tmp_path / name).edges(data=True)) == [("a", "b", {"weight": 0.5})]
+
+
+# --------------------------------------------------------------------------- bounded reading
+
+HEAD = (b'<?xml version="1.0" encoding="utf-8"?>\n<graphml xmlns="http://graphml.graphdrawing.org/'
+        b'xmlns"><key id="k" for="node" attr.name="note" attr.type="string"/>'
+        b'<graph edgedefault="directed"><node id="a"/>\n')
+TAIL = b'<node id="b"/><edge source="a" target="b"/></graph></graphml>\n'
+LONG = {
+    "comment": lambda n: b"<!--" + b"x" * n + b"-->",
+    "attribute": lambda n: b'<node id="' + b"y" * n + b'"/>',
+    "tag name": lambda n: b"<" + b"t" * n + b"/>",
+    "data text": lambda n: b'<node id="c"><data key="k">' + b"q" * n + b"</data></node>",
+    "cdata": lambda n: b'<node id="c"><data key="k"><![CDATA[' + b"q" * n + b"]]></data></node>",
+    "instruction": lambda n: b"<?pi " + b"p" * n + b"?>",
+}
+
+
+def _write(path, body: bytes) -> None:
+    if str(path).endswith(".gz"):
+        with gzip.open(path, "wb", compresslevel=1) as f:
+            f.write(body)
+    else:
+        path.write_bytes(body)
+
+
+@pytest.mark.parametrize("suffix", [".graphml", ".graphml.gz"])
+@pytest.mark.parametrize("kind", LONG)
+def test_a_token_longer_than_the_ceiling_is_refused_and_one_within_it_read(
+        tmp_path, monkeypatch, kind, suffix):
+    monkeypatch.setattr(graphml, "MAX_TOKEN", 1 << 20)  # the rule, at a size tests afford
+    path = tmp_path / ("long" + suffix)
+    _write(path, HEAD + LONG[kind](3 << 20) + TAIL)
+    with pytest.raises(en.GraphMLError, match=r"long\.graphml(\.gz)?, line \d+, column \d+: one "
+                       r"XML token \(a tag, comment or value\) is longer than 1 MiB"):
+        en.read_graphml(path)
+    _write(path, HEAD + LONG[kind](1 << 19) + TAIL)
+    assert ("a", "b") in en.read_graphml(path).edges
+
+
+@pytest.mark.parametrize("filler", [b" ", b"\n", b"text "])
+def test_long_text_between_elements_is_not_a_token(tmp_path, monkeypatch, filler):
+    monkeypatch.setattr(graphml, "MAX_TOKEN", 1 << 20)
+    path = tmp_path / "spaced.graphml"
+    path.write_bytes(HEAD + filler * ((4 << 20) // len(filler)) + TAIL)
+    assert ("a", "b") in en.read_graphml(path).edges
+
+
+def test_the_real_ceiling_bounds_a_128_mib_comment_in_a_small_gz(tmp_path):
+    path = tmp_path / "bomb.graphml.gz"
+    with gzip.open(path, "wb", compresslevel=1) as f:
+        f.write(HEAD + b"<!--")
+        for _ in range(128):
+            f.write(b"x" * (1 << 20))
+        f.write(b"-->" + TAIL)
+    assert path.stat().st_size < 1 << 20
+    start = time.perf_counter()
+    with pytest.raises(en.GraphMLError, match=r"longer than 16 MiB"):
+        en.read_graphml(path)
+    assert time.perf_counter() - start < 2.0
+
+
+def test_a_dtd_behind_a_long_comment_is_refused_in_bounded_time(tmp_path):
+    path = tmp_path / "dtd.graphml"
+    path.write_bytes(b"<!--" + b"x" * (24 << 20) + b"--><!DOCTYPE g [<!ENTITY e 'f'>]>"
+                     + HEAD + TAIL)
+    start = time.perf_counter()
+    with pytest.raises(en.GraphMLError, match=r"dtd\.graphml, line 1, column \d+: (one XML token|"
+                       "the file declares a DTD)"):
+        en.read_graphml(path)
+    assert time.perf_counter() - start < 2.0
+
+
+@pytest.mark.parametrize("encoding", ["klingon", "utf-7x", "x-unknown"])
+def test_an_unknown_encoding_is_refused_naming_the_file(tmp_path, encoding):
+    path = tmp_path / "enc.graphml"
+    path.write_bytes(HEAD.replace(b"utf-8", encoding.encode()) + TAIL)
+    with pytest.raises(en.GraphMLError, match=rf"enc\.graphml: cannot decode the file .*"
+                       rf"{encoding}"):
+        en.read_graphml(path)
+
+
+@pytest.mark.parametrize("content", [b"no gzip here", b"\x1f\x8b\x08\x00broken", b"",
+                                     b"\x1f\x8b" + b"\x00" * 40])
+def test_a_damaged_gz_is_refused_naming_the_file(tmp_path, content):
+    path = tmp_path / "net.graphml.gz"
+    path.write_bytes(content)
+    with pytest.raises(en.GraphMLError, match=r"net\.graphml\.gz(: damaged or not gzip-compressed"
+                       r"|, line 1, column 0: malformed XML: no element found)"):
+        en.read_graphml(path)
