@@ -38,8 +38,23 @@ def _levels(G: nx.DiGraph) -> tuple[list[list[Hashable]], int]:
     return gens, skips
 
 
+def printable(text: object) -> str:
+    r"""``str(text)`` with every character a terminal would act on (control characters,
+    newlines, escape sequences, bidirectional overrides) written as a Python escape, so
+    that names read from a file cannot forge or hide output.
+
+    >>> from edgenet.cli import printable
+    >>> print(printable("a\x1b]0;owned\x07\nb"))
+    a\x1b]0;owned\x07\nb
+    """
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _names(nodes: Sequence[Hashable], limit: int = 6) -> str:
-    shown = ", ".join(str(n) for n in nodes[:limit])
+    shown = ", ".join(printable(n) for n in nodes[:limit])
     return shown + (f", ... ({len(nodes) - limit} more)" if len(nodes) > limit else "")
 
 
@@ -66,7 +81,7 @@ def info(path: str, *, all_generations: bool = False, **read: str) -> int:
         on_cycles = [c for c in nx.strongly_connected_components(G) if len(c) > 1]
         print(f"{'cycles':<12} yes: {sum(len(c) for c in on_cycles):,} neurons on cycles in "
               f"{len(on_cycles):,} strongly connected components; for example "
-              + " -> ".join(str(n) for n in [*err.cycle, err.cycle[0]]))
+              + " -> ".join(printable(n) for n in [*err.cycle, err.cycle[0]]))
         raise
     rows += [
         ("generations", f"{len(gens):,} (layers; inputs are generation 0)"),
@@ -87,13 +102,13 @@ def info(path: str, *, all_generations: bool = False, **read: str) -> int:
         lines = [*lines[:21], f"  ... {hidden:,} more generations (--all shows them) ...",
                  *lines[-20:]]
     print("plan per generation:")
-    print("\n".join(lines))
+    print("\n".join(map(printable, lines)))
     return 0
 
 
 def _table(rows: list[tuple[str, str]]) -> None:
     for key, value in rows:
-        print(f"{key:<12} {value}")
+        print(f"{key:<12} {printable(value)}")
 
 
 def draw_file(
@@ -106,7 +121,7 @@ def draw_file(
     stem = path[: -len(".gz")] if path.lower().endswith(".gz") else path
     target = out if out is not None else os.path.splitext(stem)[0] + ".png"
     draw(G, path=target, max_edges=max_edges, labels=labels)
-    print(f"wrote {target}")
+    print(f"wrote {printable(target)}")
     return 0
 
 
@@ -114,6 +129,12 @@ def demo(out: str, *, quick: bool, seed: int) -> int:
     """Run :func:`edgenet.demo.run` and report whether it met its target."""
     from .demo import run
 
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise EdgenetError(
+            f"--out {out!r} is a file; expected a directory for digits.graphml and digits.png "
+            "(created when missing)"
+        )
+    os.makedirs(out, exist_ok=True)  # a folder that cannot be made fails now, not after training
     run(out, quick=quick, seed=seed)
     return 0
 
@@ -184,8 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     >>> main(["draw", "missing.graphml"])
     1
     """
-    args = parser().parse_args(argv)
     try:
+        args = parser().parse_args(argv)
         if args.command == "info":
             code = info(args.file, all_generations=args.all, undirected=args.undirected,
                         parallel=args.parallel)
@@ -199,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except EdgenetError as err:
         sys.stdout.flush()
-        print(f"edgenet: error: {err}", file=sys.stderr)
+        print(f"edgenet: error: {printable(err)}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # e.g. `edgenet info big.graphml | head`: stop quietly
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -207,7 +228,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except OSError as err:
         where = f"{err.filename!r}: " if err.filename else ""
-        print(f"edgenet: error: {where}{err.strerror or err}", file=sys.stderr)
+        print(f"edgenet: error: {printable(where)}{printable(err.strerror or err)}",
+              file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("edgenet: interrupted", file=sys.stderr)

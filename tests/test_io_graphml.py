@@ -6,56 +6,17 @@ import gzip
 import io
 import os
 import re
-import struct
 import time
 
 import networkx as nx
 import pytest
 import torch
+from dags import bits, graphml_networks
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import edgenet as en
 from edgenet.io import graphml
-
-FLOATS = st.one_of(
-    st.floats(allow_nan=False, allow_infinity=False),
-    st.sampled_from([0.0, -0.0, 5e-324, -5e-324, 2.2250738585072014e-308, 1.7976931348623157e308,
-                     -1.7976931348623157e308, 1e-310, 0.1, 1 / 3]),
-)
-XML_CHARS = st.one_of(
-    st.characters(exclude_categories=["Cs", "Cc", "Cn"]), st.sampled_from("\t\n\r")
-)
-IDS = st.one_of(st.integers(-(2**70), 2**70), st.text(XML_CHARS, min_size=0, max_size=6))
-
-
-def bits(x: float) -> bytes:
-    return struct.pack("<d", x)
-
-
-@st.composite
-def networks(draw):
-    n_in = draw(st.integers(1, 3))
-    n_hidden = draw(st.integers(0, 5))
-    n_out = draw(st.integers(1, 3))
-    ids = draw(st.lists(IDS, min_size=n_in + n_hidden + n_out, max_size=n_in + n_hidden + n_out,
-                        unique_by=str))
-    net = en.Network()
-    acts = st.sampled_from(["relu", "tanh", "identity", "sigmoid"])
-    for n in ids[:n_in]:
-        net.add_input(n)
-    for n in ids[n_in:n_in + n_hidden]:
-        net.add_neuron(n, activation=draw(acts), bias=draw(FLOATS))
-    for n in ids[n_in + n_hidden:]:
-        net.add_output(n, activation=draw(acts), bias=draw(FLOATS))
-    order = ids
-    for j in range(n_in, len(order)):
-        for i in range(j):
-            if order[i] in ids[n_in + n_hidden:] and draw(st.booleans()):
-                continue
-            if draw(st.booleans()):
-                net.add_edge(order[i], order[j], weight=draw(FLOATS))
-    return net
 
 
 def roundtrip(G, tmp_path, name="net.graphml", **kw):
@@ -65,7 +26,7 @@ def roundtrip(G, tmp_path, name="net.graphml", **kw):
 
 
 @settings(max_examples=60, deadline=None)
-@given(networks())
+@given(graphml_networks())
 def test_round_trip_is_bit_exact(tmp_path_factory, net):
     back = roundtrip(net, tmp_path_factory.mktemp("rt"))
     assert type(back) is en.Network
@@ -83,7 +44,7 @@ def test_round_trip_is_bit_exact(tmp_path_factory, net):
 
 
 @settings(max_examples=25, deadline=None)
-@given(networks(), st.integers(0, 2**31 - 1))
+@given(graphml_networks(), st.integers(0, 2**31 - 1))
 def test_written_then_read_network_compiles_to_a_bitwise_identical_function(
     tmp_path_factory, net, seed
 ):
@@ -584,7 +545,7 @@ def same_graph(a, b):
 
 
 @settings(max_examples=40, deadline=None)
-@given(networks())
+@given(graphml_networks())
 def test_the_fast_lane_reads_what_the_ordinary_reader_reads(tmp_path_factory, net):
     from edgenet.io import canonical
 

@@ -6,52 +6,21 @@ import io
 import json
 import os
 import pickle
-import struct
 import time
 
 import networkx as nx
 import numpy as np
 import pytest
 import torch
+from dags import bits, saved_networks
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import edgenet as en
 from edgenet.io import native
 
-FLOATS = st.one_of(
-    st.floats(allow_nan=False, allow_infinity=False),
-    st.sampled_from([0.0, -0.0, 5e-324, -5e-324, 1e-310, 1.7976931348623157e308]),
-)
-
-
-def bits(x: float) -> bytes:
-    return struct.pack("<d", x)
-
-
-@st.composite
-def networks(draw):
-    n = draw(st.integers(2, 9))
-    ids = draw(st.lists(st.one_of(st.integers(-(2**63), 2**63), st.text(max_size=4)),
-                        min_size=n, max_size=n, unique=True))
-    net = en.Network()
-    net.add_input(ids[0])
-    for v in ids[1:-1]:
-        net.add_neuron(v, activation=draw(st.sampled_from(["relu", "tanh", "sin"])),
-                       bias=draw(FLOATS))
-    net.add_output(ids[-1], bias=draw(FLOATS))
-    for j in range(1, n):
-        for i in range(j):
-            if i == 0 or draw(st.booleans()):
-                if draw(st.integers(0, 9)):
-                    net.add_edge(ids[i], ids[j], weight=draw(FLOATS))
-                else:
-                    net.add_edge(ids[i], ids[j])  # no weight yet
-    return net
-
 
 @settings(max_examples=60, deadline=None)
-@given(networks())
+@given(saved_networks())
 def test_round_trip_is_bit_exact(tmp_path_factory, net):
     path = tmp_path_factory.mktemp("n") / "net.npz"
     en.save(net, path)
