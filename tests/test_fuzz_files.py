@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 import edgenet as en
 
 EXAMPLES = int(os.environ.get("EDGENET_FUZZ", "40"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=2000,
+FUZZ = settings(max_examples=EXAMPLES, deadline=10_000,  # per example, on a loaded machine
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 FRAGMENTS = [b"<", b">", b'"', b"'", b"&", b"&amp;", b"&#0;", b"<!--", b"-->", b"<![CDATA[",
