@@ -289,8 +289,8 @@ def test_unused_members_are_never_inflated(workdir, monkeypatch):
         for k, v in arrays.items():
             with z.open(k + ".npy", "w") as f:
                 np.lib.format.write_array(f, v)
-        with z.open("unused.npy", "w") as f:  # 256 MiB of zeros, about 250 KiB on disk
-            np.lib.format.write_array(f, np.zeros(32 << 20))
+        with z.open("unused.npy", "w") as f:  # 64 MiB of zeros, about 64 KiB on disk
+            np.lib.format.write_array(f, np.zeros(8 << 20))
     opened = []
     real_open = zipfile.ZipFile.open
     monkeypatch.setattr(zipfile.ZipFile, "open",
