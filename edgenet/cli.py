@@ -26,68 +26,8 @@ from collections.abc import Hashable, Sequence
 import networkx as nx
 
 from .errors import CycleError, EdgenetError
-from .network import Network
+from .io.files import read_network
 from .validate import check_graph, generations, resolve_roles
-
-#: File suffixes read as GraphML, and as edgenet's native format (:func:`edgenet.save`).
-GRAPHML = (".graphml", ".xml", ".graphml.gz")
-NATIVE = (".npz",)
-
-
-def read_network(
-    path: str | os.PathLike[str], *, undirected: str = "refuse", parallel: str = "refuse"
-) -> Network:
-    """Read a network file, GraphML (:func:`edgenet.read_graphml`) or native
-    (:func:`edgenet.load`) by its suffix, or raise an :class:`EdgenetError` naming the file
-    and what is wrong with it. ``undirected`` and ``parallel`` go to ``read_graphml``.
-
-    >>> import os, tempfile, networkx as nx
-    >>> from edgenet.cli import read_network, write_network
-    >>> path = os.path.join(tempfile.mkdtemp(), "net.graphml")
-    >>> write_network(nx.DiGraph([("x", "y", {"weight": 0.5})]), path)
-    >>> read_network(path).edges["x", "y"]["weight"]
-    0.5
-    """
-    from .io.graphml import read_graphml
-    from .io.native import load
-
-    name = os.fspath(path)
-    if not os.path.exists(name):
-        raise EdgenetError(f"cannot read {name!r}: no such file")
-    if os.path.isdir(name):
-        raise EdgenetError(
-            f"cannot read {name!r}: it is a directory; expected a GraphML or .npz file"
-        )
-    lower = name.lower()
-    if lower.endswith(NATIVE):
-        return load(name)
-    if lower.endswith(GRAPHML):
-        return read_graphml(name, undirected=undirected, parallel=parallel)  # type: ignore[arg-type]
-    suffix = os.path.splitext(name)[1]
-    raise EdgenetError(
-        f"cannot read {name!r}: unknown file type {suffix or '(no suffix)'}; expected GraphML "
-        f"({', '.join(GRAPHML)}) or an edgenet save file ({', '.join(NATIVE)})"
-    )
-
-
-def write_network(G: nx.DiGraph, path: str | os.PathLike[str]) -> None:
-    """Write ``G`` as GraphML (:func:`edgenet.write_graphml`), or natively
-    (:func:`edgenet.save`) when ``path`` ends in ``.npz``.
-
-    >>> import os, tempfile, networkx as nx
-    >>> from edgenet.cli import write_network
-    >>> path = os.path.join(tempfile.mkdtemp(), "net.graphml")
-    >>> write_network(nx.DiGraph([("x", "y", {"weight": 0.5})]), path)
-    >>> os.path.getsize(path) > 0
-    True
-    """
-    from .io.graphml import write_graphml
-    from .io.native import save
-
-    if os.fspath(path).lower().endswith(NATIVE):
-        save(G, path)
-    else:
-        write_graphml(G, path)
 
 
 def _levels(G: nx.DiGraph) -> tuple[list[list[Hashable]], int]:
@@ -98,8 +38,23 @@ def _levels(G: nx.DiGraph) -> tuple[list[list[Hashable]], int]:
     return gens, skips
 
 
+def printable(text: object) -> str:
+    r"""``str(text)`` with every character a terminal would act on (control characters,
+    newlines, escape sequences, bidirectional overrides) written as a Python escape, so
+    that names read from a file cannot forge or hide output.
+
+    >>> from edgenet.cli import printable
+    >>> print(printable("a\x1b]0;owned\x07\nb"))
+    a\x1b]0;owned\x07\nb
+    """
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _names(nodes: Sequence[Hashable], limit: int = 6) -> str:
-    shown = ", ".join(str(n) for n in nodes[:limit])
+    shown = ", ".join(printable(n) for n in nodes[:limit])
     return shown + (f", ... ({len(nodes) - limit} more)" if len(nodes) > limit else "")
 
 
@@ -126,7 +81,7 @@ def info(path: str, *, all_generations: bool = False, **read: str) -> int:
         on_cycles = [c for c in nx.strongly_connected_components(G) if len(c) > 1]
         print(f"{'cycles':<12} yes: {sum(len(c) for c in on_cycles):,} neurons on cycles in "
               f"{len(on_cycles):,} strongly connected components; for example "
-              + " -> ".join(str(n) for n in [*err.cycle, err.cycle[0]]))
+              + " -> ".join(printable(n) for n in [*err.cycle, err.cycle[0]]))
         raise
     rows += [
         ("generations", f"{len(gens):,} (layers; inputs are generation 0)"),
@@ -147,13 +102,13 @@ def info(path: str, *, all_generations: bool = False, **read: str) -> int:
         lines = [*lines[:21], f"  ... {hidden:,} more generations (--all shows them) ...",
                  *lines[-20:]]
     print("plan per generation:")
-    print("\n".join(lines))
+    print("\n".join(map(printable, lines)))
     return 0
 
 
 def _table(rows: list[tuple[str, str]]) -> None:
     for key, value in rows:
-        print(f"{key:<12} {value}")
+        print(f"{key:<12} {printable(value)}")
 
 
 def draw_file(
@@ -166,7 +121,7 @@ def draw_file(
     stem = path[: -len(".gz")] if path.lower().endswith(".gz") else path
     target = out if out is not None else os.path.splitext(stem)[0] + ".png"
     draw(G, path=target, max_edges=max_edges, labels=labels)
-    print(f"wrote {target}")
+    print(f"wrote {printable(target)}")
     return 0
 
 
@@ -177,6 +132,12 @@ def demo(out: str, *, quick: bool, seed: int, rewire: bool = False) -> int:
     if rewire:
         compare_rewiring(seeds=(seed, seed + 1) if quick else range(seed, seed + 5), quick=quick)
         return 0
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise EdgenetError(
+            f"--out {out!r} is a file; expected a directory for digits.graphml and digits.png "
+            "(created when missing)"
+        )
+    os.makedirs(out, exist_ok=True)  # a folder that cannot be made fails now, not after training
     run(out, quick=quick, seed=seed)
     return 0
 
@@ -250,8 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     >>> main(["draw", "missing.graphml"])
     1
     """
-    args = parser().parse_args(argv)
     try:
+        args = parser().parse_args(argv)
         if args.command == "info":
             code = info(args.file, all_generations=args.all, undirected=args.undirected,
                         parallel=args.parallel)
@@ -265,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except EdgenetError as err:
         sys.stdout.flush()
-        print(f"edgenet: error: {err}", file=sys.stderr)
+        print(f"edgenet: error: {printable(err)}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # e.g. `edgenet info big.graphml | head`: stop quietly
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -273,7 +234,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except OSError as err:
         where = f"{err.filename!r}: " if err.filename else ""
-        print(f"edgenet: error: {where}{err.strerror or err}", file=sys.stderr)
+        print(f"edgenet: error: {printable(where)}{printable(err.strerror or err)}",
+              file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("edgenet: interrupted", file=sys.stderr)

@@ -31,7 +31,14 @@ from .errors import EdgenetError
 from .layout import Arrangement, arrange
 from .module import CompiledNetwork, Source
 from .progress import THRESHOLD, progress
-from .validate import check_graph, edge_weights, neuron_attributes, resolve_roles
+from .validate import (
+    check_fits,
+    check_graph,
+    check_seed,
+    edge_weights,
+    neuron_attributes,
+    resolve_roles,
+)
 
 
 @dataclass(frozen=True)
@@ -152,9 +159,11 @@ def compile(
         raise EdgenetError(
             f"dtype must be a floating torch dtype such as torch.float32 (got {dtype!r})"
         )
+    check_seed(seed)
     low = lower(G, inputs, outputs)
     layout = low.arrangement.layout
     weight = initial_weights(layout.crow.numpy(), low.weights, dtype, seed)
     model = CompiledNetwork(layout, low.source, weight, torch.as_tensor(low.bias).to(dtype),
                             low.activations, low.arrangement.row_node, engine=engine)
+    check_fits(dtype, low.weights, low.bias, lambda i: model.edges[i], lambda i: model.neurons[i])
     return model.to(device) if device is not None else model

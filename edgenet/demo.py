@@ -36,6 +36,7 @@ import numpy as np
 import torch
 
 from .errors import EdgenetError
+from .io.files import write_network
 from .network import Network
 from .progress import bar
 from .schedulers import SET
@@ -247,7 +248,6 @@ def run(
     >>> result.ratio < 0.1
     True
     """
-    from .cli import write_network  # the GraphML writer the command line uses
     from .draw import draw
 
     started = time.perf_counter()

@@ -36,6 +36,7 @@ from .activations import CODES, get_activation
 from .errors import EdgenetError
 from .layout import arrange
 from .source import Source
+from .validate import check_fits
 
 if TYPE_CHECKING:
     from .module import CompiledNetwork
@@ -72,16 +73,6 @@ def _number(value: Any, what: str) -> float:
     if not math.isfinite(out):
         raise EdgenetError(f"{what} is {value!r}; expected a finite real number")
     return out
-
-
-def _fits(values: np.ndarray, dtype: torch.dtype, what: Sequence[str]) -> None:
-    """Refuse finite values the model's dtype turns into infinities."""
-    converted = torch.as_tensor(values, dtype=torch.float64).to(dtype)
-    bad = np.flatnonzero(~torch.isfinite(converted).numpy())
-    if bad.size:
-        i = int(bad[0])
-        raise EdgenetError(f"{what[i]} is {float(values[i])!r}, which {dtype} cannot hold (it "
-                           "would become infinite); use model.double() or a smaller value")
 
 
 def _new_neurons(model: CompiledNetwork, neurons: Mapping[Hashable, Mapping[str, Any]] | None,
@@ -163,9 +154,9 @@ def rewire(
         new_w = np.array([_number(w, f"the weight of added edge {e!r}")
                           for w, e in zip(weights, add)], dtype=np.float64)
     dtype = model.weight.dtype
-    _fits(new_w, dtype, [f"the weight of added edge {e!r}" for e in add])
-    _fits(np.array([s["bias"] for s in specs.values()]), dtype,
-          [f"the bias of new neuron {n!r}" for n in specs])
+    new_names = list(specs)
+    check_fits(dtype, new_w, np.array([s["bias"] for s in specs.values()], dtype=np.float64),
+               add.__getitem__, new_names.__getitem__)
     if model.engine not in ("auto", "sparse", "dense"):
         custom = sorted({s["activation"] for s in specs.values()} - set(CODES))
         if custom:

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Hashable, Iterable, Sequence
+import sys
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
 import networkx as nx
 import numpy as np
+import torch
 
 from .activations import get_activation
 from .errors import CycleError, EdgenetError
@@ -88,6 +90,11 @@ def role_of(G: nx.DiGraph, node: Hashable) -> str | None:
 def _listed(G: nx.DiGraph, nodes: Iterable[Hashable], what: str) -> list[Hashable]:
     if isinstance(nodes, (str, bytes)):
         raise EdgenetError(f"{what}= must be a list of nodes (got the string {nodes!r})")
+    if not isinstance(nodes, Iterable):
+        raise EdgenetError(
+            f"{what}= must be a list of nodes (got {nodes!r} of type {type(nodes).__name__}); "
+            f"for one node write {what}=[{nodes!r}]"
+        )
     nodes = list(nodes)
     seen: set[Hashable] = set()
     for n in nodes:
@@ -184,10 +191,30 @@ def real(value: Any, what: str) -> float:
                 f"{what} is {value!r} of type {type(value).__name__}; expected a finite real number"
             )
         return real(value.item(), what)
-    out = float(value)
+    try:
+        out = float(value)
+    except OverflowError:
+        raise EdgenetError(
+            f"{what} is {shown(value)}, beyond the largest float ({sys.float_info.max!r}); "
+            "expected a finite real number"
+        ) from None
     if not math.isfinite(out):
         raise EdgenetError(f"{what} is {out!r}; expected a finite real number")
     return out
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """``repr(value)`` cut to ``limit`` characters (huge numbers included).
+
+    >>> import edgenet as en
+    >>> en.validate.shown(-(2**100000))
+    '-(an integer of 100001 bits)'
+    """
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long to print
+        return f"{'-' if value < 0 else ''}(an integer of {abs(value).bit_length()} bits)"
+    return text if len(text) <= limit else f"{text[:limit - 3]}..."
 
 
 _PLAIN_NUMBERS = {float, int, np.float64, np.float32, np.int64, np.int32}
@@ -201,8 +228,13 @@ def edge_weights(G: nx.DiGraph, edges: list[tuple[Any, Any, Any]]) -> np.ndarray
     array([0.5, nan])
     """
     raw = [t[2] for t in edges]
-    if raw and set(map(type, raw)) <= _PLAIN_NUMBERS:
-        out = np.asarray(raw, dtype=np.float64)
+    plain = bool(raw) and set(map(type, raw)) <= _PLAIN_NUMBERS
+    if plain:
+        try:
+            out = np.asarray(raw, dtype=np.float64)
+        except OverflowError:  # an int beyond float: the slow path names it
+            plain = False
+    if plain:
         bad = ~np.isfinite(out)
         if bad.any():
             u, v, w = edges[int(np.flatnonzero(bad)[0])]
@@ -236,3 +268,68 @@ def neuron_attributes(
     bias = data.get("bias")
     bias = 0.0 if bias is None else real(bias, f"bias of node {node!r}")
     return act, bias
+
+
+#: The seeds ``torch.Generator.manual_seed`` takes.
+SEEDS = (-(2**63), 2**64 - 1)
+
+
+def check_seed(seed: Any) -> None:
+    """Refuse a ``seed`` that is neither ``None`` nor an integer torch can seed with.
+
+    >>> import edgenet as en
+    >>> try:
+    ...     en.validate.check_seed("abc")
+    ... except en.EdgenetError as err:
+    ...     print(str(err)[:25])
+    seed='abc' of type str; e
+    """
+    if seed is None:
+        return
+    if not isinstance(seed, int) or isinstance(seed, bool) or not (
+            SEEDS[0] <= seed <= SEEDS[1]):
+        raise EdgenetError(
+            f"seed={shown(seed)} of type {type(seed).__name__}; expected None or a Python int from "
+            f"-2**63 to 2**64 - 1"
+        )
+
+
+def check_fits(
+    dtype: torch.dtype,
+    weights: np.ndarray,
+    biases: np.ndarray,
+    edge: Callable[[int], Any],
+    neuron: Callable[[int], Any],
+) -> None:
+    """Refuse finite weights or biases (float64 arrays; NaN marks a missing value) that
+    ``dtype`` cannot hold: they would become infinite. ``edge(i)`` and ``neuron(i)`` name
+    the owner of entry ``i``; they are called only to write the message.
+
+    >>> import numpy as np, torch, edgenet as en
+    >>> try:
+    ...     en.validate.check_fits(torch.float32, np.array([0.5, 1e300]), np.array([0.0]),
+    ...                            lambda i: ("a", "b"), lambda i: "b")
+    ... except en.EdgenetError as err:
+    ...     print(str(err)[:57])
+    edge ('a', 'b') has weight 1e+300, which torch.float32 ca
+    """
+    for values, what, owner in ((weights, "weight", edge), (biases, "bias", neuron)):
+        if not len(values):
+            continue
+        top = float(np.nanmax(np.abs(values))) if not np.isnan(values).all() else 0.0
+        if top <= torch.finfo(dtype).max:
+            continue
+        cast = torch.from_numpy(np.ascontiguousarray(values, dtype=np.float64)).to(dtype)
+        bad = torch.isinf(cast) & torch.from_numpy(np.isfinite(values))
+        if not bool(bad.any()):
+            continue
+        i = int(torch.nonzero(bad)[0])
+        value = float(values[i])
+        wider = [t for t in (torch.float32, torch.float64)
+                 if torch.finfo(t).max >= torch.finfo(dtype).max and not torch.isinf(
+                     torch.tensor(value, dtype=torch.float64).to(t))]
+        name = f"edge {tuple(owner(i))!r}" if what == "weight" else f"node {owner(i)!r}"
+        raise EdgenetError(
+            f"{name} has {what} {value!r}, which {dtype} cannot hold (its largest value is "
+            f"{torch.finfo(dtype).max!r}); use dtype={wider[0]} or scale the {what}s down"
+        )

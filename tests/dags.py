@@ -1,6 +1,10 @@
-"""Hypothesis strategies for random neuron DAGs, shared by the engine tests."""
+"""Network builders shared by the tests: hypothesis strategies for random neuron DAGs
+(engine tests), for networks with hostile ids and extreme floats (file tests), and the
+XOR network."""
 
 from __future__ import annotations
+
+import struct
 
 import networkx as nx
 from hypothesis import strategies as st
@@ -60,3 +64,91 @@ def plain_dags(draw, max_nodes=20):
     if G.number_of_edges() == 0:
         G.add_edge(0, 1, weight=draw(finite))
     return G
+
+
+def xor_network(weight: float | None = None) -> en.Network:
+    """The 2-4-1 XOR network with a skip edge x0 -> y; ``weight`` w gives the first layer
+    w, the second -w and the skip edge 1 (no weights at all when None)."""
+    net = en.Network()
+    net.add_input("x0")
+    net.add_input("x1")
+    for h in ("h0", "h1", "h2", "h3"):
+        net.add_neuron(h, activation="tanh")
+    net.add_output("y", activation="sigmoid")
+    if weight is None:
+        net.connect(["x0", "x1"], ["h0", "h1", "h2", "h3"])
+        net.connect(["h0", "h1", "h2", "h3"], ["y"])
+        net.add_edge("x0", "y")
+    else:
+        net.connect(["x0", "x1"], ["h0", "h1", "h2", "h3"], weight=weight)
+        net.connect(["h0", "h1", "h2", "h3"], ["y"], weight=-weight)
+        net.add_edge("x0", "y", weight=1.0)
+    return net
+
+
+# --------------------------------------------------------------------------- for file tests
+
+#: Finite floats with the hard cases written out: signed zeros, subnormals, the extremes.
+EXTREME_FLOATS = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([0.0, -0.0, 5e-324, -5e-324, 2.2250738585072014e-308, 1.7976931348623157e308,
+                     -1.7976931348623157e308, 1e-310, 0.1, 1 / 3]),
+)
+XML_CHARS = st.one_of(
+    st.characters(exclude_categories=["Cs", "Cc", "Cn"]), st.sampled_from("\t\n\r")
+)
+XML_IDS = st.one_of(st.integers(-(2**70), 2**70), st.text(XML_CHARS, min_size=0, max_size=6))
+
+
+def bits(x: float) -> bytes:
+    """The 64 bits of ``x``: equal bits, equal float (signed zeros and NaNs included)."""
+    return struct.pack("<d", x)
+
+
+@st.composite
+def graphml_networks(draw):
+    """Networks whose ids are any int or any text XML can hold, with extreme floats."""
+    n_in = draw(st.integers(1, 3))
+    n_hidden = draw(st.integers(0, 5))
+    n_out = draw(st.integers(1, 3))
+    ids = draw(st.lists(XML_IDS, min_size=n_in + n_hidden + n_out,
+                        max_size=n_in + n_hidden + n_out, unique_by=str))
+    net = en.Network()
+    acts = st.sampled_from(["relu", "tanh", "identity", "sigmoid"])
+    for n in ids[:n_in]:
+        net.add_input(n)
+    for n in ids[n_in:n_in + n_hidden]:
+        net.add_neuron(n, activation=draw(acts), bias=draw(EXTREME_FLOATS))
+    for n in ids[n_in + n_hidden:]:
+        net.add_output(n, activation=draw(acts), bias=draw(EXTREME_FLOATS))
+    order = ids
+    for j in range(n_in, len(order)):
+        for i in range(j):
+            if order[i] in ids[n_in + n_hidden:] and draw(st.booleans()):
+                continue
+            if draw(st.booleans()):
+                net.add_edge(order[i], order[j], weight=draw(EXTREME_FLOATS))
+    return net
+
+
+@st.composite
+def saved_networks(draw):
+    """Networks with int64 or short text ids, extreme floats, and some edges without a
+    weight, as :func:`edgenet.save` takes them."""
+    n = draw(st.integers(2, 9))
+    ids = draw(st.lists(st.one_of(st.integers(-(2**63), 2**63), st.text(max_size=4)),
+                        min_size=n, max_size=n, unique=True))
+    net = en.Network()
+    net.add_input(ids[0])
+    for v in ids[1:-1]:
+        net.add_neuron(v, activation=draw(st.sampled_from(["relu", "tanh", "sin"])),
+                       bias=draw(EXTREME_FLOATS))
+    net.add_output(ids[-1], bias=draw(EXTREME_FLOATS))
+    for j in range(1, n):
+        for i in range(j):
+            if i == 0 or draw(st.booleans()):
+                if draw(st.integers(0, 9)):
+                    net.add_edge(ids[i], ids[j], weight=draw(EXTREME_FLOATS))
+                else:
+                    net.add_edge(ids[i], ids[j])  # no weight yet
+    return net

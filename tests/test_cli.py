@@ -1,4 +1,5 @@
-"""The edgenet command: run through subprocess for exit codes, in-process for the details."""
+"""The edgenet command, run in-process through ``main()``; one test crosses the real process
+boundary (``python -m edgenet``, exit status, a closed pipe)."""
 
 from __future__ import annotations
 
@@ -9,38 +10,29 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
+from dags import xor_network
 
 import edgenet as en
-from edgenet.cli import main, read_network, write_network
+from edgenet.cli import main
+from edgenet.io.files import read_network, write_network
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def edgenet(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.run(
-        [sys.executable, "-m", "edgenet", *args],
-        capture_output=True, text=True, cwd=cwd, env=env, timeout=300,
-    )  # fmt: skip
-
-
-def xor_network() -> en.Network:
-    net = en.Network()
-    net.add_input("x0")
-    net.add_input("x1")
-    for h in ("h0", "h1", "h2", "h3"):
-        net.add_neuron(h, activation="tanh")
-    net.add_output("y", activation="sigmoid")
-    net.connect(["x0", "x1"], ["h0", "h1", "h2", "h3"], weight=0.5)
-    net.connect(["h0", "h1", "h2", "h3"], ["y"], weight=-0.5)
-    net.add_edge("x0", "y", weight=1.0)
-    return net
+def run_main(capsys, *args: str) -> tuple[int, str, str]:
+    """``edgenet ARGS`` in this process: (exit status, stdout, stderr)."""
+    try:
+        code = main(list(args))
+    except SystemExit as exit_:  # argparse: usage errors, --help, --version
+        code = exit_.code
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 @pytest.fixture
 def good(tmp_path) -> Path:
     path = tmp_path / "xor.graphml"
-    write_network(xor_network().compile(seed=0).to_network(), path)
+    write_network(xor_network(0.5).compile(seed=0).to_network(), path)
     return path
 
 
@@ -51,11 +43,11 @@ def cyclic(tmp_path) -> Path:
     return path
 
 
-def test_info_on_a_good_file(good):
-    run = edgenet("info", str(good))
-    assert run.returncode == 0, run.stderr
-    assert run.stderr == ""
-    lines = run.stdout.splitlines()
+def test_info_on_a_good_file(capsys, good):
+    code, out, err = run_main(capsys, "info", str(good))
+    assert code == 0, err
+    assert err == ""
+    lines = out.splitlines()
     assert "neurons      7 (2 inputs, 4 hidden, 1 outputs)" in lines
     assert "edges        13" in lines
     assert "inputs       x0, x1" in lines
@@ -65,94 +57,85 @@ def test_info_on_a_good_file(good):
     assert "skip edges   1 (edges spanning more than one generation)" in lines
     assert "cycles       none" in lines
     model = read_network(good).compile()
-    assert run.stdout.rstrip().endswith("\n".join(model.summary().splitlines()[1:]))
+    assert out.rstrip().endswith("\n".join(model.summary().splitlines()[1:]))
 
 
-def test_info_reports_cycles_and_fails(cyclic):
-    run = edgenet("info", str(cyclic))
-    assert run.returncode == 1
+def test_info_reports_cycles_and_fails(capsys, cyclic):
+    code, out, err = run_main(capsys, "info", str(cyclic))
+    assert code == 1
     assert "cycles       yes: 2 neurons on cycles in 1 strongly connected components; for " \
-        "example a -> b -> a" in run.stdout
-    assert "neurons      4 (1 inputs, 2 hidden, 1 outputs)" in run.stdout
-    assert run.stderr.startswith("edgenet: error: the graph has a cycle: 'a' -> 'b' -> 'a'.")
-    assert "Traceback" not in run.stderr
+        "example a -> b -> a" in out
+    assert "neurons      4 (1 inputs, 2 hidden, 1 outputs)" in out
+    assert err.startswith("edgenet: error: the graph has a cycle: 'a' -> 'b' -> 'a'.")
+    assert "Traceback" not in err
 
 
-def test_missing_file(tmp_path):
+def test_missing_file(capsys, tmp_path):
     missing = tmp_path / "missing.graphml"
-    run = edgenet("info", str(missing))
-    assert run.returncode == 1
-    assert run.stdout == ""
-    assert run.stderr == f"edgenet: error: cannot read {str(missing)!r}: no such file\n"
+    code, out, err = run_main(capsys, "info", str(missing))
+    assert code == 1
+    assert out == ""
+    assert err == f"edgenet: error: cannot read {str(missing)!r}: no such file\n"
 
 
-def test_malformed_xml(tmp_path):
+def test_malformed_xml(capsys, tmp_path):
     bad = tmp_path / "bad.graphml"
-    bad.write_text("<graphml><graph><node id='a'></graph>")
-    run = edgenet("info", str(bad))
-    assert run.returncode == 1
-    assert run.stderr == f"edgenet: error: {bad}, line 1, column 31: malformed XML: mismatched " \
+    bad.write_text("<graphml><graph edgedefault='directed'><node id='a'></graph>")
+    code, out, err = run_main(capsys, "info", str(bad))
+    assert code == 1
+    assert err == f"edgenet: error: {bad}, line 1, column 54: malformed XML: mismatched " \
         "tag (is the file truncated or not GraphML?)\n"
 
 
-def test_malformed_weight(tmp_path):
+def test_malformed_weight(capsys, tmp_path):
     bad = tmp_path / "heavy.graphml"
     nx.write_graphml(nx.DiGraph([("x", "y", {"weight": "heavy"})]), bad)
-    run = edgenet("info", str(bad))
-    assert run.returncode == 1
-    assert run.stderr.startswith(f"edgenet: error: {bad}, line ")
-    assert run.stderr.endswith("edge ('x', 'y') has weight 'heavy'; expected a finite number\n")
+    code, out, err = run_main(capsys, "info", str(bad))
+    assert code == 1
+    assert err.startswith(f"edgenet: error: {bad}, line ")
+    assert err.endswith("edge ('x', 'y') has weight 'heavy'; expected a finite number\n")
 
 
-def test_draw(good, tmp_path):
-    out = tmp_path / "xor.png"
-    run = edgenet("draw", str(good), "-o", str(out))
-    assert run.returncode == 0, run.stderr
-    assert run.stdout == f"wrote {out}\n"
+def test_draw(capsys, good, tmp_path):
+    picture = tmp_path / "xor.png"
+    code, out, err = run_main(capsys, "draw", str(good), "-o", str(picture))
+    assert code == 0, err
+    assert out == f"wrote {picture}\n"
     import matplotlib.image as mpimg
 
-    image = mpimg.imread(str(out))
+    image = mpimg.imread(str(picture))
     assert image.shape[0] > 200 and image[..., :3].std() > 0.05
 
 
-def test_draw_on_a_cyclic_file(cyclic, tmp_path):
-    run = edgenet("draw", str(cyclic), "-o", str(tmp_path / "c.png"))
-    assert run.returncode == 1
-    assert run.stderr.startswith("edgenet: error: the graph has a cycle: 'a' -> 'b' -> 'a'.")
+def test_draw_on_a_cyclic_file(capsys, cyclic, tmp_path):
+    code, out, err = run_main(capsys, "draw", str(cyclic), "-o", str(tmp_path / "c.png"))
+    assert code == 1
+    assert err.startswith("edgenet: error: the graph has a cycle: 'a' -> 'b' -> 'a'.")
     assert not (tmp_path / "c.png").exists()
 
 
-def test_usage_errors_exit_2(good):
-    run = edgenet()
-    assert run.returncode == 2
-    assert "usage: edgenet" in run.stderr
-    assert "the following arguments are required: COMMAND" in run.stderr
-    run = edgenet("draw", str(good), "--max-edges", "-3")
-    assert run.returncode == 2
-    assert "argument --max-edges: expected 0 or more (got -3)" in run.stderr
+def test_usage_errors_exit_2(capsys, good):
+    code, out, err = run_main(capsys)
+    assert code == 2
+    assert "usage: edgenet" in err
+    assert "the following arguments are required: COMMAND" in err
+    code, out, err = run_main(capsys, "draw", str(good), "--max-edges", "-3")
+    assert code == 2
+    assert "argument --max-edges: expected 0 or more (got -3)" in err
 
 
-def test_demo_quick(tmp_path):
-    run = edgenet("demo", "--quick", "--out", str(tmp_path / "out"))
-    assert run.returncode == 0, run.stderr
+def test_demo_quick(capsys, tmp_path):
+    code, out, err = run_main(capsys, "demo", "--quick", "--out", str(tmp_path / "out"))
+    assert code == 0, err
     assert "64 -> 432 -> 128 -> 10 neurons by layer, 7,344 edges; the dense MLP of that shape " \
-        "has 84,224 (8.7%)" in run.stdout
-    assert "test accuracy" in run.stdout
-    accuracy = float(run.stdout.split("test accuracy ")[1].split("%")[0])
+        "has 84,224 (8.7%)" in out
+    assert "test accuracy" in out
+    accuracy = float(out.split("test accuracy ")[1].split("%")[0])
     assert accuracy > 80.0
     trained = read_network(tmp_path / "out" / "digits.graphml")
     assert trained.number_of_edges() == 7344 and len(trained.outputs) == 10
     assert (tmp_path / "out" / "digits.png").stat().st_size > 10_000
-    assert run.stderr == ""  # no progress bar or warning when not on a terminal
-
-
-# In-process: the remaining messages, without paying for a new interpreter each time.
-
-
-def run_main(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
+    assert err == ""  # no progress bar or warning when not on a terminal
 
 
 def test_directory_and_unknown_suffix(capsys, tmp_path):
@@ -197,7 +180,7 @@ def test_parallel_edges_are_refused_unless_summed(capsys, tmp_path):
 
 def test_native_files(capsys, tmp_path):
     path = tmp_path / "xor.npz"
-    write_network(xor_network(), path)
+    write_network(xor_network(0.5), path)
     assert read_network(path).edges["x0", "y"]["weight"] == 1.0
     code, out, _ = run_main(capsys, "info", str(path))
     assert code == 0 and "skip edges   1 (edges spanning more than one generation)" in out
@@ -256,7 +239,9 @@ def test_console_script_is_declared():
     assert project["scripts"]["edgenet"] == "edgenet.cli:main"
 
 
-def test_closed_pipe_stops_quietly(good):
+def test_the_real_process_exit_status_and_a_closed_pipe(good):
+    """The one subprocess test: ``python -m edgenet`` runs main(), its return value is the
+    exit status, and a reader that goes away (``| head``) ends it quietly."""
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.Popen(
         [sys.executable, "-m", "edgenet", "info", str(good)],
@@ -267,3 +252,93 @@ def test_closed_pipe_stops_quietly(good):
         err = proc.stderr.read().decode()
         assert proc.wait(timeout=300) == 1
     assert err == ""
+
+
+# --------------------------------------------------------------------------- hostile input
+
+HOSTILE = {
+    "newline": "a\nedges        999",
+    "carriage return": "a\rforged",
+    "escape sequence": "a\x1b[2J\x1b]0;title\x07",
+    "C1 control": "a\x9b31m",
+    "bidi override": "a\u202eexe.gnp",
+    "zero width": "a\u200b",
+    "delete": "a\x7f",
+}
+
+
+@pytest.mark.parametrize("kind", HOSTILE)
+def test_info_escapes_what_a_terminal_would_act_on(capsys, tmp_path, kind):
+    name = HOSTILE[kind]
+    G = nx.DiGraph([(name, "h", {"weight": 1.0}), ("h", name + "-out", {"weight": 1.0})])
+    path = tmp_path / "hostile.npz"
+    en.save(G, path)
+    code, out, err = run_main(capsys, "info", str(path))
+    assert code == 0, err
+    assert out.isprintable() or all(line.isprintable() for line in out.splitlines())
+    assert len(out.splitlines()) == len(run_main(capsys, "info", str(_plain(tmp_path)))[1]
+                                        .splitlines())
+    assert repr(name)[1:-1] in out
+
+
+def _plain(tmp_path):
+    path = tmp_path / "plain.npz"
+    en.save(nx.DiGraph([("a", "h", {"weight": 1.0}), ("h", "a-out", {"weight": 1.0})]), path)
+    return path
+
+
+@pytest.mark.parametrize("kind", HOSTILE)
+def test_error_messages_are_one_printable_line(capsys, tmp_path, kind):
+    folder = tmp_path / ("dir" + HOSTILE[kind].replace("\n", "_n"))
+    folder.mkdir()
+    path = folder / ("bad" + HOSTILE[kind] + ".graphml")
+    path.write_bytes(b"<graphml><graph edgedefault='directed'><node/></graph></graphml>")
+    code, out, err = run_main(capsys, "info", str(path))
+    assert code == 1 and out == ""
+    assert err.endswith("\n") and err[:-1].isprintable(), err
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("a.graphml.gz", b"not gzip", r"a\.graphml\.gz: damaged or not gzip-compressed"),
+    ("b.graphml.gz", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xffbroken", r"b\.graphml\.gz: damaged"),
+    ("c.npz", b"PK\x03\x04broken", r"c\.npz: not an edgenet save file"),
+    ("d.graphml", b'<?xml version="1.0" encoding="klingon"?><graphml/>',
+     r"d\.graphml: cannot decode the file"),
+    ("E.GRAPHML.GZ", b"<graphml/>", r"E\.GRAPHML\.GZ: damaged or not gzip-compressed"),
+])
+def test_damaged_files_are_one_line_errors(capsys, tmp_path, name, content, message):
+    import re
+
+    (tmp_path / name).write_bytes(content)
+    code, out, err = run_main(capsys, "info", str(tmp_path / name))
+    assert code == 1 and out == ""
+    assert err.startswith("edgenet: error: ") and err.count("\n") == 1
+    assert re.search(message, err), err
+    assert "Traceback" not in err
+
+
+def test_demo_refuses_a_file_as_its_folder_before_training(capsys, tmp_path, monkeypatch):
+    import edgenet.demo
+
+    monkeypatch.setattr(edgenet.demo, "run", lambda *a, **k: pytest.fail("trained"))
+    taken = tmp_path / "taken"
+    taken.write_text("mine")
+    code, out, err = run_main(capsys, "demo", "--quick", "--out", str(taken))
+    assert code == 1
+    assert err == f"edgenet: error: --out {str(taken)!r} is a file; expected a directory for " \
+        "digits.graphml and digits.png (created when missing)\n"
+    assert taken.read_text() == "mine"
+    code, out, err = run_main(capsys, "demo", "--quick", "--out", str(taken / "sub"))
+    assert code == 1 and "Not a directory" in err
+
+
+@pytest.mark.parametrize("where", ["parser", "read_network"])
+def test_ctrl_c_is_one_line_and_status_130(capsys, good, monkeypatch, where):
+    import edgenet.cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(edgenet.cli, where, interrupted)
+    code, out, err = run_main(capsys, "info", str(good))
+    assert code == 130 and err == "edgenet: interrupted\n"

@@ -9,6 +9,7 @@ import networkx as nx
 import numpy as np
 import pytest
 import torch
+from dags import xor_network
 
 import edgenet as en
 from edgenet.draw import layout
@@ -18,19 +19,6 @@ matplotlib.use("Agg")
 import matplotlib.image as mpimg  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
-
-
-def xor_network() -> en.Network:
-    net = en.Network()
-    net.add_input("x0")
-    net.add_input("x1")
-    for h in ("h0", "h1", "h2", "h3"):
-        net.add_neuron(h, activation="tanh")
-    net.add_output("y", activation="sigmoid")
-    net.connect(["x0", "x1"], ["h0", "h1", "h2", "h3"])
-    net.connect(["h0", "h1", "h2", "h3"], ["y"])
-    net.add_edge("x0", "y")
-    return net
 
 
 @pytest.fixture(scope="module")

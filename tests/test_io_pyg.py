@@ -144,3 +144,15 @@ def test_import_edgenet_does_not_import_torch_geometric():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=str(__import__("pathlib").Path(__file__).parents[1]))
     assert out.stdout.strip() == "False"
+
+
+def test_a_column_bias_is_read_and_other_shapes_are_refused():
+    from torch_geometric.data import Data
+
+    edge_index = torch.tensor([[0], [1]])
+    data = Data(edge_index=edge_index, num_nodes=2, bias=torch.tensor([[0.0], [0.5]]))
+    assert en.from_pyg(data).nodes[1]["bias"] == 0.5
+    assert "bias" not in en.from_pyg(Data(edge_index=edge_index, num_nodes=2, bias=None)).nodes[1]
+    with pytest.raises(en.EdgenetError, match=r"data.bias has shape \(2, 2\); expected \(2,\) or "
+                       r"\(2, 1\), one value per node"):
+        en.from_pyg(Data(edge_index=edge_index, num_nodes=2, bias=torch.zeros(2, 2)))

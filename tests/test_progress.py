@@ -15,14 +15,16 @@ class FakeTerminal(io.StringIO):
         return True
 
 
-def test_silent_off_a_terminal(monkeypatch, capsys):
-    monkeypatch.setattr("sys.stderr", io.StringIO())
-    items = [1, 2, 3]
-    assert progress(items, desc="work") is items
+def test_silent_off_a_terminal(monkeypatch):
+    stream = io.StringIO()
+    monkeypatch.setattr("sys.stderr", stream)
+    items = list(range(10_000))
+    assert progress(items, desc="work", threshold=1) is items
     with bar(3, desc="epochs") as b:
         b.update(3)
         b.set_postfix(loss=1.0)
     assert not hasattr(b, "n")  # the no-op bar
+    assert stream.getvalue() == ""
 
 
 def test_bar_on_a_terminal(monkeypatch):
@@ -47,12 +49,16 @@ def test_small_work_gets_no_bar_even_on_a_terminal(monkeypatch):
 
 
 def test_without_tqdm_the_iterable_comes_back(monkeypatch):
-    monkeypatch.setattr("sys.stderr", FakeTerminal())
+    tty = FakeTerminal()
+    monkeypatch.setattr("sys.stderr", tty)
     monkeypatch.setitem(__import__("sys").modules, "tqdm", None)
-    items = [1, 2]
-    assert progress(items) is items
-    with bar(2) as b:
+    items = list(range(10_000))
+    assert progress(items, threshold=1) is items
+    with bar(2, desc="epochs") as b:
         b.update(1)
+        b.set_postfix(loss=1.0)
+    assert not hasattr(b, "n")  # the no-op bar, although stderr is a terminal
+    assert tty.getvalue() == ""
 
 
 @pytest.mark.parametrize("stream", [None, object()])

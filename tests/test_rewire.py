@@ -177,7 +177,7 @@ def snapshot(model, opt):
     (dict(add=[("b", "y")], weights=[1.0, 2.0]), en.EdgenetError,
      r"weights= has 2 values for 1 added edges"),
     (dict(add=[("b", "y")], weights=[1e300]), en.EdgenetError,
-     r"the weight of added edge \('b', 'y'\) is 1e\+300, which torch.float32 cannot hold"),
+     r"edge \('b', 'y'\) has weight 1e\+300, which torch.float32 cannot hold"),
     (dict(neurons={"h": {}}), en.EdgenetError, r"neurons= adds 'h', which is already a node"),
     (dict(neurons={"n": {"activation": "nope"}}), en.EdgenetError, r"unknown activation 'nope'"),
     (dict(neurons={"n": {"role": "output"}}), en.EdgenetError,

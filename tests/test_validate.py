@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import math
+import re
+from fractions import Fraction
 
 import networkx as nx
+import numpy as np
 import pytest
+import torch
 
 import edgenet as en
 
@@ -175,3 +179,66 @@ def test_errors_do_not_mutate():
     with pytest.raises(en.EdgenetError):
         en.compile(net)
     assert str(list(net.edges(data=True))) == str(before)
+
+
+# --------------------------------------------------------------------------- dtype, seed
+
+
+@pytest.mark.parametrize("dtype, value, wider", [
+    (torch.float32, 1e300, "torch.float64"), (torch.float32, -3.5e38, "torch.float64"),
+    (torch.float16, 70000.0, "torch.float32"), (torch.bfloat16, 1e39, "torch.float64"),
+    (torch.float16, 1e300, "torch.float64"),
+])
+def test_weights_and_biases_that_do_not_fit_the_dtype_are_refused(dtype, value, wider):
+    G = nx.DiGraph([("a", "b", {"weight": 0.5}), ("c", "b", {"weight": value})])
+    shown = re.escape(repr(value))
+    with pytest.raises(en.EdgenetError, match=rf"edge \('c', 'b'\) has weight {shown}, which "
+                       rf"{dtype} cannot hold .*use dtype={wider}"):
+        en.compile(G, dtype=dtype)
+    with pytest.raises(en.EdgenetError, match=rf"edge \('c', 'b'\) has weight {shown}"):
+        en.to_pyg(G, dtype=dtype)
+    H = nx.DiGraph([("a", "b", {"weight": 0.5})])
+    H.nodes["b"]["bias"] = value
+    with pytest.raises(en.EdgenetError, match=rf"node 'b' has bias {shown}, which {dtype}"):
+        en.compile(H, dtype=dtype)
+    with pytest.raises(en.EdgenetError, match=rf"node 'b' has bias {shown}"):
+        en.to_pyg(H, dtype=dtype)
+
+
+def test_the_largest_value_a_dtype_holds_is_accepted():
+    top = float(torch.finfo(torch.float32).max)
+    model = en.compile(nx.DiGraph([("a", "b", {"weight": top}), ("c", "b", {"weight": -top})]))
+    assert torch.isfinite(model.weight).all()
+    assert torch.isfinite(en.to_pyg(nx.DiGraph([("a", "b", {"weight": top})]),
+                                    dtype=torch.float32).edge_weight).all()
+
+
+@pytest.mark.parametrize("seed", [2**64, -(2**63) - 1, 2**70, "abc", 1.5, True, [1], np.int64(3)])
+def test_seeds_torch_cannot_take_are_refused(seed):
+    with pytest.raises(en.EdgenetError, match=r"seed=.* of type .*; expected None or a Python int"):
+        en.compile(nx.DiGraph([("a", "b")]), seed=seed)
+
+
+@pytest.mark.parametrize("seed", [0, 2**64 - 1, -(2**63)])
+def test_seeds_torch_takes_are_accepted(seed):
+    en.compile(nx.DiGraph([("a", "b")]), seed=seed)
+
+
+@pytest.mark.parametrize("value", [5, 2.5, None.__class__])
+def test_inputs_that_are_not_lists_are_refused(value):
+    with pytest.raises(en.EdgenetError, match=r"inputs= must be a list of nodes \(got .* of type"):
+        en.compile(nx.DiGraph([("a", "b")]), inputs=value)
+
+
+@pytest.mark.parametrize("value", [-(2**1024), 2**5000, -(2**100000), Fraction(10**400, 3)],
+                         ids=["-2**1024", "2**5000", "-2**100000", "fraction"])
+@pytest.mark.parametrize("where", ["weight", "bias"])
+def test_numbers_beyond_float_are_refused_by_name(value, where):
+    G = nx.DiGraph([("a", "b", {"weight": 1.0})])
+    if where == "weight":
+        G.edges["a", "b"]["weight"] = value
+    else:
+        G.nodes["b"]["bias"] = value
+    owner = r"weight of edge \('a', 'b'\)" if where == "weight" else r"bias of node 'b'"
+    with pytest.raises(en.EdgenetError, match=owner + r" is .*, beyond the largest float"):
+        en.compile(G)

@@ -1,7 +1,9 @@
 """Atomic file replacement: write to a temporary file beside the target, then rename it.
 
-A write that fails half way (an exception, a full disk, a killed process) leaves the
-old file exactly as it was; readers never see a half-written file.
+A write that fails half way (an exception, a full disk, Ctrl-C, SIGTERM) leaves the
+old file exactly as it was and no temporary file behind; readers never see a
+half-written file. Saving over a symbolic link writes through it: the file the
+link points to is replaced and the link is kept.
 
 >>> import os, tempfile
 >>> from edgenet.io.atomic import atomic_write
@@ -17,19 +19,29 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import BinaryIO
+from typing import Any, BinaryIO
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived during an atomic write; raised so that the write is undone."""
 
 
 @contextmanager
-def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+def atomic_write(path: str | os.PathLike[str] | bytes) -> Iterator[BinaryIO]:
     """Open a temporary binary file in ``path``'s directory; on success it replaces ``path``.
 
     The data is flushed and fsynced before the rename, so the new file is complete
     on disk when it appears. On any exception the temporary file is removed and the
-    exception propagates; ``path`` is untouched. The new file gets the permissions
-    a plain ``open(path, "w")`` would give it (or the old file's, when it existed).
+    exception propagates; ``path`` is untouched. A SIGTERM during the write (in the
+    main thread, where the default handler is installed) removes the temporary file
+    before the process ends as it would have. The new file gets the permissions a
+    plain ``open(path, "w")`` would give it (or the old file's, when it existed). A
+    ``path`` that is a symbolic link is written through: its target is replaced.
+    An error creating the file names ``path``, not the temporary file.
 
     >>> import os, tempfile
     >>> from edgenet.io.atomic import atomic_write
@@ -42,24 +54,51 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     >>> os.path.exists(path), os.listdir(os.path.dirname(path))
     (False, [])
     """
-    path = os.fspath(path)
-    folder, name = os.path.split(os.path.abspath(path))
+    path = os.path.realpath(os.fsdecode(path))  # through symbolic links
+    folder, name = os.path.split(path)
     tmp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
     mode = 0o666
     try:
         mode = os.stat(path).st_mode & 0o7777
     except OSError:
         pass
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), mode)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
+    with _terminate_as_exception():
         try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                         mode)
+        except OSError as err:
+            raise type(err)(err.errno, err.strerror, path) from None
+        try:
+            with os.fdopen(fd, "wb") as f:
+                yield f
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+
+
+@contextmanager
+def _terminate_as_exception() -> Iterator[None]:
+    """While inside, a SIGTERM raises :class:`Terminated` (then ends the process as usual)."""
+    if threading.current_thread() is not threading.main_thread() or (
+            signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
+        yield
+        return
+
+    def terminated(signum: int, frame: Any) -> None:
+        raise Terminated()
+
+    signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    except Terminated:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)  # end as the default handler would have
         raise
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -46,8 +46,9 @@ HEADER = (
     'http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">\n'
 )
 CLOSE = "</graph>\n</graphml>\n"
+LONGEST_LINE = 1 << 20  # the writer's lines are far shorter
 _ID = r'[^"&<>\x00-\x1f\ufffe\uffff]*'  # a value with nothing to unescape, normalise or refuse
-_TEXT = r"[^<&>\x00-\x1f\ufffe\uffff]*"
+_TEXT = r"[^<&>_\x00-\x1f\ufffe\uffff]*"  # no "_": float() would read "1_0" as 10.0
 _ANY_ID = r'[^"<\t\r\n]*'  # the same, entities allowed (the ordinary reader decodes them)
 _KEYS = re.compile(
     rf'(?:<key id="{_ANY_ID}" for="(?:graph|node|edge)" attr\.name="{_ANY_ID}" '
@@ -102,6 +103,8 @@ class CanonicalStream:
             data = self.carry + raw
             cut = data.rfind(b"\n") + 1
             self.carry = data[cut:]
+            if len(self.carry) > LONGEST_LINE:  # joining ever longer lines is quadratic
+                raise Fallback("a line longer than the writer writes")
             rest = self.lines(data[:cut].decode("utf-8")).encode("utf-8") if cut else b""
             if rest:  # a block of edge lines only leaves nothing to hand on: read further
                 self.pending.append(rest)

@@ -29,11 +29,13 @@ edge, the value and the line.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import math
 import numbers
 import os
 import re
+import zlib
 from collections.abc import Callable, Hashable, Mapping
 from typing import IO, Any, Literal
 from xml.parsers import expat
@@ -55,6 +57,14 @@ FIXED = {("node", "role"): "string", ("node", "activation"): "string",
          ("node", "bias"): "double", ("edge", "weight"): "double"}
 NX_BOOKKEEPING = ("node_default", "edge_default")  # what networkx.read_graphml adds to G.graph
 CHUNK = 1 << 16
+NAMESPACE = "http://graphml.graphdrawing.org/xmlns"
+#: The longest single XML token (a tag, comment, attribute value or text of one ``<data>``)
+#: the reader accepts: expat rescans an unfinished token on every block it is fed, so a
+#: longer one would cost time quadratic in its length (and as much memory).
+MAX_TOKEN = 16 << 20
+#: Elements whose content the reader skips: GraphML descriptions, ports and locators.
+_SKIPPED = frozenset(("desc", "port", "locator", "endpoint"))
+_INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")
 
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ATTR_SPECIAL = re.compile('[&<>"\r\n\t]')
@@ -66,13 +76,14 @@ _ATTR_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
 # --------------------------------------------------------------------------- writing
 
 
-def write_graphml(G: nx.DiGraph, path: str | os.PathLike[str]) -> None:
+def write_graphml(G: nx.DiGraph, path: str | os.PathLike[str] | IO[bytes]) -> None:
     """Write a directed graph of neurons (or a compiled network, with its current
     weights) to ``path`` as GraphML, atomically.
 
     Node ids must be ``int`` or ``str``; attribute values ``bool``, ``int``, ``float``
     or ``str`` (``None`` values are skipped). ``weight`` and ``bias`` must be finite
-    real numbers. A path ending in ``.gz`` is gzip-compressed. (igraph reads these files
+    real numbers. A path ending in ``.gz`` (any case) is gzip-compressed; an open binary
+    stream is written uncompressed, as it is. (igraph reads these files
     but refuses subnormal numbers, below 2.2250738585072014e-308 in magnitude, and
     writes only 15 significant digits back; NetworkX keeps every bit.) The file is written
     beside ``path`` and renamed over it only when complete: a failed write leaves any
@@ -111,8 +122,13 @@ def write_graphml(G: nx.DiGraph, path: str | os.PathLike[str]) -> None:
             key_of[domain, name] = key
             keys.append((key, domain, name, typ))
 
-    opener = _gzip_writer if os.fspath(path).endswith(".gz") else _PlainWriter
-    with atomic_write(path) as raw, opener(raw) as out:
+    if hasattr(path, "write"):  # an open binary stream: written as it is, not atomically
+        target: Any = contextlib.nullcontext(path)
+        opener: Any = _PlainWriter
+    else:
+        target = atomic_write(path)
+        opener = _gzip_writer if os.fsdecode(path).lower().endswith(".gz") else _PlainWriter
+    with target as raw, opener(raw) as out:
         write = out.write
         parts = [_HEADER]
         for key, domain, name, typ in keys:
@@ -359,13 +375,51 @@ def read_graphml(
         name = str(getattr(path, "name", "<stream>"))
         reader = _Reader(name, undirected, parallel, weight, node_type, rename)
         return _read(path, reader)  # type: ignore[arg-type]
-    name = os.fspath(path)
-    opener: Any = gzip.open if name.endswith(".gz") else open
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise GraphMLError(
+            f"read_graphml expects a path or a binary file object (got {path!r} of type "
+            f"{type(path).__name__})"
+        )
+    name = os.fsdecode(path)
     reader = _Reader(name, undirected, parallel, weight, node_type, rename)
-    if not name.endswith(".gz"):
-        reader.size = os.path.getsize(name) if os.path.isfile(name) else 0
-    with opener(name, "rb") as f:
-        return _read(f, reader)
+    with open(name, "rb") as raw:
+        if name.lower().endswith(".gz"):
+            return _read(_Gunzip(raw, name), reader)  # type: ignore[arg-type]
+        reader.size = os.fstat(raw.fileno()).st_size
+        return _read(raw, reader)
+
+
+class _Gunzip:
+    """A gzip stream whose damage is a :class:`GraphMLError` naming the file.
+
+    It inflates only what the parser asks for (1 MiB at a time), so a compressed
+    file never occupies more memory than its longest token.
+    """
+
+    def __init__(self, raw: IO[bytes], name: str):
+        self.f = gzip.GzipFile(fileobj=raw, mode="rb")
+        self.name = name
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self.f.read(size)
+        except (OSError, EOFError, zlib.error) as err:
+            raise GraphMLError(
+                f"{self.name}: damaged or not gzip-compressed ({err}); a file whose name ends "
+                "in .gz is read as gzip: rename it if it is plain GraphML"
+            ) from None
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.f.tell()
+
+    def seek(self, offset: int) -> int:
+        try:
+            return self.f.seek(offset)
+        except (OSError, EOFError, zlib.error) as err:
+            raise GraphMLError(f"{self.name}: damaged gzip data ({err})") from None
 
 
 def _read(f: IO[bytes], reader: _Reader) -> Network:
@@ -413,7 +467,7 @@ class _Reader:
         )
 
     def run(self, f: IO[bytes], canonical: CanonicalStream | None = None) -> Network:
-        p = self.parser = expat.ParserCreate()
+        p = self.parser = expat.ParserCreate(namespace_separator="}")
         p.buffer_text = True
         p.buffer_size = 1 << 16
         p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
@@ -457,10 +511,17 @@ class _Reader:
         in_key: str | None = None
         node_id: str | None = None
         undirected_default = False
+        skip = 0  # > 0 inside an element whose content is skipped (foreign, <desc>, <port>)
+        self.pending = lambda: sum(map(len, text)) if depth else 0
 
         def converter(kid: str, domain: str) -> tuple[str, Any]:
             found = keys.get(kid)
-            name, typ = (kid, "string") if found is None else (found[1], found[2])
+            if found is None:
+                raise fail(
+                    f"a <data> element of a {domain} uses key {kid!r}, which no <key> declares "
+                    "before it; declare the key (a misspelt key would otherwise lose its values)"
+                )
+            name, typ = found[1], found[2]
             name = rename.get(name, name)
             if domain == "edge" and name == weight_name:
                 return "weight", NUMBER
@@ -470,11 +531,25 @@ class _Reader:
 
         def start(tag: str, attrs: dict[str, str]) -> None:
             nonlocal depth, nested, owner, where, key, in_key, node_id, graphs
-            nonlocal undirected_default
+            nonlocal undirected_default, skip
             if depth:  # structured content inside <data> (yEd graphics): skipped
                 depth += 1
                 nested = True
                 return
+            if skip:
+                skip += 1
+                return
+            if "}" in tag:
+                space, tag = tag.rsplit("}", 1)
+                if space != NAMESPACE:  # another vocabulary (yEd, ...): skipped
+                    skip = 1
+                    return
+            if where in ("node", "edge") and tag in ("node", "edge", "graph"):
+                inside = f"node {node_id!r}" if where == "node" else (
+                    f"edge ({src[-1]!r}, {dst[-1]!r})")
+                if tag == "graph":
+                    raise fail(f"{inside} holds a nested graph; edgenet reads flat graphs")
+                raise fail(f"{inside} holds a <{tag}>; GraphML nests {tag}s only in a <graph>")
             if tag == "edge":
                 if graphs != 1:
                     return
@@ -503,13 +578,13 @@ class _Reader:
                 depth = 1
                 nested = False
                 key = attrs.get("key")
+                if key is None and owner is not None:
+                    raise fail("a <data> element lacks its key attribute")
                 text.clear()
                 p.CharacterDataHandler = chars
             elif tag == "node":
                 if graphs != 1:
                     return
-                if where == "node":
-                    raise fail(f"node {node_id!r} holds a nested graph; edgenet reads flat graphs")
                 try:
                     node_id = attrs["id"]
                 except KeyError:
@@ -533,30 +608,40 @@ class _Reader:
                     text.clear()
                     p.CharacterDataHandler = chars
             elif tag == "graph":
-                if where == "node":
-                    raise fail(f"node {node_id!r} holds a nested graph; edgenet reads flat graphs")
-                graphs += 1
-                if graphs == 1:
-                    default = attrs.get("edgedefault", "directed")
-                    if default not in ("directed", "undirected"):
-                        raise fail(
-                            f"edgedefault={default!r}; GraphML accepts 'directed' or 'undirected'"
-                        )
-                    if default == "undirected" and refuse_undirected:
-                        raise fail(
-                            'the graph is undirected (edgedefault="undirected"); edgenet '
-                            "networks are directed. Pass read_graphml(..., "
-                            "undirected='as-written') to orient each edge as listed, or "
-                            "undirected='both' for one edge each way"
-                        )
-                    undirected_default = default == "undirected"
-                    owner = graph
-                    where = "graph"
+                if graphs:
+                    raise fail(
+                        "the file holds more than one <graph>; edgenet reads one graph per "
+                        "file: split the file, one <graph> each"
+                    )
+                graphs = 1
+                default = attrs.get("edgedefault")
+                if default not in ("directed", "undirected", None):
+                    raise fail(
+                        f"edgedefault={default!r}; GraphML accepts 'directed' or 'undirected'"
+                    )
+                if default != "directed" and refuse_undirected:
+                    said = ("has no edgedefault attribute, which GraphML (and NetworkX and "
+                            "igraph) read as undirected" if default is None else
+                            'is undirected (edgedefault="undirected")')
+                    raise fail(
+                        f"the graph {said}; edgenet networks are directed. Write "
+                        '<graph edgedefault="directed"> if its edges are directed, or pass '
+                        "read_graphml(..., undirected='as-written') to orient each edge as "
+                        "listed, or undirected='both' for one edge each way"
+                    )
+                undirected_default = default != "directed"
+                owner = graph
+                where = "graph"
             elif tag == "hyperedge":
                 raise fail("the file holds a <hyperedge>; edgenet reads simple directed graphs")
+            elif tag in _SKIPPED:
+                skip = 1
 
         def end(tag: str) -> None:
-            nonlocal depth, owner, where, in_key, graphs
+            nonlocal depth, owner, where, in_key, graphs, skip
+            if skip:
+                skip -= 1
+                return
             if depth:
                 if depth > 1:
                     depth -= 1
@@ -566,7 +651,7 @@ class _Reader:
                 if nested:
                     return
                 value = text[0] if len(text) == 1 else "".join(text)
-                if tag == "default":
+                if tag.endswith("default"):
                     defaults[in_key] = value  # type: ignore[index]
                     return
                 if key is None or owner is None:
@@ -577,7 +662,7 @@ class _Reader:
                 name, parse = conv
                 if parse is NUMBER:
                     try:
-                        x = float(value)
+                        x = _double(value, where)
                     except ValueError:
                         x = math.nan
                     if x - x != 0.0:  # not finite
@@ -596,7 +681,9 @@ class _Reader:
                         f"{where} attribute {name!r} has the value {value!r}, which is not a "
                         f"valid {typ} (the type its <key id={key!r}> declares)"
                     ) from None
-            elif tag == "edge" or tag == "node":
+                return
+            tag = tag.rsplit("}", 1)[-1]
+            if tag == "edge" or tag == "node":
                 if graphs == 1:
                     owner = graph
                     where = "graph"
@@ -608,7 +695,8 @@ class _Reader:
                 graphs = 2
 
         def root(tag: str, attrs: dict[str, str]) -> None:
-            if tag.rsplit(":", 1)[-1] != "graphml":
+            if tag.rsplit("}", 1)[-1] != "graphml" or tag.count("}") and not tag.startswith(
+                    NAMESPACE + "}"):
                 raise fail(f"the root element is <{tag}>; a GraphML file starts with <graphml>")
             p.StartElementHandler = start
 
@@ -627,6 +715,7 @@ class _Reader:
     def parse(self, p: Any, f: IO[bytes]) -> None:
         # About 100 bytes per edge: files of a million edges or more show a progress bar.
         big = self.size >= 100 * THRESHOLD
+        fed = 0
         try:
             with bar(self.size if big else 0, desc="reading GraphML", unit="B",
                      unit_scale=True, disable=not big) as shown:
@@ -638,12 +727,29 @@ class _Reader:
                     if not block:
                         break
                     p.Parse(block, False)
+                    fed += len(block)
+                    # After a block, the parser's position is the start of the token it
+                    # could not finish: everything fed since belongs to that one token.
+                    if fed - p.CurrentByteIndex > MAX_TOKEN or self.pending() > MAX_TOKEN:
+                        raise self.fail(
+                            f"one XML token (a tag, comment or value) is longer than "
+                            f"{MAX_TOKEN >> 20} MiB; refused, because reading it would take "
+                            "time quadratic in its length (the most edgenet reads is "
+                            "edgenet.io.graphml.MAX_TOKEN bytes)"
+                        )
                     shown.update(len(block))
                 p.Parse(b"", True)
         except expat.ExpatError as err:
             raise GraphMLError(
                 f"{self.name}, line {err.lineno}, column {err.offset}: malformed XML: "
                 f"{expat.ErrorString(err.code)} (is the file truncated or not GraphML?)"
+            ) from None
+        except GraphMLError:
+            raise
+        except (LookupError, ValueError) as err:  # an encoding Python does not know
+            raise GraphMLError(
+                f"{self.name}: cannot decode the file ({err}); GraphML files are UTF-8, or "
+                "declare an encoding Python knows"
             ) from None
 
     def build(
@@ -658,10 +764,10 @@ class _Reader:
         undirected_edges: list[int],
     ) -> Network:
         id_kind = graph.pop(ID_TYPE, None)
-        if self.node_type is not None:
+        if self.node_type is not None and self.node_type is not int:
             cast: Callable[[str], Hashable] = self.node_type
-        elif id_kind == "int":
-            cast = int
+        elif id_kind == "int" or self.node_type is int:
+            cast = _integer_id
         else:
             cast = str
         mapping: dict[str, Hashable] = {}
@@ -670,7 +776,7 @@ class _Reader:
         try:
             if id_kind == "mixed" and self.node_type is None:
                 for nid, d in nodes:
-                    mapping[nid] = int(nid) if d.pop(NODE_ID_TYPE, None) == "int" else nid
+                    mapping[nid] = _integer_id(nid) if d.pop(NODE_ID_TYPE, None) == "int" else nid
                 cast = str
             elif cast is not str:
                 for nid, _ in nodes:
@@ -690,13 +796,19 @@ class _Reader:
                 targets += edata
             if name == self.weight and domain in ("edge", "all"):
                 name = "weight"
+            number = name == "weight" if domain == "edge" else name == "bias" if (
+                domain == "node") else name in ("weight", "bias")
             try:
-                value = float(raw) if name in ("weight", "bias") else _PARSERS.get(
-                    typ, _string)(raw, "")
+                value = _double(raw, "") if number else _PARSERS.get(typ, _string)(raw, "")
             except (TypeError, ValueError):
                 raise GraphMLError(
                     f"{self.name}: key {kid!r} has default {raw!r}, not a valid {typ}"
                 ) from None
+            if number and not math.isfinite(value):
+                raise GraphMLError(
+                    f"{self.name}: key {kid!r} gives {name} the default {raw!r}; expected a "
+                    "finite number"
+                )
             for d in targets:
                 d.setdefault(name, value)
 
@@ -707,10 +819,20 @@ class _Reader:
             vs: list[Hashable] = list(map(mapping.__getitem__, dst))
         else:
             us, vs = src, dst  # type: ignore[assignment]
+        if undirected_edges:
+            us, vs = list(us), list(vs)
+            # Undirected edges joining the same two neurons are parallel, whichever way
+            # each is written: orient them alike so that ``parallel`` decides.
+            first: set[tuple[Hashable, Hashable]] = set()
+            for i in undirected_edges:
+                if (vs[i], us[i]) in first and us[i] != vs[i]:
+                    us[i], vs[i] = vs[i], us[i]
+                first.add((us[i], vs[i]))
         if self.undirected == "both" and undirected_edges:
-            us = us + [vs[i] for i in undirected_edges]
-            vs = vs + [us[i] for i in undirected_edges]
-            edata = edata + [dict(edata[i]) for i in undirected_edges]
+            loops = [i for i in undirected_edges if us[i] != vs[i]]  # a self-loop once
+            us = us + [vs[i] for i in loops]
+            vs = vs + [us[i] for i in loops]
+            edata = edata + [dict(edata[i]) for i in loops]
         G, repeated = bulk_graph(final, us, vs, edata)
         G.graph.update(graph)
         if repeated:
@@ -766,10 +888,18 @@ def _boolean(value: str, where: str) -> bool:
 
 
 def _integer(value: str, where: str) -> int:
+    if not _INTEGER.fullmatch(value):  # int() would also take "1_0" and other digits
+        raise ValueError(f"{value!r} is not a GraphML integer")
     return int(value)
 
 
+def _integer_id(value: str) -> int:
+    return _integer(value, "")
+
+
 def _double(value: str, where: str) -> float:
+    if "_" in value:  # float() would read "1_0" as 10.0
+        raise ValueError(f"{value!r} is not a GraphML double")
     return float(value)
 
 

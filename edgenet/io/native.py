@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import zipfile
+import zlib
 from collections.abc import Hashable
 from typing import IO, Any, NoReturn, TypeVar
 
@@ -53,10 +55,11 @@ _NODE_FIELDS = ("role", "activation", "bias")
 Target = TypeVar("Target")
 
 
-def save(network: Any, path: str | os.PathLike[str]) -> None:
+def save(network: Any, path: str | os.PathLike[str] | IO[bytes]) -> None:
     """Save a network (a :class:`~edgenet.Network`, any ``networkx.DiGraph`` or a compiled
     model, whose current weights are saved) to ``path``, atomically.
 
+    ``path`` may also be an open binary stream (e.g. ``io.BytesIO``), written as it is.
     Node ids must be ``int`` or ``str``; attributes other than ``role``,
     ``activation``, ``bias`` and ``weight`` must be JSON values (``None``, bool, int,
     float, str, lists and str-keyed dicts of them).
@@ -132,7 +135,13 @@ def save(network: Any, path: str | os.PathLike[str]) -> None:
         "node_attributes": node_extra,
         "edge_attributes": edge_extra,
     }
-    text = json.dumps(header, ensure_ascii=False, allow_nan=True).encode()
+    try:
+        text = json.dumps(header, ensure_ascii=False, allow_nan=True).encode()
+    except UnicodeEncodeError as err:
+        raise EdgenetError(
+            f"cannot save {_unencodable(G)}: it holds {err.object[err.start:err.end]!r}, a lone "
+            "surrogate that UTF-8 cannot store; remove it"
+        ) from None
     arrays = {
         "header": np.frombuffer(text, dtype=np.uint8),
         "src": src,
@@ -144,11 +153,43 @@ def save(network: Any, path: str | os.PathLike[str]) -> None:
         "role": role,
         "activation": act,
     }
+    if hasattr(path, "write"):  # an open binary stream: written as it is, not atomically
+        np.savez(path, **arrays)
+        return
     with atomic_write(path) as f:
         np.savez(f, **arrays)
 
 
-def _jsonable(value: Any, owner: str, name: str = "") -> Any:
+def _unencodable(G: nx.DiGraph) -> str:
+    """The first node id, or attribute of a node, edge or the graph, UTF-8 cannot store."""
+    def bad(value: Any) -> bool:
+        try:
+            json.dumps(value, ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            return True
+        return False
+
+    for n, data in G.nodes(data=True):
+        if bad(n):
+            return f"node id {n!r}"
+        if bad(data):
+            return f"an attribute of node {n!r}"
+    for u, v, data in G.edges(data=True):
+        if bad(data):
+            return f"an attribute of edge ({u!r}, {v!r})"
+    return "a graph attribute"
+
+
+#: How deeply lists and dicts in saved attributes may nest.
+MAX_NESTING = 100
+
+
+def _jsonable(value: Any, owner: str, name: str = "", depth: int = 0) -> Any:
+    if depth > MAX_NESTING and isinstance(value, (list, dict)):
+        raise EdgenetError(
+            f"attribute {name!r} of {owner} nests lists or dicts more than {MAX_NESTING} deep; "
+            "saved attributes must be flatter"
+        )
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, (int, np.integer)) and not isinstance(value, np.bool_):
@@ -158,7 +199,7 @@ def _jsonable(value: Any, owner: str, name: str = "") -> Any:
     if isinstance(value, np.bool_):
         return bool(value)
     if isinstance(value, list):
-        return [_jsonable(v, owner, name) for v in value]
+        return [_jsonable(v, owner, name, depth + 1) for v in value]
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
@@ -167,7 +208,7 @@ def _jsonable(value: Any, owner: str, name: str = "") -> Any:
                     f"attribute {k!r} of {owner} has a key of type {type(k).__name__}; saved "
                     "attribute names and dict keys must be strings"
                 )
-            out[k] = _jsonable(v, owner, name or k)
+            out[k] = _jsonable(v, owner, name or k, depth + 1)
         return out
     raise EdgenetError(
         f"attribute {name!r} of {owner} holds {value!r} of type {type(value).__name__}; saved "
@@ -233,11 +274,19 @@ def _read(path: Any, name: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         return _check(_arrays(f, name), name)
 
 
+#: What a damaged or foreign file can make numpy and zipfile raise.
+_DAMAGE = (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError, AttributeError,
+           zlib.error, NotImplementedError, RuntimeError, struct.error, IndexError, TypeError)
+#: The most the arrays of a file may inflate to: this many times the file's size (and
+#: at least :data:`INFLATE_FLOOR` bytes). edgenet writes its arrays uncompressed.
+INFLATE_RATIO = 64
+INFLATE_FLOOR = 64 << 20
+
+
 def _arrays(f: IO[bytes], name: str) -> dict[str, np.ndarray]:
-    bad = (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError)
     try:
         npz = np.load(f, allow_pickle=False)
-    except bad as err:
+    except _DAMAGE as err:
         raise FormatError(
             f"{name}: not an edgenet save file (expected a .npz written by edgenet.save): {err}"
         ) from None
@@ -246,21 +295,47 @@ def _arrays(f: IO[bytes], name: str) -> dict[str, np.ndarray]:
             f"{name}: holds a single array, not an edgenet save file (a .npz written by "
             "edgenet.save)"
         )
-    try:
-        with npz:
-            return {k: npz[k] for k in npz.files}
-    except bad as err:
-        raise FormatError(
-            f"{name}: the file is damaged or not an edgenet save file: {err}"
-        ) from None
+    with npz:
+        infos = {i.filename: i for i in npz.zip.infolist()}  # type: ignore[union-attr]
+        size = f.seek(0, os.SEEK_END)
+        ceiling = max(INFLATE_FLOOR, INFLATE_RATIO * size)
+        total = 0
+        for key in _REQUIRED:  # only these are ever inflated; other members are ignored
+            info = infos.get(key + ".npy")
+            if info is None:
+                raise FormatError(
+                    f"{name}: the array {key!r} is missing; not an edgenet save file")
+            total += info.file_size
+        if total > ceiling:
+            raise FormatError(
+                f"{name}: its arrays would inflate to {total:,} bytes, more than "
+                f"{INFLATE_RATIO} times the file's {size:,} bytes; refused (edgenet writes "
+                "its arrays uncompressed)"
+            )
+        out = {}
+        for key in _REQUIRED:
+            try:
+                out[key] = npz[key]
+            except ValueError as err:
+                if "allow_pickle" in str(err):
+                    raise FormatError(
+                        f"{name}: the array {key!r} holds Python objects (a pickle), which "
+                        "edgenet never loads; not an edgenet save file"
+                    ) from None
+                raise FormatError(f"{name}: the array {key!r} is damaged: {err}") from None
+            except _DAMAGE as err:
+                raise FormatError(f"{name}: the array {key!r} is damaged: {err}") from None
+        return out
+
+
+_REQUIRED = {"header": "u", "src": "i", "dst": "i", "weight": "f", "has_weight": "b",
+             "bias": "f", "has_bias": "b", "role": "i", "activation": "i"}
 
 
 def _check(
     arrays: dict[str, np.ndarray], name: str
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    required = {"header": "u", "src": "i", "dst": "i", "weight": "f", "has_weight": "b",
-                "bias": "f", "has_bias": "b", "role": "i", "activation": "i"}
-    for key, kind in required.items():
+    for key, kind in _REQUIRED.items():
         if key not in arrays:
             raise FormatError(f"{name}: the array {key!r} is missing; not an edgenet save file")
         if arrays[key].dtype.kind != kind or arrays[key].ndim != 1:
@@ -272,6 +347,8 @@ def _check(
         header = json.loads(arrays["header"].tobytes().decode())
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise FormatError(f"{name}: the header is not valid JSON: {err}") from None
+    except RecursionError:
+        raise FormatError(f"{name}: the header nests too deeply to be an edgenet header") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise FormatError(f"{name}: the header does not describe an edgenet network")
     if header.get("version") != VERSION:
@@ -298,7 +375,24 @@ def _check(
         a = arrays[key]
         if len(a) and (a.min() < (0 if key in ("src", "dst") else -1) or a.max() >= hi):
             raise FormatError(f"{name}: the array {key!r} holds an index out of range")
-    for key in ("node_attributes", "edge_attributes"):
+    for key, values, has in (("weight", "weight", "has_weight"), ("bias", "bias", "has_bias")):
+        bad = arrays[has] & ~np.isfinite(arrays[values])
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            owner = (f"edge ({ids[arrays['src'][i]]!r}, {ids[arrays['dst'][i]]!r})"
+                     if key == "weight" else f"node {ids[i]!r}")
+            raise FormatError(
+                f"{name}: {owner} has {key} {float(arrays[values][i])!r}; expected a finite "
+                "number (the file is damaged or was not written by edgenet.save)"
+            )
+    if e:
+        pairs = arrays["src"].astype(np.int64) * max(n, 1) + arrays["dst"]
+        unique, first, counts = np.unique(pairs, return_index=True, return_counts=True)
+        if len(unique) < e:
+            i = int(first[np.flatnonzero(counts > 1)[0]])
+            u, v = ids[arrays["src"][i]], ids[arrays["dst"][i]]
+            raise FormatError(f"{name}: the edge list holds edge ({u!r}, {v!r}) twice")
+    for key, fields in (("node_attributes", _NODE_FIELDS), ("edge_attributes", ("weight",))):
         extra = header.get(key, [])
         size = n if key == "node_attributes" else e
         if not isinstance(extra, list) or not all(
@@ -306,6 +400,13 @@ def _check(
             and isinstance(x[1], dict) for x in extra
         ):
             raise FormatError(f"{name}: the header's {key} are malformed")
+        for i, attrs in extra:
+            taken = next((k for k in fields if k in attrs), None)
+            if taken is not None:
+                raise FormatError(
+                    f"{name}: the header's {key} give entry {i} a {taken!r} "
+                    f"({attrs[taken]!r}), which only the {taken!r} array may hold"
+                )
     if not isinstance(header.get("graph", {}), dict):
         raise FormatError(f"{name}: the header's graph attributes are malformed")
     return header, arrays

@@ -28,7 +28,7 @@ import torch
 
 from ..errors import EdgenetError
 from ..network import Network
-from ..validate import edge_weights, real
+from ..validate import check_fits, edge_weights, real
 
 _NODE_FIELDS = ("role", "activation")
 
@@ -61,6 +61,7 @@ def to_pyg(G: nx.DiGraph, *, dtype: torch.dtype = torch.float64) -> Any:
          for n, d in G.nodes(data=True)],
         dtype=np.float64,
     )
+    check_fits(dtype, weight, bias, lambda i: triples[i][:2], nodes.__getitem__)
     return Data(
         edge_index=torch.from_numpy(np.stack([src, dst])),  # (2, E)
         edge_weight=torch.from_numpy(weight).to(dtype),  # (E,)
@@ -191,6 +192,13 @@ def _node_values(data: Any, field: str, num_nodes: int) -> Any:
     if value is None:
         return None
     if isinstance(value, torch.Tensor):
+        if value.ndim == 2 and value.shape[1] == 1:  # (N, 1), as node features often are
+            value = value[:, 0]
+        if value.ndim != 1:
+            raise EdgenetError(
+                f"data.{field} has shape {tuple(value.shape)}; expected ({num_nodes},) or "
+                f"({num_nodes}, 1), one value per node"
+            )
         value = value.detach().cpu().double().tolist()
     if len(value) != num_nodes:
         raise EdgenetError(
