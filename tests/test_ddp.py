@@ -4,10 +4,7 @@ batch; examples/ddp.py runs under torchrun."""
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -92,17 +89,3 @@ def test_two_processes_train_the_weights_of_one_process_on_the_whole_batch(tmp_p
         got = torch.load(f"{out}.{rank}")
         torch.testing.assert_close(got["weight"], single.weight.detach(), rtol=0, atol=1e-10)
         torch.testing.assert_close(got["bias"], single.bias.detach(), rtol=0, atol=1e-10)
-
-
-def test_ddp_example_runs_under_torchrun(tmp_path):
-    env = dict(os.environ, OMP_NUM_THREADS="1",
-               PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    done = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-         "--master_addr", "127.0.0.1", "--master_port", str(free_port()),
-         str(ROOT / "examples" / "ddp.py"), "--fast"],
-        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "2 ranks, " in done.stdout
-    assert "replicas identical: True" in done.stdout

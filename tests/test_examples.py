@@ -66,3 +66,20 @@ def test_examples_are_documented(script):
     text = script.read_text()
     assert text.startswith('"""'), f"{script.name} should open with a docstring on what it shows"
     assert f"examples/{script.name}" in text, f"{script.name} should say how to run it"
+
+
+def test_ddp(tmp_path):
+    """examples/ddp.py under torchrun with two processes (gloo), in its fast mode."""
+    from test_ddp import free_port
+
+    env = dict(os.environ, OMP_NUM_THREADS="1",
+               PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    done = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+         "--master_addr", "127.0.0.1", "--master_port", str(free_port()),
+         str(ROOT / "examples" / "ddp.py"), "--fast"],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "2 ranks, " in done.stdout
+    assert "replicas identical: True" in done.stdout
