@@ -24,6 +24,7 @@ import warnings
 from collections.abc import Hashable, Sequence
 
 import networkx as nx
+import torch
 
 from .errors import CycleError, EdgenetError
 from .io.files import read_network
@@ -92,7 +93,7 @@ def info(path: str, *, all_generations: bool = False, **read: str) -> int:
         warnings.simplefilter("ignore")
         from .compile import compile
 
-        model = compile(G, seed=0)
+        model = compile(G, seed=0, dtype=torch.float64)  # holds every finite weight
     n_bias = model.bias.numel()
     rows.insert(5, ("parameters", f"{n_edges + n_bias:,} ({n_edges:,} weights, {n_bias:,} biases)"))
     _table(rows)
