@@ -44,7 +44,7 @@ def _build() -> None:
     @njit(parallel=True, cache=True, fastmath=fast)
     def spmm(z, H, w, b, crow, col, c0):  # pragma: no cover - compiled
         for r in prange(z.shape[0]):
-            row_spmm(z[r], b[c0 + r], w, H, col, crow[c0 + r], crow[c0 + r + 1])
+            row_spmm(z[r], b[c0 + r], w, H, col, crow[c0 + r], crow[c0 + r + 1], 0, z.shape[1])
 
     @njit(parallel=True, cache=True, fastmath=fast)
     def sddmm(dw, db, D, H, crow, col, c0, zero):  # pragma: no cover - compiled
@@ -56,7 +56,7 @@ def _build() -> None:
                 for k in range(B):
                     s += d[k]
                 db[c0 + r] = s
-            row_sddmm(dw, d, H, col, crow[c0 + r], crow[c0 + r + 1], zero)
+            row_sddmm(dw, d, H, col, crow[c0 + r], crow[c0 + r + 1], zero, 0, B)
 
     @njit(parallel=True, cache=True, fastmath=fast)
     def spmm_t(G, D, w, sources, tcrow, tcol, perm, t0, e0):  # pragma: no cover - compiled
