@@ -18,11 +18,18 @@ edgenet is faster. Baselines:
   time (forward only: it has no backward), on NEAT-sized DAGs;
 - ``networkx``: NetworkX's own walk of ``edges(data="weight")`` plus
   ``topological_generations``, the floor for compiling from a graph.
+
+A roofline table closes the run: per case, the bytes a step's passes must move (each
+array read or written once per pass that needs it, caches ignored) and the FLOPs of its
+multiply-adds, the rates achieved, and the fraction of this machine's limits measured in
+the same process (a STREAM-like copy and a dense float32 GEMM). Subnormal numbers are
+computed, not flushed, as every engine does by default.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import statistics
 import sys
@@ -41,6 +48,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from graphs import bipartite, deep, genome, layered  # noqa: E402
 
 import edgenet as en  # noqa: E402
+from edgenet.kernels import fused as fused_engine  # noqa: E402
+
+if hasattr(fused_engine, "_flush_denormals"):  # engines compute subnormals: measure that way
+    fused_engine._flush_denormals = contextlib.nullcontext
 
 Step = Callable[[], object]
 
@@ -81,9 +92,12 @@ def edgenet_step(model: en.CompiledNetwork, x: torch.Tensor) -> Step:
     return train_step(model, list(model.parameters()), x)
 
 
-def bipartite_steps(n_in: int, n_out: int, density: float, batch: int) -> dict[str, Step]:
+def bipartite_steps(n_in: int, n_out: int, density: float, batch: int,
+                    models: list | None = None) -> dict[str, Step]:
     net, W = bipartite(n_in, n_out, density)
     model = en.compile(net, seed=0)
+    if models is not None:
+        models.append(model)
     x = torch.randn(batch, n_in)
     steps = {"edgenet": edgenet_step(model, x)}
 
@@ -147,6 +161,45 @@ def neat_forward(net: en.Network) -> Callable[[np.ndarray], list[list[float]]]:
     return lambda x: [ffn.activate(row) for row in x.tolist()]
 
 
+def limits(rounds: int) -> tuple[float, float]:
+    """This machine's memory bandwidth (GB/s, a 256 MiB float32 copy, bytes read plus
+    written) and dense float32 GEMM rate (GFLOP/s, 4096 x 4096 by 4096 x 256), medians."""
+    src = torch.randn(1 << 26)
+    dst = torch.empty_like(src)
+    a, b = torch.randn(4096, 4096), torch.randn(4096, 256)
+    times = measure({"copy": lambda: dst.copy_(src), "gemm": lambda: a @ b}, max(3, rounds))
+    return 2 * src.numel() * 4 / times["copy"] / 1e9, 2 * 4096 * 4096 * 256 / times["gemm"] / 1e9
+
+
+def step_cost(model: en.CompiledNetwork, batch: int, need_x: bool = False) -> tuple[int, int]:
+    """``(bytes, flops)`` of one training step of ``model`` (float32) on the engine it runs:
+    every ``(rows, batch)`` array and edge array counted once per pass that reads or writes
+    it (caches ignored), FLOPs of the multiply-adds only (2 per edge and column and pass;
+    a dense generation counts its whole block)."""
+    p, s, B = model.plan, 4, batch
+    n_in, n_c, n_out = p.n_inputs, p.n_nodes - p.n_inputs, len(p.outputs)
+    acted = sum(b - a for gen in p.runs for a, b, act in gen if act != "identity")
+    stats = model.generation_stats()
+    flops = 0
+    sources = inner_sources = 0
+    inner_edges = int((np.asarray(p.col) >= n_in).sum())
+    for g, st in enumerate(stats):
+        src = np.asarray(p.sources[p.spans[g]:p.spans[g + 1]])
+        grads = int((src >= (0 if need_x else n_in)).sum())
+        sources += st["sources"]
+        inner_sources += grads
+        if st["kernel"] == "dense":
+            flops += 2 * B * st["neurons"] * st["sources"] * (2 + (grads > 0))
+        else:
+            flops += 2 * B * st["edges"] * 2
+    if all(st["kernel"] != "dense" for st in stats):
+        flops += 2 * B * (p.n_edges if need_x else inner_edges)
+    rows = (2 * n_in + sources + n_c + 2 * acted + 2 * n_out  # forward: x in, SpMM, act, y out
+            + 2 * n_out + n_c + 3 * acted + n_c + sources + 2 * inner_sources)  # backward
+    edge_bytes = p.n_edges * (12 + 12 + 4) + inner_edges * 16  # w + col, twice; dw; transposed
+    return s * B * rows + edge_bytes, flops
+
+
 def fmt(t: float) -> str:
     return f"{t * 1e3:9.2f} ms"
 
@@ -185,18 +238,26 @@ def main(argv: list[str] | None = None) -> None:
     def wanted(name: str) -> bool:
         return args.only is None or args.only in name
 
+    bandwidth, gemm = limits(rounds)
+    print(f"machine limits: copy {bandwidth:.1f} GB/s, dense GEMM {gemm:.1f} GFLOP/s")
+    roof = []  # (case, model, batch, seconds per step)
+
     n, b = 4096 // scale, 256 // (2 if args.quick else 1)
-    for density, bars in ((0.10, {"dense": 1.5}), (0.01, {"dense": 8, "gather": 20}),
-                          (0.001, {"dense": 15})):
+    for density, bars in ((0.10, {"dense": 2.5}), (0.01, {"dense": 14, "gather": 30}),
+                          (0.001, {"dense": 30, "gather": 8})):
         name = f"bipartite {n}x{n} {density:g} batch {b}"
         if wanted(name):
-            times = measure(bipartite_steps(n, n, density, b), rounds)
+            models: list = []
+            times = measure(bipartite_steps(n, n, density, b, models), rounds)
             r = report(name, times)
             rows.append((name, times, r, bars))
+            roof.append((name, models[0], b, times["edgenet"]))
     name = f"bipartite {n // 2}x{n // 2} 0.3 batch {b}"
     if wanted(name):
-        times = measure(bipartite_steps(n // 2, n // 2, 0.3, b), rounds)
-        rows.append((name, times, report(name, times), {"dense": 0.8}))
+        models = []
+        times = measure(bipartite_steps(n // 2, n // 2, 0.3, b, models), rounds)
+        rows.append((name, times, report(name, times), {"dense": 0.9}))
+        roof.append((name, models[0], b, times["edgenet"]))
 
     # Deep narrow DAG vs a layered DAG with the same neurons and edges.
     nn_, ne, depth = 20_000 // scale, 199_000 // scale, 1800 // scale
@@ -216,7 +277,9 @@ def main(argv: list[str] | None = None) -> None:
         times = measure({"edgenet": edgenet_step(deep_model, x),
                          "layered": edgenet_step(flat_model, x)}, rounds)
         r = report(name, times, ref="layered")
-        rows.append((name, times, {"deep / layered": r["edgenet"]}, {"deep / layered": -3}))
+        rows.append((name, times, {"deep / layered": r["edgenet"]}, {"deep / layered": -2.5}))
+        roof.append((name, deep_model, 64, times["edgenet"]))
+        roof.append(("layered DAG, same neurons and edges", flat_model, 64, times["layered"]))
 
     # NEAT-sized DAG: neat-python's per-neuron evaluation (forward only).
     name = "NEAT-sized DAG (8 in, 40 hidden, 4 out, 200 edges) batch 64"
@@ -238,6 +301,25 @@ def main(argv: list[str] | None = None) -> None:
                          "neat": lambda: neat(x.numpy())}, rounds * 3)
         rows.append((name + " forward", times, report(name, times), {"neat": 1}))
 
+    # An evolved-size genome, 1,000 samples: neat-python's per-sample activation (forward).
+    name = "evolved DAG (10 in, 196 hidden, 4 out, 1217 edges) 1000 samples"
+    if wanted(name):
+        net = genome(10, 196, 4, 1217, seed=1)
+        x = torch.randn(1000 // scale, 10)
+        neat = neat_forward(net)
+        ref = np.asarray(neat(x.double().numpy()))
+        exact = en.compile(net, dtype=torch.float64)(x.double()).detach().numpy()
+        if np.abs(exact - ref).max() > 1e-9:
+            raise SystemExit(f"neat-python disagrees with edgenet by {np.abs(exact - ref).max()}")
+        model = en.compile(net)
+
+        def evolved_forward():
+            with torch.no_grad():
+                model(x)
+
+        times = measure({"edgenet": evolved_forward, "neat": lambda: neat(x.numpy())}, rounds)
+        rows.append((name + " forward", times, report(name, times), {"neat": 150}))
+
     # Compile from NetworkX vs NetworkX's own walk.
     ce = 1_000_000 // scale
     name = f"compile {ce}-edge graph"
@@ -255,6 +337,18 @@ def main(argv: list[str] | None = None) -> None:
         r = report(name, times, ref="networkx")
         rows.append((name, times, {"compile / networkx": r["edgenet"]},
                      {"compile / networkx": -3}))
+
+    if roof:
+        print(f"\nroofline (limits: copy {bandwidth:.1f} GB/s, GEMM {gemm:.1f} GFLOP/s)")
+        print("| case | step | MB moved | MFLOP | GB/s | % copy | GFLOP/s | % GEMM | "
+              "step / bound |\n|---|---|---|---|---|---|---|---|---|")
+        for name, model, batch, t in roof:
+            nbytes, flops = step_cost(model, batch)
+            bound = max(nbytes / (bandwidth * 1e9), flops / (gemm * 1e9))
+            print(f"| {name} | {fmt(t).strip()} | {nbytes / 1e6:.1f} | {flops / 1e6:.0f} | "
+                  f"{nbytes / t / 1e9:.1f} | {100 * nbytes / t / 1e9 / bandwidth:.0f}% | "
+                  f"{flops / t / 1e9:.1f} | {100 * flops / t / 1e9 / gemm:.0f}% | "
+                  f"{t / bound:.1f}x |")
 
     print("\n| case | edgenet | ratio vs target bar |\n|---|---|---|")
     for name, times, ratios, bars in rows:

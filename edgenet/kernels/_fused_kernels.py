@@ -1,6 +1,29 @@
-"""The fused engine's numba kernels (imported on first use, so ``import edgenet`` stays
+r"""The fused engine's numba kernels (imported on first use, so ``import edgenet`` stays
 free of numba). Module-level functions, so numba's on-disk cache (``cache=True``) finds
 them again in later processes.
+
+Threads split the batch: the columns ``0:B`` are cut into chunks (a multiple of 16
+columns each, one per thread, see :func:`chunks`) and every thread walks the whole DAG
+for its own columns, forward and backward, with no synchronisation between rows. Each
+element of ``H``, ``Z`` and of the gradients ``G`` is computed by one thread in a fixed
+order, so they are bitwise the same whatever the thread count. The weight and bias
+gradients are sums over the batch: each chunk writes its partial sums into its own
+scratch row, and the partials are added in chunk order afterwards. They are bitwise
+repeatable for a given chunk count; a different chunk count (thread count) changes
+them by rounding only.
+
+Activations: one code per row picks a branch-free loop over the row's columns, which
+LLVM vectorises. tanh, sigmoid, exp, softplus, elu and silu (and the derivatives that
+need an exponential) use the closed forms below, built on one vectorisable ``exp``;
+gelu's ``erf`` and sin/cos remain libm calls per element. The closed forms compute in
+float64 for both dtypes. Their accuracy, tested in ``tests/test_cpu_kernels.py`` on a
+dense sweep from the smallest subnormal to the largest float, both signs, inf and nan:
+float32 results are within 1 ulp of torch's float64 value rounded to float32, float64
+results within 4 ulp of torch's, except where torch's formula loses the value (sigmoid
+and silu below -708, where torch returns 0 and these return the exact ``e^z``,
+``z e^z``; gelu below -1, where both cancel in ``1 + erf``: absolute error at most
+``4 eps |z|``). Subnormal inputs and results are computed, never flushed; nan and inf
+propagate as in torch's formulas. No fast-math flag that assumes finite values is used.
 
 >>> import numpy as np
 >>> from edgenet.kernels import _fused_kernels as k
@@ -15,178 +38,482 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
+import numba
+import numpy as np
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.extending import intrinsic
 
 #: Reassociation lets LLVM vectorise the batch sums; no NaN/inf assumptions are made.
+#: The activation functions below say ``fastmath=False`` explicitly (numba would
+#: otherwise compile them with their caller's flags): their range reductions and
+#: rounding corrections rely on the order of operations.
 FAST = {"reassoc", "contract", "nsz", "arcp"}
 
+# Activation codes (the fused engine's numbering of the built-in activations).
+IDENTITY, RELU, SIGMOID, TANH, LEAKY_RELU, GELU, SOFTPLUS, ELU = 0, 1, 2, 3, 4, 5, 6, 7
+SILU, SIN, ABS, SQUARE, EXP, SOFTSIGN = 8, 9, 10, 11, 12, 13
 
-@njit(cache=True, inline="always")
-def row_spmm(z, bias, w, H, col, e, end):
-    """``z[:] = bias + sum over edges e:end of w[e] * H[col[e]]``, one output row.
+#: Columns per thread come in multiples of this (64 bytes of float32: no two threads
+#: write one cache line).
+COLUMN_QUANTUM = 16
+#: Below this many multiply-adds (edges x batch) a pass runs on one thread: waking the
+#: others costs more than it saves.
+PARALLEL_WORK = 200_000
+
+# ---------------------------------------------------------------------------------------
+# Vectorisable closed forms (float64 in, float64 out)
+
+_LOG2E = 1.4426950408889634
+_LN2 = 0.6931471805599453
+_LN2_HI = 6.93147180369123816490e-01  # ln 2 with 32 trailing zero bits: n * _LN2_HI is exact
+_LN2_LO = 1.90821492927058770002e-10  # ln 2 - _LN2_HI
+_SQRT2 = 1.4142135623730951
+_MAGIC = 6755399441055744.0 + 1023.0  # 1.5 * 2**52 + bias: low bits of (n + _MAGIC) = n + 1023
+
+
+_MAGNITUDE = 0x7FFF_FFFF_FFFF_FFFF
+_SIGN = -0x8000_0000_0000_0000
+
+
+@intrinsic
+def _bits(typingctx, x):  # pragma: no cover - compiled
+    """The IEEE bit pattern of a float64, as int64."""
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _from_bits(typingctx, i):  # pragma: no cover - compiled
+    """The float64 with this int64 bit pattern."""
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.int64), codegen
+
+
+@njit(cache=True, error_model="numpy", fastmath=False, inline="always")
+def _pow2(n):
+    """``2.0 ** n`` for an integer-valued float64 ``n`` in ``[-1022, 1023]``, exactly."""
+    return _from_bits(_bits(n + _MAGIC) << 52)
+
+
+@njit(cache=True, error_model="numpy", fastmath=False, inline="always")
+def _copysign(a, b):
+    """``|a|`` with the sign of ``b`` (bit operations: libm's copysign is a call)."""
+    return _from_bits((_bits(a) & _MAGNITUDE) | (_bits(b) & _SIGN))
+
+
+@njit(cache=True, error_model="numpy", fastmath=False, inline="always")
+def _reduce(x):
+    """``(q, n)`` with ``e^x = (1 + q) 2^n`` (``x`` clamped to ``[-746, 710]``; nan maps to
+    -746, callers restore it): Cody-Waite reduction to ``|r| <= ln2 / 2``, then
+    ``q = e^r - 1`` by its Taylor polynomial to degree 13 (truncation < 0.05 ulp)."""
+    xc = x if x > -746.0 else -746.0
+    xc = xc if xc < 710.0 else 710.0
+    n = np.floor(xc * _LOG2E + 0.5)
+    r = (xc - n * _LN2_HI) - n * _LN2_LO
+    p = 1.0 / 6227020800.0
+    p = 1.0 / 479001600.0 + r * p
+    p = 1.0 / 39916800.0 + r * p
+    p = 1.0 / 3628800.0 + r * p
+    p = 1.0 / 362880.0 + r * p
+    p = 1.0 / 40320.0 + r * p
+    p = 1.0 / 5040.0 + r * p
+    p = 1.0 / 720.0 + r * p
+    p = 1.0 / 120.0 + r * p
+    p = 1.0 / 24.0 + r * p
+    p = 1.0 / 6.0 + r * p
+    p = 0.5 + r * p
+    q = r + r * (r * p)
+    return q, n
+
+
+@njit(cache=True, error_model="numpy", fastmath=False, inline="always")
+def vexp(x):
+    """``e^x``, vectorisable; the scale is applied as two powers of two, so results in
+    the subnormal range are rounded once and never flushed.
+
+    >>> float(vexp(1.0)), float(vexp(-740.0)) > 0, vexp(-800.0), vexp(800.0)
+    (2.718281828459045, True, 0.0, inf)
+    """
+    q, n = _reduce(x)
+    h = np.floor(n * 0.5)
+    y = ((1.0 + q) * _pow2(h)) * _pow2(n - h)
+    return y if x == x else x
+
+
+@njit(cache=True, error_model="numpy", fastmath=False, inline="always")
+def vexpm1(x):
+    """``e^x - 1`` with full relative accuracy near 0, vectorisable, for ``x <= 709``
+    (where ``2^n`` is finite; the callers use ``x <= 0``)."""
+    q, n = _reduce(x)
+    h = np.floor(n * 0.5)
+    s = _pow2(h) * _pow2(n - h)
+    y = s * q + (s - 1.0)  # s - 1 is exact for n >= -53, and -1 to rounding below
+    return y if x == x else x
+
+
+@njit(cache=True, error_model="numpy", fastmath=False, inline="always")
+def vlog1p_unit(u):
+    """``log(1 + u)`` for ``u`` in ``[0, 1]``: ``log m = 2 atanh((m - 1) / (m + 1))`` on
+    ``1 + u`` scaled into ``[sqrt(1/2), sqrt(2)]``, plus the rounding of ``1 + u``."""
+    w = 1.0 + u
+    c = (u - (w - 1.0)) / w
+    big = w > _SQRT2
+    m = w * 0.5 if big else w
+    k = _LN2 if big else 0.0
+    f = (m - 1.0) / (m + 1.0)
+    f2 = f * f
+    s = 1.0 / 19.0
+    s = 1.0 / 17.0 + f2 * s
+    s = 1.0 / 15.0 + f2 * s
+    s = 1.0 / 13.0 + f2 * s
+    s = 1.0 / 11.0 + f2 * s
+    s = 1.0 / 9.0 + f2 * s
+    s = 1.0 / 7.0 + f2 * s
+    s = 1.0 / 5.0 + f2 * s
+    s = 1.0 / 3.0 + f2 * s
+    return k + (2.0 * f + (2.0 * f) * (f2 * s) + c)
+
+
+@njit(cache=True, error_model="numpy", fastmath=False, inline="always")
+def vtanh(z):
+    """``tanh z = -m / (2 + m)``, ``m = expm1(-2|z|)``, with the sign of ``z``."""
+    m = vexpm1(-2.0 * abs(z))
+    return _copysign(-m / (2.0 + m), z)
+
+
+@njit(cache=True, error_model="numpy", fastmath=False, inline="always")
+def vsigmoid(z):
+    """``1 / (1 + e^-z)`` for ``z >= 0``, ``e^z / (1 + e^z)`` below (no overflow)."""
+    e = vexp(-abs(z))
+    s = 1.0 / (1.0 + e)
+    return s if z >= 0.0 else e * s
+
+
+@njit(cache=True, error_model="numpy", fastmath=False, inline="always")
+def vsoftplus(z):
+    """``log(1 + e^z) = max(z, 0) + log1p(e^-|z|)``; ``z`` itself above 20 (torch's
+    threshold)."""
+    y = (z if z > 0.0 else 0.0) + vlog1p_unit(vexp(-abs(z)))
+    return z if z > 20.0 else y
+
+
+@njit(cache=True, error_model="numpy", fastmath=False, inline="always")
+def _gelu_cdf(z):
+    return 0.5 * (1.0 + math.erf(z * 0.7071067811865476))
+
+
+# ---------------------------------------------------------------------------------------
+# Rows: one activation code per row, one branch-free loop over the row's columns
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def activate(c, z, h, k0, k1):
+    """``h[k] = act_c(z[k])`` for ``k`` in ``k0:k1``."""
+    z, h = z[k0:k1], h[k0:k1]  # indices from 0: no negative-index wraparound, so loops vectorise
+    n = k1 - k0
+    if c == IDENTITY:
+        for k in range(n):
+            h[k] = z[k]
+    elif c == RELU:
+        for k in range(n):
+            v = z[k]
+            h[k] = 0.0 if v <= 0 else v  # nan stays nan
+    elif c == SIGMOID:
+        for k in range(n):
+            h[k] = vsigmoid(z[k])
+    elif c == TANH:
+        for k in range(n):
+            h[k] = vtanh(z[k])
+    elif c == LEAKY_RELU:
+        for k in range(n):
+            v = z[k]
+            h[k] = v if v >= 0 else 0.01 * v
+    elif c == GELU:
+        for k in range(n):
+            v = z[k]
+            h[k] = v * _gelu_cdf(v)
+    elif c == SOFTPLUS:
+        for k in range(n):
+            h[k] = vsoftplus(z[k])
+    elif c == ELU:
+        for k in range(n):
+            v = z[k]
+            h[k] = v if v > 0 else vexpm1(v)
+    elif c == SILU:
+        for k in range(n):
+            v = z[k]
+            h[k] = v * vsigmoid(v)
+    elif c == SIN:
+        for k in range(n):
+            h[k] = math.sin(z[k])
+    elif c == ABS:
+        for k in range(n):
+            h[k] = abs(z[k])
+    elif c == SQUARE:
+        for k in range(n):
+            h[k] = z[k] * z[k]
+    elif c == EXP:
+        for k in range(n):
+            h[k] = vexp(z[k])
+    else:  # SOFTSIGN
+        for k in range(n):
+            v = z[k]
+            h[k] = v / (1.0 + abs(v))
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def deactivate(c, d, z, h, k0, k1):
+    """``d[k] *= act_c'(z[k])`` for ``k`` in ``k0:k1``, given ``h = act_c(z)`` (the
+    derivatives torch's autograd uses, e.g. ``relu'(0) = 0``)."""
+    d, z, h = d[k0:k1], z[k0:k1], h[k0:k1]
+    n = k1 - k0
+    if c == IDENTITY:
+        return
+    if c == RELU:
+        for k in range(n):
+            d[k] = d[k] * (1.0 if z[k] > 0 else 0.0)
+    elif c == SIGMOID:
+        for k in range(n):
+            d[k] = d[k] * (h[k] * (1.0 - h[k]))
+    elif c == TANH:
+        for k in range(n):
+            d[k] = d[k] * (1.0 - h[k] * h[k])
+    elif c == LEAKY_RELU:
+        for k in range(n):
+            d[k] = d[k] * (1.0 if z[k] > 0 else 0.01)
+    elif c == GELU:
+        for k in range(n):
+            v = z[k]
+            d[k] = d[k] * (_gelu_cdf(v) + v * vexp(-0.5 * v * v) * 0.3989422804014327)
+    elif c == SOFTPLUS:
+        for k in range(n):
+            v = z[k]
+            d[k] = d[k] * (1.0 if v > 20.0 else vsigmoid(v))
+    elif c == ELU:
+        for k in range(n):
+            v = z[k]
+            d[k] = d[k] * (1.0 if v > 0 else vexp(v))
+    elif c == SILU:
+        for k in range(n):
+            v = z[k]
+            s = vsigmoid(v)
+            d[k] = d[k] * (s * (1.0 + v * (1.0 - s)))
+    elif c == SIN:
+        for k in range(n):
+            d[k] = d[k] * math.cos(z[k])
+    elif c == ABS:
+        for k in range(n):
+            v = z[k]
+            d[k] = d[k] * (1.0 if v > 0 else (-1.0 if v < 0 else 0.0))
+    elif c == SQUARE:
+        for k in range(n):
+            d[k] = d[k] * (2.0 * z[k])
+    elif c == EXP:
+        for k in range(n):
+            d[k] = d[k] * h[k]
+    else:  # SOFTSIGN
+        for k in range(n):
+            a = 1.0 + abs(z[k])
+            d[k] = d[k] * (1.0 / (a * a))
+
+
+# ---------------------------------------------------------------------------------------
+# Sparse rows, shared with the per-generation CSR kernels of csr.py. Column loops count
+# in unsigned integers: numba then drops its negative-index test and LLVM vectorises them
+# (a signed range starting at a variable runs ~3x slower).
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def row_spmm(z, bias, w, H, col, e, end, k0, k1):
+    """``z[k0:k1] = bias + sum over edges e:end of w[e] * H[col[e], k0:k1]``, one row.
 
     Edges are taken four at a time: one pass over the output row per four source rows
     (the row stays in registers/L1), which is what bounds these kernels. Shared by the
     fused engine and the per-generation CSR kernels.
     """
-    B = z.shape[0]
-    for k in range(B):
+    for k in range(np.uint64(k0), np.uint64(k1)):
         z[k] = bias
     while e + 4 <= end:
         w0, w1, w2, w3 = w[e], w[e + 1], w[e + 2], w[e + 3]
         h0, h1, h2, h3 = H[col[e]], H[col[e + 1]], H[col[e + 2]], H[col[e + 3]]
-        for k in range(B):
+        for k in range(np.uint64(k0), np.uint64(k1)):
             z[k] += w0 * h0[k] + w1 * h1[k] + w2 * h2[k] + w3 * h3[k]
         e += 4
     while e < end:
         we = w[e]
         h = H[col[e]]
-        for k in range(B):
+        for k in range(np.uint64(k0), np.uint64(k1)):
             z[k] += we * h[k]
         e += 1
 
 
-@njit(cache=True, inline="always")
-def row_sddmm(dw, d, H, col, e, end, zero):
-    """``dw[e] = d . H[col[e]]`` for the edges ``e:end`` of one row (weight gradients).
+@njit(cache=True, error_model="numpy", inline="always")
+def row_sddmm(dw, d, H, col, e, end, zero, k0, k1, add=False):
+    """``dw[e] = d[k0:k1] . H[col[e], k0:k1]`` (``+=`` with ``add``) for the edges
+    ``e:end`` of one row.
 
     Four edges per pass over ``d``; ``zero`` carries the accumulator dtype (float32
     sums vectorise wider). Shared by the fused backward and the CSR SDDMM.
     """
-    B = d.shape[0]
     while e + 4 <= end:
         h0, h1, h2, h3 = H[col[e]], H[col[e + 1]], H[col[e + 2]], H[col[e + 3]]
         a0 = a1 = a2 = a3 = zero
-        for k in range(B):
+        for k in range(np.uint64(k0), np.uint64(k1)):
             dk = d[k]
             a0 += dk * h0[k]
             a1 += dk * h1[k]
             a2 += dk * h2[k]
             a3 += dk * h3[k]
-        dw[e], dw[e + 1], dw[e + 2], dw[e + 3] = a0, a1, a2, a3
+        if add:
+            dw[e], dw[e + 1], dw[e + 2], dw[e + 3] = (dw[e] + a0, dw[e + 1] + a1,
+                                                      dw[e + 2] + a2, dw[e + 3] + a3)
+        else:
+            dw[e], dw[e + 1], dw[e + 2], dw[e + 3] = a0, a1, a2, a3
         e += 4
     while e < end:
         hu = H[col[e]]
         acc = zero
-        for k in range(B):
+        for k in range(np.uint64(k0), np.uint64(k1)):
             acc += d[k] * hu[k]
-        dw[e] = acc
+        dw[e] = dw[e] + acc if add else acc
         e += 1
 
 
-@njit(cache=True, inline="always")
-def act(c, z):
-    if c == 0:
-        return z
-    if c == 1:
-        return z if z > 0 else 0.0 * z
-    if c == 2:
-        if z >= 0:
-            return 1.0 / (1.0 + math.exp(-z))
-        e = math.exp(z)
-        return e / (1.0 + e)
-    if c == 3:
-        return math.tanh(z)
-    if c == 4:
-        return z if z >= 0 else 0.01 * z
-    if c == 5:
-        return 0.5 * z * (1.0 + math.erf(z * 0.7071067811865476))
-    if c == 6:
-        return z if z > 20.0 else math.log1p(math.exp(z))
-    if c == 7:
-        return z if z > 0 else math.expm1(z)
-    if c == 8:
-        if z >= 0:
-            return z / (1.0 + math.exp(-z))
-        e = math.exp(z)
-        return z * e / (1.0 + e)
-    if c == 9:
-        return math.sin(z)
-    if c == 10:
-        return abs(z)
-    if c == 11:
-        return z * z
-    if c == 12:
-        return math.exp(z)
-    return z / (1.0 + abs(z))
+@njit(cache=True, error_model="numpy", inline="always")
+def row_axpy(G, w, d, col, e, end, floor, k0, k1):
+    """``G[col[e], k0:k1] += w[e] * d[k0:k1]`` for the edges ``e:end`` whose source row is
+    at least ``floor`` (the input gradient of one row)."""
+    for i in range(e, end):
+        u = col[i]
+        if u >= floor:
+            gu = G[u]
+            we = w[i]
+            for k in range(np.uint64(k0), np.uint64(k1)):
+                gu[k] += we * d[k]
 
 
-@njit(cache=True, inline="always")
-def slope(c, z, h):
-    """d act / dz at z, given h = act(z)."""
-    if c == 0:
-        return 1.0
-    if c == 1:
-        return 1.0 if z > 0 else 0.0
-    if c == 2:
-        return h * (1.0 - h)
-    if c == 3:
-        return 1.0 - h * h
-    if c == 4:
-        return 1.0 if z > 0 else 0.01
-    if c == 5:
-        return 0.5 * (1.0 + math.erf(z * 0.7071067811865476)) + z * math.exp(
-            -0.5 * z * z
-        ) * 0.3989422804014327
-    if c == 6:
-        if z > 20.0:
-            return 1.0
-        if z >= 0:
-            return 1.0 / (1.0 + math.exp(-z))
-        e = math.exp(z)
-        return e / (1.0 + e)
-    if c == 7:
-        return 1.0 if z > 0 else math.exp(z)
-    if c == 8:
-        if z >= 0:
-            s = 1.0 / (1.0 + math.exp(-z))
-        else:
-            e = math.exp(z)
-            s = e / (1.0 + e)
-        return s * (1.0 + z * (1.0 - s))
-    if c == 9:
-        return math.cos(z)
-    if c == 10:
-        return 1.0 if z > 0 else (-1.0 if z < 0 else 0.0)
-    if c == 11:
-        return 2.0 * z
-    if c == 12:
-        return h
-    a = 1.0 + abs(z)
-    return 1.0 / (a * a)
+# ---------------------------------------------------------------------------------------
+# The whole DAG
 
 
-@njit(cache=True, fastmath=FAST)
-def forward(H, Z, w, b, crow, col, code, n_in):
-    B = H.shape[1]
+def chunks(batch: int, work: int) -> int:
+    """How many column chunks (threads) a pass over ``batch`` columns uses: one per
+    thread, each a multiple of :data:`COLUMN_QUANTUM` columns, and one alone below
+    :data:`PARALLEL_WORK` multiply-adds.
+
+    >>> chunks(64, 10**9) <= 4, chunks(64, 10), chunks(8, 10**9)
+    (True, 1, 1)
+    """
+    if work < PARALLEL_WORK:
+        return 1
+    threads = numba.get_num_threads()
+    return max(1, min(threads, -(-batch // COLUMN_QUANTUM)))
+
+
+def _width(batch: int, n: int) -> int:
+    per = -(-batch // n)
+    return -(-per // COLUMN_QUANTUM) * COLUMN_QUANTUM if n > 1 else batch
+
+
+@njit(cache=True, error_model="numpy", fastmath=FAST)
+def _forward_columns(H, Z, w, b, crow, col, code, n_in, k0, k1):
     for r in range(Z.shape[0]):
         z = Z[r]
-        row_spmm(z, b[r], w, H, col, crow[r], crow[r + 1])
-        h = H[n_in + r]
-        c = code[r]
-        for k in range(B):
-            h[k] = act(c, z[k])
+        row_spmm(z, b[r], w, H, col, crow[r], crow[r + 1], k0, k1)
+        activate(code[r], z, H[n_in + r], k0, k1)
 
 
-@njit(cache=True, fastmath=FAST)
-def backward(G, H, Z, w, crow, col, code, n_in, dw, db, need_w, floor, zero):
-    B = H.shape[1]
+@njit(cache=True, error_model="numpy", fastmath=FAST)
+def _backward_columns(G, H, Z, w, crow, col, code, n_in, dw, db, need_w, floor, zero, k0, k1):
     for r in range(Z.shape[0] - 1, -1, -1):
         d = G[n_in + r]  # becomes dL/dz in place
-        z = Z[r]
-        h = H[n_in + r]
-        c = code[r]
-        total = 0.0
-        for k in range(B):
-            d[k] = d[k] * slope(c, z[k], h[k])
+        deactivate(code[r], d, Z[r], H[n_in + r], k0, k1)
+        total = zero
+        for k in range(np.uint64(k0), np.uint64(k1)):
             total += d[k]
         db[r] = total
         if need_w:
-            row_sddmm(dw, d, H, col, crow[r], crow[r + 1], zero)
-        for e in range(crow[r], crow[r + 1]):
-            u = col[e]
-            if u >= floor:
-                gu = G[u]
-                we = w[e]
-                for k in range(B):
-                    gu[k] += we * d[k]
+            row_sddmm(dw, d, H, col, crow[r], crow[r + 1], zero, k0, k1)
+        row_axpy(G, w, d, col, crow[r], crow[r + 1], floor, k0, k1)
+
+
+@njit(cache=True, error_model="numpy")
+def _forward_serial(H, Z, w, b, crow, col, code, n_in):  # pragma: no cover
+    _forward_columns(H, Z, w, b, crow, col, code, n_in, 0, H.shape[1])
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def _forward_parallel(H, Z, w, b, crow, col, code, n_in, n_chunks, width):  # pragma: no cover
+    B = H.shape[1]
+    for t in prange(n_chunks):
+        _forward_columns(H, Z, w, b, crow, col, code, n_in, t * width,
+                         min(B, t * width + width))
+
+
+@njit(cache=True, error_model="numpy")
+def _backward_serial(G, H, Z, w, crow, col, code, n_in, dw, db, need_w, floor,
+                     zero):  # pragma: no cover
+    _backward_columns(G, H, Z, w, crow, col, code, n_in, dw, db, need_w, floor, zero, 0,
+                      H.shape[1])
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def _backward_parallel(G, H, Z, w, crow, col, code, n_in, dwp, dbp, need_w, floor, zero,
+                       n_chunks, width):  # pragma: no cover
+    B = H.shape[1]
+    for t in prange(n_chunks):
+        _backward_columns(G, H, Z, w, crow, col, code, n_in, dwp[t], dbp[t], need_w, floor,
+                          zero, t * width, min(B, t * width + width))
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def _sum_rows(out, parts):  # pragma: no cover
+    """``out[i] = parts[0, i] + parts[1, i] + ...``, always in that order."""
+    n_parts, n = parts.shape
+    for i in prange(n):
+        acc = parts[0, i]
+        for p in range(1, n_parts):
+            acc += parts[p, i]
+        out[i] = acc
+
+
+def forward(H: np.ndarray, Z: np.ndarray, w: np.ndarray, b: np.ndarray, crow: np.ndarray,
+            col: np.ndarray, code: np.ndarray, n_in: int) -> None:
+    """``Z[r] = b[r] + sum_e w[e] H[col[e]]``, ``H[n_in + r] = act(Z[r])`` for every computed
+    row ``r`` in order; ``H[:n_in]`` holds the inputs (node-major, ``(N, B)``)."""
+    B = H.shape[1]
+    n = chunks(B, len(col) * B)
+    if n == 1:
+        _forward_serial(H, Z, w, b, crow, col, code, n_in)
+    else:
+        width = _width(B, n)
+        _forward_parallel(H, Z, w, b, crow, col, code, n_in, -(-B // width), width)
+
+
+def backward(G: np.ndarray, H: np.ndarray, Z: np.ndarray, w: np.ndarray, crow: np.ndarray,
+             col: np.ndarray, code: np.ndarray, n_in: int, dw: np.ndarray, db: np.ndarray,
+             need_w: bool, floor: int, zero: np.floating) -> None:
+    """Walk the rows in reverse: ``G[n_in + r]`` (``dL/dh``) becomes ``dL/dz`` in place,
+    ``db[r] = sum(dL/dz)``, ``dw[e] = dL/dz . H[col[e]]`` (with ``need_w``) and
+    ``G[col[e]] += w[e] dL/dz`` for sources ``col[e] >= floor``."""
+    B = H.shape[1]
+    n = chunks(B, len(col) * B)
+    if n == 1:  # one chunk: its partial sums are the result
+        _backward_serial(G, H, Z, w, crow, col, code, n_in, dw, db, need_w, floor, zero)
+        return
+    width = _width(B, n)
+    n = -(-B // width)
+    dwp = np.empty((n, len(dw) if need_w else 0), dtype=dw.dtype)  # (chunks, E)
+    dbp = np.empty((n, len(db)), dtype=db.dtype)  # (chunks, N - n_in)
+    _backward_parallel(G, H, Z, w, crow, col, code, n_in, dwp, dbp, need_w, floor, zero, n,
+                       width)
+    if need_w:
+        _sum_rows(dw, dwp)
+    _sum_rows(db, dbp)

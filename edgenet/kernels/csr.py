@@ -41,41 +41,57 @@ def _build() -> None:
 
     fast = {"reassoc", "contract", "nsz", "arcp"}
 
-    @njit(parallel=True, cache=True, fastmath=fast)
-    def spmm(z, H, w, b, crow, col, c0):  # pragma: no cover - compiled
-        for r in prange(z.shape[0]):
-            row_spmm(z[r], b[c0 + r], w, H, col, crow[c0 + r], crow[c0 + r + 1])
+    @njit(parallel=True, cache=True, fastmath=fast, error_model="numpy")
+    def spmm(z, H, w, b, crow, col, c0, rows, tile):  # pragma: no cover - compiled
+        n, B = z.shape
+        for blk in prange((n + rows - 1) // rows):
+            r0, r1 = blk * rows, min(n, blk * rows + rows)
+            for k0 in range(0, B, tile):  # the block's rows share this tile of sources
+                k1 = min(B, k0 + tile)
+                for r in range(r0, r1):
+                    row_spmm(z[r], b[c0 + r], w, H, col, crow[c0 + r], crow[c0 + r + 1], k0, k1)
 
-    @njit(parallel=True, cache=True, fastmath=fast)
-    def sddmm(dw, db, D, H, crow, col, c0, zero):  # pragma: no cover - compiled
+    @njit(parallel=True, cache=True, fastmath=fast, error_model="numpy")
+    def sddmm(dw, db, D, H, crow, col, c0, zero, rows, tile):  # pragma: no cover - compiled
         n, B = D.shape
-        for r in prange(n):
-            d = D[r]
-            if db.shape[0] > 0:  # the bias gradient, while the row is in cache
-                s = zero
-                for k in range(B):
-                    s += d[k]
-                db[c0 + r] = s
-            row_sddmm(dw, d, H, col, crow[c0 + r], crow[c0 + r + 1], zero)
+        for blk in prange((n + rows - 1) // rows):
+            r0, r1 = blk * rows, min(n, blk * rows + rows)
+            for k0 in range(0, B, tile):  # tile partials added in tile order
+                k1 = min(B, k0 + tile)
+                for r in range(r0, r1):
+                    row_sddmm(dw, D[r], H, col, crow[c0 + r], crow[c0 + r + 1], zero, k0, k1,
+                              k0 > 0)
+            if db.shape[0] > 0:  # the bias gradient
+                for r in range(r0, r1):
+                    d = D[r]
+                    s = zero
+                    for k in range(B):
+                        s += d[k]
+                    db[c0 + r] = s
 
-    @njit(parallel=True, cache=True, fastmath=fast)
-    def spmm_t(G, D, w, sources, tcrow, tcol, perm, t0, e0):  # pragma: no cover - compiled
-        B = D.shape[1]
-        for j in prange(sources.shape[0]):
-            g = G[sources[j]]
-            i, end = e0 + tcrow[t0 + j], e0 + tcrow[t0 + j + 1]
-            while i + 4 <= end:
-                w0, w1, w2, w3 = w[perm[i]], w[perm[i + 1]], w[perm[i + 2]], w[perm[i + 3]]
-                d0, d1, d2, d3 = D[tcol[i]], D[tcol[i + 1]], D[tcol[i + 2]], D[tcol[i + 3]]
-                for k in range(B):
-                    g[k] += w0 * d0[k] + w1 * d1[k] + w2 * d2[k] + w3 * d3[k]
-                i += 4
-            while i < end:
-                we = w[perm[i]]
-                d = D[tcol[i]]
-                for k in range(B):
-                    g[k] += we * d[k]
-                i += 1
+    @njit(parallel=True, cache=True, fastmath=fast, error_model="numpy")
+    def spmm_t(G, D, w, sources, tcrow, tcol, perm, t0, e0, rows,
+               tile):  # pragma: no cover - compiled
+        n, B = sources.shape[0], D.shape[1]
+        for blk in prange((n + rows - 1) // rows):
+            j0, j1 = blk * rows, min(n, blk * rows + rows)
+            for k0 in range(0, B, tile):
+                k1 = min(B, k0 + tile)
+                for j in range(j0, j1):
+                    g = G[sources[j]]
+                    i, end = e0 + tcrow[t0 + j], e0 + tcrow[t0 + j + 1]
+                    while i + 4 <= end:
+                        w0, w1, w2, w3 = w[perm[i]], w[perm[i + 1]], w[perm[i + 2]], w[perm[i + 3]]
+                        d0, d1, d2, d3 = D[tcol[i]], D[tcol[i + 1]], D[tcol[i + 2]], D[tcol[i + 3]]
+                        for k in range(np.uint64(k0), np.uint64(k1)):
+                            g[k] += w0 * d0[k] + w1 * d1[k] + w2 * d2[k] + w3 * d3[k]
+                        i += 4
+                    while i < end:
+                        we = w[perm[i]]
+                        d = D[tcol[i]]
+                        for k in range(np.uint64(k0), np.uint64(k1)):
+                            g[k] += we * d[k]
+                        i += 1
 
     @njit(parallel=True, cache=True)
     def densify(block, w, dpos, crow, c0):  # pragma: no cover - compiled
@@ -119,6 +135,12 @@ def _build() -> None:
                      transpose=transpose)
 
 
+#: Rows per parallel task, and columns per batch tile: a task walks its rows once per
+#: tile, so the slices of source rows it reads can stay in cache across its rows. On the
+#: 2-core machine of ``benchmarks/RESULTS.md`` every tile narrower than the batch was
+#: slower (4096 x 4096 at 1%, batch 256 and 2048: long contiguous rows suit the hardware
+#: prefetchers better than cache reuse pays), so the default tile is the whole batch.
+ROWS, TILE = 32, 1 << 30
 #: Below this many multiply-adds a kernel runs on the calling thread alone: waking the
 #: worker threads costs more than it saves (and far more on a busy machine).
 PARALLEL_WORK = 4_000_000
@@ -151,7 +173,8 @@ def spmm(z: np.ndarray, H: np.ndarray, w: np.ndarray, b: np.ndarray, crow: np.nd
          col: np.ndarray, c0: int) -> None:
     """``z[r] = b[c0 + r] + sum_e w[e] H[col[e]]`` over edges
     ``crow[c0 + r] : crow[c0 + r + 1]``."""
-    _call("spmm", (crow[c0 + z.shape[0]] - crow[c0]) * z.shape[1], z, H, w, b, crow, col, c0)
+    _call("spmm", (crow[c0 + z.shape[0]] - crow[c0]) * z.shape[1], z, H, w, b, crow, col, c0,
+          ROWS, TILE)
 
 
 def densify(block: np.ndarray, w: np.ndarray, dpos: np.ndarray, crow: np.ndarray,
@@ -212,7 +235,7 @@ def sddmm(dw: np.ndarray, D: np.ndarray, H: np.ndarray, crow: np.ndarray, col: n
     work = (crow[c0 + D.shape[0]] - crow[c0]) * D.shape[1]
     if db is None:
         db = np.empty(0, dtype=D.dtype)
-    _call("sddmm", work, dw, db, D, H, crow, col, c0, D.dtype.type(0))
+    _call("sddmm", work, dw, db, D, H, crow, col, c0, D.dtype.type(0), ROWS, TILE)
 
 
 def spmm_t(G: np.ndarray, D: np.ndarray, w: np.ndarray, sources: np.ndarray, tcrow: np.ndarray,
@@ -220,4 +243,4 @@ def spmm_t(G: np.ndarray, D: np.ndarray, w: np.ndarray, sources: np.ndarray, tcr
     """``G[sources[j]] += sum_i w[perm[i]] D[tcol[i]]`` over transposed entries
     ``e0 + tcrow[t0 + j] : e0 + tcrow[t0 + j + 1]``."""
     work = (tcrow[t0 + len(sources)] - tcrow[t0]) * D.shape[1]
-    _call("spmm_t", work, G, D, w, sources, tcrow, tcol, perm, t0, e0)
+    _call("spmm_t", work, G, D, w, sources, tcrow, tcol, perm, t0, e0, ROWS, TILE)

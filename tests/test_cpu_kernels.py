@@ -1,0 +1,243 @@
+"""The CPU kernels themselves: the fused engine's vectorised activations against torch to a
+stated ulp bound, its batch split across threads (bitwise repeatable, the same outputs for
+any thread count), subnormals and non-finite values carried exactly, and the batch-tiled
+CSR kernels against dense products."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+import edgenet as en
+from edgenet.kernels import _fused_kernels as k
+from edgenet.kernels import csr
+
+TORCH = {
+    k.IDENTITY: lambda z: z, k.RELU: torch.relu, k.SIGMOID: torch.sigmoid, k.TANH: torch.tanh,
+    k.LEAKY_RELU: F.leaky_relu, k.GELU: F.gelu, k.SOFTPLUS: F.softplus, k.ELU: F.elu,
+    k.SILU: F.silu, k.SIN: torch.sin, k.ABS: torch.abs, k.SQUARE: torch.square,
+    k.EXP: torch.exp, k.SOFTSIGN: F.softsign,
+}
+#: The bounds the module docstring of ``_fused_kernels`` states.
+ULPS = {np.float32: 1, np.float64: 4}
+
+
+def ordered(a: np.ndarray) -> np.ndarray:
+    """Float bit patterns mapped to integers that count ulps (monotone, +0 == -0)."""
+    bits = a.view(np.int32 if a.dtype == np.float32 else np.int64).astype(np.int64)
+    low = np.int64(-(2**31)) if a.dtype == np.float32 else np.int64(np.iinfo(np.int64).min)
+    return np.where(bits < 0, low - bits, bits)
+
+
+def ulps(got: np.ndarray, want: np.ndarray) -> np.ndarray:
+    same = (got == want) | (np.isnan(got) & np.isnan(want))
+    return np.where(same, 0, np.abs(ordered(got) - ordered(want)))
+
+
+def sweep(dtype) -> np.ndarray:
+    """Dense in [-30, 30], geometric from the smallest subnormal up to the largest float,
+    both signs, plus signed zeros, infinities and nan."""
+    fi = np.finfo(dtype)
+    with np.errstate(over="ignore"):
+        mag = np.concatenate([
+            np.geomspace(float(fi.smallest_subnormal), 1e-3, 3000),
+            np.linspace(1e-3, 30, 12000),
+            np.geomspace(30, float(fi.max), 3000),
+        ]).astype(dtype)
+    return np.concatenate([mag, -mag, np.array([0.0, -0.0, np.inf, -np.inf, np.nan], dtype)])
+
+
+def activated(code: int, z: np.ndarray) -> np.ndarray:
+    h = np.empty_like(z)
+    k.activate(code, z, h, 0, len(z))
+    return h
+
+
+@pytest.mark.parametrize("code", sorted(TORCH))
+def test_float32_activations_within_one_ulp_of_torch(code):
+    """float32: within 1 ulp of torch's float64 value rounded to float32 (the closed forms
+    compute in float64), on every input including subnormals, inf and nan."""
+    z = sweep(np.float32)
+    with np.errstate(over="ignore"):
+        want = TORCH[code](torch.from_numpy(z.astype(np.float64))).numpy().astype(np.float32)
+    err = ulps(activated(code, z), want)
+    assert err.max() <= ULPS[np.float32], z[err.argmax()]
+
+
+@pytest.mark.parametrize("code", sorted(TORCH))
+def test_float64_activations_within_four_ulp_of_torch(code):
+    """float64: within 4 ulp of torch, except where torch's own formula loses the value:
+    sigmoid and silu below z = -708 (torch's e^-z overflows and returns 0; the exact value
+    there is e^z, resp. z e^z, to far below an ulp) and gelu below z = -1, where both
+    compute 1 + erf(z / sqrt 2) and the sum cancels (there: absolute error <= 4 eps |z|)."""
+    z = sweep(np.float64)
+    got = activated(code, z)
+    zt = torch.from_numpy(z)
+    want = TORCH[code](zt).numpy()
+    if code in (k.SIGMOID, k.SILU):
+        far = z < -708
+        exact = torch.exp(zt) * (zt if code == k.SILU else 1)
+        want = np.where(far, exact.numpy(), want)
+    if code == k.GELU:
+        tail = (z < -1) & np.isfinite(z)
+        with np.errstate(invalid="ignore"):
+            diff = np.where(np.isnan(got) & np.isnan(want), 0, np.abs(got - want))
+        assert np.all(diff[tail] <= 4 * np.finfo(np.float64).eps * np.abs(z[tail]))
+        got, want = got[~tail], want[~tail]
+    err = ulps(got, want)
+    assert err.max() <= ULPS[np.float64], z[err.argmax()]
+
+
+@pytest.mark.parametrize("code", sorted(TORCH))
+def test_derivatives_match_torch_autograd(code):
+    z = torch.linspace(-30, 30, 20001, dtype=torch.float64).requires_grad_(True)
+    h = TORCH[code](z)
+    g = torch.randn_like(z)
+    (want,) = torch.autograd.grad(h, z, g)
+    d = g.numpy().copy()
+    k.deactivate(code, d, z.detach().numpy(), h.detach().numpy(), 0, len(d))
+    err = np.abs(d - want.numpy()) / (1 + np.abs(want.numpy()))
+    assert err.max() <= 1e-13, z[int(err.argmax())].item()
+
+
+def test_subnormals_are_computed_not_flushed():
+    """1e-40 x 1e30 is 1e-10 (1e-40 is subnormal in float32); tanh keeps a subnormal."""
+    H = np.array([[1e-40], [0.0]], dtype=np.float32)  # (N, B)
+    Z = np.zeros((1, 1), np.float32)
+    one = np.array([0, 1])
+    k.forward(H, Z, np.array([1e30], np.float32), np.zeros(1, np.float32), one, np.array([0]),
+              np.array([k.IDENTITY]), 1)
+    assert H[1, 0] == np.float32(1e-40) * np.float32(1e30)  # 1e-40 is stored as 9.99995e-41
+    assert abs(H[1, 0] / 1e-10 - 1) < 1e-5
+    assert activated(k.TANH, np.array([1e-40], np.float32))[0] == np.float32(1e-40)
+
+
+def test_non_finite_values_stay_in_their_column_and_row():
+    """A nan or inf in one sample of one neuron reaches only what that neuron feeds, in
+    that sample, forward and backward (an absent edge carries nothing)."""
+    # rows: inputs 0, 1; row 2 <- 0; row 3 <- 1
+    H = np.zeros((4, 32))
+    H[0] = 1.0
+    H[1] = 2.0
+    H[0, 5] = np.nan
+    H[1, 7] = np.inf
+    Z = np.zeros((2, 32))
+    crow, col, w = np.array([0, 1, 2]), np.array([0, 1]), np.array([0.5, 0.25])
+    codes = np.array([k.TANH, k.RELU])
+    k.forward(H, Z, w, np.zeros(2), crow, col, codes, 2)
+    assert np.isnan(H[2, 5]) and np.isfinite(np.delete(H[2], 5)).all()
+    assert H[3, 7] == np.inf and np.isfinite(np.delete(H[3], 7)).all()
+    G = np.zeros_like(H)
+    G[2:] = 1.0
+    dw, db = np.zeros(2), np.zeros(2)
+    k.backward(G, H, Z, w, crow, col, codes, 2, dw, db, True, 0, np.float64(0))
+    assert np.isnan(G[0, 5]) and np.isfinite(np.delete(G[0], 5)).all()
+    assert np.isnan(G[2, 5]) and np.isfinite(np.delete(G[2], 5)).all()
+    assert np.isfinite(G[1]).all()  # relu'(inf) = 1: the inf stays in the forward values
+
+
+def random_dag(n_in=8, width=40, depth=30, fan_in=6, seed=0):
+    """A deep random DAG of mixed activations (a few thousand edges)."""
+    rng = np.random.default_rng(seed)
+    acts = ["tanh", "sigmoid", "relu", "softplus", "elu", "silu", "gelu", "exp", "softsign"]
+    net = en.Network()
+    for i in range(n_in):
+        net.add_input(i)
+    before = list(range(n_in))
+    node = n_in
+    for g in range(depth):
+        for _ in range(width):
+            if g == depth - 1:
+                net.add_output(node)
+            else:
+                net.add_neuron(node, activation=acts[rng.integers(len(acts))],
+                               bias=float(rng.normal(0, 0.1)))
+            srcs = rng.choice(before[-3 * width:], size=min(fan_in, len(before)), replace=False)
+            for u in srcs:
+                net.add_edge(int(u), node, weight=float(rng.normal(0, 0.3)))
+            node += 1
+        before += list(range(node - width, node))
+    return net
+
+
+def step(model, x):
+    model.zero_grad()
+    x = x.clone().requires_grad_(True)
+    y = model(x)
+    (y * y).sum().backward()
+    return y.detach(), x.grad, model.weight.grad.clone(), model.bias.grad.clone()
+
+
+@pytest.fixture
+def threads():
+    before = numba.get_num_threads()
+    yield lambda n: numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(before)
+
+
+def test_threads_split_the_batch_and_agree_with_the_generation_engine(threads):
+    net = random_dag()
+    x = torch.randn(67, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    fused = en.compile(net, dtype=torch.float64, engine="fused", seed=0)
+    sparse = en.compile(net, dtype=torch.float64, engine="sparse", seed=0)
+    threads(2)
+    assert k.chunks(67, len(fused.plan.col) * 67) == min(2, numba.config.NUMBA_NUM_THREADS)
+    for a, b in zip(step(fused, x), step(sparse, x), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-11, atol=1e-11)
+
+
+def test_bitwise_repeatable_and_outputs_independent_of_thread_count(threads):
+    """For a given thread count every result repeats bitwise; outputs and input gradients
+    are bitwise the same for any thread count (each column is one thread's); weight and
+    bias gradients (sums over the batch, added chunk by chunk) may differ by rounding."""
+    net = random_dag(seed=2)
+    x = torch.randn(64, 8, generator=torch.Generator().manual_seed(3))
+    model = en.compile(net, engine="fused", seed=0)
+    threads(2)
+    first, again = step(model, x), step(model, x)
+    for a, b in zip(first, again, strict=True):
+        assert torch.equal(a, b)
+    threads(1)
+    one = step(model, x)
+    assert torch.equal(one[0], first[0]) and torch.equal(one[1], first[1])
+    for a, b in zip(one[2:], first[2:], strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def csr_block(n, m, density, rng):
+    mask = rng.random((n, m)) < density
+    rows, cols = np.nonzero(mask)
+    crow = np.concatenate(([0], np.cumsum(mask.sum(1)))).astype(np.int64)
+    return crow, cols.astype(np.int64), rng.normal(size=len(rows)), mask
+
+
+@pytest.mark.parametrize("batch", [1, 37, 300])
+def test_csr_kernels_match_dense_products(batch):
+    """SpMM, SDDMM and the transposed SpMM (batch-tiled, row-parallel) against numpy."""
+    rng = np.random.default_rng(batch)
+    n, m = 50, 70
+    crow, col, w, mask = csr_block(n, m, 0.2, rng)
+    A = np.zeros((n, m))
+    A[mask] = w
+    H = rng.normal(size=(m, batch))
+    b = rng.normal(size=n)
+    z = np.empty((n, batch))
+    csr.spmm(z, H, w, b, crow, col, 0)
+    np.testing.assert_allclose(z, A @ H + b[:, None], rtol=1e-12, atol=1e-12)
+    D = rng.normal(size=(n, batch))
+    dw, db = np.empty(len(w)), np.empty(n)
+    csr.sddmm(dw, D, H, crow, col, 0, db)
+    np.testing.assert_allclose(dw, (D @ H.T)[mask], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(db, D.sum(1), rtol=1e-12, atol=1e-12)
+    # transposed block over the distinct sources
+    sources = np.unique(col)
+    perm = np.lexsort((np.repeat(np.arange(n), np.diff(crow)), col))
+    tcol = np.repeat(np.arange(n), np.diff(crow))[perm]
+    tcrow = np.concatenate(([0], np.cumsum(np.bincount(col, minlength=m)[sources])))
+    G = rng.normal(size=(m, batch))
+    want = G + A.T @ D
+    csr.spmm_t(G, D, w, sources, tcrow, tcol, perm, 0, 0)
+    np.testing.assert_allclose(G[sources], want[sources], rtol=1e-12, atol=1e-12)
