@@ -15,9 +15,9 @@ import edgenet as en
 from edgenet.activations import BUILTINS
 
 ENGINES = ["sparse", "dense", "fused", "torch-ops"]
-#: Activations with a continuous second derivative (elu's jumps at 0, where the generated
-#: networks often put a bias-only neuron).
-TWICE_SMOOTH = [a for a in SMOOTH if a != "elu"]
+#: Activations with a continuous second derivative (elu's and softsign's jump at 0, where
+#: the generated networks often put a bias-only neuron).
+TWICE_SMOOTH = [a for a in SMOOTH if a not in ("elu", "softsign")]
 
 
 @contextlib.contextmanager
