@@ -184,7 +184,7 @@ def test_threads_split_the_batch_and_agree_with_the_generation_engine(threads):
     fused = en.compile(net, dtype=torch.float64, engine="fused", seed=0)
     sparse = en.compile(net, dtype=torch.float64, engine="sparse", seed=0)
     threads(2)
-    assert k.chunks(67, len(fused.plan.col) * 67) == min(2, numba.config.NUMBA_NUM_THREADS)
+    assert k.chunks(67, fused.layout.n_edges * 67) == min(2, numba.config.NUMBA_NUM_THREADS)
     for a, b in zip(step(fused, x), step(sparse, x), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-11, atol=1e-11)
 
