@@ -176,15 +176,16 @@ def step_cost(model: en.CompiledNetwork, batch: int, need_x: bool = False) -> tu
     every ``(rows, batch)`` array and edge array counted once per pass that reads or writes
     it (caches ignored), FLOPs of the multiply-adds only (2 per edge and column and pass;
     a dense generation counts its whole block)."""
-    p, s, B = model.plan, 4, batch
-    n_in, n_c, n_out = p.n_inputs, p.n_nodes - p.n_inputs, len(p.outputs)
-    acted = sum(b - a for gen in p.runs for a, b, act in gen if act != "identity")
+    p, s, B = model.layout, 4, batch
+    n_in, n_c, n_out = p.n_in, p.n_nodes - p.n_in, len(model.outputs)
+    acted = sum(act != "identity" for act in model.activations)
     stats = model.generation_stats()
     flops = 0
     sources = inner_sources = 0
-    inner_edges = int((np.asarray(p.col) >= n_in).sum())
+    inner_edges = int((p.col.numpy() >= n_in).sum())
+    spans = p.spans.tolist()
     for g, st in enumerate(stats):
-        src = np.asarray(p.sources[p.spans[g]:p.spans[g + 1]])
+        src = p.sources[spans[g]:spans[g + 1]].numpy()
         grads = int((src >= (0 if need_x else n_in)).sum())
         sources += st["sources"]
         inner_sources += grads
