@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from .progress import THRESHOLD, progress
+from .recurrent import compile_recurrent
 from .validate import check_graph, edge_weights, generations, neuron_attributes, resolve_roles
 
 
@@ -261,6 +262,7 @@ def compile(
     device: torch.device | str | None = None,
     seed: int | None = None,
     engine: str = "auto",
+    recurrent: bool = False,
 ):
     """Compile a neuron DAG into a ``torch.nn.Module`` mapping ``(batch, n_inputs)`` to
     ``(batch, n_outputs)``.
@@ -276,6 +278,9 @@ def compile(
     CPU and, otherwise, a sparse (CSR) or dense block per generation; ``"sparse"``,
     ``"dense"`` and ``"fused"`` force one path everywhere (for tests and benchmarks).
 
+    ``recurrent=True`` accepts any directed graph, cycles and self-loops included, and
+    returns a :class:`edgenet.recurrent.RecurrentNetwork` run over time steps.
+
     >>> import torch, edgenet as en
     >>> net = en.Network()
     >>> net.add_input("x"); net.add_neuron("h", activation="relu"); net.add_output("y")
@@ -286,6 +291,9 @@ def compile(
     """
     from .module import CompiledNetwork
 
+    if recurrent:  # any directed graph, cycles allowed: see edgenet.recurrent
+        return compile_recurrent(G, inputs=inputs, outputs=outputs, dtype=dtype, device=device,
+                                 seed=seed)
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         from .errors import EdgenetError
 
