@@ -26,6 +26,7 @@ from .io.pyg import from_pyg, to_pyg
 from .io.torch import from_torch
 from .module import CompiledNetwork
 from .network import Network, as_network
+from .recurrent import RecurrentNetwork
 from .validate import resolve_roles
 from .wiring import (
     local_mask,
@@ -47,6 +48,7 @@ __all__ = [
     "GraphMLError",
     "InputError",
     "Network",
+    "RecurrentNetwork",
     "activation_names",
     "as_network",
     "break_cycles",
