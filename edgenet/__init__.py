@@ -19,6 +19,7 @@ from .compile import compile
 from .cycles import break_cycles
 from .draw import draw
 from .errors import CycleError, EdgenetError, FormatError, GraphMLError, InputError
+from .io.edgelist import read_edgelist
 from .io.graphml import read_graphml, write_graphml
 from .io.matrices import from_connection_matrices
 from .io.native import load, save
@@ -65,6 +66,7 @@ __all__ = [
     "random_mask",
     "random_sparse",
     "register_activation",
+    "read_edgelist",
     "read_graphml",
     "resolve_roles",
     "save",
