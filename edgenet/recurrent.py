@@ -264,6 +264,7 @@ class _Pass:
     weight: torch.Tensor  # (E,)
     bias: torch.Tensor  # (M,)
     a: torch.Tensor  # (M, 1) dt / tau
+    keep: torch.Tensor  # (M, 1) 1 - dt / tau
     leaky: bool
     crow: torch.Tensor
     col: torch.Tensor
@@ -356,7 +357,7 @@ def _back_segment(P: _Pass, S: torch.Tensor, Z: torch.Tensor, gh: torch.Tensor,
         if need_x:
             dx[:, j] = G[:n_in].T
         if P.leaky:
-            G[n_in:].addcmul_(gh, 1 - P.a)
+            G[n_in:].addcmul_(gh, P.keep)
         gh = G[n_in:]
     Dn = D.permute(1, 0, 2).reshape(M, k * B)  # (M, k * B) every step side by side
     Sn = S[:k].permute(1, 0, 2).reshape(N, k * B)  # (N, k * B)
@@ -519,7 +520,7 @@ class RecurrentNetwork(nn.Module):
             )
         a = (dt / self.tau)[:, None]  # (M, 1)
         cpu = x.device.type == "cpu" and not engine.TORCH_OPS_ON_CPU
-        P = _Pass(self.plan, self.weight, self.bias, a, bool((a != 1).any()), self.crow,
+        P = _Pass(self.plan, self.weight, self.bias, a, 1 - a, bool((a != 1).any()), self.crow,
                   self.col, self.tcrow, self.tcol, self.perm, self.out, cpu)
         return _BPTT.apply(x, self.weight, self.bias, h0, P, checkpoint)
 
