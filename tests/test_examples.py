@@ -28,7 +28,8 @@ def run(script: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def test_examples_are_all_covered():
-    assert {p.name for p in EXAMPLES} == {"quickstart.py", "digits.py", "draw_network.py"}
+    assert {p.name for p in EXAMPLES} == {"quickstart.py", "digits.py", "draw_network.py",
+                                           "connectome.py"}  # tested in test_recurrent.py
 
 
 def test_quickstart(tmp_path):

@@ -3,8 +3,7 @@ recurrence, gradcheck, checkpointing, the torch-ops (CUDA) path, errors, write-b
 
 from __future__ import annotations
 
-import os
-import subprocess
+import runpy
 import sys
 from pathlib import Path
 
@@ -14,10 +13,10 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference import ACTIVATIONS
 
 import edgenet as en
 from edgenet.kernels import sparse
-from reference import ACTIVATIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -102,7 +101,7 @@ def random_cyclic(seed: int, n: int = 12, m: int = 40, n_in: int = 3) -> tuple[n
     while G.number_of_edges() < m:
         u, v = int(rng.integers(n)), int(rng.integers(n))  # self-loops included
         G.add_edge(u, v, weight=float(rng.normal(0, 0.6)))
-    for k, x in enumerate(inputs):
+    for x in inputs:
         for v in rng.choice(n, size=2, replace=False):
             G.add_edge(x, int(v), weight=float(rng.normal()))
     outputs = [int(v) for v in rng.choice(n, size=3, replace=False)]
@@ -154,7 +153,8 @@ def test_gradcheck_in_float64(torch_ops, monkeypatch):
         return torch.func.functional_call(model, {"weight": w, "bias": b}, (x,),
                                           {"dt": 0.5, "h0": h0})
 
-    assert torch.autograd.gradcheck(f, (x, w, b, h0), eps=1e-6, atol=1e-8)
+    # the torch-ops path is slow per call on the CPU: gradcheck's fast mode there
+    assert torch.autograd.gradcheck(f, (x, w, b, h0), eps=1e-6, atol=1e-8, fast_mode=torch_ops)
 
 
 def test_custom_activation_gradients_come_from_autograd():
@@ -197,13 +197,15 @@ def test_held_input_equals_the_repeated_sequence_and_gets_summed_gradients():
 
 
 def test_float32_runs_and_trains():
-    G, inputs, outputs = random_cyclic(4, n=30, m=120)
+    G, inputs, outputs = random_cyclic(4, n=20, m=80)
+    for v in range(20):  # float32 gelu is slow on some CPUs, and not what this tests
+        G.nodes[v]["activation"] = ["tanh", "relu", "sigmoid"][v % 3]
     model = en.compile(G, recurrent=True, inputs=inputs, outputs=outputs, seed=0)
     opt = torch.optim.Adam(model.parameters(), lr=0.05)
     x = torch.randn(16, 6, 3)
     target = torch.randn(16, 6, 3) * 0.1
     losses = []
-    for _ in range(30):
+    for _ in range(20):
         opt.zero_grad()
         loss = ((model(x) - target) ** 2).mean()
         loss.backward()
@@ -272,7 +274,7 @@ def test_bad_graphs_are_named():
     with pytest.raises(en.EdgenetError, match=r"compile\(recurrent=True\) expects a networkx."
                                               r"DiGraph .*\(got MultiDiGraph\)"):
         en.compile(nx.MultiDiGraph([(0, 1)]), recurrent=True)
-    with pytest.raises(en.EdgenetError, match=r"input node 'x' has an incoming edge \('a', 'x'\)"):
+    with pytest.raises(en.EdgenetError, match=r"input node 'x' has an incoming edge \('a' -> 'x'\)"):
         en.compile(nx.DiGraph([("x", "a"), ("a", "x")]), recurrent=True, inputs=["x"],
                    outputs=["a"])
     with pytest.raises(en.EdgenetError, match=r"dtype must be a floating torch dtype"):
@@ -309,13 +311,11 @@ def test_cuda_matches_cpu():
     assert torch.allclose(gpu.weight.grad.cpu(), w, atol=1e-10)
 
 
-def test_connectome_example_runs(tmp_path):
-    env = dict(os.environ, EDGENET_FAST="1", OMP_NUM_THREADS="1",
-               PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    done = subprocess.run([sys.executable, str(ROOT / "examples" / "connectome.py")],
-                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert "stand-in" in done.stdout
-    final = [line for line in done.stdout.splitlines() if line.startswith("readout trained")]
-    assert final and "better than chance" in final[0], done.stdout
-
+def test_connectome_example_trains_a_readout_better_than_chance(monkeypatch, capsys):
+    monkeypatch.setenv("EDGENET_FAST", "1")
+    monkeypatch.setattr(sys, "argv", ["connectome.py"])  # no path: the stand-in
+    runpy.run_path(str(ROOT / "examples" / "connectome.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "stand-in" in out and "RecurrentNetwork: 4 inputs, 4 outputs, 283 neurons" in out
+    final = [line for line in out.splitlines() if line.startswith("readout trained")]
+    assert final and final[0].endswith(": better than chance"), out
