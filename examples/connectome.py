@@ -47,15 +47,15 @@ def stand_in(seed: int = 0, n: int = 279, m: int = 2194, reciprocal: float = 0.2
     G = nx.DiGraph()
     kinds = np.where(level < 0.3, "sensory", np.where(level < 0.6, "inter", "motor"))
     G.add_nodes_from((f"N{i:03d}", {"kind": str(kinds[i])}) for i in range(n))
-    counts = rng.geometric(0.3, size=m)
-    for j, e in enumerate(picks.tolist()):
-        G.add_edge(f"N{e // n:03d}", f"N{e % n:03d}", weight=float(counts[j]))
-    for e in rng.permutation(picks).tolist():
+    G.add_edges_from((f"N{e // n:03d}", f"N{e % n:03d}") for e in picks.tolist())
+    for e in rng.permutation(picks).tolist():  # reciprocate some, up to m edges
         if G.number_of_edges() >= m:
             break
         u, v = f"N{e // n:03d}", f"N{e % n:03d}"
         if not G.has_edge(v, u):
-            G.add_edge(v, u, weight=float(counts[G.number_of_edges() % m]))
+            G.add_edge(v, u)
+    for (u, v), count in zip(G.edges, rng.geometric(0.3, size=m).tolist()):
+        G.edges[u, v]["weight"] = float(count)  # synapse counts
     return G
 
 
