@@ -15,14 +15,15 @@ removes those, in three stages:
    is minimal: re-adding any one of them creates a cycle.
 
 How close to the best: the C. elegans connectome (279 neurons, 2,194 edges) is not
-available offline, so a stand-in of its size and shape was measured (279 neurons on a
-sensory-to-motor axis, heavy-tailed degrees, a quarter of the edges reciprocated; the
-stand-in of ``examples/connectome.py``), against the exact minimum found by an integer
-program with lazily added cycle constraints (scipy's HiGHS). On it the first and third
-stages alone (this function before sifting) removed 376 edges, 10.6% more than the
-minimum of 340; with sifting 358, 5.3% more (on the real C. elegans graph the first and
-third stages removed 392 of 2,194). Ties are broken by node insertion order, so the
-result is the same on every run.
+available offline, so stand-ins of its size and shape were measured (279 neurons on a
+sensory-to-motor axis, heavy-tailed degrees, a quarter of the edges reciprocated: the
+generator of ``examples/connectome.py``; ``benchmarks/cycles.py`` reproduces this)
+against the exact minimum, found by an integer program over lazily added cycle
+constraints (scipy's HiGHS). On two of them (seeds 0 and 1, minima 340 and 333 edges)
+the first and third stages alone removed 376 and 361 edges, 10.6% and 8.4% above the
+minimum; with sifting 359 and 343, 5.6% and 3.0% above. (On the real C. elegans graph,
+the version without sifting was reported to remove 392 of 2,194 edges.) Ties are broken
+by node insertion order, so the result is the same on every run.
 
 >>> import networkx as nx, edgenet as en
 >>> G = nx.DiGraph([("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")])
