@@ -26,6 +26,7 @@ from collections.abc import Hashable, Sequence
 
 import networkx as nx
 
+from . import cycles
 from .errors import EdgenetError
 from .network import Network
 from .validate import check_graph, generations, resolve_roles
@@ -114,9 +115,7 @@ def info(path: str, *, all_generations: bool = False, break_cycles: bool = False
     cyclic = nx.number_of_selfloops(G) > 0 or not nx.is_directed_acyclic_graph(G)
     removed: list[tuple[Hashable, Hashable]] = []
     if cyclic and break_cycles:
-        from .cycles import break_cycles as breaker
-
-        G, removed = breaker(G)
+        G, removed = cycles.break_cycles(G)
         cyclic = False
     if not cyclic:
         check_graph(G)
@@ -171,8 +170,6 @@ def info(path: str, *, all_generations: bool = False, break_cycles: bool = False
 
 def _cycle_rows(G: nx.DiGraph, shown: int = 3) -> list[tuple[str, str]]:
     """What a cyclic graph's ``info`` says of its cycles."""
-    from .cycles import break_cycles as breaker
-
     sccs = sorted((c for c in nx.strongly_connected_components(G) if len(c) > 1),
                   key=len, reverse=True)
     loops = nx.number_of_selfloops(G)
@@ -186,7 +183,7 @@ def _cycle_rows(G: nx.DiGraph, shown: int = 3) -> list[tuple[str, str]]:
     for i, cycle in enumerate(examples):
         text = " -> ".join(str(n) for n in [*cycle, cycle[0]])
         rows.append(("for example" if i == 0 else "", text))
-    _, removed = breaker(G)
+    _, removed = cycles.break_cycles(G)
     rows.append(("feedback", f"removing {len(removed):,} of {G.number_of_edges():,} edges "
                              f"({100 * len(removed) / max(G.number_of_edges(), 1):.1f}%, "
                              f"{loops:,} of them self-loops) leaves a DAG (edgenet.break_cycles)"))

@@ -161,8 +161,9 @@ def read_edgelist(
     if node_type is not None:
         nodes = [node_type(x) for x in nodes]
     attrs = _edge_dicts(len(us), w, data)
-    G, repeated = bulk_graph([(x, {}) for x in nodes], [nodes[i] for i in us.tolist()],
-                             [nodes[i] for i in vs.tolist()], attrs)
+    table = np.fromiter(nodes, dtype=object, count=len(nodes))  # (n,) node objects by code
+    G, repeated = bulk_graph([(x, {}) for x in nodes], table[us].tolist(), table[vs].tolist(),
+                             attrs)
     if repeated:  # node_type mapped distinct ids to one
         raise EdgenetError(
             f"{name!r}: node_type={node_type!r} maps distinct ids to the same node; choose a "
