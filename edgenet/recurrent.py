@@ -30,8 +30,9 @@ On the CPU, ``A S_t`` and ``A^T \Delta_t`` are the row-parallel numba SpMM of
 time), and the weight gradient is one SDDMM over all steps at once (the steps laid side by
 side as a ``(nodes, T * batch)`` operand). On CUDA they are torch's CSR ops.
 
-Memory: the forward pass keeps the states ``S`` (``(T + 1) x nodes x batch``) and the
-pre-activations ``Z`` (``T x neurons x batch``) for the backward pass, which adds
+Memory: the forward pass keeps the states ``S`` (``(T + 1) x nodes x batch``), the
+pre-activations ``Z`` and, when some neuron leaks (``tau != dt``), the activations
+``act(Z)`` (``T x neurons x batch`` each) for the backward pass, which adds
 ``Delta`` and node-major copies of both for the SDDMM: ``O(T * N * B)`` in all, plus
 ``O(E)`` for the weights, their gradient and the index arrays. Nothing is
 ``edges x batch``. With ``checkpoint=k`` the forward pass keeps only the state at the
@@ -285,8 +286,10 @@ class _Pass:
                                        check_invariants=False)
 
 
-def _step(P: _Pass, S: torch.Tensor, Z: torch.Tensor, j: int, A: Any) -> None:
-    """One step: ``Z[j] = b + A S[j]``, ``S[j + 1, n_in:] = lerp(S[j, n_in:], act(Z[j]), a)``."""
+def _step(P: _Pass, S: torch.Tensor, Z: torch.Tensor, F: torch.Tensor | None, j: int,
+          A: Any) -> None:
+    """One step: ``Z[j] = b + A S[j]``, ``F[j] = act(Z[j])``,
+    ``S[j + 1, n_in:] = lerp(S[j, n_in:], F[j], a)`` (without leaks ``F[j]`` is that row)."""
     n_in = P.n_in
     z = Z[j]  # (M, B)
     if P.cpu:
@@ -295,15 +298,20 @@ def _step(P: _Pass, S: torch.Tensor, Z: torch.Tensor, j: int, A: Any) -> None:
         z.copy_(P.bias[:, None].expand_as(z))
         z.addmm_(A, S[j])
     h = S[j + 1, n_in:]  # (M, B)
+    f = F[j] if F is not None else h  # (M, B)
     for r0, r1, name in P.plan.runs:
-        h[r0:r1] = get_activation(name)(z[r0:r1])
-    if P.leaky:
-        torch.lerp(S[j, n_in:], h, P.a, out=h)
+        f[r0:r1] = get_activation(name)(z[r0:r1])
+    if F is not None:
+        torch.lerp(S[j, n_in:], f, P.a, out=h)
 
 
-def _segment(P: _Pass, xs: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+Trace = tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]
+
+
+def _segment(P: _Pass, xs: torch.Tensor, h: torch.Tensor) -> Trace:
     """Run ``k`` steps from state ``h[M, B]`` on inputs ``xs[B, k, n_in]``: returns
-    ``S[k + 1, N, B]`` (``S[j] = [x_{j+1}; h_j]``) and ``Z[k, M, B]``."""
+    ``S[k + 1, N, B]`` (``S[j] = [x_{j+1}; h_j]``), ``Z[k, M, B]`` and, when some neuron
+    leaks, ``F[k, M, B] = act(Z)`` (else None: ``F[j]`` is ``S[j + 1, n_in:]``)."""
     B, k, n_in = xs.shape
     M = P.bias.shape[0]
     S = h.new_empty(k + 1, n_in + M, B)  # (k + 1, N, B)
@@ -311,22 +319,23 @@ def _segment(P: _Pass, xs: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor,
     S[k, :n_in] = 0
     S[0, n_in:] = h
     Z = h.new_empty(k, M, B)  # (k, M, B)
+    F = h.new_empty(k, M, B) if P.leaky else None  # (k, M, B)
     if P.cpu:
         A: Any = (P.weight.detach().contiguous().numpy(), P.bias.detach().contiguous().numpy(),
                   P.crow.numpy(), P.col.numpy())
     else:
         A = P.matrix()
     for j in range(k):
-        _step(P, S, Z, j, A)
-    return S, Z
+        _step(P, S, Z, F, j, A)
+    return S, Z, F
 
 
-def _back_segment(P: _Pass, S: torch.Tensor, Z: torch.Tensor, gh: torch.Tensor,
-                  gy: torch.Tensor, need_x: bool) -> tuple[torch.Tensor, torch.Tensor,
-                                                           torch.Tensor, torch.Tensor]:
+def _back_segment(P: _Pass, trace: Trace, gh: torch.Tensor, gy: torch.Tensor,
+                  need_x: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Backward through one segment. ``gh[M, B]`` is ``dL/dh`` after its last step and
     ``gy[B, k, n_out]`` the output gradients of its steps. Returns ``dL/dh`` before its
     first step, ``dL/dx[B, k, n_in]``, and this segment's ``dL/dw[E]`` and ``dL/db[M]``."""
+    S, Z, F = trace
     k, M, B = Z.shape
     n_in = P.n_in
     N = n_in + M
@@ -346,9 +355,9 @@ def _back_segment(P: _Pass, S: torch.Tensor, Z: torch.Tensor, gh: torch.Tensor,
         gh.index_add_(0, P.out, gy[:, j].T)  # (n_out, B) into the output neurons
         g = gh * P.a if P.leaky else gh  # (M, B) dL/d act(Z)
         z, d = Z[j], D[j]
+        f = F[j] if F is not None else S[j + 1, n_in:]  # (M, B) act(Z[j])
         for r0, r1, name in P.plan.runs:
-            zr = z[r0:r1]
-            d[r0:r1] = _act_grad(name, g[r0:r1], zr, get_activation(name)(zr))
+            d[r0:r1] = _act_grad(name, g[r0:r1], z[r0:r1], f[r0:r1])
         G = bufs[j % 2]
         if P.cpu:
             csr.spmm(G[first:].numpy(), d.numpy(), wt, zero, tcrow, tcol, first)
@@ -391,14 +400,15 @@ class _BPTT(torch.autograd.Function):
         segments = _bounds(T, checkpoint)
         starts = []
         h = h0.T  # (M, B)
-        S = Z = None
+        trace = None
         for t0, t1 in segments:
             starts.append(h.contiguous())
-            S, Z = _segment(P, x[:, t0:t1], h)
+            trace = _segment(P, x[:, t0:t1], h)
+            S = trace[0]
             y[:, t0:t1] = S[1:, P.n_in + out].permute(2, 0, 1)  # (B, k, n_out)
             h = S[-1, P.n_in:]
         ctx.save_for_backward(x, weight, bias)
-        ctx.P, ctx.segments, ctx.starts, ctx.last = P, segments, starts, (S, Z)
+        ctx.P, ctx.segments, ctx.starts, ctx.last = P, segments, starts, trace
         return y
 
     @staticmethod
@@ -415,11 +425,11 @@ class _BPTT(torch.autograd.Function):
         for i in reversed(range(len(ctx.segments))):
             t0, t1 = ctx.segments[i]
             if i == len(ctx.segments) - 1:
-                S, Z = ctx.last
+                trace = ctx.last
             else:  # a checkpointed segment: run it again from its first state
-                S, Z = _segment(P, x[:, t0:t1], ctx.starts[i])
-            gh, gx, w_i, b_i = _back_segment(P, S, Z, gh, gy[:, t0:t1], need_x)
-            del S, Z
+                trace = _segment(P, x[:, t0:t1], ctx.starts[i])
+            gh, gx, w_i, b_i = _back_segment(P, trace, gh, gy[:, t0:t1], need_x)
+            del trace
             if dx is not None:
                 dx[:, t0:t1] = gx
             dw = w_i if dw is None else dw.add_(w_i)
