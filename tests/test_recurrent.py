@@ -263,6 +263,18 @@ def test_bad_calls_are_named(call, message):
         call(model)
 
 
+def test_non_tensors_and_half_precision_on_the_cpu_are_refused():
+    G, inputs, outputs = random_cyclic(1)
+    model = en.compile(G, recurrent=True, inputs=inputs, outputs=outputs)
+    with pytest.raises(en.InputError, match=r"expected a torch.Tensor of shape \(batch, 3\) "
+                                            r"with steps=T, or \(batch, T, 3\) \(got list\)"):
+        model([[0.0, 0.0, 0.0]], steps=2)
+    half = en.compile(G, recurrent=True, inputs=inputs, outputs=outputs, dtype=torch.float16)
+    with pytest.raises(en.EdgenetError, match=r"the CPU engine runs float32 and float64 \(the "
+                                              r"model is torch.float16\)"):
+        half(torch.zeros(2, 3, dtype=torch.float16), steps=2)
+
+
 def test_bad_graphs_are_named():
     G = nx.DiGraph([("x", "a"), ("a", "a")])
     G.nodes["a"]["tau"] = 0.0
