@@ -19,6 +19,7 @@ from .compile import compile
 from .cycles import break_cycles
 from .draw import draw
 from .errors import CycleError, EdgenetError, FormatError, GraphMLError, InputError
+from .io.edgelist import read_edgelist
 from .io.graphml import read_graphml, write_graphml
 from .io.matrices import from_connection_matrices
 from .io.native import load, save
@@ -26,6 +27,7 @@ from .io.pyg import from_pyg, to_pyg
 from .io.torch import from_torch
 from .module import CompiledNetwork
 from .network import Network, as_network
+from .recurrent import RecurrentNetwork
 from .schedulers import SET, RigL
 from .validate import resolve_roles
 from .wiring import (
@@ -50,6 +52,7 @@ __all__ = [
     "Network",
     "RigL",
     "SET",
+    "RecurrentNetwork",
     "activation_names",
     "as_network",
     "break_cycles",
@@ -66,6 +69,7 @@ __all__ = [
     "random_mask",
     "random_sparse",
     "register_activation",
+    "read_edgelist",
     "read_graphml",
     "resolve_roles",
     "save",

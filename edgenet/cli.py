@@ -7,8 +7,9 @@ and draws a sparse network on the digits data. ``FILE`` is GraphML (``.graphml``
 ``.xml``, ``.graphml.gz``) or a native ``.npz`` written by :func:`edgenet.save`.
 
 Exit status: 0 on success, 1 when the input cannot be used (a missing or
-malformed file, a cyclic graph, ...; the reason is printed on stderr), 2 for a
-usage error.
+malformed file, ...; the reason is printed on stderr), 2 for a usage error. Cycles
+are facts, not errors: ``info`` describes a cyclic graph (a recurrent connectome) and
+``--break-cycles`` describes the DAG left by removing a small feedback arc set.
 
 >>> from edgenet.cli import main
 >>> main(["info", "no-such-file.graphml"])
@@ -26,7 +27,8 @@ from collections.abc import Hashable, Sequence
 import networkx as nx
 import torch
 
-from .errors import CycleError, EdgenetError
+from . import cycles
+from .errors import EdgenetError
 from .io.files import read_network
 from .validate import check_graph, generations, resolve_roles
 
@@ -59,10 +61,20 @@ def _names(nodes: Sequence[Hashable], limit: int = 6) -> str:
     return shown + (f", ... ({len(nodes) - limit} more)" if len(nodes) > limit else "")
 
 
-def info(path: str, *, all_generations: bool = False, **read: str) -> int:
-    """Print what a network file holds; raises when it cannot be compiled (e.g. a cycle)."""
+def info(path: str, *, all_generations: bool = False, break_cycles: bool = False,
+         **read: str) -> int:
+    """Print what a network file holds. A cyclic graph is described (strongly connected
+    components, a few cycles, a small feedback arc set, its recurrent parameters); with
+    ``break_cycles`` its cycles are broken first (:func:`edgenet.break_cycles`) and the
+    resulting DAG is described as any other."""
     G = read_network(path, **read)
-    check_graph(G)
+    cyclic = nx.number_of_selfloops(G) > 0 or not nx.is_directed_acyclic_graph(G)
+    removed: list[tuple[Hashable, Hashable]] = []
+    if cyclic and break_cycles:
+        G, removed = cycles.break_cycles(G)
+        cyclic = False
+    if not cyclic:
+        check_graph(G)
     inputs, outputs = resolve_roles(G, strict=False)
     n_edges = G.number_of_edges()
     missing = sum(1 for _, _, w in G.edges(data="weight") if w is None)
@@ -75,19 +87,24 @@ def info(path: str, *, all_generations: bool = False, **read: str) -> int:
         ("inputs", _names(inputs)),
         ("outputs", _names(outputs)),
     ]
-    try:
-        gens, skips = _levels(G)
-    except CycleError as err:
-        _table(rows)
-        on_cycles = [c for c in nx.strongly_connected_components(G) if len(c) > 1]
-        print(f"{'cycles':<12} yes: {sum(len(c) for c in on_cycles):,} neurons on cycles in "
-              f"{len(on_cycles):,} strongly connected components; for example "
-              + " -> ".join(printable(n) for n in [*err.cycle, err.cycle[0]]))
-        raise
+    if removed:
+        total = n_edges + len(removed)
+        rows.append(("broken", f"{len(removed):,} of {total:,} edges removed to break "
+                                  f"cycles ({100 * len(removed) / total:.1f}%): "
+                                  + _names([f"{u} -> {v}" for u, v in removed], 3)))
+    if cyclic:
+        n_neurons = G.number_of_nodes() - len(inputs)
+        rows.insert(5, ("parameters", f"{n_edges + n_neurons:,} ({n_edges:,} weights, "
+                                      f"{n_neurons:,} biases) as a recurrent network"))
+        _table(rows + _cycle_rows(G))
+        print("run it over time with edgenet.compile(G, recurrent=True), or describe the DAG "
+              "left by breaking its cycles with --break-cycles")
+        return 0
+    gens, skips = _levels(G)
     rows += [
         ("generations", f"{len(gens):,} (layers; inputs are generation 0)"),
         ("skip edges", f"{skips:,} (edges spanning more than one generation)"),
-        ("cycles", "none"),
+        ("cycles", "none" if not removed else "none left"),
     ]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -105,6 +122,48 @@ def info(path: str, *, all_generations: bool = False, **read: str) -> int:
     print("plan per generation:")
     print("\n".join(map(printable, lines)))
     return 0
+
+
+def _cycle_rows(G: nx.DiGraph, shown: int = 3) -> list[tuple[str, str]]:
+    """What a cyclic graph's ``info`` says of its cycles."""
+    sccs = sorted((c for c in nx.strongly_connected_components(G) if len(c) > 1),
+                  key=len, reverse=True)
+    loops = nx.number_of_selfloops(G)
+    rows = [("cycles", f"yes: {sum(map(len, sccs)):,} neurons on cycles in {len(sccs):,} "
+                       f"strongly connected components (largest {len(sccs[0]) if sccs else 0:,})"
+                       f", {loops:,} self-loops")]
+    rank = {n: i for i, n in enumerate(G)}
+    examples = [_shortest_cycle(G, c, min(c, key=rank.__getitem__)) for c in sccs[:shown]]
+    if len(examples) < shown:
+        examples += [[u] for u, _ in list(nx.selfloop_edges(G))[: shown - len(examples)]]
+    for i, cycle in enumerate(examples):
+        text = " -> ".join(str(n) for n in [*cycle, cycle[0]])
+        rows.append(("for example" if i == 0 else "", text))
+    _, removed = cycles.break_cycles(G)
+    rows.append(("feedback", f"removing {len(removed):,} of {G.number_of_edges():,} edges "
+                             f"({100 * len(removed) / max(G.number_of_edges(), 1):.1f}%, "
+                             f"{loops:,} of them self-loops) leaves a DAG (edgenet.break_cycles)"))
+    return rows
+
+
+def _shortest_cycle(G: nx.DiGraph, component: set[Hashable], start: Hashable) -> list[Hashable]:
+    """A shortest cycle through ``start`` inside one strongly connected ``component``."""
+    parent: dict[Hashable, Hashable] = {start: start}
+    frontier = [start]
+    while frontier:
+        following = []
+        for u in frontier:
+            for v in G.succ[u]:
+                if v == start and u != start:
+                    path = [u]
+                    while path[-1] != start:
+                        path.append(parent[path[-1]])
+                    return path[::-1]
+                if v in component and v not in parent:
+                    parent[v] = u
+                    following.append(v)
+        frontier = following
+    return [start]  # pragma: no cover - a component of two or more always has a cycle
 
 
 def _table(rows: list[tuple[str, str]]) -> None:
@@ -159,6 +218,9 @@ def parser() -> argparse.ArgumentParser:
                        "connections, parameters, the compiled plan per generation, cycles.")
     i.add_argument("file", metavar="FILE", help="a GraphML (or .npz) file")
     i.add_argument("--all", action="store_true", help="list every generation of the plan")
+    i.add_argument("--break-cycles", action="store_true",
+                   help="describe the DAG left by removing a small feedback arc set "
+                   "(edgenet.break_cycles) instead of the cyclic graph")
     _read_options(i)
 
     d = sub.add_parser("draw", help="draw a network file as a layered picture",
@@ -215,8 +277,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser().parse_args(argv)
         if args.command == "info":
-            code = info(args.file, all_generations=args.all, undirected=args.undirected,
-                        parallel=args.parallel)
+            code = info(args.file, all_generations=args.all, break_cycles=args.break_cycles,
+                        undirected=args.undirected, parallel=args.parallel)
         elif args.command == "draw":
             code = draw_file(args.file, args.output, max_edges=args.max_edges or None,
                              labels=args.labels, undirected=args.undirected,

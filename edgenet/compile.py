@@ -28,9 +28,10 @@ import numpy as np
 import torch
 
 from .errors import EdgenetError
-from .layout import Arrangement, arrange
+from .layout import Arrangement, arrange, initial_weights
 from .module import CompiledNetwork, Source
 from .progress import THRESHOLD, progress
+from .recurrent import compile_recurrent
 from .validate import (
     check_fits,
     check_graph,
@@ -99,30 +100,6 @@ def lower(
                    [acts[i] for i in computed], source.reordered(arr))
 
 
-def initial_weights(
-    crow: np.ndarray, weights: np.ndarray, dtype: torch.dtype, seed: int | None
-) -> torch.Tensor:
-    """Fill missing (NaN) weights with ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``.
-
-    ``crow`` is the layout's CSR row pointer (it gives each edge's target fan-in). Draws
-    come from ``torch.Generator().manual_seed(seed)``, or from the global torch generator
-    when ``seed`` is None, one per edge in layout order, so the same graph and seed
-    always give the same weights.
-
-    >>> import numpy as np, torch
-    >>> w0 = initial_weights(np.array([0, 2]), np.array([np.nan, np.nan]), torch.float64, 1)
-    >>> bool((w0.abs() <= 2 ** -0.5).all())
-    True
-    """
-    gen = torch.Generator().manual_seed(seed) if seed is not None else None
-    draws = torch.rand(len(weights), generator=gen, dtype=torch.float64).numpy()
-    fan_in = np.repeat(np.diff(crow), np.diff(crow))
-    bound = 1.0 / np.sqrt(np.maximum(fan_in, 1))
-    missing = np.isnan(weights)
-    out = np.where(missing, (2.0 * draws - 1.0) * bound, weights)
-    return torch.as_tensor(out).to(dtype)
-
-
 def compile(
     G: nx.DiGraph,
     *,
@@ -132,6 +109,7 @@ def compile(
     device: torch.device | str | None = None,
     seed: int | None = None,
     engine: str = "auto",
+    recurrent: bool = False,
 ):
     """Compile a neuron DAG into a ``torch.nn.Module`` mapping ``(batch, n_inputs)`` to
     ``(batch, n_outputs)``.
@@ -147,6 +125,9 @@ def compile(
     CPU and, otherwise, a sparse (CSR) or dense block per generation; ``"sparse"``,
     ``"dense"`` and ``"fused"`` force one path everywhere (for tests and benchmarks).
 
+    ``recurrent=True`` accepts any directed graph, cycles and self-loops included, and
+    returns a :class:`edgenet.recurrent.RecurrentNetwork` run over time steps.
+
     >>> import torch, edgenet as en
     >>> net = en.Network()
     >>> net.add_input("x"); net.add_neuron("h", activation="relu"); net.add_output("y")
@@ -155,6 +136,9 @@ def compile(
     >>> model(torch.tensor([[1.0], [-1.0]])).tolist()
     [[2.0], [0.0]]
     """
+    if recurrent:  # any directed graph, cycles allowed: see edgenet.recurrent
+        return compile_recurrent(G, inputs=inputs, outputs=outputs, dtype=dtype, device=device,
+                                 seed=seed)
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise EdgenetError(
             f"dtype must be a floating torch dtype such as torch.float32 (got {dtype!r})"

@@ -1,14 +1,29 @@
 """Turn a cyclic graph (a recurrent connectome, say) into a DAG by removing few edges.
 
 Finding the fewest edges whose removal leaves a DAG (a minimum feedback arc set) is
-NP-hard; :func:`break_cycles` uses the greedy ordering of Eades, Lin and Smyth
-(1993), which removes at most ``m/2 - n/6`` of ``m`` edges on ``n`` nodes and is
-usually far better. It orders the nodes by repeatedly taking sinks to the back,
-sources to the front, and otherwise the node with the largest out-degree minus
-in-degree to the front; every edge pointing backwards in that order is a feedback
-edge. A second pass puts back every removed edge that does not close a cycle, so
-the removed set is minimal: re-adding any one of them creates a cycle. Ties are
-broken by node insertion order, so the result is the same on every run.
+NP-hard. :func:`break_cycles` orders the nodes so that few edges point backwards and
+removes those, in three stages:
+
+1. the greedy order of Eades, Lin and Smyth (1993), which removes at most
+   ``m/2 - n/6`` of ``m`` edges on ``n`` nodes: repeatedly take sinks to the back,
+   sources to the front, and otherwise the node with the largest out-degree minus
+   in-degree to the front;
+2. sifting (local search on the order, as studied for feedback arc sets by Brandenburg
+   and Hanauer, 2011): each node in turn moves to the place among its neighbours where
+   the fewest of its edges point backwards, sweep after sweep until none moves;
+3. a pass that puts back every removed edge that closes no cycle, so the removed set
+   is minimal: re-adding any one of them creates a cycle.
+
+How close to the best: the C. elegans connectome (279 neurons, 2,194 edges) is not
+available offline, so stand-ins of its size and shape were measured (279 neurons on a
+sensory-to-motor axis, heavy-tailed degrees, a quarter of the edges reciprocated: the
+generator of ``examples/connectome.py``; ``benchmarks/cycles.py`` reproduces this)
+against the exact minimum, found by an integer program over lazily added cycle
+constraints (scipy's HiGHS). On two of them (seeds 0 and 1, minima 340 and 333 edges)
+the first and third stages alone removed 376 and 361 edges, 10.6% and 8.4% above the
+minimum; with sifting 359 and 343, 5.6% and 3.0% above. (On the real C. elegans graph,
+the version without sifting was reported to remove 392 of 2,194 edges.) Ties are broken
+by node insertion order, so the result is the same on every run.
 
 >>> import networkx as nx, edgenet as en
 >>> G = nx.DiGraph([("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")])
@@ -32,6 +47,8 @@ Graph = TypeVar("Graph", bound=nx.DiGraph)
 
 
 REINSERT_BUDGET = 50_000_000  # removed edges x graph size: a few seconds of path searches
+SIFT_BUDGET = 5_000_000  # edge visits of all sifting sweeps together: a few seconds
+SIFT_SWEEPS = 20
 
 
 def break_cycles(
@@ -78,7 +95,9 @@ def break_cycles(
 
 
 def feedback_order(G: nx.DiGraph) -> list[Hashable]:
-    """The Eades-Lin-Smyth node order of ``G``: few edges point backwards in it.
+    """A node order of ``G`` in which few edges point backwards: the Eades-Lin-Smyth
+    order, improved by sifting (sweeps stop when no node moves, after 20, or once they
+    have visited 5 million edges in all).
 
     Inputs (``role="input"``) come first. Ties go to the node inserted first.
 
@@ -88,8 +107,9 @@ def feedback_order(G: nx.DiGraph) -> list[Hashable]:
     [3, 1, 2, 4]
     """
     rank = {n: i for i, n in enumerate(G)}
-    succ = {n: [v for v in G.succ[n] if v != n] for n in G}
-    pred = {n: [u for u in G.pred[n] if u != n] for n in G}
+    # Neighbours by insertion rank, so that the order does not depend on adjacency order.
+    succ = {n: sorted((v for v in G.succ[n] if v != n), key=rank.__getitem__) for n in G}
+    pred = {n: sorted((u for u in G.pred[n] if u != n), key=rank.__getitem__) for n in G}
     out_deg = {n: len(s) for n, s in succ.items()}
     in_deg = {n: len(p) for n, p in pred.items()}
     alive = dict.fromkeys(G)
@@ -142,4 +162,76 @@ def feedback_order(G: nx.DiGraph) -> list[Hashable]:
         if n in alive and key == in_deg[n] - out_deg[n]:
             remove(n)
             front.append(n)
-    return front + back[::-1]
+    fixed = [n for n in G if G.nodes[n].get("role") == "input"]
+    return sift(G, front + back[::-1], len(fixed))
+
+
+def _backward(G: nx.DiGraph, order: list[Hashable]) -> int:
+    pos = {n: i for i, n in enumerate(order)}
+    return sum(1 for u, v in G.edges if pos[u] >= pos[v])
+
+
+def sift(G: nx.DiGraph, order: list[Hashable], fixed: int = 0) -> list[Hashable]:
+    """Improve a node order by sifting: each node but the first ``fixed`` moves to the place
+    among its neighbours that leaves the fewest of its edges pointing backwards.
+
+    A move happens only when it removes backward edges, so the count never grows.
+
+    >>> import networkx as nx
+    >>> from edgenet.cycles import sift
+    >>> sift(nx.DiGraph([(0, 1), (1, 2), (2, 3), (3, 1)]), [2, 0, 1, 3])
+    [0, 1, 2, 3]
+    """
+    head, order = order[:fixed], order[fixed:]
+    skip = set(head)
+    pos = {n: float(i) for i, n in enumerate(order)}
+    nbrs = {v: ([u for u in G.pred[v] if u != v and u not in skip],
+                [w for w in G.succ[v] if w != v and w not in skip]) for v in order}
+    per_sweep = max(1, sum(len(i) + len(o) for i, o in nbrs.values()))
+    sweeps = min(SIFT_SWEEPS, max(1, SIFT_BUDGET // per_sweep))
+    for _ in range(sweeps):
+        moved = 0
+        for k, v in enumerate(order):
+            x = _best_place(pos, v, *nbrs[v], k)
+            if x is not None:
+                pos[v] = x
+                moved += 1
+        order = sorted(order, key=pos.__getitem__)  # stable: equal places keep their order
+        pos = {n: float(i) for i, n in enumerate(order)}
+        if not moved:
+            break
+    return head + order
+
+
+_GOLDEN = 0.6180339887498949
+
+
+def _best_place(pos: dict[Hashable, float], v: Hashable, ins: list[Hashable],
+                outs: list[Hashable], k: int) -> float | None:
+    """A place for ``v`` with strictly fewer backward edges than its own, or None.
+
+    Placed at ``x``, ``v`` has ``#{u in ins: pos u > x} + #{w in outs: pos w < x}``
+    backward edges; sweeping ``x`` upwards past a predecessor removes one, past a
+    successor adds one. The new place lies strictly between two neighbours (at a
+    golden-ratio offset, so that places chosen in one sweep rarely coincide).
+    """
+    if not ins and not outs:
+        return None
+    here = pos[v]
+    events = sorted([(pos[u], -1) for u in ins] + [(pos[w], 1) for w in outs])
+    current = sum(1 for u in ins if pos[u] > here) + sum(1 for w in outs if pos[w] < here)
+    cost = best = len(ins)
+    at, i, m = -1, 0, len(events)
+    while i < m:
+        p = events[i][0]
+        while i < m and events[i][0] == p:
+            cost += events[i][1]
+            i += 1
+        if cost < best:
+            best, at = cost, i - 1
+    if best >= current:
+        return None
+    hi = events[at + 1][0] if at + 1 < m else events[-1][0] + 1.0
+    lo = events[at][0] if at >= 0 else hi - 1.0
+    x = lo + (hi - lo) * (0.25 + 0.5 * ((k * _GOLDEN) % 1.0))
+    return x if lo < x < hi else None

@@ -304,3 +304,28 @@ def arrange(
         runs=t(runs.reshape(-1, 3)),
     )
     return Arrangement(layout, row_node, edge_index)
+
+
+def initial_weights(
+    crow: np.ndarray, weights: np.ndarray, dtype: torch.dtype, seed: int | None
+) -> torch.Tensor:
+    """Fill missing (NaN) weights with ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``.
+
+    ``crow`` is the layout's CSR row pointer (it gives each edge's target fan-in). Draws
+    come from ``torch.Generator().manual_seed(seed)``, or from the global torch generator
+    when ``seed`` is None, one per edge in layout order, so the same graph and seed
+    always give the same weights.
+
+    >>> import numpy as np, torch
+    >>> from edgenet.layout import initial_weights
+    >>> w0 = initial_weights(np.array([0, 2]), np.array([np.nan, np.nan]), torch.float64, 1)
+    >>> bool((w0.abs() <= 2 ** -0.5).all())
+    True
+    """
+    gen = torch.Generator().manual_seed(seed) if seed is not None else None
+    draws = torch.rand(len(weights), generator=gen, dtype=torch.float64).numpy()
+    fan_in = np.repeat(np.diff(crow), np.diff(crow))
+    bound = 1.0 / np.sqrt(np.maximum(fan_in, 1))
+    missing = np.isnan(weights)
+    out = np.where(missing, (2.0 * draws - 1.0) * bound, weights)
+    return torch.as_tensor(out).to(dtype)

@@ -60,14 +60,40 @@ def test_info_on_a_good_file(capsys, good):
     assert out.rstrip().endswith("\n".join(model.summary().splitlines()[1:]))
 
 
-def test_info_reports_cycles_and_fails(capsys, cyclic):
+def test_info_describes_a_cyclic_graph_and_succeeds(capsys, cyclic):
     code, out, err = run_main(capsys, "info", str(cyclic))
-    assert code == 1
-    assert "cycles       yes: 2 neurons on cycles in 1 strongly connected components; for " \
-        "example a -> b -> a" in out
+    assert code == 0, err
+    assert err == ""
     assert "neurons      4 (1 inputs, 2 hidden, 1 outputs)" in out
-    assert err.startswith("edgenet: error: the graph has a cycle: 'a' -> 'b' -> 'a'.")
-    assert "Traceback" not in err
+    assert "cycles       yes: 2 neurons on cycles in 1 strongly connected components " \
+        "(largest 2), 0 self-loops" in out
+    assert "for example  a -> b -> a" in out
+    assert "feedback     removing 1 of 4 edges (25.0%, 0 of them self-loops) leaves a DAG" \
+        in out
+
+
+def test_info_in_process_on_components_cycles_and_self_loops(tmp_path, capsys):
+    path = tmp_path / "loops.graphml"
+    G = nx.DiGraph([("x", "a"), ("a", "b"), ("b", "a"), ("b", "y"), ("y", "c"), ("c", "d"),
+                    ("d", "y"), ("d", "d")])
+    nx.write_graphml(G, path)
+    assert main(["info", str(path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "parameters   13 (8 weights, 5 biases) as a recurrent network" in out
+    assert "cycles       yes: 5 neurons on cycles in 2 strongly connected components " \
+        "(largest 3), 1 self-loops" in out
+    assert out[out.index("for example  y -> c -> d -> y") + 1:][:2] == \
+        ["             a -> b -> a", "             d -> d"]
+    assert "feedback     removing 3 of 8 edges (37.5%, 1 of them self-loops) leaves a DAG " \
+        "(edgenet.break_cycles)" in out
+
+
+def test_info_break_cycles_describes_the_dag(cyclic, capsys):
+    assert main(["info", str(cyclic), "--break-cycles"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "broken       1 of 4 edges removed to break cycles (25.0%): b -> a" in out
+    assert "cycles       none left" in out
+    assert "plan per generation:" in out
 
 
 def test_missing_file(capsys, tmp_path):
@@ -161,7 +187,7 @@ def test_undirected_is_refused_unless_oriented(capsys, tmp_path):
     code, out, _ = run_main(capsys, "info", "--undirected", "as-written", str(undirected))
     assert code == 0 and "edges        2 (2 without a weight)" in out.splitlines()
     code, out, err = run_main(capsys, "info", "--undirected", "both", str(undirected))
-    assert code == 1 and "cycles       yes" in out and "the graph has a cycle" in err
+    assert code == 0 and "cycles       yes" in out and err == ""
 
 
 def test_parallel_edges_are_refused_unless_summed(capsys, tmp_path):

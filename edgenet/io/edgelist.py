@@ -1,0 +1,278 @@
+"""Read a connectome from an edge-list table: CSV/TSV, Parquet or Feather.
+
+Connectome releases ship tables, one row per connection (FlyWire's Feather files, the
+Parquet/CSV of whole-brain models with ``pre``, ``post``, ``neuropil``, ``syn_count``
+columns). :func:`read_edgelist` streams such a table in record batches through pyarrow
+(the optional extra ``edgenet[edgelist]``), keeps only NumPy columns while reading,
+merges or refuses repeated pairs with vectorised sorts, and builds the
+:class:`~edgenet.Network` through the bulk path of :mod:`edgenet.io.bulk`: memory is the
+columns (a few tens of bytes per row) plus the graph NetworkX needs in the end.
+
+>>> import os, tempfile, edgenet as en
+>>> path = os.path.join(tempfile.mkdtemp(), "c.csv")
+>>> with open(path, "w") as f:
+...     _ = f.write("pre,post,syn\\n720575940629970489,7,3\\n7,720575940629970489,1\\n")
+>>> G = en.read_edgelist(path, source="pre", target="post", weight="syn")
+>>> list(G.edges(data="weight"))
+[(720575940629970489, 7, 3.0), (7, 720575940629970489, 1.0)]
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import EdgenetError
+from ..network import Network
+from .bulk import bulk_graph
+
+#: File suffixes by format.
+SUFFIXES = {
+    ".csv": "csv", ".csv.gz": "csv", ".tsv": "tsv", ".tsv.gz": "tsv", ".txt": "tsv",
+    ".parquet": "parquet", ".pq": "parquet", ".feather": "feather", ".arrow": "feather",
+}
+BATCH_ROWS = 1 << 20
+
+
+def read_edgelist(
+    path: str | os.PathLike[str],
+    *,
+    source: str,
+    target: str,
+    weight: str | None = None,
+    parallel: str = "refuse",
+    node_type: Callable[[Any], Hashable] | None = None,
+    attributes: bool | Sequence[str] = True,
+) -> Network:
+    """A :class:`~edgenet.Network` with one edge per row of an edge-list table.
+
+    Parameters
+    ----------
+    path
+        ``.csv``, ``.tsv`` (or ``.txt``, tab-separated; either may end in ``.gz``),
+        ``.parquet``/``.pq`` or ``.feather``/``.arrow``.
+    source, target
+        Columns holding each edge's endpoints. Integer ids (64-bit neuron ids included)
+        stay exact Python ints; other ids are kept as read (strings).
+    weight
+        Column copied to the edge attribute ``weight`` (as float); None: no weights.
+    parallel
+        Rows repeating a (source, target) pair: ``"refuse"`` (default) raises an error
+        naming the pair; ``"sum"`` merges them into one edge, summing ``weight`` and every
+        numeric extra column (a non-numeric extra column, such as a neuropil name, differs
+        between the merged rows and is dropped unless listed in ``attributes``, which is
+        then an error).
+    node_type
+        Applied to every node id (e.g. ``str``); None keeps ids as read.
+    attributes
+        Extra columns kept as edge attributes: True (all, default), False (none), or a list.
+
+    Nodes come in order of first appearance (sources before targets within a row).
+
+    >>> import os, tempfile, edgenet as en
+    >>> path = os.path.join(tempfile.mkdtemp(), "c.tsv")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("pre\\tpost\\tn\\tw\\na\\tb\\tAL\\t2\\na\\tb\\tMB\\t3\\nb\\ta\\tAL\\t1\\n")
+    >>> G = en.read_edgelist(path, source="pre", target="post", weight="w", parallel="sum")
+    >>> list(G.edges(data=True))
+    [('a', 'b', {'weight': 5.0}), ('b', 'a', {'weight': 1.0})]
+    """
+    name = os.fspath(path)
+    if parallel not in ("refuse", "sum"):
+        raise EdgenetError(f"parallel must be 'refuse' or 'sum' (got {parallel!r})")
+    kind = _format(name)
+    wanted = [source, target] + ([weight] if weight is not None else [])
+    columns, batches = _open(name, kind)
+    for col in wanted:
+        if col not in columns:
+            raise EdgenetError(
+                f"cannot read {name!r}: no column {col!r}; its columns are {columns!r}"
+            )
+    if attributes is True:
+        extra = [c for c in columns if c not in wanted]
+    elif attributes is False:
+        extra = []
+    else:
+        extra = list(attributes)
+        for col in extra:
+            if col not in columns or col in wanted:
+                raise EdgenetError(
+                    f"attributes= names column {col!r}, which is not an extra column of "
+                    f"{name!r}; extra columns: {[c for c in columns if c not in wanted]!r}"
+                )
+    parts: dict[str, list[np.ndarray]] = {c: [] for c in [*wanted, *extra]}
+    rows = 0
+    for batch in batches([*wanted, *extra]):
+        for col in parts:
+            arr = batch.column(col)
+            if col in (source, target) and arr.null_count:
+                row = rows + int(np.flatnonzero(arr.is_null().to_numpy(zero_copy_only=False))[0])
+                raise EdgenetError(
+                    f"{name!r}, data row {row + 1}: column {col!r} is empty; every row needs "
+                    "a source and a target"
+                )
+            parts[col].append(arr.to_numpy(zero_copy_only=False))
+        rows += batch.num_rows
+    data = {c: (np.concatenate(p) if p else np.empty(0)) for c, p in parts.items()}
+    del parts
+    src, dst = data.pop(source), data.pop(target)
+    w = None
+    if weight is not None:
+        w = data.pop(weight)
+        if w.dtype.kind not in "iuf":
+            raise EdgenetError(
+                f"{name!r}: weight column {weight!r} holds {w.dtype} values; expected numbers"
+            )
+        w = w.astype(np.float64)
+        bad = np.flatnonzero(~np.isfinite(w))
+        if len(bad):
+            i = int(bad[0])
+            raise EdgenetError(
+                f"{name!r}, data row {i + 1}: edge ({src[i].item()!r}, {dst[i].item()!r}) has "
+                f"weight {w[i].item()!r}; expected a finite number"
+            )
+    ids, codes = _factorize(src, dst)
+    del src, dst
+    n = len(ids)
+    us, vs = codes[: len(codes) // 2], codes[len(codes) // 2 :]
+    keep = _merge(us, vs, n, parallel, ids, name)
+    if keep is not None:
+        first, group = keep
+        us, vs = us[first], vs[first]
+        if w is not None:
+            w = np.bincount(group, weights=w, minlength=len(first))
+        for col in list(data):
+            values = data[col]
+            if values.dtype.kind in "iuf":
+                summed = np.bincount(group, weights=values.astype(np.float64),
+                                     minlength=len(first))
+                data[col] = summed.astype(values.dtype) if values.dtype.kind in "iu" else summed
+            elif attributes is True:
+                del data[col]
+            else:
+                raise EdgenetError(
+                    f"{name!r}: column {col!r} holds {values.dtype} values, which cannot be "
+                    "summed over repeated pairs (parallel='sum'); leave it out of attributes="
+                )
+    nodes = ids.tolist()
+    if node_type is not None:
+        nodes = [node_type(x) for x in nodes]
+    attrs = _edge_dicts(len(us), w, data)
+    table = np.fromiter(nodes, dtype=object, count=len(nodes))  # (n,) node objects by code
+    G, repeated = bulk_graph([(x, {}) for x in nodes], table[us].tolist(), table[vs].tolist(),
+                             attrs)
+    if repeated:  # node_type mapped distinct ids to one
+        raise EdgenetError(
+            f"{name!r}: node_type={node_type!r} maps distinct ids to the same node; choose a "
+            "node_type that keeps ids apart"
+        )
+    return G
+
+
+def _format(name: str) -> str:
+    low = name.lower()
+    for suffix, kind in sorted(SUFFIXES.items(), key=lambda s: -len(s[0])):
+        if low.endswith(suffix):
+            if not os.path.exists(name):
+                raise EdgenetError(f"cannot read {name!r}: no such file")
+            return kind
+    raise EdgenetError(
+        f"cannot read {name!r}: unknown table type; expected one of {', '.join(SUFFIXES)}"
+    )
+
+
+def _open(name: str, kind: str) -> tuple[list[str], Callable[[list[str]], Iterator[Any]]]:
+    """The table's column names and a function streaming record batches of some columns."""
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+        import pyarrow.parquet as pq
+    except ImportError:  # pragma: no cover - the optional extra is missing
+        raise EdgenetError(
+            "read_edgelist needs pyarrow: pip install 'edgenet[edgelist]'"
+        ) from None
+    try:
+        if kind == "parquet":
+            pf = pq.ParquetFile(name)
+
+            def parquet(cols: list[str]) -> Iterator[Any]:
+                yield from pf.iter_batches(batch_size=BATCH_ROWS, columns=cols)
+
+            return list(pf.schema_arrow.names), parquet
+        if kind == "feather":
+            reader = pa.ipc.open_file(pa.memory_map(name))
+
+            def feather(cols: list[str]) -> Iterator[Any]:
+                for i in range(reader.num_record_batches):
+                    yield reader.get_batch(i).select(cols)
+
+            return list(reader.schema.names), feather
+        opts = pcsv.ParseOptions(delimiter="," if kind == "csv" else "\t")
+        head = pcsv.open_csv(name, parse_options=opts)
+        names = list(head.schema.names)
+
+        def csv(cols: list[str]) -> Iterator[Any]:
+            conv = pcsv.ConvertOptions(include_columns=cols)
+            read = pcsv.ReadOptions(block_size=64 << 20)
+            yield from pcsv.open_csv(name, parse_options=opts, convert_options=conv,
+                                     read_options=read)
+
+        return names, csv
+    except (pa.ArrowInvalid, OSError) as err:
+        raise EdgenetError(f"cannot read {name!r} as {kind}: {err}") from None
+
+
+def _factorize(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct ids in order of first appearance (source before target within a row) and
+    the codes of ``concat(src, dst)``."""
+    both = np.empty(2 * len(src), dtype=np.result_type(src.dtype, dst.dtype))
+    both[0::2], both[1::2] = src, dst  # row order, source first
+    uniq, first, inverse = np.unique(both, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # by first appearance
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    codes = rank[inverse.reshape(-1)]
+    return uniq[order], np.concatenate((codes[0::2], codes[1::2]))
+
+
+def _merge(us: np.ndarray, vs: np.ndarray, n: int, parallel: str, ids: np.ndarray,
+           name: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """None when every pair is distinct; else the error (``"refuse"``) or, for ``"sum"``,
+    the first row of each distinct pair (in file order) and every row's group."""
+    key = us * n + vs
+    order = np.argsort(key, kind="stable")
+    sk = key[order]
+    dup = np.flatnonzero(sk[1:] == sk[:-1])
+    if not len(dup):
+        return None
+    if parallel == "refuse":
+        rows = order[dup + 1]  # every repeating row, the first in file order reported
+        i = int(rows.min())
+        first = int(order[np.searchsorted(sk, key[i])])
+        u, v = ids[us[i]].item(), ids[vs[i]].item()
+        raise EdgenetError(
+            f"{name!r}: the pair ({u!r}, {v!r}) appears more than once (data rows {first + 1} "
+            f"and {i + 1}); pass parallel='sum' to merge repeated pairs, summing weights"
+        )
+    new = np.ones(len(sk), dtype=bool)
+    new[1:] = sk[1:] != sk[:-1]
+    group_sorted = np.cumsum(new) - 1  # group of each sorted row
+    firsts = order[new]  # first row (file order: the sort is stable) of each group
+    by_file = np.argsort(firsts, kind="stable")
+    relabel = np.empty(len(by_file), dtype=np.int64)
+    relabel[by_file] = np.arange(len(by_file))
+    group = np.empty(len(key), dtype=np.int64)
+    group[order] = relabel[group_sorted]
+    return firsts[by_file], group
+
+
+def _edge_dicts(m: int, w: np.ndarray | None, data: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+    columns = ([("weight", w.tolist())] if w is not None else []) + \
+        [(c, v.tolist()) for c, v in data.items()]
+    if not columns:
+        return [{} for _ in range(m)]
+    keys = [c for c, _ in columns]
+    return [dict(zip(keys, values)) for values in zip(*(v for _, v in columns))]

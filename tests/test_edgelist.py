@@ -1,0 +1,127 @@
+"""read_edgelist: CSV/TSV/Parquet/Feather, exact 64-bit ids, repeated pairs, extra columns."""
+
+from __future__ import annotations
+
+import networkx as nx
+import pytest
+
+import edgenet as en
+
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
+feather = pytest.importorskip("pyarrow.feather")
+
+BIG = [720575940629970489, 720575940629970490, 2**63 - 1, 7]  # float64 cannot tell 1st/2nd apart
+
+ROWS = {
+    "pre": [BIG[0], BIG[1], BIG[2], BIG[0], BIG[3]],
+    "post": [BIG[1], BIG[0], BIG[0], BIG[3], BIG[3]],
+    "neuropil": ["AL_L", "AL_R", "MB_L", "AL_L", "LO_R"],
+    "syn_count": [5, 3, 2, 1, 9],
+}
+
+
+def write(tmp_path, kind, rows=ROWS):
+    table = pa.table(rows)
+    path = tmp_path / f"edges.{kind}"
+    if kind == "parquet":
+        pq.write_table(table, path, row_group_size=2)  # several batches
+    elif kind == "feather":
+        feather.write_feather(table, path, chunksize=2)
+    else:
+        sep = "," if kind == "csv" else "\t"
+        lines = [sep.join(rows)] + [sep.join(str(v) for v in r) for r in zip(*rows.values())]
+        path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("kind", ["csv", "tsv", "parquet", "feather"])
+def test_every_format_gives_the_same_graph_with_exact_64_bit_ids(tmp_path, kind):
+    G = en.read_edgelist(write(tmp_path, kind), source="pre", target="post", weight="syn_count")
+    assert isinstance(G, en.Network)
+    assert list(G.nodes) == [BIG[0], BIG[1], BIG[2], BIG[3]]
+    assert all(type(n) is int for n in G)
+    assert list(G.edges(data=True)) == [
+        (BIG[0], BIG[1], {"weight": 5.0, "neuropil": "AL_L"}),
+        (BIG[0], BIG[3], {"weight": 1.0, "neuropil": "AL_L"}),
+        (BIG[1], BIG[0], {"weight": 3.0, "neuropil": "AL_R"}),
+        (BIG[2], BIG[0], {"weight": 2.0, "neuropil": "MB_L"}),
+        (BIG[3], BIG[3], {"weight": 9.0, "neuropil": "LO_R"}),
+    ]
+
+
+def test_repeated_pairs_are_refused_naming_the_pair_and_rows(tmp_path):
+    rows = {k: [*v, v[0]] for k, v in ROWS.items()}  # row 6 repeats row 1's pair
+    path = write(tmp_path, "parquet", rows)
+    with pytest.raises(en.EdgenetError, match=rf"the pair \({BIG[0]}, {BIG[1]}\) appears more "
+                                              r"than once \(data rows 1 and 6\); pass "
+                                              r"parallel='sum'"):
+        en.read_edgelist(path, source="pre", target="post", weight="syn_count")
+
+
+def test_sum_merges_repeated_pairs_and_drops_the_neuropil(tmp_path):
+    rows = {"pre": [1, 2, 1, 1, 2], "post": [2, 1, 2, 3, 1], "neuropil": list("ABCDE"),
+            "syn_count": [5, 3, 2, 1, 4], "n_sites": [1, 1, 1, 1, 1]}
+    G = en.read_edgelist(write(tmp_path, "csv", rows), source="pre", target="post",
+                         weight="syn_count", parallel="sum")
+    assert list(G.edges(data=True)) == [
+        (1, 2, {"weight": 7.0, "n_sites": 2}), (1, 3, {"weight": 1.0, "n_sites": 1}),
+        (2, 1, {"weight": 7.0, "n_sites": 2}),
+    ]
+    with pytest.raises(en.EdgenetError, match=r"column 'neuropil' holds object values, which "
+                                              r"cannot be summed over repeated pairs"):
+        en.read_edgelist(write(tmp_path, "csv", rows), source="pre", target="post",
+                         weight="syn_count", parallel="sum", attributes=["neuropil"])
+
+
+def test_extra_columns_can_be_dropped_or_chosen_and_ids_typed(tmp_path):
+    path = write(tmp_path, "feather")
+    G = en.read_edgelist(path, source="pre", target="post", attributes=False)
+    assert all(d == {} for *_, d in G.edges(data=True))
+    G = en.read_edgelist(path, source="pre", target="post", attributes=["neuropil"],
+                         node_type=str)
+    assert G.edges[str(BIG[0]), str(BIG[1])] == {"neuropil": "AL_L"}
+
+
+def test_a_cyclic_connectome_compiles_recurrently(tmp_path):
+    G = en.read_edgelist(write(tmp_path, "csv"), source="pre", target="post",
+                         weight="syn_count", attributes=False)
+    assert not nx.is_directed_acyclic_graph(G)
+    G.add_edge("stimulus", BIG[0], weight=1.0)
+    import torch
+
+    model = en.compile(G, recurrent=True, inputs=["stimulus"], outputs=[BIG[3]])
+    assert model(torch.ones(2, 1), steps=3).shape == (2, 3, 1)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"source": "from"}, r"no column 'from'; its columns are \['pre', 'post', 'neuropil', "
+                         r"'syn_count'\]"),
+    ({"weight": "neuropil"}, r"weight column 'neuropil' holds object values; expected numbers"),
+    ({"parallel": "max"}, r"parallel must be 'refuse' or 'sum' \(got 'max'\)"),
+    ({"attributes": ["colour"]}, r"attributes= names column 'colour', which is not an extra "
+                                 r"column"),
+    ({"node_type": lambda x: 0}, r"maps distinct ids to the same node"),
+])
+def test_bad_arguments_are_named(tmp_path, kwargs, message):
+    args = {"source": "pre", "target": "post", **kwargs}
+    with pytest.raises(en.EdgenetError, match=message):
+        en.read_edgelist(write(tmp_path, "parquet"), **args)
+
+
+def test_bad_files_are_named(tmp_path):
+    with pytest.raises(en.EdgenetError, match=r"unknown table type; expected one of \.csv"):
+        en.read_edgelist(tmp_path / "edges.xlsx", source="a", target="b")
+    with pytest.raises(en.EdgenetError, match=r"no such file"):
+        en.read_edgelist(tmp_path / "none.csv", source="a", target="b")
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(b"not parquet")
+    with pytest.raises(en.EdgenetError, match=r"cannot read .*bad.parquet' as parquet"):
+        en.read_edgelist(bad, source="a", target="b")
+    holes = tmp_path / "holes.csv"
+    holes.write_text("a,b,w\n1,2,1.0\n3,,2.0\n")
+    with pytest.raises(en.EdgenetError, match=r"data row 2: column 'b' is empty"):
+        en.read_edgelist(holes, source="a", target="b")
+    holes.write_text("a,b,w\n1,2,1.0\n3,4,\n")
+    with pytest.raises(en.EdgenetError, match=r"data row 2: edge \(3, 4\) has weight nan"):
+        en.read_edgelist(holes, source="a", target="b", weight="w")
