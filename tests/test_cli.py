@@ -115,13 +115,6 @@ def test_draw(good, tmp_path):
     assert image.shape[0] > 200 and image[..., :3].std() > 0.05
 
 
-def test_draw_on_a_cyclic_file(cyclic, tmp_path):
-    run = edgenet("draw", str(cyclic), "-o", str(tmp_path / "c.png"))
-    assert run.returncode == 1
-    assert run.stderr.startswith("edgenet: error: the graph has a cycle: 'a' -> 'b' -> 'a'.")
-    assert not (tmp_path / "c.png").exists()
-
-
 def test_usage_errors_exit_2(good):
     run = edgenet()
     assert run.returncode == 2
