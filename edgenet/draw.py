@@ -365,7 +365,7 @@ def _render(
     for c in shown_columns:
         band, local = divmod(c, frame.per_band)
         ax.text(local, label_y - band * frame.step, str(c), ha="center", va="top",
-                fontsize=_LABEL_SIZE, color="#555555", zorder=2)
+                fontsize=_LABEL_SIZE, color="#555555", zorder=2, gid="layer")
     ax.set_xlim(-0.5, frame.per_band - 0.5)
     ax.set_ylim(label_y - (frame.bands - 1) * frame.step - 1.6 * _LABEL_SIZE / pt_per_y,
                 0.5 + frame.reach)
@@ -379,7 +379,7 @@ def _render(
                      f"(max_edges={max_edges:,})")
     for k, note in enumerate(notes):
         ax.annotate(note, (0.0, 0.0), xycoords="axes fraction", xytext=(0, -4 - 12 * k),
-                    textcoords="offset points", ha="left", va="top", fontsize=8,
+                    gid="note", textcoords="offset points", ha="left", va="top", fontsize=8,
                     color="#555555" if k == 0 else "#a33")
 
     n_skip, n_back = int(skip.sum()), int(back.sum())

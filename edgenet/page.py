@@ -14,8 +14,8 @@ plotly is imported only here, when a page is built (``pip install "edgenet[html]
 >>> import networkx as nx
 >>> from edgenet.page import page
 >>> fig = page(nx.DiGraph([("x", "h", {"weight": 0.5}), ("h", "y", {"weight": -1.0})]))
->>> sorted({trace.name for trace in fig.data if trace.showlegend is not False})[:3]
-['input', 'weight < 0', 'weight > 0']
+>>> fig.layout.meta["edgenet"]["names"], fig.layout.meta["edgenet"]["weight"]
+(['x', 'h', 'y'], [0.5, -1.0])
 """
 
 from __future__ import annotations
@@ -99,8 +99,8 @@ def page(G: nx.DiGraph, *, max_edges: int | None = 20_000, title: str | None = N
     >>> import networkx as nx
     >>> from edgenet.page import page
     >>> fig = page(nx.DiGraph([(0, 1), (1, 2), (2, 1)]))
-    >>> [trace.name for trace in fig.data if trace.name.startswith("feedback")]
-    ['feedback edge (1)']
+    >>> [trace.name for trace in fig.data if trace.legendgroup and trace.showlegend is not False]
+    ['no weight', 'feedback edge (1)']
     """
     try:
         import plotly.graph_objects as go
@@ -166,7 +166,7 @@ def html(fig: Any) -> str:
     >>> import networkx as nx
     >>> from edgenet.page import html, page
     >>> text = html(page(nx.DiGraph([(0, 1)])))
-    >>> text.startswith("<html>") and "<script src=" not in text
+    >>> text.startswith("<!doctype html>") and "<script src=" not in text
     True
     """
     return fig.to_html(
