@@ -24,6 +24,7 @@ True
 
 from __future__ import annotations
 
+import errno
 import math
 import numbers
 import os
@@ -126,6 +127,9 @@ def draw(
                 f"{'.' + suffix if suffix else '(none)'}; accepted suffixes: "
                 + ", ".join("." + f for f in FORMATS)
             )
+        folder = os.path.dirname(os.path.abspath(target))
+        if not os.path.isdir(folder):  # before any work; the error names the target
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), target)
     if max_edges is not None and (
         isinstance(max_edges, bool) or not isinstance(max_edges, numbers.Integral) or max_edges < 0
     ):
@@ -185,8 +189,8 @@ def _frame(pos: Layout) -> _Frame:
     columns, widest = pos.columns, pos.widest
     if columns * _MIN_PITCH <= _PLOT_WIDTH:
         per_band, bands = columns, 1
-        band = float(np.clip(_ROW_PITCH * widest + 1.5, 4.0, 11.0))
-        width = float(np.clip(max(_COLUMN_PITCH * columns, 0.9 * band), 4.0, _PLOT_WIDTH))
+        band = float(np.clip(_ROW_PITCH * widest + 1.5, 4.0, 9.0))
+        width = float(np.clip(max(_COLUMN_PITCH * columns, 0.8 * band), 4.0, _PLOT_WIDTH))
     else:
         bands = math.ceil(columns * _MIN_PITCH / _PLOT_WIDTH)
         per_band = math.ceil(columns / bands)

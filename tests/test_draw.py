@@ -549,3 +549,14 @@ def test_html_with_axes_is_refused(tmp_path):
                        r"asks for an HTML page; drop ax=, or give a \.png, \.svg or \.pdf path"):
         en.draw(xor_network(), path=tmp_path / "net.html", ax=ax)
     plt.close(fig)
+
+
+def test_missing_folder_is_named_before_any_work(tmp_path, monkeypatch):
+    import importlib
+
+    module = importlib.import_module("edgenet.draw")
+    monkeypatch.setattr(module, "layout", lambda G: pytest.fail("drew before checking"))
+    target = tmp_path / "no" / "such" / "net.png"
+    with pytest.raises(FileNotFoundError) as err:
+        en.draw(xor_network(), path=target)
+    assert err.value.filename == str(target)
