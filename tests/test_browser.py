@@ -5,7 +5,8 @@ chromium-driver``) and ``selenium`` (in the ``test`` extra); skips, saying which
 missing, without them. The page is opened from a file with a fresh profile and every
 background service off; the test checks that plotly drew it, that the console has no
 error, that no request left the page, that hovering a neuron shows its details and
-that clicking it lists its inputs and outputs. It saves ``page.png`` (a screenshot)
+that hovering an edge shows its weight and that clicking a neuron lists its inputs and
+outputs. It saves ``page.png`` (a screenshot)
 in the test's temporary folder, or in ``$EDGENET_SCREENSHOTS`` when that is set.
 """
 
@@ -122,6 +123,19 @@ def test_page_offline_hover_and_click(browser, tmp_path):
                               "return t && t.textContent;")
     assert "h" in hover and "role: hidden" in hover and "activation: tanh" in hover
     assert "bias: 0.25" in hover and "layer: 1" in hover
+
+    ex, ey = browser.execute_script(
+        """
+        var gd = document.querySelector('.js-plotly-plot'), fl = gd._fullLayout;
+        var t = gd._fullData.find(d => d.name === 'edges'), box = gd.getBoundingClientRect();
+        var i = t.text.findIndex(s => s.startsWith('x1 → h'));
+        return [fl._size.l + fl.xaxis.l2p(t.x[i]) - box.width / 2,
+                fl._size.t + fl.yaxis.l2p(t.y[i]) - box.height / 2];
+        """)
+    ActionChains(browser).move_to_element_with_offset(plot, int(ex), int(ey)).perform()
+    edge = wait_for(browser, "var t = document.querySelector('.hoverlayer .hovertext');"
+                             "return t && t.textContent.includes('x1') && t.textContent;")
+    assert "x1 → h" in edge and "weight: -1.5" in edge
 
     ActionChains(browser).move_to_element_with_offset(plot, int(dx), int(dy)).click().perform()
     assert wait_for(browser, "return document.querySelector('.js-plotly-plot').dataset.selected"

@@ -457,12 +457,22 @@ def marker_boxes(ax):
     return np.concatenate(centres), np.concatenate(sizes)
 
 
-@pytest.mark.parametrize("G", [chain(400, 3), chain(60, 40), nx.complete_multipartite_graph(
+@pytest.fixture(scope="module")
+def deep_axes(tmp_path_factory):
+    """A 400-layer chain, drawn once (to a file: a figure pyplot does not hold) for the
+    tests that read its figure."""
+    path = tmp_path_factory.mktemp("deep") / "deep.png"
+    return en.draw(chain(400, 3), path, labels=False, max_edges=200)
+
+
+@pytest.mark.parametrize("G", [None, chain(60, 40), nx.complete_multipartite_graph(
     1, 300, 1).to_directed()], ids=["deep", "wide", "one-wide-layer"])
-def test_neurons_never_overlap(G):
-    if not nx.is_directed_acyclic_graph(G):  # keep one direction of each edge
-        G = nx.DiGraph((u, v) for u, v in G.edges if u < v)
-    ax = en.draw(G, labels=False)
+def test_neurons_never_overlap(G, deep_axes):
+    if G is None:
+        G, ax = chain(400, 3), deep_axes
+    else:
+        G = nx.DiGraph((u, v) for u, v in G.edges if u < v)  # one direction of each edge
+        ax = en.draw(G, labels=False)
     centres, diameter = marker_boxes(ax)
     assert len(centres) == G.number_of_nodes()
     gap = np.sqrt(((centres[:, None] - centres[None]) ** 2).sum(-1))  # (N, N) px
@@ -472,9 +482,8 @@ def test_neurons_never_overlap(G):
     plt.close("all")
 
 
-def test_deep_graph_wraps_onto_rows_and_says_so():
-    G = chain(400, 3)
-    ax = en.draw(G, labels=False)
+def test_deep_graph_wraps_onto_rows_and_says_so(deep_axes):
+    ax = deep_axes
     notes = [t.get_text() for t in ax.texts if t.get_gid() == "note"]
     assert notes[0].endswith("400 layers wrap onto 3 rows of 134")
     centres, _ = marker_boxes(ax)
@@ -483,13 +492,12 @@ def test_deep_graph_wraps_onto_rows_and_says_so():
     # Every layer is labelled somewhere, in order, row by row.
     labels = [t for t in ax.texts if t.get_gid() == "layer"]
     assert labels[0].get_text() == "0" and labels[-1].get_text() == "399"
-    plt.close("all")
 
 
-@pytest.mark.parametrize("G", [chain(87, 4), chain(400, 3), chain(12, 3)],
+@pytest.mark.parametrize("G", [chain(87, 4), None, chain(12, 3)],
                          ids=["87-layers", "400-layers", "12-layers"])
-def test_layer_labels_never_collide(G):
-    ax = en.draw(G, max_edges=200)
+def test_layer_labels_never_collide(G, deep_axes):
+    ax = deep_axes if G is None else en.draw(G, max_edges=200)
     renderer = ax.figure.canvas.get_renderer()
     texts = [t for t in ax.texts if t.get_gid() in ("layer", "note")]
     boxes = [t.get_window_extent(renderer) for t in texts]
@@ -497,7 +505,8 @@ def test_layer_labels_never_collide(G):
     for i, a in enumerate(boxes):
         for j in range(i):
             assert not a.overlaps(boxes[j]), (texts[i].get_text(), texts[j].get_text())
-    plt.close("all")
+    if G is not None:
+        plt.close(ax.figure)
 
 
 # --- atomic writes -------------------------------------------------------------------------
