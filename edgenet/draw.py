@@ -43,6 +43,7 @@ from .palette import (
     NEUTRAL,
     ROLE_MARKERS,
     activation_colours,
+    edge_style,
     rgb,
     weight_rgb,
     weight_scale,
@@ -273,14 +274,10 @@ def _render(
     shown = strongest(pos.weight, max_edges)  # (M,) weakest first
     scale = weight_scale(pos.weight)
     w = pos.weight[shown]
-    strength = np.clip(np.nan_to_num(np.abs(w) / scale, nan=0.0), 0.0, 1.0)  # (M,) in [0, 1]
     colours = np.ones((len(shown), 4))  # (M, 4) RGBA
     colours[:, :3] = weight_rgb(w, scale)
     colours[back[shown], :3] = np.array(rgb(FEEDBACK))
-    crowd = min(1.0, 400.0 * frame.bands / max(len(shown), 1)) ** 0.5  # dimmer when crowded
-    alpha = (0.45 + 0.55 * strength) * (0.2 + 0.8 * crowd)  # (M,)
-    colours[:, 3] = np.where(np.isnan(w), 0.5 * crowd + 0.1, alpha)
-    widths = (0.9 + 2.1 * strength) * (0.3 + 0.7 * crowd)  # (M,) points
+    colours[:, 3], widths = edge_style(w, scale, len(shown), rows=frame.bands)  # (M,) each
 
     # Box geometry in points, for marker sizes and label spacing.
     fig_w, fig_h = ax.figure.get_size_inches()

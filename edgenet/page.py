@@ -34,6 +34,7 @@ from .palette import (
     NEUTRAL,
     ROLE_MARKERS,
     activation_colours,
+    edge_style,
     rgb,
     weight_rgb,
     weight_scale,
@@ -209,7 +210,6 @@ def _edge_traces(go: Any, pos: Layout, shown: np.ndarray) -> list[Any]:
     curved = (pos.skip[shown] | back) | (pos.src[shown] == pos.dst[shown])
     sign = np.where(np.isnan(w), 2, np.where(w >= 0, 0, 1))  # 0 +, 1 -, 2 no weight
     n_skip, n_back = int(pos.skip.sum()), int(pos.feedback.sum())
-    crowd = min(1.0, 400.0 / max(len(shown), 1)) ** 0.5
     groups = [
         ("weight > 0", lambda: ~curved & (sign == 0), "solid", None),
         ("weight < 0", lambda: ~curved & (sign == 1), "solid", None),
@@ -238,14 +238,13 @@ def _edge_traces(go: Any, pos: Layout, shown: np.ndarray) -> list[Any]:
                     colour = fixed or NEUTRAL
                 else:
                     colour = _hex(weight_rgb([middle if s == 0 else -middle], 1.0)[0])
-                alpha = (0.45 + 0.55 * middle) * (0.2 + 0.8 * crowd)
-                if s == 2:
-                    alpha = 0.5 * crowd + 0.1
+                alpha, width = edge_style(np.array([np.nan if s == 2 else middle]), 1.0,
+                                          len(shown))
                 x, y = _polylines(pos, shown[pick], curved=bool(curved[pick[0]]))
                 traces.append(go.Scattergl(
                     x=x, y=y, mode="lines", name=name, legendgroup=name, showlegend=False,
-                    hoverinfo="skip", line={"color": _rgba(colour, min(alpha, 1.0)), "dash": dash,
-                                            "width": (0.9 + 2.1 * middle) * (0.3 + 0.7 * crowd)},
+                    hoverinfo="skip", line={"color": _rgba(colour, float(alpha[0])), "dash": dash,
+                                            "width": float(width[0])},
                 ))
     return traces
 

@@ -88,3 +88,25 @@ def activation_colours(activations: Iterable[str]) -> dict[str, str]:
     palette = {a: ACTIVATIONS[i % len(ACTIVATIONS)] for i, a in enumerate(names)}
     palette["input"] = INPUT
     return palette
+
+
+def edge_style(
+    weight: np.ndarray, scale: float, shown: int, rows: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Opacity and line width (points) of edges of the given weights, ``(M,)`` each.
+
+    Stronger edges are more opaque and wider; all are fainter and thinner when many
+    (``shown``) are drawn over ``rows`` rows of picture; an edge without a weight is a
+    thin, faint grey.
+
+    >>> alpha, width = edge_style(np.array([0.1, 1.0, float("nan")]), scale=1.0, shown=3)
+    >>> bool(alpha[1] > alpha[0]) and bool(width[1] > width[0])
+    True
+    """
+    w = np.asarray(weight, dtype=np.float64)
+    strength = np.clip(np.nan_to_num(np.abs(w) / scale, nan=0.0), 0.0, 1.0)  # (M,) in [0, 1]
+    crowd = min(1.0, 400.0 * rows / max(shown, 1)) ** 0.5  # 1 for a few hundred edges
+    alpha = np.where(np.isnan(w), 0.5 * crowd + 0.1,
+                     (0.45 + 0.55 * strength) * (0.2 + 0.8 * crowd))
+    width = (0.9 + 2.1 * strength) * (0.3 + 0.7 * crowd)
+    return alpha, width
