@@ -1,6 +1,6 @@
 """Draw a network: a layered picture (PNG, SVG, PDF) or an interactive page (HTML).
 
-Neurons are placed by :mod:`edgenet.layout`: layers left to right, each layer
+Neurons are placed by :mod:`edgenet.placement`: layers left to right, each layer
 ordered to uncross edges, feedback edges of a cyclic graph set apart. Edges are
 coloured by the sign of their weight and shaded by its magnitude; a skip connection
 (an edge spanning more than one layer) is a dashed arc and a feedback edge a dotted
@@ -36,7 +36,7 @@ import numpy as np
 
 from .errors import EdgenetError
 from .io.atomic import atomic_write
-from .layout import Layout, bends, curves, layout, slots, strongest, summary
+from .placement import Placement, bends, curves, place, slots, strongest, summary
 from .page import html, page
 from .palette import (
     FEEDBACK,
@@ -49,7 +49,7 @@ from .palette import (
     weight_scale,
 )
 
-__all__ = ["FORMATS", "Layout", "draw", "layout", "strongest"]
+__all__ = ["FORMATS", "Placement", "draw", "place", "strongest"]
 
 #: File formats :func:`draw` writes, by file suffix.
 FORMATS = ("png", "svg", "pdf", "html")
@@ -153,7 +153,7 @@ def draw(
         raise EdgenetError(
             'drawing needs matplotlib, which is not installed: pip install "edgenet[draw]"'
         ) from None
-    pos = layout(G)
+    pos = place(G)
     frame = _frame(pos)
     if ax is None:
         if target is not None:
@@ -186,7 +186,7 @@ class _Frame:
     box: tuple[float, float, float, float]  # axes rectangle, figure fraction
 
 
-def _frame(pos: Layout) -> _Frame:
+def _frame(pos: Placement) -> _Frame:
     columns, widest = pos.columns, pos.widest
     if columns * _MIN_PITCH <= _PLOT_WIDTH:
         per_band, bands = columns, 1
@@ -207,7 +207,7 @@ def _frame(pos: Layout) -> _Frame:
     return _Frame(per_band, bands, step, reach, size, box)
 
 
-def _reach(pos: Layout) -> float:
+def _reach(pos: Placement) -> float:
     """How far past the outermost neurons (|y| = 0.5) arcs and loops go, at least 0.02."""
     curved = np.flatnonzero(pos.skip | pos.feedback)
     if not len(curved):
@@ -260,7 +260,7 @@ def _wrap(frame: _Frame, paths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _render(
-    ax: Any, pos: Layout, frame: _Frame, max_edges: int | None, labels: bool | None,
+    ax: Any, pos: Placement, frame: _Frame, max_edges: int | None, labels: bool | None,
     title: str | None,
 ) -> None:
     from matplotlib.cm import ScalarMappable

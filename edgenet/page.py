@@ -28,7 +28,7 @@ import networkx as nx
 import numpy as np
 
 from .errors import EdgenetError
-from .layout import Layout, bends, curves, layout, strongest, summary
+from .placement import Placement, bends, curves, place, strongest, summary
 from .palette import (
     FEEDBACK,
     NEUTRAL,
@@ -113,7 +113,7 @@ def page(G: nx.DiGraph, *, max_edges: int | None = 20_000, title: str | None = N
         isinstance(max_edges, bool) or not isinstance(max_edges, numbers.Integral) or max_edges < 0
     ):
         raise EdgenetError(f"max_edges must be a non-negative int or None (got {max_edges!r})")
-    pos = layout(G)
+    pos = place(G)
     shown = strongest(pos.weight, max_edges)  # (M,) weakest first
     traces: list[Any] = _edge_traces(go, pos, shown)
     edge_traces = list(range(len(traces)))
@@ -187,7 +187,7 @@ def _rgba(colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha:.3f})"
 
 
-def _polylines(pos: Layout, edges: np.ndarray, curved: bool) -> tuple[np.ndarray, np.ndarray]:
+def _polylines(pos: Placement, edges: np.ndarray, curved: bool) -> tuple[np.ndarray, np.ndarray]:
     """x and y of ``edges`` as one NaN-separated polyline each, for a line trace."""
     start = np.stack([pos.x[pos.src[edges]], pos.y[pos.src[edges]]], axis=1).astype(float)
     end = np.stack([pos.x[pos.dst[edges]], pos.y[pos.dst[edges]]], axis=1).astype(float)
@@ -200,7 +200,7 @@ def _polylines(pos: Layout, edges: np.ndarray, curved: bool) -> tuple[np.ndarray
     return flat[:, 0], flat[:, 1]
 
 
-def _edge_traces(go: Any, pos: Layout, shown: np.ndarray) -> list[Any]:
+def _edge_traces(go: Any, pos: Placement, shown: np.ndarray) -> list[Any]:
     """WebGL line traces by kind, sign and strength (a trace has one colour and width)."""
     scale = weight_scale(pos.weight)
     w = pos.weight[shown]  # (M,)
@@ -249,7 +249,7 @@ def _edge_traces(go: Any, pos: Layout, shown: np.ndarray) -> list[Any]:
     return traces
 
 
-def _edge_hover(go: Any, pos: Layout, shown: np.ndarray) -> Any:
+def _edge_hover(go: Any, pos: Placement, shown: np.ndarray) -> Any:
     """Invisible markers at the middle of each edge that carry its hover text."""
     names = [str(n) for n in pos.nodes]
     start = np.stack([pos.x[pos.src[shown]], pos.y[pos.src[shown]]], axis=1).astype(float)
@@ -268,7 +268,7 @@ def _edge_hover(go: Any, pos: Layout, shown: np.ndarray) -> Any:
                         marker={"size": 7, "color": "rgba(0,0,0,0)"})
 
 
-def _neuron_traces(go: Any, G: nx.DiGraph, pos: Layout) -> list[Any]:
+def _neuron_traces(go: Any, G: nx.DiGraph, pos: Placement) -> list[Any]:
     """One WebGL marker trace per activation (its legend entry), symbol by role."""
     palette = activation_colours(pos.activations)
     size = float(np.clip(600.0 / pos.widest, 4.0, 12.0))

@@ -11,8 +11,8 @@ import pytest
 import torch
 
 import edgenet as en
-from edgenet.draw import layout
-from edgenet.layout import Layout, slots
+from edgenet.draw import place
+from edgenet.placement import Placement, slots
 from edgenet.palette import FEEDBACK
 
 matplotlib = pytest.importorskip("matplotlib")
@@ -146,7 +146,7 @@ def test_large_network_is_thinned_and_says_so(tmp_path):
     assert f"showing the 5,000 strongest of {n_edges:,} edges (max_edges=5,000)" in notes
     # The kept edges are the strongest ones.
     strongest = np.sort(np.abs([w for _, _, w in G.edges(data="weight")]))[-5_000]
-    pos = layout(G)
+    pos = place(G)
     shown = set()
     for c in ax.collections:
         if isinstance(c, LineCollection):
@@ -192,7 +192,7 @@ def test_skip_connections_are_dashed_arcs():
 
 def test_layout_columns_and_skips():
     G = nx.DiGraph([("a", "h"), ("h", "g"), ("a", "y"), ("g", "z"), ("y", "z")])
-    pos = layout(G)
+    pos = place(G)
     col = dict(zip(pos.nodes, pos.x.tolist(), strict=True))
     level = dict(zip(pos.nodes, pos.level.tolist(), strict=True))
     assert level == {"a": 0, "h": 1, "y": 1, "g": 2, "z": 3}
@@ -216,7 +216,7 @@ def test_outputs_that_feed_nothing_sit_in_the_last_column():
     net.add_edge("h", "g")
     net.add_edge("g", "late")
     net.add_edge("x", "early")
-    pos = layout(net)
+    pos = place(net)
     col = dict(zip(pos.nodes, pos.x.tolist(), strict=True))
     assert col["early"] == col["late"] == 3
     assert dict(zip(pos.nodes, pos.level.tolist(), strict=True))["early"] == 1
@@ -258,7 +258,7 @@ def test_layers_run_left_to_right_and_children_follow_parents():
     net.add_output("y")
     for i in range(4):
         net.add_edge(f"h{i}", "y")
-    pos = layout(net)
+    pos = place(net)
     y = dict(zip(pos.nodes, pos.y.tolist(), strict=True))
     assert y["x0"] > y["x1"] > y["x2"] > y["x3"]  # inputs top down in insertion order
     assert y["h3"] > y["h2"] > y["h1"] > y["h0"]  # each neuron level with its input
@@ -372,7 +372,7 @@ def test_cyclic_graph_in_vector_formats(tmp_path, suffix):
 
 def test_self_loop_is_drawn_as_a_loop():
     ax = en.draw(cyclic_network())
-    pos = layout(cyclic_network())
+    pos = place(cyclic_network())
     b = pos.nodes.index("b")
     loops = [seg for c in feedback_lines(ax) for seg in c.get_segments()
              if np.allclose(seg[0], seg[-1])]
@@ -406,11 +406,11 @@ def test_barycentre_sweeps_uncross_a_shuffled_chain():
     for i in range(8):
         net.add_edge(f"x{i}", f"a{i}", weight=1.0)
         net.add_edge(f"a{i}", f"b{i}", weight=1.0)
-    pos = layout(net)
+    pos = place(net)
     assert crossings(pos, 0, 1) == 0 and crossings(pos, 1, 2) == 0
-    unordered = layout(net, sweeps=0)  # the same, but only one left-to-right pass
+    unordered = place(net, sweeps=0)  # the same, but only one left-to-right pass
     assert crossings(unordered, 0, 1) == 0
-    plain = Layout(**{**pos.__dict__, "y": np.concatenate(  # insertion order
+    plain = Placement(**{**pos.__dict__, "y": np.concatenate(  # insertion order
         [slots(8, 8)] * 3)[np.argsort(np.argsort(pos.x, kind="stable"))]})
     assert crossings(plain, 0, 1) > 5  # what there was to uncross
 
@@ -418,7 +418,7 @@ def test_barycentre_sweeps_uncross_a_shuffled_chain():
 def test_demo_first_stage_looks_local():
     from edgenet.demo import build
 
-    pos = layout(build())
+    pos = place(build())
     first = np.flatnonzero(pos.x == 1)  # the locally connected stage
     into = np.isin(pos.dst, first)
     mean_input = np.bincount(pos.dst[into], weights=pos.y[pos.src[into]],
@@ -564,7 +564,7 @@ def test_missing_folder_is_named_before_any_work(tmp_path, monkeypatch):
     import importlib
 
     module = importlib.import_module("edgenet.draw")
-    monkeypatch.setattr(module, "layout", lambda G: pytest.fail("drew before checking"))
+    monkeypatch.setattr(module, "place", lambda G: pytest.fail("drew before checking"))
     target = tmp_path / "no" / "such" / "net.png"
     with pytest.raises(FileNotFoundError) as err:
         en.draw(xor_network(), path=target)

@@ -11,7 +11,7 @@ import pytest
 
 import edgenet as en
 from edgenet.cli import main
-from edgenet.layout import layout
+from edgenet.placement import place
 from edgenet.page import INPUTS_OF, OUTPUTS_OF, html, page
 from edgenet.palette import FEEDBACK, activation_colours, rgb, weight_rgb
 
@@ -92,7 +92,7 @@ def test_feedback_and_skip_edges_are_styled_apart():
 def test_click_data_travels_with_the_page():
     fig = page(network())
     net = fig.layout.meta["edgenet"]
-    pos = layout(network())
+    pos = place(network())
     assert net["names"] == [str(n) for n in pos.nodes]
     pairs = {(net["names"][s], net["names"][d]): w
              for s, d, w in zip(net["src"], net["dst"], net["weight"], strict=True)}

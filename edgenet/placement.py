@@ -17,8 +17,8 @@ where ``widest`` is the largest column, so a picture that gives each of the wide
 column's neurons room gives every neuron room.
 
 >>> import networkx as nx
->>> from edgenet.layout import layout
->>> pos = layout(nx.DiGraph([("a", "b"), ("b", "c"), ("c", "b")]))
+>>> from edgenet.placement import place
+>>> pos = place(nx.DiGraph([("a", "b"), ("b", "c"), ("c", "b")]))
 >>> pos.nodes, pos.x.tolist(), pos.feedback.tolist()
 (['a', 'b', 'c'], [0, 1, 2], [False, False, True])
 """
@@ -39,7 +39,7 @@ SWEEPS = 4
 
 
 @dataclass(frozen=True)
-class Layout:
+class Placement:
     """Where each neuron of a network is drawn, as arrays over ``nodes``.
 
     ``level[i]`` is the topological generation of ``nodes[i]`` once the feedback edges
@@ -77,12 +77,12 @@ class Layout:
         return int(np.bincount(self.x).max()) if len(self.nodes) else 1
 
 
-def layout(G: nx.DiGraph, *, sweeps: int = SWEEPS) -> Layout:
+def place(G: nx.DiGraph, *, sweeps: int = SWEEPS) -> Placement:
     """Place every neuron of a directed graph, cyclic or not (see the module docstring).
 
     >>> import networkx as nx
-    >>> from edgenet.layout import layout
-    >>> pos = layout(nx.DiGraph([("a", "h"), ("h", "y"), ("a", "y")]))
+    >>> from edgenet.placement import place
+    >>> pos = place(nx.DiGraph([("a", "h"), ("h", "y"), ("a", "y")]))
     >>> pos.nodes, pos.level.tolist()
     (['a', 'h', 'y'], [0, 1, 2])
     >>> [(pos.nodes[u], pos.nodes[v]) for u, v in zip(pos.src[pos.skip], pos.dst[pos.skip])]
@@ -126,14 +126,14 @@ def layout(G: nx.DiGraph, *, sweeps: int = SWEEPS) -> Layout:
         x[sinks & (role_arr == "output")] = level.max()
     fixed = _interface_columns(x, role_arr)
     y = order(x, src[~feedback], dst[~feedback], fixed=fixed, sweeps=sweeps)
-    return Layout(nodes, roles, activations, level, x, y, src, dst, weight, feedback)
+    return Placement(nodes, roles, activations, level, x, y, src, dst, weight, feedback)
 
 
 def acyclic(G: nx.DiGraph) -> tuple[nx.DiGraph, list[tuple[Hashable, Hashable]]]:
     """``G`` itself when it is a DAG, else a DAG copy and the feedback edges removed.
 
     >>> import networkx as nx
-    >>> from edgenet.layout import acyclic
+    >>> from edgenet.placement import acyclic
     >>> acyclic(nx.DiGraph([(0, 1), (1, 1)]))[1]
     [(1, 1)]
     """
@@ -256,7 +256,7 @@ def curves(
     return path
 
 
-def bends(pos: Layout, edges: np.ndarray) -> np.ndarray:
+def bends(pos: Placement, edges: np.ndarray) -> np.ndarray:
     """How far the curve of each of ``edges`` (indices) bulges: away from the centre line.
 
     Skip connections bulge a little, more the further they reach (bounded, so deep
@@ -264,8 +264,8 @@ def bends(pos: Layout, edges: np.ndarray) -> np.ndarray:
     running backwards never hides under the forward ones; self-loops get a small loop.
 
     >>> import networkx as nx
-    >>> from edgenet.layout import layout, bends
-    >>> pos = layout(nx.DiGraph([(0, 1), (1, 2), (0, 2)]))
+    >>> from edgenet.placement import place, bends
+    >>> pos = place(nx.DiGraph([(0, 1), (1, 2), (0, 2)]))
     >>> float(bends(pos, pos.skip.nonzero()[0])[0]) > 0
     True
     """
@@ -296,12 +296,12 @@ def strongest(weight: np.ndarray, max_edges: int | None) -> np.ndarray:
     return chosen[::-1]  # weakest first, so the strongest are drawn on top
 
 
-def summary(pos: Layout) -> str:
+def summary(pos: Placement) -> str:
     """A one-line description of the drawn network: the default title of a picture.
 
     >>> import networkx as nx
-    >>> from edgenet.layout import layout, summary
-    >>> summary(layout(nx.DiGraph([(0, 1), (1, 2), (2, 1)])))
+    >>> from edgenet.placement import place, summary
+    >>> summary(place(nx.DiGraph([(0, 1), (1, 2), (2, 1)])))
     '1 inputs · 2 neurons · 3 edges (0 skip, 1 feedback) · 3 layers · 5 parameters'
     """
     n_nodes, n_edges = len(pos.nodes), len(pos.src)
