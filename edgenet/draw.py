@@ -36,7 +36,6 @@ import numpy as np
 
 from .errors import EdgenetError
 from .io.atomic import atomic_write
-from .placement import Placement, bends, curves, place, slots, strongest, summary
 from .page import html, page
 from .palette import (
     FEEDBACK,
@@ -48,6 +47,7 @@ from .palette import (
     weight_rgb,
     weight_scale,
 )
+from .placement import Placement, bends, curves, place, slots, strongest, summary
 
 __all__ = ["FORMATS", "Placement", "draw", "place", "strongest"]
 

@@ -28,7 +28,6 @@ import networkx as nx
 import numpy as np
 
 from .errors import EdgenetError
-from .placement import Placement, bends, curves, place, strongest, summary
 from .palette import (
     FEEDBACK,
     NEUTRAL,
@@ -39,6 +38,7 @@ from .palette import (
     weight_rgb,
     weight_scale,
 )
+from .placement import Placement, bends, curves, place, strongest, summary
 
 #: Colours of the highlighted inputs and outputs of a clicked neuron.
 INPUTS_OF = "#1b7837"

@@ -12,8 +12,8 @@ import torch
 
 import edgenet as en
 from edgenet.draw import place
-from edgenet.placement import Placement, slots
 from edgenet.palette import FEEDBACK
+from edgenet.placement import Placement, slots
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")

@@ -11,9 +11,9 @@ import pytest
 
 import edgenet as en
 from edgenet.cli import main
-from edgenet.placement import place
 from edgenet.page import INPUTS_OF, OUTPUTS_OF, html, page
 from edgenet.palette import FEEDBACK, activation_colours, rgb, weight_rgb
+from edgenet.placement import place
 
 pytest.importorskip("plotly")
 
