@@ -174,7 +174,10 @@ def _table(rows: list[tuple[str, str]]) -> None:
 def draw_file(
     path: str, out: str | None, *, max_edges: int | None, labels: bool | None, **read: str
 ) -> int:
-    """Draw a network file to ``out`` (default: next to it, as PNG)."""
+    """Draw a network file, cyclic or not, to ``out`` (default: next to it, as PNG).
+
+    ``out`` ending in ``.html`` writes an interactive page instead of a picture.
+    """
     from .draw import draw
 
     G = read_network(path, **read)
@@ -223,12 +226,14 @@ def parser() -> argparse.ArgumentParser:
                    "(edgenet.break_cycles) instead of the cyclic graph")
     _read_options(i)
 
-    d = sub.add_parser("draw", help="draw a network file as a layered picture",
+    d = sub.add_parser("draw", help="draw a network file as a layered picture or an HTML page",
                        description="Draw a network file: layers left to right, edges coloured "
-                       "by weight, skip connections dashed.")
+                       "by weight, skip connections dashed; a cyclic network's feedback edges "
+                       "dotted. An .html output is an interactive page that works offline.")
     d.add_argument("file", metavar="FILE", help="a GraphML (or .npz) file")
     d.add_argument("-o", "--output", metavar="OUT",
-                   help="image to write (.png, .svg or .pdf; default: FILE with .png)")
+                   help="picture to write (.png, .svg or .pdf), or an interactive page (.html); "
+                   "default: FILE with .png")
     d.add_argument("--max-edges", type=_count, default=20_000, metavar="N",
                    help="draw at most N edges, the strongest (0: all; default 20000)")
     d.add_argument("--labels", action=argparse.BooleanOptionalAction, default=None,

@@ -1,15 +1,18 @@
-"""Draw a network as a layered picture: layers left to right, edges by weight.
+"""Draw a network: a layered picture (PNG, SVG, PDF) or an interactive page (HTML).
 
-Neurons are placed by topological generation (inputs on the left, outputs on
-the right) and spread vertically within a generation, ordered to follow their
-inputs so that edges cross less. Edges are coloured by the sign of their weight
-and shaded by its magnitude; an edge that spans more than one generation, a skip
-connection, is drawn as a dashed arc so that it stands apart from the edges
-between neighbouring layers. Neuron colour says the activation, the marker the
-role. Large graphs stay quick: edges are drawn as one ``LineCollection``, and
-beyond ``max_edges`` only the strongest edges are drawn, which the figure says.
+Neurons are placed by :mod:`edgenet.placement`: layers left to right, each layer
+ordered to uncross edges, feedback edges of a cyclic graph set apart. Edges are
+coloured by the sign of their weight and shaded by its magnitude; a skip connection
+(an edge spanning more than one layer) is a dashed arc and a feedback edge a dotted
+violet arc. Neuron colour says the activation, the marker the role. Large graphs stay
+quick: edges are drawn as ``LineCollection``\\ s and beyond ``max_edges`` only the
+strongest are drawn, which the figure says. Figure and marker size follow the graph,
+and a graph too deep for one row wraps onto several, like a line of text, so neurons
+never overlap. Every file is written atomically: a failed or interrupted draw leaves
+an existing picture as it was.
 
-matplotlib is imported only when drawing (``pip install "edgenet[draw]"``).
+matplotlib is imported only when drawing (``pip install "edgenet[draw]"``); the page
+is built by :mod:`edgenet.page` (``pip install "edgenet[html]"``).
 
 >>> import os, tempfile, networkx as nx, edgenet as en
 >>> G = nx.DiGraph([("x", "h", {"weight": 1.0}), ("h", "y", {"weight": -2.0}), ("x", "y")])
@@ -21,9 +24,10 @@ True
 
 from __future__ import annotations
 
+import errno
+import math
 import numbers
 import os
-from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,126 +35,32 @@ import networkx as nx
 import numpy as np
 
 from .errors import EdgenetError
-from .validate import check_graph, edge_weights, generations, resolve_roles
+from .io.atomic import atomic_write
+from .page import html, page
+from .palette import (
+    FEEDBACK,
+    NEUTRAL,
+    ROLE_MARKERS,
+    activation_colours,
+    edge_style,
+    rgb,
+    weight_rgb,
+    weight_scale,
+)
+from .placement import Placement, bends, curves, place, slots, strongest, summary
 
-#: Image formats :func:`draw` writes, by file suffix.
-FORMATS = ("png", "svg", "pdf")
+__all__ = ["FORMATS", "Placement", "draw", "place", "strongest"]
 
-_NEUTRAL = "#8c8c8c"
-_ACTIVATION_COLOURS = (
-    "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#0072b2", "#999933",
-    "#882255", "#44aa99",
-)  # fmt: skip
-_ROLE_MARKERS = {"input": "s", "hidden": "o", "output": "D"}
+#: File formats :func:`draw` writes, by file suffix.
+FORMATS = ("png", "svg", "pdf", "html")
 
-
-@dataclass(frozen=True)
-class Layout:
-    """Where :func:`draw` puts each neuron, as arrays over ``nodes``.
-
-    ``level[i]`` is the topological generation of ``nodes[i]``, ``x[i]`` the column
-    it is drawn in (its level, except that outputs feeding nothing are drawn in the
-    last column) and ``y[i]`` its height. ``src``/``dst`` index the edges and
-    ``weight`` holds their weights (NaN where missing), in ``G.edges`` order.
-    """
-
-    nodes: list[Hashable]
-    roles: list[str]
-    activations: list[str]
-    level: np.ndarray
-    x: np.ndarray
-    y: np.ndarray
-    src: np.ndarray
-    dst: np.ndarray
-    weight: np.ndarray
-
-    @property
-    def skip(self) -> np.ndarray:
-        """Boolean mask of skip connections: edges spanning more than one generation."""
-        return (self.level[self.dst] - self.level[self.src]) > 1
-
-
-def layout(G: nx.DiGraph) -> Layout:
-    """Place every neuron of a DAG: column by generation, height ordered by its inputs.
-
-    Raises :class:`~edgenet.errors.CycleError` when ``G`` has a cycle.
-
-    >>> import networkx as nx
-    >>> from edgenet.draw import layout
-    >>> pos = layout(nx.DiGraph([("a", "h"), ("h", "y"), ("a", "y")]))
-    >>> pos.nodes, pos.level.tolist()
-    (['a', 'h', 'y'], [0, 1, 2])
-    >>> [(pos.nodes[u], pos.nodes[v]) for u, v in zip(pos.src[pos.skip], pos.dst[pos.skip])]
-    [('a', 'y')]
-    """
-    check_graph(G)
-    gens = generations(G)
-    inputs, outputs = resolve_roles(G, strict=False)
-    input_set, output_set = set(inputs), set(outputs)
-    nodes = [n for gen in gens for n in gen]
-    index = {n: i for i, n in enumerate(nodes)}
-    level = np.repeat(np.arange(len(gens)), [len(g) for g in gens]).astype(np.int64)
-
-    roles: list[str] = []
-    activations: list[str] = []
-    for n in nodes:
-        data = G.nodes[n]
-        role = "input" if n in input_set else "output" if n in output_set else "hidden"
-        roles.append(role)
-        act = data.get("activation")
-        if role == "input":
-            activations.append("input")
-        else:
-            activations.append(str(act) if act is not None else
-                               ("identity" if role == "output" else "relu"))
-
-    triples = list(G.edges(data="weight"))
-    weight = edge_weights(G, triples)  # (E,) NaN where missing
-    src = np.fromiter((index[u] for u, _, _ in triples), dtype=np.int64, count=len(triples))
-    dst = np.fromiter((index[v] for _, v, _ in triples), dtype=np.int64, count=len(triples))
-
-    # Outputs that feed nothing line up in the last column.
-    x = level.copy()
-    if len(nodes):
-        sinks = np.ones(len(nodes), dtype=bool)
-        sinks[src] = False
-        is_output = np.fromiter((r == "output" for r in roles), dtype=bool, count=len(nodes))
-        x[sinks & is_output] = level.max()
-    y = _heights(x, src, dst)
-    return Layout(nodes, roles, activations, level, x, y, src, dst, weight)
-
-
-def _heights(x: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """Spread each column over the height, ordered by the mean height of each node's inputs."""
-    n = len(x)
-    y = np.zeros(n)
-    if n == 0:
-        return y
-    columns = int(x.max()) + 1
-    members = np.argsort(x, kind="stable")  # nodes column by column, insertion order within
-    bounds = np.searchsorted(x[members], np.arange(columns + 1))
-    widest = int(np.diff(bounds).max())
-    by_target = np.argsort(x[dst], kind="stable")
-    ebounds = np.searchsorted(x[dst][by_target], np.arange(columns + 1))
-    local = np.empty(n, dtype=np.int64)
-    for c in range(columns):
-        col = members[bounds[c] : bounds[c + 1]]  # (k,) node ids in this column
-        k = len(col)
-        if k == 0:
-            continue
-        extent = 1.0 if k == 1 else max(k / widest, 0.5)
-        slots = (0.5 - (np.arange(k) + 0.5) / k) * extent  # (k,) evenly spaced, top down
-        edges = by_target[ebounds[c] : ebounds[c + 1]]
-        local[col] = np.arange(k)
-        if len(edges):
-            tgt = local[dst[edges]]
-            total = np.bincount(tgt, weights=y[src[edges]], minlength=k)
-            count = np.bincount(tgt, minlength=k)
-            key = np.where(count > 0, total / np.maximum(count, 1), slots)
-        else:
-            key = slots
-        y[col[np.argsort(-key, kind="stable")]] = slots  # highest inputs on top
-    return y
+_PLOT_WIDTH = 20.0  # inches of plot at most (legend aside)
+_COLUMN_PITCH = 1.6  # inches per column while the plot is narrower than that
+_MIN_PITCH = 0.14  # inches per column below which the picture wraps onto more rows
+_ROW_PITCH = 0.16  # inches per neuron of the widest column
+_LABEL_SIZE = 7.0  # points
+_DOTTED = (0, (1, 1.5))
+_DASHED = (0, (3, 2))
 
 
 def draw(
@@ -163,12 +73,14 @@ def draw(
     title: str | None = None,
     dpi: int = 150,
 ) -> Any:
-    """Draw a network (any NetworkX DAG, trained or not) as a layered picture.
+    """Draw a network (any NetworkX digraph, trained or not, cyclic or not).
 
     Columns are topological generations (layers): inputs on the left, outputs on the
     right. Edges are red for positive and blue for negative weights, stronger the
     larger ``|weight|`` (a missing weight is grey); skip connections, edges that span
-    more than one layer, are dashed arcs. Neuron colour is the activation, the marker
+    more than one layer, are dashed arcs. A cyclic graph loses a small set of feedback
+    edges (:func:`edgenet.break_cycles`) to find its layers; they are drawn as dotted
+    violet arcs and counted in the legend. Neuron colour is the activation, the marker
     its role (square input, circle hidden, diamond output).
 
     Parameters
@@ -178,143 +90,245 @@ def draw(
         current weights); roles and activations are read from the node attributes and
         inferred like :func:`edgenet.compile` does when absent.
     path : str or path-like, optional
-        Write the picture there; the suffix picks the format (``.png``, ``.svg``,
-        ``.pdf``). Rendering uses the non-interactive Agg canvas, no display needed.
+        Write the drawing there; the suffix picks the format: ``.png``, ``.svg``,
+        ``.pdf``, or ``.html`` for a self-contained interactive page (see
+        :func:`edgenet.page.page`). Rendering uses the non-interactive Agg canvas, no
+        display needed. The file is replaced atomically.
     ax : matplotlib Axes, optional
-        Draw into this Axes instead of a new figure.
+        Draw into this Axes instead of a new figure (not with ``.html``).
     max_edges : int or None
         Draw at most this many edges, the ones with the largest ``|weight|``; the
-        figure says how many were left out. ``None`` draws every edge.
+        drawing says how many were left out. ``None`` draws every edge.
     labels : bool, optional
         Write node names; by default every name when the graph has at most 40 nodes,
-        else the names of the outputs when there are at most 30.
+        else the names of the outputs when there are at most 30. (The page shows names
+        on hover.)
     title : str, optional
-        Figure title; by default a one-line summary of the topology.
+        Title; by default a one-line summary of the topology.
     dpi : int
         Resolution of raster output.
 
     Returns
     -------
-    matplotlib.axes.Axes
-        The Axes drawn into.
+    matplotlib.axes.Axes or plotly.graph_objects.Figure
+        The Axes drawn into, or the page's figure for ``.html``.
 
     >>> import networkx as nx, edgenet as en
     >>> ax = en.draw(nx.DiGraph([("a", "b", {"weight": 0.5}), ("b", "c", {"weight": -1.0})]))
     >>> len(ax.collections) > 0
     True
     """
+    target = None if path is None else os.fspath(path)
     suffix = None
-    if path is not None:
-        suffix = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
+    if target is not None:
+        suffix = os.path.splitext(target)[1].lower().lstrip(".")
         if suffix not in FORMATS:
             raise EdgenetError(
-                f"cannot tell the image format of {os.fspath(path)!r} from its suffix "
+                f"cannot tell the image format of {target!r} from its suffix "
                 f"{'.' + suffix if suffix else '(none)'}; accepted suffixes: "
                 + ", ".join("." + f for f in FORMATS)
             )
+        folder = os.path.dirname(os.path.abspath(target))
+        if not os.path.isdir(folder):  # before any work; the error names the target
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), target)
     if max_edges is not None and (
         isinstance(max_edges, bool) or not isinstance(max_edges, numbers.Integral) or max_edges < 0
     ):
         raise EdgenetError(f"max_edges must be a non-negative int or None (got {max_edges!r})")
+    if hasattr(G, "to_network") and not isinstance(G, nx.Graph):
+        G = G.to_network()  # a compiled network: draw its current weights
+    if target is not None and suffix == "html":
+        if ax is not None:
+            raise EdgenetError(
+                f"ax= draws into a matplotlib Axes, but {target!r} asks for an HTML page; "
+                "drop ax=, or give a .png, .svg or .pdf path"
+            )
+        fig = page(G, max_edges=max_edges, title=title)
+        with atomic_write(target) as f:
+            f.write(html(fig).encode("utf-8"))
+        return fig
     try:
         import matplotlib  # noqa: F401
     except ImportError:
         raise EdgenetError(
             'drawing needs matplotlib, which is not installed: pip install "edgenet[draw]"'
         ) from None
-    if hasattr(G, "to_network") and not isinstance(G, nx.Graph):
-        G = G.to_network()  # a compiled network: draw its current weights
-    pos = layout(G)
-
+    pos = place(G)
+    frame = _frame(pos)
     if ax is None:
-        if path is not None:
+        if target is not None:
             from matplotlib.backends.backend_agg import FigureCanvasAgg
             from matplotlib.figure import Figure
 
-            fig = Figure(figsize=_size(pos), dpi=dpi)
+            fig = Figure(figsize=frame.size, dpi=dpi)
             FigureCanvasAgg(fig)
-            ax = fig.add_subplot()
         else:
             import matplotlib.pyplot as plt
 
-            fig, ax = plt.subplots(figsize=_size(pos), dpi=dpi)
-    fig = ax.figure
-    _render(ax, pos, max_edges, labels, title)
-    if path is not None:
-        fig.savefig(os.fspath(path), format=suffix, dpi=dpi, bbox_inches="tight")
+            fig = plt.figure(figsize=frame.size, dpi=dpi)
+        ax = fig.add_axes(frame.box)
+    _render(ax, pos, frame, max_edges, labels, title)
+    if target is not None:
+        with atomic_write(target) as f:
+            ax.figure.savefig(f, format=suffix, dpi=dpi, bbox_inches="tight")
     return ax
 
 
-def _size(pos: Layout) -> tuple[float, float]:
-    columns = int(pos.x.max()) + 1 if len(pos.nodes) else 1
-    widest = int(np.bincount(pos.x).max()) if len(pos.nodes) else 1
-    width = float(np.clip(2.0 * columns + 3.0, 7.0, 16.0))
-    height = float(np.clip(0.45 * widest + 1.5, 5.0, 10.0))
-    return width, height
+@dataclass(frozen=True)
+class _Frame:
+    """How the picture is laid out on paper: columns per row (band), rows, sizes."""
+
+    per_band: int  # columns in one band
+    bands: int  # rows the layers wrap onto
+    step: float  # data units from one band's centre line to the next
+    reach: float  # data units arcs go past the outermost neurons
+    size: tuple[float, float]  # figure inches
+    box: tuple[float, float, float, float]  # axes rectangle, figure fraction
 
 
-def _render(ax: Any, pos: Layout, max_edges: int | None, labels: bool | None, title: str | None):
-    from matplotlib import colormaps
+def _frame(pos: Placement) -> _Frame:
+    columns, widest = pos.columns, pos.widest
+    if columns * _MIN_PITCH <= _PLOT_WIDTH:
+        per_band, bands = columns, 1
+        band = float(np.clip(_ROW_PITCH * widest + 1.5, 4.0, 9.0))
+        width = float(np.clip(max(_COLUMN_PITCH * columns, 0.8 * band), 4.0, _PLOT_WIDTH))
+    else:
+        bands = math.ceil(columns * _MIN_PITCH / _PLOT_WIDTH)
+        per_band = math.ceil(columns / bands)
+        width = _PLOT_WIDTH
+        band = float(np.clip(_ROW_PITCH * widest, 1.0, 6.0))
+    reach = _reach(pos)
+    label = 1.6 * _LABEL_SIZE / 72 / band  # label line, in band heights
+    step = 1.0 + 2 * reach + label
+    height = band * (1.0 + (bands - 1) * step + 2 * reach + label)
+    left, right, bottom, top = 0.3, 3.0, 0.7, 0.5  # inches around the plot
+    size = (width + left + right, height + bottom + top)
+    box = (left / size[0], bottom / size[1], width / size[0], height / size[1])
+    return _Frame(per_band, bands, step, reach, size, box)
+
+
+def _reach(pos: Placement) -> float:
+    """How far past the outermost neurons (|y| = 0.5) arcs and loops go, at least 0.02."""
+    curved = np.flatnonzero(pos.skip | pos.feedback)
+    if not len(curved):
+        return 0.02
+    mid = 0.5 * (pos.y[pos.src[curved]] + pos.y[pos.dst[curved]])
+    bend = bends(pos, curved)
+    loop = pos.src[curved] == pos.dst[curved]
+    apex = np.where(loop, mid + bend, mid + 0.5 * bend)  # the top (or bottom) of each curve
+    return float(np.clip(np.abs(apex).max() - 0.5, 0.02, 0.3)) + 0.01
+
+
+def _place(frame: _Frame, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Paper coordinates ``(N, 2)`` of columns ``x`` and heights ``y``: rows wrap."""
+    band = x // frame.per_band
+    return np.stack([x - band * frame.per_band, y - band * frame.step], axis=1).astype(float)
+
+
+def _wrap(frame: _Frame, paths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Polylines ``(k, P, 2)`` in unwrapped coordinates as segments on paper.
+
+    Returns the segments ``(S, 2, 2)`` and the polyline each came from ``(S,)``; a
+    segment crossing from one band to the next is cut at the band's edge and goes on
+    from the start of the next band, like a wrapped line of text.
+    """
+    k, points = paths.shape[:2]
+    a = paths[:, :-1].reshape(-1, 2)  # (k * (P - 1), 2)
+    b = paths[:, 1:].reshape(-1, 2)
+    owner = np.repeat(np.arange(k), points - 1)
+    per = frame.per_band
+    lo = np.floor((np.minimum(a[:, 0], b[:, 0]) + 0.5) / per).astype(np.int64)
+    hi = np.floor((np.maximum(a[:, 0], b[:, 0]) + 0.5) / per).astype(np.int64)
+    lo, hi = np.clip(lo, 0, frame.bands - 1), np.clip(hi, 0, frame.bands - 1)
+    pieces = hi - lo + 1
+    seg = np.repeat(np.arange(len(a)), pieces)  # (S,)
+    band = lo[seg] + (np.arange(len(seg)) - np.repeat(np.cumsum(pieces) - pieces, pieces))
+    a, b = a[seg], b[seg]
+    left, right = band * per - 0.5, (band + 1) * per - 0.5  # (S,) the band's extent in x
+    dx = b[:, 0] - a[:, 0]
+    safe = np.where(dx == 0, 1.0, dx)
+
+    def at(xs: np.ndarray) -> np.ndarray:
+        t = np.where(dx == 0, 0.0, (xs - a[:, 0]) / safe)
+        return np.stack([xs, a[:, 1] + t * (b[:, 1] - a[:, 1])], axis=1)
+
+    first = np.where(pieces[seg] > 1, at(np.clip(a[:, 0], left, right)).T, a.T).T
+    last = np.where(pieces[seg] > 1, at(np.clip(b[:, 0], left, right)).T, b.T).T
+    shift = np.stack([band * per, band * frame.step], axis=1).astype(float)  # (S, 2)
+    segs = np.stack([first - shift, last - shift], axis=1)  # (S, 2, 2)
+    return segs, owner[seg]
+
+
+def _render(
+    ax: Any, pos: Placement, frame: _Frame, max_edges: int | None, labels: bool | None,
+    title: str | None,
+) -> None:
     from matplotlib.cm import ScalarMappable
     from matplotlib.collections import LineCollection
     from matplotlib.colors import ListedColormap, TwoSlopeNorm
     from matplotlib.lines import Line2D
 
     n_nodes, n_edges = len(pos.nodes), len(pos.src)
-    skip = pos.skip  # (E,)
-    magnitude = np.abs(pos.weight)  # (E,) NaN where missing
-    known = ~np.isnan(magnitude)
-
-    # Thin: keep the strongest edges (missing weights last), deterministically.
-    order = np.argsort(-np.where(known, magnitude, -1.0), kind="stable")
-    shown = order if max_edges is None else order[:max_edges]
-    shown = shown[::-1]  # weakest first, so the strongest are drawn on top
-
-    scale = float(np.percentile(magnitude[known], 98)) if known.any() else 1.0
-    scale = scale if scale > 0 else 1.0
-    base = colormaps["RdBu_r"]  # without its white middle, so that weak edges stay visible
-    cmap = ListedColormap(
-        np.vstack([base(np.linspace(0.0, 0.36, 128)), base(np.linspace(0.64, 1.0, 128))]),
-        name="edgenet_weight",
-    )
-    norm = TwoSlopeNorm(vmin=-scale, vcenter=0.0, vmax=scale)
+    skip, back = pos.skip, pos.feedback  # (E,)
+    known = ~np.isnan(pos.weight)
+    shown = strongest(pos.weight, max_edges)  # (M,) weakest first
+    scale = weight_scale(pos.weight)
     w = pos.weight[shown]
-    strength = np.clip(np.nan_to_num(np.abs(w) / scale, nan=0.0), 0.0, 1.0)  # (M,) in [0, 1]
-    colours = cmap(norm(np.clip(np.nan_to_num(w, nan=0.0), -scale, scale)))  # (M, 4) RGBA
-    colours[:, :3] = np.where(np.isnan(w)[:, None], np.array(_rgb(_NEUTRAL)), colours[:, :3])
-    crowd = min(1.0, 400.0 / max(len(shown), 1)) ** 0.5  # dimmer when there are many edges
-    alpha = (0.45 + 0.55 * strength) * (0.2 + 0.8 * crowd)  # (M,)
-    colours[:, 3] = np.where(np.isnan(w), 0.5 * crowd + 0.1, alpha)
-    widths = (0.9 + 2.1 * strength) * (0.3 + 0.7 * crowd)
+    colours = np.ones((len(shown), 4))  # (M, 4) RGBA
+    colours[:, :3] = weight_rgb(w, scale)
+    colours[back[shown], :3] = np.array(rgb(FEEDBACK))
+    colours[:, 3], widths = edge_style(w, scale, len(shown), rows=frame.bands)  # (M,) each
 
-    xy = np.stack([pos.x, pos.y], axis=1).astype(np.float64)  # (N, 2)
-    s_src, s_dst, s_skip = pos.src[shown], pos.dst[shown], skip[shown]
-    straight = ~s_skip
-    segs: Any = np.stack([xy[s_src[straight]], xy[s_dst[straight]]], axis=1)  # (m, 2, 2)
-    ax.add_collection(
-        LineCollection(segs, colors=colours[straight], linewidths=widths[straight], zorder=1)
+    # Box geometry in points, for marker sizes and label spacing.
+    fig_w, fig_h = ax.figure.get_size_inches()
+    box = ax.get_position()
+    plot_w, plot_h = 72.0 * fig_w * box.width, 72.0 * fig_h * box.height
+    bare = 1.0 + (frame.bands - 1) * frame.step + 2 * frame.reach  # data units, labels aside
+    y_span = bare / max(1.0 - 1.6 * _LABEL_SIZE / plot_h, 0.5)  # with the last label line
+    pt_per_y = plot_h / y_span
+    pitch_x = plot_w / max(frame.per_band, 1)
+
+    xy = _place(frame, pos.x, pos.y)  # (N, 2) on paper
+    unwrapped = np.stack([pos.x, pos.y], axis=1).astype(float)  # (N, 2)
+    s_src, s_dst = pos.src[shown], pos.dst[shown]
+    curved = skip[shown] | back[shown] | (s_src == s_dst)
+    kinds = (
+        (~curved, None, 2),
+        (curved & ~back[shown], _DASHED, 9 if frame.bands > 1 else 16),
+        (back[shown], _DOTTED, 9 if frame.bands > 1 else 16),
     )
-    if s_skip.any():
-        arcs: Any = _arcs(xy[s_src[s_skip]], xy[s_dst[s_skip]])  # (k, P, 2)
+    for mask, style, points in kinds:
+        if not mask.any():
+            continue
+        pick = np.flatnonzero(mask)
+        start, end = unwrapped[s_src[pick]], unwrapped[s_dst[pick]]
+        if points == 2:
+            paths = np.stack([start, end], axis=1)  # (m, 2, 2)
+        else:
+            paths = curves(start, end, bends(pos, shown[pick]), points=points)  # (m, P, 2)
+        if frame.bands > 1:
+            segs, owner = _wrap(frame, paths)
+            pick = pick[owner]
+        else:
+            segs = paths
         ax.add_collection(
-            LineCollection(
-                arcs, colors=colours[s_skip], linewidths=widths[s_skip], linestyles=(0, (3, 2)),
-                zorder=1,
-            )
+            LineCollection(list(segs), colors=colours[pick], linewidths=widths[pick],
+                           linestyles=style or "solid", zorder=1)
         )
 
-    # Neurons: marker by role, colour by activation.
-    height_pt = 72.0 * ax.figure.get_size_inches()[1] * 0.8
+    # Neurons: marker by role, colour by activation; never wider than their spacing.
     per_column = np.bincount(pos.x) if n_nodes else np.ones(1, dtype=np.int64)  # (columns,)
-    extent = np.where(per_column > 1, np.maximum(per_column / per_column.max(), 0.5), 1.0)
-    spacing = height_pt * extent / np.maximum(per_column, 1)  # (columns,) points between nodes
-    diameter = np.clip(0.7 * spacing, 1.5, 14.0)[pos.x] if n_nodes else np.zeros(0)  # (N,)
-    acts = sorted(set(pos.activations) - {"input"})
-    palette = {a: _ACTIVATION_COLOURS[i % len(_ACTIVATION_COLOURS)] for i, a in enumerate(acts)}
-    palette["input"] = "#4d4d4d"
+    gap_y = np.array([
+        float(np.abs(np.diff(slots(k, pos.widest))).min()) if k > 1 else 1.0
+        for k in per_column
+    ]) * pt_per_y  # (columns,) points between neighbours
+    diameter = np.clip(0.75 * np.minimum(gap_y, pitch_x), 0.4, 14.0)[pos.x] if n_nodes else (
+        np.zeros(0))  # (N,) points
+    palette = activation_colours(pos.activations)
+    acts = [a for a in palette if a != "input"]
     roles = np.asarray(pos.roles)
     act_arr = np.asarray(pos.activations)
-    for role, marker in _ROLE_MARKERS.items():
+    for role, (marker, _) in ROLE_MARKERS.items():
         for act in ["input", *acts]:
             pick = np.flatnonzero((roles == role) & (act_arr == act))
             if len(pick):
@@ -326,105 +340,89 @@ def _render(ax: Any, pos: Layout, max_edges: int | None, labels: bool | None, ti
     named = range(n_nodes) if labels or (labels is None and n_nodes <= 40) else []
     if labels is None and n_nodes > 40 and pos.roles.count("output") <= 30:
         named = [i for i, r in enumerate(pos.roles) if r == "output"]  # outputs only
+    dx_label = 0.08 if frame.per_band < 30 else 0.5
     for i in named:
-        n = pos.nodes[i]
         role = pos.roles[i]
         dx, dy, ha, va = {
-            "input": (-0.08, 0.0, "right", "center"),
-            "output": (0.08, 0.0, "left", "center"),
+            "input": (-dx_label, 0.0, "right", "center"),
+            "output": (dx_label, 0.0, "left", "center"),
         }.get(role, (0.0, 0.035, "center", "bottom"))
         ax.text(
-            xy[i, 0] + dx, xy[i, 1] + dy, str(n), ha=ha, va=va, fontsize=8, zorder=4,
+            xy[i, 0] + dx, xy[i, 1] + dy, str(pos.nodes[i]), ha=ha, va=va, fontsize=8, zorder=4,
             color="#333333", bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
                                    "alpha": 0.75},
         )
 
-    # Axes: one column per layer, no frame.
-    columns = int(pos.x.max()) + 1 if n_nodes else 1
-    ax.set_xlim(-0.5, columns - 0.5)
-    top = max(float(np.abs(pos.y).max()) if n_nodes else 0.5, 0.3)
-    arc_top = _arc_reach(pos, skip)
-    ax.set_ylim(-max(top, arc_top) - 0.08, max(top, arc_top) + 0.08)
-    ax.set_xticks(range(columns))
-    ax.set_xticklabels([_column_label(c, columns) for c in range(columns)], fontsize=8)
-    ax.set_yticks([])
-    for side in ("left", "right", "top"):
-        ax.spines[side].set_visible(False)
-    ax.spines["bottom"].set_color("#bbbbbb")
-    ax.tick_params(axis="x", colors="#555555", length=0)
-    n_skip = int(skip.sum())
-    n_inputs = int(sum(r == "input" for r in pos.roles))
-    params = n_edges + n_nodes - n_inputs
-    ax.set_title(
-        title
-        if title is not None
-        else f"{n_inputs:,} inputs · {n_nodes - n_inputs:,} neurons · {n_edges:,} edges "
-        f"({n_skip:,} skip) · {int(pos.level.max()) + 1 if n_nodes else 0} layers · "
-        f"{params:,} parameters",
-        fontsize=10,
-    )
+    # Layer numbers under each band, spaced so that they never touch.
+    columns = pos.columns
+    need = 0.62 * _LABEL_SIZE * len(str(columns - 1)) + 6.0  # points per label
+    stride = next(s for s in _nice() if s * pitch_x >= need)
+    shown_columns = [c for c in range(columns) if c % stride == 0]
+    if columns - 1 not in shown_columns:
+        if shown_columns and (columns - 1 - shown_columns[-1]) * pitch_x < need:
+            shown_columns.pop()
+        shown_columns.append(columns - 1)
+    label_y = -0.5 - frame.reach
+    for c in shown_columns:
+        band, local = divmod(c, frame.per_band)
+        ax.text(local, label_y - band * frame.step, str(c), ha="center", va="top",
+                fontsize=_LABEL_SIZE, color="#555555", zorder=2, gid="layer")
+    ax.set_xlim(-0.5, frame.per_band - 0.5)
+    ax.set_ylim(label_y - (frame.bands - 1) * frame.step - 1.6 * _LABEL_SIZE / pt_per_y,
+                0.5 + frame.reach)
+    ax.set_axis_off()
+    caption = (f"layer 0: inputs, layer {columns - 1}: outputs" if columns > 1 else "layer 0")
+    if frame.bands > 1:
+        caption += f"; {columns:,} layers wrap onto {frame.bands} rows of {frame.per_band}"
+    notes = [caption]
     if len(shown) < n_edges:
-        ax.text(
-            0.5, -0.09, f"showing the {len(shown):,} strongest of {n_edges:,} edges "
-            f"(max_edges={max_edges:,})", transform=ax.transAxes, ha="center", va="top",
-            fontsize=8, color="#a33",
-        )
+        notes.append(f"showing the {len(shown):,} strongest of {n_edges:,} edges "
+                     f"(max_edges={max_edges:,})")
+    for k, note in enumerate(notes):
+        ax.annotate(note, (0.0, 0.0), xycoords="axes fraction", xytext=(0, -4 - 12 * k),
+                    gid="note", textcoords="offset points", ha="left", va="top", fontsize=8,
+                    color="#555555" if k == 0 else "#a33")
+
+    n_skip, n_back = int(skip.sum()), int(back.sum())
+    ax.set_title(title if title is not None else summary(pos), fontsize=10)
 
     # Legend: roles by marker, activations by colour, edges by sign and kind.
     handles = []
-    for role, marker in _ROLE_MARKERS.items():
+    for role, (marker, _) in ROLE_MARKERS.items():
         if role in pos.roles:
             handles.append(Line2D([], [], ls="", marker=marker, color="#777777", label=role, ms=7))
     for act in acts:
         handles.append(Line2D([], [], ls="", marker="o", color=palette[act], label=act, ms=7))
     if known.any():
-        handles.append(Line2D([], [], color=cmap(0.9), lw=2, label="weight > 0"))
-        handles.append(Line2D([], [], color=cmap(0.1), lw=2, label="weight < 0"))
+        strong = weight_rgb([1.0, -1.0], 1.0)
+        handles.append(Line2D([], [], color=strong[0], lw=2, label="weight > 0"))
+        handles.append(Line2D([], [], color=strong[1], lw=2, label="weight < 0"))
     if not known.all():
-        handles.append(Line2D([], [], color=_NEUTRAL, lw=2, label="no weight"))
+        handles.append(Line2D([], [], color=NEUTRAL, lw=2, label="no weight"))
     if n_skip:
-        handles.append(Line2D([], [], color="#555555", lw=1.2, ls=(0, (3, 2)),
-                              label="skip connection"))
+        handles.append(Line2D([], [], color="#555555", lw=1.2, ls=_DASHED,
+                              label=f"skip connection ({n_skip:,})"))
+    if n_back:
+        handles.append(Line2D([], [], color=FEEDBACK, lw=1.5, ls=_DOTTED,
+                              label=f"feedback edge ({n_back:,})"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False,
               fontsize=8)
     if known.any():
-        bar = ax.figure.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.35,
-                                 aspect=12, pad=0.01, anchor=(0.0, 0.0), location="right")
+        ramp = np.linspace(-1.0, 1.0, 256)
+        cmap = ListedColormap(weight_rgb(ramp, 1.0), name="edgenet_weight")
+        norm = TwoSlopeNorm(vmin=-scale, vcenter=0.0, vmax=scale)
+        inches = 1.6 / (fig_h * box.height)  # a 1.6-inch bar whatever the figure's height
+        cax = ax.inset_axes((1.02, 0.0, 0.15 / (fig_w * box.width), min(inches, 0.4)))
+        bar = ax.figure.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax)
         bar.set_label("weight", fontsize=8)
         bar.ax.tick_params(labelsize=7)
         bar.outline.set_visible(False)
 
 
-def _rgb(colour: str) -> tuple[float, float, float]:
-    from matplotlib.colors import to_rgb
-
-    return to_rgb(colour)
-
-
-def _column_label(c: int, columns: int) -> str:
-    if c == 0:
-        return "inputs"
-    if c == columns - 1 and columns > 1:
-        return f"{c}\noutputs"
-    return str(c)
-
-
-def _arcs(start: np.ndarray, end: np.ndarray, points: int = 16) -> np.ndarray:
-    """Quadratic Bezier arcs from ``start`` to ``end`` (both ``(k, 2)``), bulging outward."""
-    t = np.linspace(0.0, 1.0, points)[None, :, None]  # (1, P, 1)
-    mid = 0.5 * (start + end)  # (k, 2)
-    span = end[:, 0] - start[:, 0]  # (k,)
-    side = np.where(mid[:, 1] >= 0, 1.0, -1.0)  # bend away from the centre line
-    control = mid.copy()
-    control[:, 1] += side * 0.12 * span  # (k, 2)
-    a, b, c = start[:, None, :], control[:, None, :], end[:, None, :]  # (k, 1, 2)
-    return (1 - t) ** 2 * a + 2 * (1 - t) * t * b + t**2 * c  # (k, P, 2)
-
-
-def _arc_reach(pos: Layout, skip: np.ndarray) -> float:
-    """How far from the centre line the skip arcs reach (their apex is half the bend)."""
-    if not skip.any():
-        return 0.0
-    s, d = pos.src[skip], pos.dst[skip]
-    mid = 0.5 * (pos.y[s] + pos.y[d])
-    return float((np.abs(mid) + 0.06 * (pos.x[d] - pos.x[s])).max())
+def _nice() -> Any:
+    """1, 2, 5, 10, 20, 50, ... : strides for layer labels."""
+    base = 1
+    while True:
+        for m in (1, 2, 5):
+            yield base * m
+        base *= 10

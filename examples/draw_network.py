@@ -1,6 +1,6 @@
-"""Draw networks: any NetworkX DAG, with or without weights, small or large.
+"""Draw networks: any NetworkX digraph, with or without weights, cyclic or not, small or large.
 
-    python examples/draw_network.py [out_dir]     # writes three pictures
+    python examples/draw_network.py [out_dir]     # writes four pictures and a page
     EDGENET_FAST=1 python examples/draw_network.py [out_dir]   # smaller graphs, for CI
 
 1. ``random_dag.png``: a NetworkX random DAG with no weights at all (grey edges);
@@ -8,6 +8,10 @@
 2. ``wiring.svg``: a random wiring with skip connections and random weights, as SVG.
 3. ``large.png``: a network of over 100,000 edges; only the strongest are drawn, and
    the figure says so.
+4. ``recurrent.png`` and ``recurrent.html``: a recurrent network (cycles, self-loops);
+   the edges removed to find its layers are drawn dotted and violet. The page is
+   interactive and works offline: hover a neuron, click it to see its edges (it needs
+   plotly: ``pip install "edgenet[html]"``).
 """
 
 import os
@@ -68,4 +72,31 @@ while big.number_of_edges() < target:
 started = time.perf_counter()
 en.draw(big, path=os.path.join(out, "large.png"), max_edges=20_000)
 print(f"drew {big.number_of_edges():,} edges in {time.perf_counter() - started:.1f} s")
-print(f"wrote random_dag.png, wiring.svg and large.png in {out}")
+
+# 4. A recurrent network: a sensory -> inter -> motor loop with feedback and self-loops.
+rec = en.Network()
+for i in range(4):
+    rec.add_input(f"s{i}")
+inter = [f"i{k}" for k in range(8)]
+motor = [f"m{k}" for k in range(4)]
+for n in inter:
+    rec.add_neuron(n, activation="tanh")
+for n in motor:
+    rec.add_output(n, activation="sigmoid")
+for k, n in enumerate(inter):
+    rec.add_edge(f"s{k % 4}", n, weight=float(rng.normal()))
+    rec.add_edge(n, inter[(k + 1) % 8], weight=float(rng.normal()))  # a ring: cycles
+    rec.add_edge(n, motor[k % 4], weight=float(rng.normal()))
+for k, n in enumerate(motor):
+    rec.add_edge(n, inter[2 * k], weight=float(rng.normal()))  # motor -> inter feedback
+    rec.add_edge(n, n, weight=0.5)  # a self-loop
+_, removed = en.break_cycles(rec)
+en.draw(rec, path=os.path.join(out, "recurrent.png"))
+written = "random_dag.png, wiring.svg, large.png, recurrent.png"
+try:
+    en.draw(rec, path=os.path.join(out, "recurrent.html"))
+    written += " and recurrent.html"
+except en.EdgenetError as err:  # plotly is not installed
+    print(f"skipped recurrent.html: {err}")
+print(f"recurrent network: {len(removed)} feedback edges drawn dotted")
+print(f"wrote {written} in {out}")

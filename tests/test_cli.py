@@ -133,13 +133,6 @@ def test_draw(capsys, good, tmp_path):
     assert image.shape[0] > 200 and image[..., :3].std() > 0.05
 
 
-def test_draw_on_a_cyclic_file(capsys, cyclic, tmp_path):
-    code, out, err = run_main(capsys, "draw", str(cyclic), "-o", str(tmp_path / "c.png"))
-    assert code == 1
-    assert err.startswith("edgenet: error: the graph has a cycle: 'a' -> 'b' -> 'a'.")
-    assert not (tmp_path / "c.png").exists()
-
-
 def test_usage_errors_exit_2(capsys, good):
     code, out, err = run_main(capsys)
     assert code == 2

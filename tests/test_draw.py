@@ -12,7 +12,9 @@ import torch
 from dags import xor_network
 
 import edgenet as en
-from edgenet.draw import layout
+from edgenet.draw import place
+from edgenet.palette import FEEDBACK
+from edgenet.placement import Placement, slots
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
@@ -132,7 +134,7 @@ def test_large_network_is_thinned_and_says_so(tmp_path):
     assert f"showing the 5,000 strongest of {n_edges:,} edges (max_edges=5,000)" in notes
     # The kept edges are the strongest ones.
     strongest = np.sort(np.abs([w for _, _, w in G.edges(data="weight")]))[-5_000]
-    pos = layout(G)
+    pos = place(G)
     shown = set()
     for c in ax.collections:
         if isinstance(c, LineCollection):
@@ -172,13 +174,13 @@ def test_skip_connections_are_dashed_arcs():
     assert len(arcs) == 1
     (arc,) = arcs[0].get_segments()  # the one skip edge x0 -> y, as a curve
     assert len(arc) > 2
-    assert "skip connection" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "skip connection (1)" in [t.get_text() for t in ax.get_legend().get_texts()]
     plt.close(ax.figure)
 
 
 def test_layout_columns_and_skips():
     G = nx.DiGraph([("a", "h"), ("h", "g"), ("a", "y"), ("g", "z"), ("y", "z")])
-    pos = layout(G)
+    pos = place(G)
     col = dict(zip(pos.nodes, pos.x.tolist(), strict=True))
     level = dict(zip(pos.nodes, pos.level.tolist(), strict=True))
     assert level == {"a": 0, "h": 1, "y": 1, "g": 2, "z": 3}
@@ -202,7 +204,7 @@ def test_outputs_that_feed_nothing_sit_in_the_last_column():
     net.add_edge("h", "g")
     net.add_edge("g", "late")
     net.add_edge("x", "early")
-    pos = layout(net)
+    pos = place(net)
     col = dict(zip(pos.nodes, pos.x.tolist(), strict=True))
     assert col["early"] == col["late"] == 3
     assert dict(zip(pos.nodes, pos.level.tolist(), strict=True))["early"] == 1
@@ -244,22 +246,17 @@ def test_layers_run_left_to_right_and_children_follow_parents():
     net.add_output("y")
     for i in range(4):
         net.add_edge(f"h{i}", "y")
-    pos = layout(net)
+    pos = place(net)
     y = dict(zip(pos.nodes, pos.y.tolist(), strict=True))
     assert y["x0"] > y["x1"] > y["x2"] > y["x3"]  # inputs top down in insertion order
     assert y["h3"] > y["h2"] > y["h1"] > y["h0"]  # each neuron level with its input
-
-
-def test_cycle_is_refused():
-    with pytest.raises(en.CycleError, match=r"the graph has a cycle: 'a' -> 'b' -> 'a'"):
-        en.draw(nx.DiGraph([("x", "a"), ("a", "b"), ("b", "a")]))
 
 
 def test_unknown_suffix_is_refused(tmp_path):
     with pytest.raises(
         en.EdgenetError,
         match=r"cannot tell the image format of '.*net\.jpg' from its suffix \.jpg; accepted "
-        r"suffixes: \.png, \.svg, \.pdf",
+        r"suffixes: \.png, \.svg, \.pdf, \.html",
     ):
         en.draw(xor_network(), path=tmp_path / "net.jpg")
     with pytest.raises(en.EdgenetError, match=r"from its suffix \(none\)"):
@@ -309,3 +306,254 @@ def test_degenerate_graphs_draw(G, tmp_path):
     ax = en.draw(G, path=tmp_path / "g.png")
     assert f"{G.number_of_nodes()} inputs · 0 neurons · 0 edges" in ax.get_title()
     assert segments(ax) == []
+
+
+# --- cyclic graphs -------------------------------------------------------------------------
+
+
+def cyclic_network() -> en.Network:
+    net = en.Network()
+    net.add_input("x")
+    for n in ("a", "b", "c"):
+        net.add_neuron(n, activation="tanh")
+    net.add_output("y")
+    net.add_edge("x", "a", weight=1.0)
+    net.add_edge("a", "b", weight=0.5)
+    net.add_edge("b", "c", weight=-0.5)
+    net.add_edge("c", "a", weight=2.0)  # closes a -> b -> c -> a
+    net.add_edge("b", "b", weight=0.3)  # self-loop
+    net.add_edge("c", "y", weight=1.0)
+    return net
+
+
+def feedback_lines(ax) -> list[LineCollection]:
+    violet = np.array(matplotlib.colors.to_rgb(FEEDBACK))
+    return [c for c in ax.collections if isinstance(c, LineCollection) and len(c.get_colors())
+            and np.allclose(c.get_colors()[:, :3], violet)]
+
+
+def test_cyclic_graph_is_drawn_with_feedback_edges_apart(tmp_path):
+    net = cyclic_network()
+    _, removed = en.break_cycles(net)
+    assert sorted(removed) == [("b", "b"), ("c", "a")]
+    ax = en.draw(net, path=tmp_path / "cyclic.png")
+    assert_not_blank(tmp_path / "cyclic.png")
+    (back,) = feedback_lines(ax)
+    assert len(back.get_segments()) == 2 and back.get_linestyle()[0][1] is not None  # dotted
+    assert all(len(seg) > 2 for seg in back.get_segments())  # curves, not straight lines
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "feedback edge (2)" in legend
+    assert "2 feedback" in ax.get_title()
+    plt.close("all")
+
+
+@pytest.mark.parametrize("suffix", ["svg", "pdf"])
+def test_cyclic_graph_in_vector_formats(tmp_path, suffix):
+    path = tmp_path / f"cyclic.{suffix}"
+    en.draw(cyclic_network(), path=path)
+    data = path.read_bytes()
+    if suffix == "svg":
+        assert b"feedback edge (2)" in data
+    else:
+        assert data.startswith(b"%PDF") and len(data) > 5_000
+
+
+def test_self_loop_is_drawn_as_a_loop():
+    ax = en.draw(cyclic_network())
+    pos = place(cyclic_network())
+    b = pos.nodes.index("b")
+    loops = [seg for c in feedback_lines(ax) for seg in c.get_segments()
+             if np.allclose(seg[0], seg[-1])]
+    (loop,) = loops
+    assert np.allclose(loop[0], (pos.x[b], pos.y[b]))
+    assert np.ptp(loop[:, 1]) > 0 and np.ptp(loop[:, 0]) > 0  # a ring, not a point
+    plt.close("all")
+
+
+# --- layouts a person can read -------------------------------------------------------------
+
+
+def crossings(pos, a: int, b: int) -> int:
+    """Edges between columns a and b that cross, counted pair by pair."""
+    pick = (pos.x[pos.src] == a) & (pos.x[pos.dst] == b)
+    ys, yd = pos.y[pos.src[pick]], pos.y[pos.dst[pick]]
+    return int(((ys[:, None] - ys[None, :]) * (yd[:, None] - yd[None, :]) < 0).sum() // 2)
+
+
+def test_barycentre_sweeps_uncross_a_shuffled_chain():
+    rng = np.random.default_rng(0)
+    net = en.Network()
+    for i in range(8):
+        net.add_input(f"x{i}")
+    a = rng.permutation(8)
+    b = rng.permutation(8)
+    for i in range(8):  # inserted in shuffled order
+        net.add_neuron(f"a{a[i]}")
+    for i in range(8):
+        net.add_neuron(f"b{b[i]}")
+    for i in range(8):
+        net.add_edge(f"x{i}", f"a{i}", weight=1.0)
+        net.add_edge(f"a{i}", f"b{i}", weight=1.0)
+    pos = place(net)
+    assert crossings(pos, 0, 1) == 0 and crossings(pos, 1, 2) == 0
+    unordered = place(net, sweeps=0)  # the same, but only one left-to-right pass
+    assert crossings(unordered, 0, 1) == 0
+    plain = Placement(**{**pos.__dict__, "y": np.concatenate(  # insertion order
+        [slots(8, 8)] * 3)[np.argsort(np.argsort(pos.x, kind="stable"))]})
+    assert crossings(plain, 0, 1) > 5  # what there was to uncross
+
+
+def test_demo_first_stage_looks_local():
+    from edgenet.demo import build
+
+    pos = place(build())
+    first = np.flatnonzero(pos.x == 1)  # the locally connected stage
+    into = np.isin(pos.dst, first)
+    mean_input = np.bincount(pos.dst[into], weights=pos.y[pos.src[into]],
+                             minlength=len(pos.nodes))[first] / 9
+    # Each neuron sits at the height of its window of pixels: heights follow exactly.
+    assert np.corrcoef(pos.y[first], mean_input)[0, 1] > 0.98
+    # Insertion order (channel by channel) does not.
+    rank = np.arange(len(first))
+    assert abs(np.corrcoef(rank, mean_input[np.argsort(-pos.y[first])])[0, 1]) > 0.98
+    assert abs(np.corrcoef(rank, mean_input)[0, 1]) < 0.3
+
+
+def chain(depth: int, width: int, seed: int = 0) -> nx.DiGraph:
+    """A deep, narrow random DAG: each neuron reads two of the previous few layers."""
+    rng = np.random.default_rng(seed)
+    G = nx.DiGraph()
+    layers = [[(d, i) for i in range(width)] for d in range(depth)]
+    for d in range(1, depth):
+        for v in layers[d]:
+            G.add_edge(layers[d - 1][rng.integers(width)], v, weight=float(rng.normal()))
+            back = layers[max(0, d - int(rng.integers(1, 6)))]
+            G.add_edge(back[rng.integers(width)], v, weight=float(rng.normal()))
+    return G
+
+
+def marker_boxes(ax):
+    """Centres (px) and diameters (px) of every neuron marker."""
+    from matplotlib.collections import PathCollection
+
+    dpi = ax.figure.dpi
+    centres, sizes = [], []
+    for c in ax.collections:
+        if isinstance(c, PathCollection):
+            centres.append(ax.transData.transform(c.get_offsets()))
+            sizes.append(np.broadcast_to(np.sqrt(c.get_sizes()) * dpi / 72, len(c.get_offsets())))
+    return np.concatenate(centres), np.concatenate(sizes)
+
+
+@pytest.fixture(scope="module")
+def deep_axes(tmp_path_factory):
+    """A 400-layer chain, drawn once (to a file: a figure pyplot does not hold) for the
+    tests that read its figure."""
+    path = tmp_path_factory.mktemp("deep") / "deep.png"
+    return en.draw(chain(400, 3), path, labels=False, max_edges=200)
+
+
+@pytest.mark.parametrize("G", [None, chain(60, 40), nx.complete_multipartite_graph(
+    1, 300, 1).to_directed()], ids=["deep", "wide", "one-wide-layer"])
+def test_neurons_never_overlap(G, deep_axes):
+    if G is None:
+        G, ax = chain(400, 3), deep_axes
+    else:
+        G = nx.DiGraph((u, v) for u, v in G.edges if u < v)  # one direction of each edge
+        ax = en.draw(G, labels=False)
+    centres, diameter = marker_boxes(ax)
+    assert len(centres) == G.number_of_nodes()
+    gap = np.sqrt(((centres[:, None] - centres[None]) ** 2).sum(-1))  # (N, N) px
+    np.fill_diagonal(gap, np.inf)
+    reach = 0.5 * (diameter[:, None] + diameter[None])  # touching distance
+    assert (gap >= reach * 0.999).all(), f"closest pair {gap.min():.2f} px < {reach.max():.2f}"
+    plt.close("all")
+
+
+def test_deep_graph_wraps_onto_rows_and_says_so(deep_axes):
+    ax = deep_axes
+    notes = [t.get_text() for t in ax.texts if t.get_gid() == "note"]
+    assert notes[0].endswith("400 layers wrap onto 3 rows of 134")
+    centres, _ = marker_boxes(ax)
+    rows = np.unique(np.round(centres[:, 1] / 50))  # three bands of rows of neurons
+    assert len(rows) >= 3
+    # Every layer is labelled somewhere, in order, row by row.
+    labels = [t for t in ax.texts if t.get_gid() == "layer"]
+    assert labels[0].get_text() == "0" and labels[-1].get_text() == "399"
+
+
+@pytest.mark.parametrize("G", [chain(87, 4), None, chain(12, 3)],
+                         ids=["87-layers", "400-layers", "12-layers"])
+def test_layer_labels_never_collide(G, deep_axes):
+    ax = deep_axes if G is None else en.draw(G, max_edges=200)
+    renderer = ax.figure.canvas.get_renderer()
+    texts = [t for t in ax.texts if t.get_gid() in ("layer", "note")]
+    boxes = [t.get_window_extent(renderer) for t in texts]
+    assert len([t for t in texts if t.get_gid() == "layer"]) >= 5
+    for i, a in enumerate(boxes):
+        for j in range(i):
+            assert not a.overlaps(boxes[j]), (texts[i].get_text(), texts[j].get_text())
+    if G is not None:
+        plt.close(ax.figure)
+
+
+# --- atomic writes -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, OSError])
+def test_failed_draw_leaves_the_old_picture(tmp_path, monkeypatch, interrupt):
+    from matplotlib.figure import Figure
+
+    path = tmp_path / "net.png"
+    path.write_bytes(b"old picture")
+
+    def broken(self, fname, **kwargs):
+        fname.write(b"half a png")
+        raise interrupt("disk full or Ctrl-C")
+
+    monkeypatch.setattr(Figure, "savefig", broken)
+    with pytest.raises(interrupt):
+        en.draw(xor_network(), path=path)
+    assert path.read_bytes() == b"old picture"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.png"]  # no temporary file
+
+
+def test_failed_page_leaves_the_old_page(tmp_path, monkeypatch):
+    pytest.importorskip("plotly")
+    import importlib
+
+    module = importlib.import_module("edgenet.draw")  # en.draw is the function
+    path = tmp_path / "net.html"
+    path.write_bytes(b"old page")
+    monkeypatch.setattr(module, "html", lambda fig: (_ for _ in ()).throw(KeyboardInterrupt))
+    with pytest.raises(KeyboardInterrupt):
+        en.draw(xor_network(), path=path)
+    assert path.read_bytes() == b"old page"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.html"]
+
+
+def test_draw_replaces_a_picture_whole(tmp_path):
+    path = tmp_path / "net.svg"
+    path.write_text("x" * 1_000_000)  # longer than the new picture
+    en.draw(xor_network(), path=path)
+    assert path.read_text().rstrip().endswith("</svg>")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.svg"]
+
+
+def test_html_with_axes_is_refused(tmp_path):
+    fig, ax = plt.subplots()
+    with pytest.raises(en.EdgenetError, match=r"ax= draws into a matplotlib Axes, but '.*net\.html' "
+                       r"asks for an HTML page; drop ax=, or give a \.png, \.svg or \.pdf path"):
+        en.draw(xor_network(), path=tmp_path / "net.html", ax=ax)
+    plt.close(fig)
+
+
+def test_missing_folder_is_named_before_any_work(tmp_path, monkeypatch):
+    import importlib
+
+    module = importlib.import_module("edgenet.draw")
+    monkeypatch.setattr(module, "place", lambda G: pytest.fail("drew before checking"))
+    target = tmp_path / "no" / "such" / "net.png"
+    with pytest.raises(FileNotFoundError) as err:
+        en.draw(xor_network(), path=target)
+    assert err.value.filename == str(target)

@@ -1,0 +1,167 @@
+"""edgenet.page: the interactive HTML view, checked without a browser (see test_browser.py)."""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import networkx as nx
+import numpy as np
+import pytest
+
+import edgenet as en
+from edgenet.cli import main
+from edgenet.page import INPUTS_OF, OUTPUTS_OF, html, page
+from edgenet.palette import FEEDBACK, activation_colours, rgb, weight_rgb
+from edgenet.placement import place
+
+pytest.importorskip("plotly")
+
+
+def network() -> en.Network:
+    net = en.Network()
+    net.add_input("x0")
+    net.add_input("x1")
+    net.add_neuron("h", activation="tanh", bias=0.25)
+    net.add_neuron("g", activation="relu")
+    net.add_output("y", activation="sigmoid")
+    net.add_edge("x0", "h", weight=0.5)
+    net.add_edge("x1", "h", weight=-1.5)
+    net.add_edge("h", "g", weight=2.0)
+    net.add_edge("g", "h", weight=-0.75)  # feedback
+    net.add_edge("g", "y", weight=1.0)
+    net.add_edge("x0", "y", weight=0.3)  # skip
+    return net
+
+
+def neurons(fig) -> dict[str, list]:
+    """Hover data of every neuron, by name: [name, role, activation, bias, layer, index]."""
+    return {row[0]: list(row) for t in fig.data if t.meta == "neurons" for row in t.customdata}
+
+
+def test_hover_data_of_neurons():
+    info = neurons(page(network()))
+    assert info["h"][:5] == ["h", "hidden", "tanh", "0.25", 1]
+    assert info["g"][:5] == ["g", "hidden", "relu", "0", 2]
+    assert info["x1"][:5] == ["x1", "input", "input", "none (input)", 0]
+    assert info["y"][:5] == ["y", "output", "sigmoid", "0", 3]
+    plain = neurons(page(nx.DiGraph([("a", "b")])))
+    assert plain["b"][:5] == ["b", "output", "identity", "0 (default)", 1]
+    fig = page(network())
+    template = next(t.hovertemplate for t in fig.data if t.meta == "neurons")
+    for field in ("role", "activation", "bias", "layer"):
+        assert f"{field}: %{{customdata" in template
+
+
+def test_hover_text_of_edges_names_ends_and_weight():
+    fig = page(network())
+    (edges,) = [t for t in fig.data if t.name == "edges"]
+    assert sorted(edges.text) == sorted([
+        "x0 → h<br>weight: 0.5", "x1 → h<br>weight: -1.5", "h → g<br>weight: 2",
+        "g → h (feedback)<br>weight: -0.75", "g → y<br>weight: 1", "x0 → y (skip)<br>weight: 0.3",
+    ])
+
+
+def test_same_colours_as_the_picture():
+    fig = page(network())
+    palette = activation_colours(["tanh", "relu", "sigmoid", "input"])
+    for t in fig.data:
+        if t.meta == "neurons":
+            assert t.marker.color == palette[t.name]
+    legend = {t.name: t.line.color for t in fig.data if t.showlegend is not False and t.line}
+    strong = weight_rgb([1.0, -1.0], 1.0)
+    assert np.allclose(rgb(legend["weight > 0"]), strong[0], atol=0.003)
+    assert np.allclose(rgb(legend["weight < 0"]), strong[1], atol=0.003)
+    assert legend["feedback edge (1)"] == FEEDBACK
+    # Every drawn edge line takes its colour from the picture's ramp (or the feedback violet).
+    ramp = np.vstack([weight_rgb(np.linspace(-1, 1, 2001), 1.0), rgb(FEEDBACK)])
+    for t in fig.data:
+        if t.mode == "lines" and t.x is not None and len(t.x) > 1:
+            r, g, b, _ = (float(v) for v in re.findall(r"[\d.]+", t.line.color))
+            assert np.abs(ramp - np.array([r, g, b]) / 255).max(axis=1).min() < 0.01
+
+
+def test_feedback_and_skip_edges_are_styled_apart():
+    fig = page(network())
+    kinds = {t.legendgroup: t.line.dash for t in fig.data if t.legendgroup}
+    assert kinds["feedback edge (1)"] == "dot"
+    assert kinds["skip connection (1)"] == "dash"
+    assert kinds["weight > 0"] == "solid"
+
+
+def test_click_data_travels_with_the_page():
+    fig = page(network())
+    net = fig.layout.meta["edgenet"]
+    pos = place(network())
+    assert net["names"] == [str(n) for n in pos.nodes]
+    pairs = {(net["names"][s], net["names"][d]): w
+             for s, d, w in zip(net["src"], net["dst"], net["weight"], strict=True)}
+    assert pairs == {(u, v): w for u, v, w in network().edges(data="weight")}
+    assert fig.data[net["inputs_trace"]].line.color == INPUTS_OF
+    assert fig.data[net["outputs_trace"]].line.color == OUTPUTS_OF
+    assert all(fig.data[i].mode == "lines" for i in net["edge_traces"])
+
+
+def test_large_network_is_thinned_and_says_so():
+    rng = np.random.default_rng(0)
+    G = nx.DiGraph()
+    for i in range(3_000):
+        G.add_edge(f"a{i % 60}", f"b{i // 60}", weight=float(rng.normal()))
+    fig = page(G, max_edges=500)
+    net = fig.layout.meta["edgenet"]
+    assert len(net["src"]) == 500
+    cutoff = np.sort(np.abs([w for _, _, w in G.edges(data="weight")]))[-500]
+    assert min(abs(w) for w in net["weight"]) >= cutoff
+    captions = [a.text for a in fig.layout.annotations]
+    assert any(c.startswith("showing the 500 strongest of 3,000 edges (max_edges=500)")
+               for c in captions)
+    (edges,) = [t for t in fig.data if t.name == "edges"]
+    assert len(edges.x) == 500
+    assert all(t.type == "scattergl" for t in fig.data)  # WebGL throughout
+
+
+def test_page_is_self_contained(tmp_path):
+    path = tmp_path / "net.html"
+    fig = en.draw(network(), path)
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("<!doctype html>") and fig.layout.meta["edgenet"]["names"]
+    assert "<script src=" not in text and "<link" not in text
+    assert re.search(r"plotly\.js v\d", text)  # the library, inlined
+    assert "plotly_click" in text  # the click handler
+    scripts = re.findall(r"<script\b[^>]*>", text)
+    assert scripts and all("src" not in s for s in scripts)
+
+
+def test_names_are_escaped():
+    G = nx.DiGraph([("<img src=x onerror=alert(1)>", "y", {"weight": 1.0})])
+    text = html(page(G))
+    assert "<img src=x" not in text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text
+
+
+def test_cli_draws_a_cyclic_file_as_a_page(tmp_path, capsys):
+    src = tmp_path / "cyclic.graphml"
+    en.write_graphml(network(), src)
+    out = tmp_path / "net.html"
+    assert main(["draw", str(src), "-o", str(out)]) == 0
+    assert capsys.readouterr().out == f"wrote {out}\n"
+    assert "feedback edge (1)" in out.read_text(encoding="utf-8")
+    png = tmp_path / "net.png"
+    assert main(["draw", str(src), "-o", str(png)]) == 0
+    assert png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_missing_plotly_says_how_to_install(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "plotly.graph_objects", None)
+    with pytest.raises(en.EdgenetError, match=r'an HTML page needs plotly, which is not '
+                       r'installed: pip install "edgenet\[html\]"'):
+        en.draw(network(), tmp_path / "net.html")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("bad", [-1, True, 2.5])
+def test_bad_max_edges(bad):
+    with pytest.raises(
+        en.EdgenetError, match=rf"max_edges must be a non-negative int or None \(got {bad!r}\)"
+    ):
+        page(network(), max_edges=bad)
