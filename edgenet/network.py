@@ -28,8 +28,8 @@ from .errors import EdgenetError
 from .validate import generations, resolve_roles
 
 if TYPE_CHECKING:
-
     from .module import CompiledNetwork
+    from .recurrent import RecurrentNetwork
 
 
 class Network(nx.DiGraph):
@@ -157,7 +157,7 @@ class Network(nx.DiGraph):
         """
         return generations(self)
 
-    def compile(self, **kwargs: Any) -> CompiledNetwork:
+    def compile(self, **kwargs: Any) -> CompiledNetwork | RecurrentNetwork:
         """Compile to a ``torch.nn.Module``; the same as ``edgenet.compile(self, **kwargs)``.
 
         >>> import torch, edgenet as en
