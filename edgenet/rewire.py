@@ -243,6 +243,7 @@ def rewire(
         activations=acts,
         rank=np.arange(len(nodes)),
         name=nodes.__getitem__,
+        nearly_sorted=True,
     )
 
     # Where every new edge and neuron comes from: an old position, or -1 when new.
