@@ -361,3 +361,22 @@ def test_ctrl_c_is_one_line_and_status_130(capsys, good, monkeypatch, where):
     monkeypatch.setattr(edgenet.cli, where, interrupted)
     code, out, err = run_main(capsys, "info", str(good))
     assert code == 130 and err == "edgenet: interrupted\n"
+
+
+def test_ctrl_c_while_the_package_imports_exits_130_quietly(monkeypatch, capsys):
+    """The console script starts in edgenet_cli, outside the package, so a Ctrl-C while
+    torch loads ends the command with one line, not a traceback."""
+    import builtins
+
+    import edgenet_cli
+
+    real = builtins.__import__
+
+    def interrupted(name, *args, **kwargs):
+        if name == "edgenet.cli":
+            raise KeyboardInterrupt
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", interrupted)
+    assert edgenet_cli.main() == 130
+    assert capsys.readouterr().err == "edgenet: interrupted\n"
