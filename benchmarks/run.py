@@ -66,8 +66,7 @@ def measure(steps: dict[str, Step], rounds: int, budget: float = 2.0) -> dict[st
         times[name].append(time.perf_counter() - t)
     slow = {name for name, ts in times.items() if ts[0] > budget}
     for name in steps:
-        if name not in slow:
-            times[name].clear()
+        times[name].clear()  # the warm-up (compiles included) is never reported
     for _ in range(rounds):
         for name, step in steps.items():
             if name in slow and len(times[name]) >= 1:
