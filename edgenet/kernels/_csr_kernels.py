@@ -1,18 +1,19 @@
-"""The numba kernels of :mod:`edgenet.kernels.csr`, at module level so numba's on-disk cache
-(``cache=True``) finds them again in later processes (imported on first use, so
-``import edgenet`` stays free of numba)."""
+"""The per-generation CSR kernels of :mod:`.csr`, compiled by numba (imported on first
+use, so ``import edgenet`` stays free of numba). Module-level functions, so numba's
+on-disk cache finds them again in later processes (functions defined inside another
+function were compiled afresh in every process: seconds per kernel).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
 
-from ._fused_kernels import row_sddmm, row_spmm
+from ._fused_kernels import FAST, row_sddmm, row_spmm
 
-FAST = {"reassoc", "contract", "nsz", "arcp"}
 
 @njit(parallel=True, cache=True, fastmath=FAST, error_model="numpy")
-def spmm(z, H, w, b, crow, col, c0, rows, tile):  # pragma: no cover - compiled
+def spmm(z, H, w, b, crow, col, c0, rows, tile):
     n, B = z.shape
     for blk in prange((n + rows - 1) // rows):
         r0, r1 = blk * rows, min(n, blk * rows + rows)
@@ -21,8 +22,9 @@ def spmm(z, H, w, b, crow, col, c0, rows, tile):  # pragma: no cover - compiled
             for r in range(r0, r1):
                 row_spmm(z[r], b[c0 + r], w, H, col, crow[c0 + r], crow[c0 + r + 1], k0, k1)
 
+
 @njit(parallel=True, cache=True, fastmath=FAST, error_model="numpy")
-def sddmm(dw, db, D, H, crow, col, c0, zero, rows, tile):  # pragma: no cover - compiled
+def sddmm(dw, db, D, H, crow, col, c0, zero, rows, tile):
     n, B = D.shape
     for blk in prange((n + rows - 1) // rows):
         r0, r1 = blk * rows, min(n, blk * rows + rows)
@@ -39,9 +41,10 @@ def sddmm(dw, db, D, H, crow, col, c0, zero, rows, tile):  # pragma: no cover - 
                     s += d[k]
                 db[c0 + r] = s
 
+
 @njit(parallel=True, cache=True, fastmath=FAST, error_model="numpy")
 def spmm_t(G, D, w, sources, tcrow, tcol, perm, t0, e0, rows,
-           tile):  # pragma: no cover - compiled
+           tile):
     n, B = sources.shape[0], D.shape[1]
     for blk in prange((n + rows - 1) // rows):
         j0, j1 = blk * rows, min(n, blk * rows + rows)
@@ -63,8 +66,9 @@ def spmm_t(G, D, w, sources, tcrow, tcol, perm, t0, e0, rows,
                         g[k] += we * d[k]
                     i += 1
 
+
 @njit(parallel=True, cache=True)
-def densify(block, w, dpos, crow, c0):  # pragma: no cover - compiled
+def densify(block, w, dpos, crow, c0):
     n, k = block.shape
     for r in prange(n):
         row = block[r]
@@ -73,16 +77,18 @@ def densify(block, w, dpos, crow, c0):  # pragma: no cover - compiled
         for e in range(crow[c0 + r], crow[c0 + r + 1]):
             row[dpos[e] - r * k] = w[e]
 
+
 @njit(parallel=True, cache=True)
-def sparsify(dw, grad, dpos, crow, c0):  # pragma: no cover - compiled
+def sparsify(dw, grad, dpos, crow, c0):
     n, k = grad.shape
     for r in prange(n):
         row = grad[r]
         for e in range(crow[c0 + r], crow[c0 + r + 1]):
             dw[e] = row[dpos[e] - r * k]
 
+
 @njit(parallel=True, cache=True)
-def transpose(dst, src):  # pragma: no cover - compiled
+def transpose(dst, src):
     n, m = dst.shape
     # 64 x 16 tiles: 16 source rows at a time (rows of a power-of-two stride share
     # cache sets, so fewer of them stay resident), 64 destination rows per task.

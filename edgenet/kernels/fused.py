@@ -12,8 +12,13 @@ over the batch:
 
 and backward walks the rows in reverse, turning ``g_v = dL/dh_v`` into
 ``d_v = g_v \sigma_v'(z_v)``, ``dL/db_v = \sum_b d_v``,
-``dL/dw_{uv} = d_v \cdot h_u`` and ``g_u \mathrel{+}= w_{uv} d_v``. The order of every
-sum is fixed, so results are bitwise repeatable.
+``dL/dw_{uv} = d_v \cdot h_u`` and ``g_u \mathrel{+}= w_{uv} d_v``.
+
+Threads split the batch: each walks the whole DAG for its own columns, and the weight
+and bias gradients (sums over the batch) are added chunk by chunk in a fixed order. So
+every result repeats bitwise for a given thread count; outputs and input gradients are
+bitwise the same for any thread count, and weight and bias gradients change by rounding
+across thread counts (:mod:`edgenet.kernels._fused_kernels`).
 
 Memory: ``H`` and ``Z`` (``(N, B)`` each) from forward, ``G`` (``(N, B)``) in backward,
 ``O(E)`` for the weight gradient; nothing per edge and batch.
