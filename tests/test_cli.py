@@ -255,7 +255,7 @@ def test_version(capsys):
 def test_console_script_is_declared():
     tomllib = pytest.importorskip("tomllib")
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["scripts"]["edgenet"] == "edgenet.cli:main"
+    assert project["scripts"]["edgenet"] == "edgenet_cli:main"
 
 
 def test_the_real_process_exit_status_and_a_closed_pipe(good):
