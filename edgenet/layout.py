@@ -239,8 +239,11 @@ def arrange(
 
     # Transposed blocks: per generation, the distinct sources and their out-edges.
     depth = len(rows) - 1
-    gen_of_edge = np.searchsorted(rows, d, side="right") - 1
-    perm = np.argsort(gen_of_edge * n_nodes + s, kind="stable")  # then by target: d is sorted
+    gen_of_edge = np.repeat(np.arange(depth), np.diff(edges))  # edges are sorted by target
+    if depth * n_nodes * n_nodes < 2**62:  # one key (generation, source, target) fits
+        perm = np.argsort((gen_of_edge * n_nodes + s) * n_nodes + d)
+    else:  # a stable sort keeps targets in order: d is sorted
+        perm = np.argsort(gen_of_edge * n_nodes + s, kind="stable")
     key_gen, key_src = gen_of_edge[perm], s[perm]
     new = np.ones(len(perm), dtype=bool)
     new[1:] = (key_gen[1:] != key_gen[:-1]) | (key_src[1:] != key_src[:-1])
@@ -254,7 +257,7 @@ def arrange(
     slot = np.arange(len(first)) + np.repeat(np.arange(depth), np.diff(spans))
     tcrow[slot] = local_start
     tcrow[spans[1:] + np.arange(depth)] = np.diff(edges)
-    tcol = d[perm] - rows[gen_of_edge[perm]]
+    tcol = d[perm] - rows[key_gen]
 
     # Dense-block positions: (target within generation) * k_g + (source among distinct ones).
     k = np.diff(spans)

@@ -54,11 +54,12 @@ def _edges(edges: Iterable[Edge], what: str) -> list[Edge]:
                 f"{what}= must hold (source, target) pairs; got {e!r}"
             )
         out.append((e[0], e[1]))
-    seen: set[Edge] = set()
-    for e in out:
-        if e in seen:
-            raise EdgenetError(f"{what}= lists edge {e!r} twice; each edge may appear once")
-        seen.add(e)
+    if len(set(out)) < len(out):  # name the first edge listed twice
+        seen: set[Edge] = set()
+        for e in out:
+            if e in seen:
+                raise EdgenetError(f"{what}= lists edge {e!r} twice; each edge may appear once")
+            seen.add(e)
     return out
 
 
@@ -187,17 +188,26 @@ def rewire(
     keys = dst * (N + len(specs)) + src  # sorted: the layout orders edges by target, source
     M = N + len(specs)
 
-    def row(n: Hashable, edge: Edge, what: str) -> int:
-        r = row_of.get(n, new_row.get(n))
-        if r is None or n in gone_set:
+    live = {**row_of, **new_row}
+    for n in gone_set:
+        live.pop(n, None)
+
+    def rows_of(edges: list[Edge], what: str) -> tuple[np.ndarray, np.ndarray]:
+        """Source and target rows of ``edges``, or an error naming the first unknown node."""
+        u = np.array([live.get(a, -1) for a, _ in edges], dtype=np.int64)
+        v = np.array([live.get(b, -1) for _, b in edges], dtype=np.int64)
+        bad = np.flatnonzero((u < 0) | (v < 0))
+        if bad.size:
+            edge = edges[int(bad[0])]
+            n = edge[0] if u[bad[0]] < 0 else edge[1]
             why = "is being removed" if n in gone_set else "is not a node of the network"
             raise EdgenetError(f"{what}= edge {edge!r}: node {n!r} {why}")
-        return r
+        return u, v
 
     drop = np.zeros(len(keys), dtype=bool)
     if remove:
-        want = np.array([row(v, e, "remove") * M + row(u, e, "remove")
-                         for e in remove for u, v in (e,)], dtype=np.int64)
+        rem_u, rem_v = rows_of(remove, "remove")
+        want = rem_v * M + rem_u
         at = np.minimum(np.searchsorted(keys, want), max(len(keys) - 1, 0))
         missing = np.flatnonzero(keys[at] != want) if len(keys) else np.arange(len(want))
         if missing.size:
@@ -208,15 +218,13 @@ def rewire(
         dead = np.zeros(M, dtype=bool)
         dead[[row_of[n] for n in gone]] = True
         drop |= dead[src] | dead[dst]
-    add_src = np.empty(len(add), dtype=np.int64)
-    add_dst = np.empty(len(add), dtype=np.int64)
-    for j, e in enumerate(add):
-        u, v = row(e[0], e, "add"), row(e[1], e, "add")
-        if u == v:
+    add_src, add_dst = rows_of(add, "add")
+    bad = np.flatnonzero((add_src == add_dst) | (add_dst < len(inputs)))  # inputs: rows 0..
+    if bad.size:
+        e = add[int(bad[0])]
+        if add_src[bad[0]] == add_dst[bad[0]]:
             raise EdgenetError(f"add= edge {e!r} is a self-loop; a feed-forward network has none")
-        if e[1] in inputs:
-            raise EdgenetError(f"add= edge {e!r} goes into input {e[1]!r}; inputs take no edges")
-        add_src[j], add_dst[j] = u, v
+        raise EdgenetError(f"add= edge {e!r} goes into input {e[1]!r}; inputs take no edges")
     if len(keys) and add:
         want = add_dst * M + add_src
         at = np.minimum(np.searchsorted(keys, want), len(keys) - 1)
