@@ -16,7 +16,7 @@ import edgenet as en
 settings.register_profile(
     "default",
     deadline=None,
-    max_examples=int(os.environ.get("EDGENET_EXAMPLES", "60")),
+    max_examples=int(os.environ.get("EDGENET_EXAMPLES", "25")),
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("default")
