@@ -26,7 +26,7 @@ from __future__ import annotations
 import copy
 import math
 import numbers
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -44,7 +44,8 @@ if TYPE_CHECKING:
 Edge = tuple[Hashable, Hashable]
 
 
-def _edges(edges: Iterable[Edge], what: str) -> list[Edge]:
+def edge_list(edges: Iterable[Edge], what: str) -> list[Edge]:
+    """``edges`` as a list of ``(source, target)`` pairs, each listed once."""
     if isinstance(edges, (str, bytes)):
         raise EdgenetError(f"{what}= must be a list of (source, target) pairs (got {edges!r})")
     out = []
@@ -63,7 +64,7 @@ def _edges(edges: Iterable[Edge], what: str) -> list[Edge]:
     return out
 
 
-def _number(value: Any, what: str) -> float:
+def number(value: Any, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise EdgenetError(f"{what} is {value!r} of type {type(value).__name__}; expected a "
                            "finite real number")
@@ -76,10 +77,11 @@ def _number(value: Any, what: str) -> float:
     return out
 
 
-def _new_neurons(model: CompiledNetwork, neurons: Mapping[Hashable, Mapping[str, Any]] | None,
-                 removing: set[Hashable]) -> dict[Hashable, dict[str, Any]]:
+def new_neurons(known: set[Hashable], neurons: Mapping[Hashable, Mapping[str, Any]] | None,
+                removing: set[Hashable]) -> dict[Hashable, dict[str, Any]]:
+    """The checked attributes of the neurons ``neurons=`` adds to a network of ``known``
+    nodes (defaults applied), none of them among those ``removing``."""
     specs: dict[Hashable, dict[str, Any]] = {}
-    known = set(model._source.nodes)
     for n, spec in dict(neurons or {}).items():
         if n in known:
             raise EdgenetError(f"neurons= adds {n!r}, which is already a node of the network")
@@ -97,13 +99,53 @@ def _new_neurons(model: CompiledNetwork, neurons: Mapping[Hashable, Mapping[str,
                                "registered activation (see edgenet.activation_names())")
         get_activation(act)
         attrs["role"], attrs["activation"] = "hidden", act
-        attrs["bias"] = _number(attrs.get("bias", 0.0), f"the bias of new neuron {n!r}")
+        attrs["bias"] = number(attrs.get("bias", 0.0), f"the bias of new neuron {n!r}")
         specs[n] = attrs
     both = removing & set(specs)
     if both:
         raise EdgenetError(f"neuron {sorted(both, key=repr)[0]!r} is both in neurons= and "
                            "remove_neurons=")
     return specs
+
+
+def added_weights(weights: Sequence[float] | None, add: list[Edge]) -> np.ndarray:
+    """The initial weights of the edges in ``add`` (float64; 0.0 when ``weights`` is None)."""
+    if weights is None:
+        return np.zeros(len(add))
+    weights = list(weights)
+    if len(weights) != len(add):
+        raise EdgenetError(f"weights= has {len(weights)} values for {len(add)} added edges; "
+                           "give one weight per edge in add=, or none for 0.0")
+    return np.array([number(w, f"the weight of added edge {e!r}") for w, e in zip(weights, add)],
+                    dtype=np.float64)
+
+
+def carried(moves: list[tuple[torch.nn.Parameter, np.ndarray, torch.Tensor]],
+            optimizer: torch.optim.Optimizer | None) -> Callable[[], None]:
+    """Prepare new data, gradients and optimizer state for parameters whose entries move:
+    ``(p, source, init)`` says entry ``i`` comes from ``p[source[i]]``, or is ``init[i]``
+    where ``source[i] < 0`` (its gradient and state then start at zero). Returns the
+    commit, which cannot fail."""
+    new_data = [moved(p.detach(), f, init) for p, f, init in moves]
+    new_grads = [None if p.grad is None else moved(p.grad, f, torch.zeros_like(init))
+                 for p, f, init in moves]
+    new_state: list[tuple[dict[str, Any], str, torch.Tensor]] = []
+    if optimizer is not None:
+        for p, f, init in moves:
+            state = optimizer.state.get(p, {})
+            for key, value in state.items():
+                if isinstance(value, torch.Tensor) and value.shape == p.shape and value.dim():
+                    new_state.append((state, key, moved(value, f, torch.zeros_like(
+                        init, dtype=value.dtype, device=value.device))))
+
+    def commit() -> None:
+        for (p, _, _), data, grad in zip(moves, new_data, new_grads):
+            resize(p, data)
+            p.grad = grad
+        for state, key, value in new_state:
+            state[key] = value
+
+    return commit
 
 
 def rewire(
@@ -139,21 +181,13 @@ def rewire(
     >>> model(torch.tensor([[2.0]])).item()  # NEAT's add-node keeps the function
     1.0
     """
-    remove = _edges(remove, "remove")
-    add = _edges(add, "add")
+    remove = edge_list(remove, "remove")
+    add = edge_list(add, "add")
     if isinstance(remove_neurons, (str, bytes)):
         raise EdgenetError(f"remove_neurons= must be a list of nodes (got {remove_neurons!r})")
     gone = list(dict.fromkeys(remove_neurons))
-    specs = _new_neurons(model, neurons, set(gone))
-    if weights is None:
-        new_w = np.zeros(len(add))
-    else:
-        weights = list(weights)
-        if len(weights) != len(add):
-            raise EdgenetError(f"weights= has {len(weights)} values for {len(add)} added edges; "
-                               "give one weight per edge in add=, or none for 0.0")
-        new_w = np.array([_number(w, f"the weight of added edge {e!r}")
-                          for w, e in zip(weights, add)], dtype=np.float64)
+    specs = new_neurons(set(model._source.nodes), neurons, set(gone))
+    new_w = added_weights(weights, add)
     dtype = model.weight.dtype
     new_names = list(specs)
     check_fits(dtype, new_w, np.array([s["bias"] for s in specs.values()], dtype=np.float64),
@@ -270,17 +304,7 @@ def rewire(
         b_new[r] = specs[nodes[arr.row_node[L.n_in + r]]]["bias"]
     b_init = torch.as_tensor(b_new, dtype=dtype, device=device)
     moves = [(model.weight, edge_from, w_init), (model.bias, bias_from, b_init)]
-    new_data = [_moved(p.detach(), f, init) for p, f, init in moves]
-    new_grads = [None if p.grad is None else _moved(p.grad, f, torch.zeros_like(init))
-                 for p, f, init in moves]
-    new_state: list[tuple[dict[str, Any], str, torch.Tensor]] = []
-    if optimizer is not None:
-        for p, f, init in moves:
-            state = optimizer.state.get(p, {})
-            for key, value in state.items():
-                if isinstance(value, torch.Tensor) and value.shape == p.shape and value.dim():
-                    new_state.append((state, key, _moved(value, f, torch.zeros_like(
-                        init, dtype=value.dtype, device=value.device))))
+    commit = carried(moves, optimizer)
 
     # Nothing can fail from here on: commit.
     old_seq = source.seq
@@ -292,16 +316,12 @@ def rewire(
     edge_attrs = {e: a for e, a in source.edge_attrs.items() if e not in dropped}
     new_source = Source(source.graph, nodes, node_attrs, edge_attrs, list(source.inputs),
                         list(source.outputs), seq)
-    for (p, _, _), data, grad in zip(moves, new_data, new_grads):
-        _resize(p, data)
-        p.grad = grad
-    for state, key, value in new_state:
-        state[key] = value
+    commit()
     activations = [acts[i] for i in arr.row_node[L.n_in:].tolist()]
     model._set_structure(arr.layout, new_source, activations, arr.row_node)
 
 
-def _resize(p: torch.nn.Parameter, data: torch.Tensor) -> None:
+def resize(p: torch.nn.Parameter, data: torch.Tensor) -> None:
     """``p.data = data`` for data of another shape, keeping ``p`` the same object.
 
     Autograd caches a parameter's gradient accumulator, with the shape it had, for as
@@ -315,7 +335,7 @@ def _resize(p: torch.nn.Parameter, data: torch.Tensor) -> None:
     p.data = data
 
 
-def _moved(old: torch.Tensor, source: np.ndarray, init: torch.Tensor) -> torch.Tensor:
+def moved(old: torch.Tensor, source: np.ndarray, init: torch.Tensor) -> torch.Tensor:
     """``out[i] = old[source[i]]`` where ``source[i] >= 0``, else ``init[i]``."""
     out = init.clone()
     kept = torch.as_tensor(np.flatnonzero(source >= 0), device=old.device)
