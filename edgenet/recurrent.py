@@ -49,7 +49,7 @@ compute (``k ~ sqrt(T)`` minimises memory).
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,7 +65,8 @@ from .kernels import csr
 from .kernels import sparse as engine
 from .layout import initial_weights
 from .network import Network
-from .validate import edge_weights, neuron_attributes, real, resolve_roles
+from .rewire import added_weights, carried, edge_list, new_neurons
+from .validate import check_fits, edge_weights, neuron_attributes, real, resolve_roles
 
 
 @dataclass(frozen=True)
@@ -470,6 +471,90 @@ class RecurrentNetwork(nn.Module):
         nodes, n_in = self.plan.nodes, self.plan.n_inputs
         targets = np.repeat(np.arange(len(self.plan.crow) - 1), np.diff(self.plan.crow))
         return [(nodes[u], nodes[n_in + v]) for u, v in zip(self.plan.col, targets)]
+
+    @property
+    def nodes(self) -> list[Hashable]:
+        """Every node in the order of the state's rows: inputs, then :attr:`neurons`."""
+        return list(self.plan.nodes)
+
+    def rewire(
+        self,
+        remove: Iterable[tuple[Hashable, Hashable]] = (),
+        add: Iterable[tuple[Hashable, Hashable]] = (),
+        neurons: Mapping[Hashable, Mapping[str, Any]] | None = None,
+        remove_neurons: Iterable[Hashable] = (),
+        weights: Sequence[float] | None = None,
+        optimizer: torch.optim.Optimizer | None = None,
+    ) -> None:
+        """Change the graph in place, as :meth:`edgenet.CompiledNetwork.rewire` does, with
+        cycles and self-loops allowed: the same arguments, checks (an edge into an input,
+        an unknown node or edge, a non-finite weight ... change nothing), the same
+        ``Parameter`` objects, and optimizer state carried over and zeroed for new edges
+        and neurons. Afterwards the model is what compiling ``to_network()`` gives.
+
+        >>> import networkx as nx, torch, edgenet as en
+        >>> rnn = en.compile(nx.DiGraph([("x", "a", {"weight": 1.0})]), recurrent=True,
+        ...                  inputs=["x"], outputs=["a"])
+        >>> rnn.rewire(add=[("a", "a")], weights=[0.5])   # a self-loop: a leaky memory
+        >>> rnn(torch.ones(1, 1), steps=3)[0, :, 0].tolist()
+        [1.0, 1.5, 1.75]
+        """
+        remove = edge_list(remove, "remove")
+        add = edge_list(add, "add")
+        if isinstance(remove_neurons, (str, bytes)):
+            raise EdgenetError(f"remove_neurons= must be a list of nodes (got {remove_neurons!r})")
+        gone = list(dict.fromkeys(remove_neurons))
+        specs = new_neurons(set(self._node_attrs), neurons, set(gone))
+        new_w = added_weights(weights, add)
+        names = list(specs)
+        check_fits(self.weight.dtype, new_w,
+                   np.array([s["bias"] for s in specs.values()], dtype=np.float64),
+                   add.__getitem__, names.__getitem__)
+        G = self.to_network()  # a copy: nothing of the model changes until the commit
+        inputs, outputs = set(self.inputs), set(self.outputs)
+        for n in gone:
+            if n not in G:
+                raise EdgenetError(f"remove_neurons= names {n!r}, which is not a node of the "
+                                   "network")
+            if n in inputs or n in outputs:
+                raise EdgenetError(f"remove_neurons= names {'input' if n in inputs else 'output'}"
+                                   f" {n!r}; only hidden neurons can be removed (inputs and "
+                                   "outputs fix the model's shape)")
+        G.remove_nodes_from(gone)
+        for n, spec in specs.items():
+            G.add_node(n, **spec)
+        for what, edges in (("remove", remove), ("add", add)):
+            for e in edges:
+                for n in e:
+                    if n not in G:
+                        why = "is being removed" if n in gone else "is not a node of the network"
+                        raise EdgenetError(f"{what}= edge {e!r}: node {n!r} {why}")
+        for e in remove:
+            if not G.has_edge(*e):
+                raise EdgenetError(f"remove= edge {e!r} is not an edge of the network")
+        G.remove_edges_from(remove)
+        for (u, v), w in zip(add, new_w.tolist()):
+            if v in inputs:
+                raise EdgenetError(f"add= edge {(u, v)!r} goes into input {v!r}; inputs take no "
+                                   "edges")
+            if G.has_edge(u, v):
+                raise EdgenetError(f"add= edge {(u, v)!r} already exists")
+            G.add_edge(u, v, weight=w)
+        new = compile_recurrent(G, inputs=self.inputs, outputs=self.outputs,
+                                dtype=self.weight.dtype, device=self.weight.device)
+        old_edge = {e: i for i, e in enumerate(self.edges)}
+        old_neuron = {n: i for i, n in enumerate(self.neurons)}
+        edge_from = np.array([old_edge.get(e, -1) for e in new.edges], dtype=np.int64)
+        bias_from = np.array([old_neuron.get(n, -1) for n in new.neurons], dtype=np.int64)
+        commit = carried([(self.weight, edge_from, new.weight.detach()),
+                          (self.bias, bias_from, new.bias.detach())], optimizer)
+        # Nothing can fail from here on.
+        commit()
+        self.plan, self.activations = new.plan, new.activations
+        self._graph_attrs, self._node_attrs = new._graph_attrs, new._node_attrs
+        self._edge_attrs = new._edge_attrs
+        for name in ("crow", "col", "tcrow", "tcol", "perm", "out", "tau"):
+            self._buffers[name] = getattr(new, name)
 
     def forward(self, x: torch.Tensor, steps: int | None = None, dt: float = 1.0,
                 h0: torch.Tensor | None = None, checkpoint: int | None = None) -> torch.Tensor:

@@ -319,3 +319,65 @@ def test_cuda_matches_cpu():
     yg.square().sum().backward()
     assert torch.allclose(yg.cpu(), y, atol=1e-12)
     assert torch.allclose(gpu.weight.grad.cpu(), w, atol=1e-10)
+
+
+def ring() -> nx.DiGraph:
+    G = nx.DiGraph()
+    G.add_node("x", role="input")
+    for n in ("a", "b", "c"):
+        G.add_node(n, activation="tanh", tau=2.0)
+    G.nodes["c"]["role"] = "output"
+    G.add_weighted_edges_from([("x", "a", 1.0), ("a", "b", 0.5), ("b", "c", -0.7),
+                               ("c", "a", 0.3), ("b", "b", 0.2)])
+    return G
+
+
+def test_rewire_a_recurrent_network_keeps_parameters_and_optimizer_state():
+    rnn = en.compile(ring(), recurrent=True, dtype=torch.float64, seed=0)
+    weight, bias = rnn.weight, rnn.bias
+    opt = torch.optim.Adam(rnn.parameters(), lr=0.01)
+    x = torch.randn(3, 1, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    loss = rnn(x, steps=5).square().sum()
+    loss.backward()
+    opt.step()
+    before = {e: (weight[i].item(), opt.state[weight]["exp_avg"][i].item())
+              for i, e in enumerate(rnn.edges)}
+    rnn.rewire(remove=[("b", "b")], add=[("c", "c"), ("a", "n"), ("n", "c")],
+               neurons={"n": {"activation": "sigmoid", "tau": 3.0}}, weights=[0.1, 0.2, 0.3],
+               optimizer=opt)
+    assert rnn.weight is weight and rnn.bias is bias
+    for i, e in enumerate(rnn.edges):
+        value, moment = weight[i].item(), opt.state[weight]["exp_avg"][i].item()
+        assert (value, moment) == before[e] if e in before else moment == 0.0
+    fresh = en.compile(rnn.to_network(), recurrent=True, inputs=rnn.inputs, outputs=rnn.outputs,
+                       dtype=torch.float64)
+    assert torch.equal(rnn(x, steps=5), fresh(x, steps=5))
+    assert rnn.to_network().nodes["n"]["tau"] == 3.0
+    loss = rnn(x, steps=5).square().sum()  # training goes on with the old loss alive
+    loss.backward()
+    opt.step()
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(add=[("a", "x")]), r"add= edge \('a', 'x'\) goes into input 'x'"),
+    (dict(add=[("a", "b")]), r"add= edge \('a', 'b'\) already exists"),
+    (dict(remove=[("a", "c")]), r"remove= edge \('a', 'c'\) is not an edge of the network"),
+    (dict(remove_neurons=["c"]), r"remove_neurons= names output 'c'"),
+    (dict(add=[("q", "a")]), r"add= edge \('q', 'a'\): node 'q' is not a node of the network"),
+    (dict(add=[("a", "c")], weights=[float("inf")]), r"is inf; expected a finite real number"),
+])
+def test_refused_recurrent_rewires_change_nothing(kwargs, message):
+    rnn = en.compile(ring(), recurrent=True, seed=0)
+    w, edges = rnn.weight.detach().clone(), rnn.edges
+    with pytest.raises(en.EdgenetError, match=message):
+        rnn.rewire(**kwargs)
+    assert torch.equal(rnn.weight, w) and rnn.edges == edges
+
+
+def test_save_and_load_a_recurrent_model(tmp_path):
+    rnn = en.compile(ring(), recurrent=True, dtype=torch.float64, seed=0)
+    en.save(rnn, tmp_path / "rnn.npz")
+    other = en.compile(ring(), recurrent=True, dtype=torch.float64, seed=1)
+    en.load(tmp_path / "rnn.npz", into=other)
+    x = torch.randn(2, 1, dtype=torch.float64)
+    assert torch.equal(other(x, steps=4), rnn(x, steps=4))

@@ -73,8 +73,10 @@ def save(network: Any, path: str | os.PathLike[str] | IO[bytes]) -> None:
     True
     """
     from ..module import CompiledNetwork
+    from ..recurrent import RecurrentNetwork
 
-    G = network.to_network() if isinstance(network, CompiledNetwork) else network
+    compiled = isinstance(network, (CompiledNetwork, RecurrentNetwork))
+    G = network.to_network() if compiled else network
     if not isinstance(G, nx.Graph) or not G.is_directed() or G.is_multigraph():
         raise EdgenetError(
             f"save expects an edgenet.Network, a networkx.DiGraph or a compiled network "
@@ -244,10 +246,11 @@ def load(path: str | os.PathLike[str] | IO[bytes], into: Target | None = None) -
     ids = header["nodes"]
     src, dst = arrays["src"], arrays["dst"]
     from ..module import CompiledNetwork
+    from ..recurrent import RecurrentNetwork
 
     if into is None:
         return _build(name, header, arrays)
-    if isinstance(into, CompiledNetwork):
+    if isinstance(into, (CompiledNetwork, RecurrentNetwork)):
         _into_model(name, header, arrays, into)
         return into
     if not isinstance(into, nx.Graph) or not into.is_directed() or into.is_multigraph():
