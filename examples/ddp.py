@@ -83,6 +83,7 @@ def main() -> None:
         trained = model.to_network()
         print(f"{world} ranks, {trained.number_of_edges()} edges: replicas identical: "
               f"{bool(same.item())}")
+    dist.barrier()  # neither rank tears gloo down while the other still talks to it
     dist.destroy_process_group()
     if not same.item():
         raise SystemExit("replicas diverged")

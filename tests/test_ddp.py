@@ -72,6 +72,7 @@ def worker(rank: int, world: int, port: int, out: str) -> None:
         train(ddp, ddp.parameters(), x[:, part], t[:, part])
         torch.save({"weight": model.weight.detach(), "bias": model.bias.detach()},
                    f"{out}.{rank}")
+        dist.barrier()  # neither rank tears gloo down while the other still talks to it
     finally:
         dist.destroy_process_group()
 
