@@ -65,7 +65,8 @@ from .kernels import csr
 from .kernels import sparse as engine
 from .layout import initial_weights
 from .network import Network
-from .rewire import added_weights, carried, edge_list, new_neurons
+from .rewire import added_weights, carried, edge_list, new_neurons, removed_neurons
+from .source import canonical_order
 from .validate import check_fits, edge_weights, neuron_attributes, real, resolve_roles
 
 
@@ -501,9 +502,7 @@ class RecurrentNetwork(nn.Module):
         """
         remove = edge_list(remove, "remove")
         add = edge_list(add, "add")
-        if isinstance(remove_neurons, (str, bytes)):
-            raise EdgenetError(f"remove_neurons= must be a list of nodes (got {remove_neurons!r})")
-        gone = list(dict.fromkeys(remove_neurons))
+        gone = removed_neurons(remove_neurons, self._node_attrs, self.inputs, self.outputs)
         specs = new_neurons(set(self._node_attrs), neurons, set(gone))
         new_w = added_weights(weights, add)
         names = list(specs)
@@ -511,15 +510,7 @@ class RecurrentNetwork(nn.Module):
                    np.array([s["bias"] for s in specs.values()], dtype=np.float64),
                    add.__getitem__, names.__getitem__)
         G = self.to_network()  # a copy: nothing of the model changes until the commit
-        inputs, outputs = set(self.inputs), set(self.outputs)
-        for n in gone:
-            if n not in G:
-                raise EdgenetError(f"remove_neurons= names {n!r}, which is not a node of the "
-                                   "network")
-            if n in inputs or n in outputs:
-                raise EdgenetError(f"remove_neurons= names {'input' if n in inputs else 'output'}"
-                                   f" {n!r}; only hidden neurons can be removed (inputs and "
-                                   "outputs fix the model's shape)")
+        inputs = set(self.inputs)
         G.remove_nodes_from(gone)
         for n, spec in specs.items():
             G.add_node(n, **spec)
@@ -636,13 +627,8 @@ class RecurrentNetwork(nn.Module):
         net.graph.update(self._graph_attrs)
         roles = {n: "input" for n in p.inputs}
         roles.update({n: "output" for n in p.outputs})
-        order = list(self._node_attrs)  # node order kept, inputs and outputs as compiled
-        for chosen in (p.inputs, p.outputs):
-            members = set(chosen)
-            slots = [i for i, n in enumerate(order) if n in members]
-            for i, n in zip(slots, chosen):
-                order[i] = n
-        for n in order:
+        # Node order kept, inputs and outputs as compiled.
+        for n in canonical_order(list(self._node_attrs), p.inputs, p.outputs):
             net.add_node(n, **self._node_attrs[n])
         bias = self.bias.detach().cpu().double().tolist()
         for n, act, b in zip(self.neurons, self.activations, bias):

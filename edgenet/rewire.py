@@ -77,6 +77,23 @@ def number(value: Any, what: str) -> float:
     return out
 
 
+def removed_neurons(remove_neurons: Iterable[Hashable], known: Iterable[Hashable],
+                    inputs: Iterable[Hashable], outputs: Iterable[Hashable]) -> list[Hashable]:
+    """``remove_neurons`` as a list without repeats, each a hidden neuron among ``known``."""
+    if isinstance(remove_neurons, (str, bytes)):
+        raise EdgenetError(f"remove_neurons= must be a list of nodes (got {remove_neurons!r})")
+    gone = list(dict.fromkeys(remove_neurons))
+    known, inputs, outputs = set(known), set(inputs), set(outputs)
+    for n in gone:
+        if n not in known:
+            raise EdgenetError(f"remove_neurons= names {n!r}, which is not a node of the network")
+        if n in inputs or n in outputs:
+            raise EdgenetError(f"remove_neurons= names {'input' if n in inputs else 'output'} "
+                               f"{n!r}; only hidden neurons can be removed (inputs and outputs "
+                               "fix the model's shape)")
+    return gone
+
+
 def new_neurons(known: set[Hashable], neurons: Mapping[Hashable, Mapping[str, Any]] | None,
                 removing: set[Hashable]) -> dict[Hashable, dict[str, Any]]:
     """The checked attributes of the neurons ``neurons=`` adds to a network of ``known``
@@ -183,9 +200,7 @@ def rewire(
     """
     remove = edge_list(remove, "remove")
     add = edge_list(add, "add")
-    if isinstance(remove_neurons, (str, bytes)):
-        raise EdgenetError(f"remove_neurons= must be a list of nodes (got {remove_neurons!r})")
-    gone = list(dict.fromkeys(remove_neurons))
+    gone = removed_neurons(remove_neurons, model._source.nodes, model.inputs, model.outputs)
     specs = new_neurons(set(model._source.nodes), neurons, set(gone))
     new_w = added_weights(weights, add)
     dtype = model.weight.dtype
@@ -202,14 +217,7 @@ def rewire(
     L = model.layout
     rows = model._nodes
     row_of = {n: r for r, n in enumerate(rows)}
-    inputs, outputs = set(model.inputs), set(model.outputs)
-    for n in gone:
-        if n not in row_of:
-            raise EdgenetError(f"remove_neurons= names {n!r}, which is not a node of the network")
-        if n in inputs or n in outputs:
-            raise EdgenetError(f"remove_neurons= names {'input' if n in inputs else 'output'} "
-                               f"{n!r}; only hidden neurons can be removed (inputs and outputs "
-                               "fix the model's shape)")
+    inputs = set(model.inputs)
     gone_set = set(gone)
     source = model._source
     nodes = [n for n in source.nodes if n not in gone_set] + list(specs)
