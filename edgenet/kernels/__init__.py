@@ -37,7 +37,7 @@ def _triton(name: str) -> Any:
 
 backends.register(backends.Backend(
     "triton", ("cuda", "cpu"), _triton("forward"), _triton("backward"),
-    available=lambda: importlib.util.find_spec("triton") is not None,
+    available=importlib.util.find_spec("triton") is not None,
 ))
 
 __all__ = ["backends", "cost", "fused", "ops", "reference", "sparse"]

@@ -42,14 +42,14 @@ class Backend:
     """A way to run a compiled DAG: its name, the device types it runs on, its forward and
     backward (see the module docstring), whether it runs built-in activations only (a
     compiled kernel branching on :data:`edgenet.activations.CODES`), and whether what it
-    needs is installed."""
+    needs is installed (checked once, at registration: :func:`names` runs on every pass)."""
 
     name: str
     devices: tuple[str, ...]
     forward: Forward
     backward: Backward
     builtin_only: bool = True
-    available: Callable[[], bool] = lambda: True
+    available: bool = True
 
 
 _REGISTRY: dict[str, Backend] = {}
@@ -72,4 +72,4 @@ def get(name: str) -> Backend:
 
 def names() -> list[str]:
     """Names of the registered backends whose requirements are installed."""
-    return [name for name, b in _REGISTRY.items() if b.available()]
+    return [name for name, b in _REGISTRY.items() if b.available]
