@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -269,29 +268,10 @@ class CompiledNetwork(nn.Module):
         1.0
         """
         src = self._source
-        roles = {n: "input" for n in src.inputs}
-        roles.update({n: "output" for n in src.outputs})
-        net = Network()
-        net.graph.update(src.graph)
-        for n in src.nodes:  # canonical order: compiling the copy lays out the same rows
-            net.add_node(n, **copy.deepcopy(src.node_attrs[n]))
-        weight = self.weight.detach().cpu().double().tolist()
-        bias = self.bias.detach().cpu().double().tolist()
-        for n, act, b in zip(self.neurons, self.activations, bias):
-            data = net.nodes[n]
-            role = data.get("role")
-            data["role"] = roles.get(n, "hidden" if role in (None, "input", "output") else role)
-            data["activation"] = act
-            data["bias"] = b
-        for n in src.inputs:
-            net.nodes[n]["role"] = "input"
-        # Edges in the source graph's order, each with its attributes and learned weight.
-        edges = self.edges
-        extra = src.edge_attrs
-        for i in np.argsort(src.seq, kind="stable").tolist():
-            u, v = edges[i]
-            net.add_edge(u, v, **copy.deepcopy(extra.get((u, v), {})), weight=weight[i])
-        return net
+        return src.write(Network(), self.neurons, self.activations,
+                         self.bias.detach().cpu().double().tolist(), self.edges,
+                         self.weight.detach().cpu().double().tolist(),
+                         np.argsort(src.seq, kind="stable").tolist())
 
     def generation_stats(self) -> list[dict[str, Any]]:
         """Per generation: neurons, edges, distinct sources, density and the kernel that runs it.

@@ -66,7 +66,7 @@ from .kernels import sparse as engine
 from .layout import initial_weights
 from .network import Network
 from .rewire import added_weights, carried, edge_list, new_neurons, removed_neurons
-from .source import canonical_order
+from .source import Source
 from .validate import check_fits, edge_weights, neuron_attributes, real, resolve_roles
 
 
@@ -431,13 +431,7 @@ class RecurrentNetwork(nn.Module):
         super().__init__()
         self.plan = plan
         self.activations = activations
-        self._graph_attrs = dict(graph.graph)
-        self._node_attrs = {n: dict(d) for n, d in graph.nodes(data=True)}
-        self._edge_attrs = {
-            (u, v): {k: x for k, x in d.items() if k != "weight"}
-            for u, nbrs in graph.adjacency() for v, d in nbrs.items()
-            if len(d) > 1 or (d and "weight" not in d)
-        }
+        self._source = Source.of(graph, plan.inputs, plan.outputs)
         self.weight = nn.Parameter(weight)
         self.bias = nn.Parameter(bias)
         self.crow: torch.Tensor
@@ -502,8 +496,8 @@ class RecurrentNetwork(nn.Module):
         """
         remove = edge_list(remove, "remove")
         add = edge_list(add, "add")
-        gone = removed_neurons(remove_neurons, self._node_attrs, self.inputs, self.outputs)
-        specs = new_neurons(set(self._node_attrs), neurons, set(gone))
+        gone = removed_neurons(remove_neurons, self._source.nodes, self.inputs, self.outputs)
+        specs = new_neurons(set(self._source.nodes), neurons, set(gone))
         new_w = added_weights(weights, add)
         names = list(specs)
         check_fits(self.weight.dtype, new_w,
@@ -542,8 +536,7 @@ class RecurrentNetwork(nn.Module):
         # Nothing can fail from here on.
         commit()
         self.plan, self.activations = new.plan, new.activations
-        self._graph_attrs, self._node_attrs = new._graph_attrs, new._node_attrs
-        self._edge_attrs = new._edge_attrs
+        self._source = new._source
         for name in ("crow", "col", "tcrow", "tcol", "perm", "out", "tau"):
             self._buffers[name] = getattr(new, name)
 
@@ -622,28 +615,10 @@ class RecurrentNetwork(nn.Module):
         >>> sorted(rnn.to_network().edges(data="weight"))
         [('a', 'a', 1.0), ('x', 'a', 2.0)]
         """
-        p = self.plan
-        net = Network()
-        net.graph.update(self._graph_attrs)
-        roles = {n: "input" for n in p.inputs}
-        roles.update({n: "output" for n in p.outputs})
-        # Node order kept, inputs and outputs as compiled.
-        for n in canonical_order(list(self._node_attrs), p.inputs, p.outputs):
-            net.add_node(n, **self._node_attrs[n])
-        bias = self.bias.detach().cpu().double().tolist()
-        for n, act, b in zip(self.neurons, self.activations, bias):
-            data = net.nodes[n]
-            data["role"] = roles.get(n, "hidden")
-            data["activation"] = act
-            data["bias"] = b
-        for n in p.inputs:
-            net.nodes[n]["role"] = "input"
-        weight = self.weight.detach().cpu().double().tolist()
-        edges = self.edges
-        for i in p.order:
-            u, v = edges[i]
-            net.add_edge(u, v, **self._edge_attrs.get((u, v), {}), weight=weight[i])
-        return net
+        return self._source.write(Network(), self.neurons, self.activations,
+                                  self.bias.detach().cpu().double().tolist(), self.edges,
+                                  self.weight.detach().cpu().double().tolist(),
+                                  self.plan.order.tolist())
 
     def summary(self) -> str:
         """A printable description: sizes, self-loops, strongly connected components,

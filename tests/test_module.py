@@ -199,3 +199,28 @@ def test_cuda_matches_cpu_forward_and_backward():
 def test_to_device_moves_structure():
     model = xor_net().compile(seed=0).to("cuda")
     assert model(X.cuda()).device.type == "cuda"
+
+
+@pytest.mark.parametrize("recurrent", [False, True])
+def test_to_network_shares_no_mutable_attribute_with_the_model_or_the_source_graph(recurrent):
+    """Graph, node and edge attributes holding lists: changing them in the compiled graph
+    or in a written-back copy changes neither the model nor the next copy."""
+    G = nx.DiGraph(tags=["g"])
+    G.add_node("x", role="input", tags=["x"])
+    G.add_node("y", role="output", tags=["y"])
+    G.add_edge("x", "y", weight=1.0, tags=["e"])
+    if recurrent:
+        G.add_edge("y", "y", weight=0.5)
+    model = en.compile(G, recurrent=recurrent)
+    G.graph["tags"].append("changed")
+    G.nodes["y"]["tags"].append("changed")
+    G.edges["x", "y"]["tags"].append("changed")
+    first = model.to_network()
+    assert (first.graph["tags"], first.nodes["y"]["tags"], first.edges["x", "y"]["tags"]) == (
+        ["g"], ["y"], ["e"])
+    first.graph["tags"].append("again")
+    first.nodes["y"]["tags"].append("again")
+    first.edges["x", "y"]["tags"].append("again")
+    second = model.to_network()
+    assert (second.graph["tags"], second.nodes["y"]["tags"], second.edges["x", "y"]["tags"]) == (
+        ["g"], ["y"], ["e"])
