@@ -241,3 +241,22 @@ def test_csr_kernels_match_dense_products(batch):
     want = G + A.T @ D
     csr.spmm_t(G, D, w, sources, tcrow, tcol, perm, 0, 0)
     np.testing.assert_allclose(G[sources], want[sources], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 1), (3, 5), (37, 1024), (300, 512), (16, 2048),
+                                   (1024, 37), (129, 700), (600, 600)])
+def test_transposes_both_kernels_every_shape(shape, dtype):
+    """csr.transpose picks blocked or plain tiles by the source's row length (a multiple of
+    512 or not): both are exact, partial strips and remainders included, on both the
+    calling thread alone and the worker threads."""
+    from edgenet.kernels import csr
+
+    src = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    for kernel in ("transpose", "transpose_blocks"):
+        dst = np.full(shape[::-1], np.nan, dtype)
+        csr._kernel(kernel)(dst, src)
+        assert np.array_equal(dst, src.T), kernel
+    dst = np.empty(shape[::-1], dtype)
+    csr.transpose(dst, src)
+    assert np.array_equal(dst, src.T)

@@ -106,3 +106,32 @@ def transpose(dst, src):
                 for i in range(i0, i1):
                     for j in range(j0, m):
                         dst[i, j] = src[j, i]
+
+
+@njit(parallel=True, cache=True)
+def transpose_blocks(dst, src):
+    n, m = dst.shape
+    # 16 x 16 blocks through a small buffer: 16 source rows read 16 elements each, then 16
+    # destination rows written 16 each, every access a whole cache line's worth.
+    T = 16
+    m_full = m - m % T
+    for t in prange((n + T - 1) // T):
+        i0 = t * T
+        if i0 + T > n:  # the last, partial strip
+            for i in range(i0, n):
+                for j in range(m):
+                    dst[i, j] = src[j, i]
+            continue
+        buf = np.empty((T, T), dst.dtype)
+        for j0 in range(0, m_full, T):
+            for b in range(T):
+                s = src[j0 + b]
+                for a in range(T):
+                    buf[a, b] = s[i0 + a]
+            for a in range(T):
+                d = dst[i0 + a]
+                for b in range(T):
+                    d[j0 + b] = buf[a, b]
+        for i in range(i0, i0 + T):
+            for j in range(m_full, m):
+                dst[i, j] = src[j, i]
