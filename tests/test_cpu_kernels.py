@@ -260,3 +260,26 @@ def test_transposes_both_kernels_every_shape(shape, dtype):
     dst = np.empty(shape[::-1], dtype)
     csr.transpose(dst, src)
     assert np.array_equal(dst, src.T)
+
+
+def test_identity_rows_skip_the_pre_activation_and_keep_every_gradient():
+    """An identity row sums straight into H (its Z row is never written: one pass less),
+    and backward, which never reads that Z row, gives the same gradients."""
+    H = np.zeros((4, 32))
+    H[:2] = np.random.default_rng(0).standard_normal((2, 32))
+    Z = np.full((2, 32), np.nan)
+    crow, col, w = np.array([0, 2, 3]), np.array([0, 1, 2]), np.array([0.5, -2.0, 3.0])
+    codes = np.array([k.IDENTITY, k.TANH])
+    k.forward(H, Z, w, np.array([0.25, 0.0]), crow, col, codes, 2)
+    assert np.isnan(Z[0]).all()  # identity: untouched
+    np.testing.assert_allclose(H[2], 0.25 + 0.5 * H[0] - 2.0 * H[1])
+    np.testing.assert_allclose(Z[1], 3.0 * H[2])
+    np.testing.assert_allclose(H[3], np.tanh(3.0 * H[2]))
+    G = np.zeros_like(H)
+    G[3] = 1.0
+    dw, db = np.zeros(3), np.zeros(2)
+    k.backward(G, H, Z, w, crow, col, codes, 2, dw, db, True, 0, np.float64(0))
+    d3 = 1 - H[3] ** 2
+    np.testing.assert_allclose(dw, [(3 * d3 * H[0]).sum(), (3 * d3 * H[1]).sum(),
+                                    (d3 * H[2]).sum()])
+    assert np.isfinite(G).all()

@@ -425,6 +425,9 @@ def _width(batch: int, n: int) -> int:
 @njit(cache=True, error_model="numpy", fastmath=FAST)
 def _forward_columns(H, Z, w, b, crow, col, code, n_in, k0, k1):
     for r in range(Z.shape[0]):
+        if code[r] == IDENTITY:  # the sum is the output; backward never reads its Z
+            row_spmm(H[n_in + r], b[r], w, H, col, crow[r], crow[r + 1], k0, k1)
+            continue
         z = Z[r]
         row_spmm(z, b[r], w, H, col, crow[r], crow[r + 1], k0, k1)
         activate(code[r], z, H[n_in + r], k0, k1)
@@ -487,7 +490,9 @@ def _sum_rows(out, parts):  # pragma: no cover
 def forward(H: np.ndarray, Z: np.ndarray, w: np.ndarray, b: np.ndarray, crow: np.ndarray,
             col: np.ndarray, code: np.ndarray, n_in: int) -> None:
     """``Z[r] = b[r] + sum_e w[e] H[col[e]]``, ``H[n_in + r] = act(Z[r])`` for every computed
-    row ``r`` in order; ``H[:n_in]`` holds the inputs (node-major, ``(N, B)``)."""
+    row ``r`` in order; ``H[:n_in]`` holds the inputs (node-major, ``(N, B)``). Rows whose
+    activation is the identity write their sum straight into ``H`` and leave ``Z[r]``
+    unwritten (their derivative needs no pre-activation)."""
     B = H.shape[1]
     n = chunks(B, len(col) * B)
     if n == 1:
