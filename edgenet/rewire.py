@@ -143,17 +143,17 @@ def carried(moves: list[tuple[torch.nn.Parameter, np.ndarray, torch.Tensor]],
     ``(p, source, init)`` says entry ``i`` comes from ``p[source[i]]``, or is ``init[i]``
     where ``source[i] < 0`` (its gradient and state then start at zero). Returns the
     commit, which cannot fail."""
-    new_data = [moved(p.detach(), f, init) for p, f, init in moves]
-    new_grads = [None if p.grad is None else moved(p.grad, f, torch.zeros_like(init))
-                 for p, f, init in moves]
+    sources = [where_from(f, p.device) for p, f, _ in moves]
+    new_data = [moved(p.detach(), at, init) for (p, _, init), at in zip(moves, sources)]
+    new_grads = [None if p.grad is None else moved(p.grad, at)
+                 for (p, _, _), at in zip(moves, sources)]
     new_state: list[tuple[dict[str, Any], str, torch.Tensor]] = []
     if optimizer is not None:
-        for p, f, init in moves:
+        for (p, _, _), at in zip(moves, sources):
             state = optimizer.state.get(p, {})
             for key, value in state.items():
                 if isinstance(value, torch.Tensor) and value.shape == p.shape and value.dim():
-                    new_state.append((state, key, moved(value, f, torch.zeros_like(
-                        init, dtype=value.dtype, device=value.device))))
+                    new_state.append((state, key, moved(value, at)))
 
     def commit() -> None:
         for (p, _, _), data, grad in zip(moves, new_data, new_grads):
@@ -343,9 +343,28 @@ def resize(p: torch.nn.Parameter, data: torch.Tensor) -> None:
     p.data = data
 
 
-def moved(old: torch.Tensor, source: np.ndarray, init: torch.Tensor) -> torch.Tensor:
-    """``out[i] = old[source[i]]`` where ``source[i] >= 0``, else ``init[i]``."""
-    out = init.clone()
-    kept = torch.as_tensor(np.flatnonzero(source >= 0), device=old.device)
-    out[kept] = old[torch.as_tensor(source[source >= 0], device=old.device)].to(out.dtype)
-    return out
+def where_from(source: np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(index, kept)`` for :func:`moved`: ``source`` with new entries (``< 0``) pointed at
+    0, and which entries are kept; made once per parameter, used for its data, gradient and
+    every optimizer state."""
+    index = torch.as_tensor(source, device=device)  # (n,)
+    return index.clamp(min=0), index >= 0
+
+
+def moved(old: torch.Tensor, at: tuple[torch.Tensor, torch.Tensor],
+          init: torch.Tensor | None = None) -> torch.Tensor:
+    """``out[i] = old[source[i]]`` where ``source[i] >= 0``, else ``init[i]`` (0 without
+    ``init``), for ``at = where_from(source, ...)``.
+
+    >>> old = torch.tensor([1.0, 2.0]); at = where_from(np.array([1, -1, 0]), old.device)
+    >>> moved(old, at).tolist(), moved(old, at, torch.full((3,), 9.0)).tolist()
+    ([2.0, 0.0, 1.0], [2.0, 9.0, 1.0])
+    """
+    index, kept = at
+    if old.numel() == 0:  # nothing to carry (and nothing to gather from)
+        return init.clone() if init is not None else old.new_zeros(index.shape)
+    # A gather and a select: far faster than an indexed write (index_put_) on the CPU.
+    picked = old.index_select(0, index.to(old.device))  # (n,)
+    if init is None:
+        return picked.masked_fill_(~kept.to(old.device), 0)
+    return torch.where(kept, picked.to(init.dtype), init)
