@@ -16,6 +16,10 @@ edgenet is faster. Baselines:
   an ``edges x batch`` message tensor);
 - ``neat``: neat-python's per-neuron ``FeedForwardNetwork.activate``, one sample at a
   time (forward only: it has no backward), on NEAT-sized DAGs;
+- ``floor`` (bipartite cases): not a way to run a network but the least any engine's
+  step must do: the loss, one copy of ``x`` into ``y``, and one read of ``dL/dy`` and
+  ``x``. ``gather / floor`` is then the largest ratio over gather/scatter that any
+  engine could show on this machine;
 - ``networkx``: NetworkX's own walk of ``edges(data="weight")`` plus
   ``topological_generations``, the floor for compiling from a graph.
 
@@ -124,6 +128,14 @@ def bipartite_steps(n_in: int, n_out: int, density: float, batch: int,
         return scatter(messages, t_idx, dim=1, dim_size=n_out, reduce="sum") + bias3
 
     steps["gather"] = train_step(gather_forward, [w3, bias3], x)
+
+    def floor():  # what every engine must do: no engine's step can be faster than this
+        y = x.clone().requires_grad_(True)  # read x and write y once
+        (y * y).mean().backward()  # the loss, as in every step
+        assert y.grad is not None
+        torch.dot(y.grad.view(-1), x.view(-1))  # read dL/dy and x once (the weight gradient)
+
+    steps["floor"] = floor
     check(steps, model, x, {"dense": lambda x: x @ (weight * mask) + bias})
     return steps
 
@@ -361,6 +373,9 @@ def main(argv: list[str] | None = None) -> None:
             ok = ratio <= -bar if bar < 0 else ratio >= bar
             sign = "<=" if bar < 0 else ">="
             cells.append(f"{base}: {ratio:.2f}x (bar {sign} {abs(bar)}x) {'ok' if ok else 'MISS'}")
+        if "floor" in times and "gather" in times:
+            cells.append(f"gather / floor {times['gather'] / times['floor']:.2f}x (the most "
+                         "any engine could reach)")
         print(f"| {name} | {fmt(times.get('edgenet', 0)).strip()} | {'; '.join(cells)} |")
 
 
