@@ -356,7 +356,7 @@ def vnormal_cdf(z):
     x, hi, lo = _gauss(z)
     p = _scaled_exp(_mills(x), hi, lo)  # Phi(-|z|)
     y = p if z <= 0.0 else 1.0 - p
-    y = 0.5 + z * _cdf_series(z * z) if x < 0.5 else y
+    y = 0.5 + z * _cdf_series(x * x) if x < 0.5 else y
     return y if z == z else z
 
 
@@ -373,7 +373,7 @@ def vgelu(z):
     x, hi, lo = _gauss(z)
     e = _scaled_exp(_copysign(x, z) * _mills(x), hi, lo)
     y = e if z <= 0.0 else z - e
-    u = z * z
+    u = x * x  # float64 also for float32 z
     y = 0.5 * z + u * _cdf_series(u) if x < 0.5 else y
     return y if z > -np.inf else z * 0.0
 
