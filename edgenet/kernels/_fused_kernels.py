@@ -375,6 +375,7 @@ def vgelu(z):
     y = e if z <= 0.0 else z - e
     u = x * x  # float64 also for float32 z
     y = 0.5 * z + u * _cdf_series(u) if x < 0.5 else y
+    y = y if z != 0.0 else z  # -0.0 stays -0.0
     return y if z > -np.inf else z * 0.0
 
 
