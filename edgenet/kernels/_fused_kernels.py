@@ -13,16 +13,19 @@ repeatable for a given chunk count; a different chunk count (thread count) chang
 them by rounding only.
 
 Activations: one code per row picks a branch-free loop over the row's columns, which
-LLVM vectorises. tanh, sigmoid, exp, softplus, elu and silu (and the derivatives that
-need an exponential) use the closed forms below, built on one vectorisable ``exp``;
-gelu's ``erf`` and sin/cos remain libm calls per element. The closed forms compute in
-float64 for both dtypes. Their accuracy, tested in ``tests/test_cpu_kernels.py`` on a
-dense sweep from the smallest subnormal to the largest float, both signs, inf and nan:
-float32 results are within 1 ulp of torch's float64 value rounded to float32, float64
-results within 4 ulp of torch's, except where torch's formula loses the value (sigmoid
-and silu below -708, where torch returns 0 and these return the exact ``e^z``,
-``z e^z``; gelu below -1, where both cancel in ``1 + erf``: absolute error at most
-``4 eps |z|``). Subnormal inputs and results are computed, never flushed; nan and inf
+LLVM vectorises. tanh, sigmoid, exp, softplus, elu, silu and gelu (and the derivatives
+that need an exponential or the normal CDF) use the closed forms below, built on one
+vectorisable ``exp``; gelu's normal CDF is ``e^{-z^2/2}`` times a fitted polynomial, with
+no ``erf`` call and no cancellation. sin and cos remain libm calls per element. The
+closed forms compute in float64 for both dtypes. Their accuracy, tested in
+``tests/test_cpu_kernels.py`` on a dense sweep from the smallest subnormal to the
+largest float, both signs, inf and nan: float32 results are within 1 ulp of torch's
+float64 value rounded to float32, float64 results within 4 ulp of torch's, except where
+torch's formula loses the value: sigmoid and silu below -708, where torch returns 0 and
+these return the exact ``e^z``, ``z e^z``; gelu below -1, where torch's
+``1 + erf(z / sqrt 2)`` cancels (to 0 below about -8.3) and gelu keeps the same bounds
+against the exact value (float32 1 ulp, float64 4 ulp; at most 3 on the sweep), down to
+subnormal results. Subnormal inputs and results are computed, never flushed; nan and inf
 propagate as in torch's formulas. No fast-math flag that assumes finite values is used.
 
 >>> import numpy as np
@@ -109,14 +112,9 @@ def _copysign(a, b):
 
 
 @njit(cache=True, error_model="numpy", fastmath=False, inline="always")
-def _reduce(x):
-    """``(q, n)`` with ``e^x = (1 + q) 2^n`` (``x`` clamped to ``[-746, 710]``; nan maps to
-    -746, callers restore it): Cody-Waite reduction to ``|r| <= ln2 / 2``, then
-    ``q = e^r - 1`` by its Taylor polynomial to degree 13 (truncation < 0.05 ulp)."""
-    xc = x if x > -746.0 else -746.0
-    xc = xc if xc < 710.0 else 710.0
-    n = np.floor(xc * _LOG2E + 0.5)
-    r = (xc - n * _LN2_HI) - n * _LN2_LO
+def _expm1_reduced(r):
+    """``e^r - 1`` for ``|r| <= ln2 / 2`` (a little beyond is fine): its Taylor
+    polynomial to degree 13 (truncation < 0.05 ulp)."""
     p = 1.0 / 6227020800.0
     p = 1.0 / 479001600.0 + r * p
     p = 1.0 / 39916800.0 + r * p
@@ -129,8 +127,30 @@ def _reduce(x):
     p = 1.0 / 24.0 + r * p
     p = 1.0 / 6.0 + r * p
     p = 0.5 + r * p
-    q = r + r * (r * p)
-    return q, n
+    return r + r * (r * p)
+
+
+@njit(cache=True, error_model="numpy", fastmath=False, inline="always")
+def _reduce(x):
+    """``(q, n)`` with ``e^x = (1 + q) 2^n`` (``x`` clamped to ``[-746, 710]``; nan maps to
+    -746, callers restore it): Cody-Waite reduction to ``|r| <= ln2 / 2``, then
+    ``q = e^r - 1``."""
+    xc = x if x > -746.0 else -746.0
+    xc = xc if xc < 710.0 else 710.0
+    n = np.floor(xc * _LOG2E + 0.5)
+    r = (xc - n * _LN2_HI) - n * _LN2_LO
+    return _expm1_reduced(r), n
+
+
+@njit(cache=True, error_model="numpy", fastmath=False, inline="always")
+def _reduce_split(hi, lo):
+    """``(q, n)`` with ``e^(hi + lo) = (1 + q) 2^n`` for ``hi`` in ``[-800, 0]`` and
+    ``|lo| < 1e-4``: as :func:`_reduce`, with ``lo`` added to the reduced argument
+    (``hi - n ln2_hi`` is exact), so none of its bits is lost to ``hi + lo``."""
+    xc = hi if hi > -746.0 else -746.0
+    n = np.floor(xc * _LOG2E + 0.5)
+    r = ((xc - n * _LN2_HI) - n * _LN2_LO) + lo
+    return _expm1_reduced(r), n
 
 
 @njit(cache=True, error_model="numpy", fastmath=False, inline="always")
@@ -204,9 +224,167 @@ def vsoftplus(z):
     return z if z > 20.0 else y
 
 
+# The normal CDF: with ``Q(x) = Phi(-x) e^{x^2/2}`` for ``x >= 0``,
+# ``Phi(z) = e^{-z^2/2} Q(|z|)`` below 0 and ``1 - e^{-z^2/2} Q(z)`` above (no
+# cancellation on either side). ``Q(x) = g(x) / (x + K)`` with ``g`` flat (0.399 to 0.473)
+# and smooth in ``s = C / (C + x)``: a degree-22 polynomial in ``t``, the affine map of
+# ``s`` onto ``[-1, 1]`` for ``x`` in ``[0, X]``, fitted by Chebyshev interpolation at 40
+# digits; ``python benchmarks/fit_normal_cdf.py`` regenerates the coefficients (relative
+# error 6e-17 after rounding them to float64). Beyond ``X``, ``e^{-x^2/2}`` underflows.
+_PHI_C = 6.0
+_PHI_X = 40.0
+_PHI_K = 0.7978845608028654  # sqrt(2 / pi)
+_PHI_S0 = _PHI_C / (_PHI_C + _PHI_X)
+_PHI_TA = 2.0 / (1.0 - _PHI_S0)
+_PHI_TB = (1.0 + _PHI_S0) / (1.0 - _PHI_S0)
+_INV_SQRT_2PI = 0.3989422804014327
+#: Near 0, ``Phi(z) = 1/2 + z S(z^2)`` with ``S`` the Taylor series of
+#: ``(Phi(z) - 1/2) / z``: ``(-1)^n / (sqrt(2 pi) 2^n n! (2n + 1))``, n = 0..10 (the first
+#: term left out is below 1e-19 relative for ``|z| < 1/2``).
+_CDF_S = tuple((-1.0) ** n * _INV_SQRT_2PI / (2**n * math.factorial(n) * (2 * n + 1))
+                for n in range(11))
+#: ``g`` as a polynomial in ``t``, lowest degree first (``benchmarks/fit_normal_cdf.py``).
+_PHI_G = (
+    0.44848187442477544,
+    0.055665339909896146,
+    0.007607201262947593,
+    -0.021607052612111887,
+    -0.031072330094026056,
+    -0.027150106612641747,
+    -0.018013406516311576,
+    -0.009509987997289806,
+    -0.003977068718275945,
+    -0.0012520485742376771,
+    -0.0002491100408872882,
+    -2.652540817888308e-06,
+    1.7329746846324967e-05,
+    4.986767883216495e-06,
+    -1.9769429473278168e-07,
+    -4.6364168950767955e-07,
+    -6.621736214866498e-08,
+    3.218934971465504e-08,
+    1.0256643237115393e-08,
+    -1.9752561842954468e-09,
+    -1.0876084050353158e-09,
+    9.20594030715862e-11,
+    7.384250142941051e-11,
+)
+_HIGH = -(1 << 27)  # keeps 26 significant bits: their square is exact
+
+
 @njit(cache=True, error_model="numpy", fastmath=False, inline="always")
-def _gelu_cdf(z):
-    return 0.5 * (1.0 + math.erf(z * 0.7071067811865476))
+def _mills(x):
+    """``Q(x) = Phi(-x) e^{x^2/2}`` for ``x`` in ``[0, 40]`` (the fit's 6e-17, plus roundings)."""
+    t = (_PHI_C / (_PHI_C + x)) * _PHI_TA - _PHI_TB
+    t8 = t * t
+    t8 = t8 * t8
+    t8 = t8 * t8
+    # Three Horner chains of 7 joined by t^8 (Estrin): a third of the latency of one.
+    p0 = _PHI_G[7]
+    p0 = _PHI_G[6] + t * p0
+    p0 = _PHI_G[5] + t * p0
+    p0 = _PHI_G[4] + t * p0
+    p0 = _PHI_G[3] + t * p0
+    p0 = _PHI_G[2] + t * p0
+    p0 = _PHI_G[1] + t * p0
+    p0 = _PHI_G[0] + t * p0
+    p1 = _PHI_G[15]
+    p1 = _PHI_G[14] + t * p1
+    p1 = _PHI_G[13] + t * p1
+    p1 = _PHI_G[12] + t * p1
+    p1 = _PHI_G[11] + t * p1
+    p1 = _PHI_G[10] + t * p1
+    p1 = _PHI_G[9] + t * p1
+    p1 = _PHI_G[8] + t * p1
+    p2 = _PHI_G[22]
+    p2 = _PHI_G[21] + t * p2
+    p2 = _PHI_G[20] + t * p2
+    p2 = _PHI_G[19] + t * p2
+    p2 = _PHI_G[18] + t * p2
+    p2 = _PHI_G[17] + t * p2
+    p2 = _PHI_G[16] + t * p2
+    return (p0 + t8 * (p1 + t8 * p2)) / (x + _PHI_K)
+
+
+@njit(cache=True, error_model="numpy", fastmath=False, inline="always")
+def _gauss(z):
+    """``(x, hi, lo)``: ``x = min(|z|, 40)`` (nan maps to 40, callers restore it) and
+    ``-x^2 / 2 = hi + lo`` to about 2^-78 relative, ``hi`` the exact half square of ``x``'s
+    26 leading bits (``e^{-x^2/2}`` from a rounded square would be off by up to ~700 ulp
+    near ``x = 38``)."""
+    a = abs(z)
+    x = a if a < _PHI_X else _PHI_X
+    xh = _from_bits(_bits(x) & _HIGH)
+    xl = x - xh
+    return x, -0.5 * (xh * xh), -0.5 * (xl * (xh + x))
+
+
+@njit(cache=True, error_model="numpy", fastmath=False, inline="always")
+def _scaled_exp(m, hi, lo):
+    """``m e^(hi + lo)`` for ``|m| < 2`` and ``hi <= 0``, rounded once into the subnormal
+    range (``m`` multiplies ``1 + q`` before the powers of two are applied)."""
+    q, n = _reduce_split(hi, lo)
+    h = np.floor(n * 0.5)
+    return ((m + m * q) * _pow2(h)) * _pow2(n - h)
+
+
+@njit(cache=True, error_model="numpy", fastmath=False, inline="always")
+def _cdf_series(u):
+    """``S(u)`` with ``Phi(z) = 1/2 + z S(z^2)`` (for ``z^2 = u < 1/4``)."""
+    p = _CDF_S[10]
+    p = _CDF_S[9] + u * p
+    p = _CDF_S[8] + u * p
+    p = _CDF_S[7] + u * p
+    p = _CDF_S[6] + u * p
+    p = _CDF_S[5] + u * p
+    p = _CDF_S[4] + u * p
+    p = _CDF_S[3] + u * p
+    p = _CDF_S[2] + u * p
+    p = _CDF_S[1] + u * p
+    return _CDF_S[0] + u * p
+
+
+@njit(cache=True, error_model="numpy", fastmath=False, inline="always")
+def vnormal_cdf(z):
+    """``Phi(z) = erfc(-z / sqrt 2) / 2``, the standard normal CDF, vectorisable, with
+    full relative accuracy in both tails (subnormal results included); its Taylor series
+    for ``|z| < 1/2``.
+
+    >>> float(vnormal_cdf(0.0)), round(vnormal_cdf(1.0), 12), float(vnormal_cdf(-38.0)) > 0
+    (0.5, 0.841344746069, True)
+    """
+    x, hi, lo = _gauss(z)
+    p = _scaled_exp(_mills(x), hi, lo)  # Phi(-|z|)
+    y = p if z <= 0.0 else 1.0 - p
+    y = 0.5 + z * _cdf_series(x * x) if x < 0.5 else y
+    return y if z == z else z
+
+
+@njit(cache=True, error_model="numpy", fastmath=False, inline="always")
+def vgelu(z):
+    """``z Phi(z)`` (torch's exact gelu): ``E = z Phi(-|z|)`` below 0, ``z - E`` above
+    (at least ``z / 2``: no cancellation); ``E`` is rounded once, subnormals included.
+    For ``|z| < 1/2``, ``z / 2 + z^2 S(z^2)`` (fewer roundings).
+    -inf and nan give nan, as ``-inf * 0`` in torch's formula.
+
+    >>> round(vgelu(1.0), 12), round(vgelu(-1.0), 12), float(vgelu(-37.0)) < 0
+    (0.841344746069, -0.158655253931, True)
+    """
+    x, hi, lo = _gauss(z)
+    e = _scaled_exp(_copysign(x, z) * _mills(x), hi, lo)
+    y = e if z <= 0.0 else z - e
+    u = x * x  # float64 also for float32 z
+    y = 0.5 * z + u * _cdf_series(u) if x < 0.5 else y
+    y = y if z != 0.0 else z  # -0.0 stays -0.0
+    return y if z > -np.inf else z * 0.0
+
+
+@njit(cache=True, error_model="numpy", fastmath=False, inline="always")
+def vgelu_grad(z):
+    """``gelu'(z) = Phi(z) + z phi(z)``, ``phi(z) = e^{-z^2/2} / sqrt(2 pi)`` from the same
+    split square; nan at +-inf and nan (``inf * 0``, as torch's)."""
+    _, hi, lo = _gauss(z)
+    return vnormal_cdf(z) + z * _scaled_exp(_INV_SQRT_2PI, hi, lo)
 
 
 # ---------------------------------------------------------------------------------------
@@ -237,8 +415,7 @@ def activate(c, z, h, k0, k1):
             h[k] = v if v >= 0 else 0.01 * v
     elif c == GELU:
         for k in range(n):
-            v = z[k]
-            h[k] = v * _gelu_cdf(v)
+            h[k] = vgelu(z[k])
     elif c == SOFTPLUS:
         for k in range(n):
             h[k] = vsoftplus(z[k])
@@ -290,8 +467,7 @@ def deactivate(c, d, z, h, k0, k1):
             d[k] = d[k] * (1.0 if z[k] > 0 else 0.01)
     elif c == GELU:
         for k in range(n):
-            v = z[k]
-            d[k] = d[k] * (_gelu_cdf(v) + v * vexp(-0.5 * v * v) * 0.3989422804014327)
+            d[k] = d[k] * vgelu_grad(z[k])
     elif c == SOFTPLUS:
         for k in range(n):
             v = z[k]
