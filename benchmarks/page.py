@@ -11,7 +11,12 @@ the largest) at ``max_edges=1000``, opens each in headless Chromium and times:
 - **zoom**: ``Plotly.relayout`` shrinking both ranges by 20% about their centre;
 
 each redraw until the second animation frame after the relayout, so the picture is on
-screen (median of 5 after one unmeasured redraw). The baseline is the same page with
+screen (median of 5 after one unmeasured redraw);
+
+- **WebGL**: the floor: the same edges as straight one-pixel lines drawn by plain
+  WebGL in one draw call on an antialiased canvas the size of the plot, no plotly,
+  until ``gl.readPixels`` returns (the drawing is done).
+ The baseline is the same page with
 plotly's own WebGL pixel ratio (2), timed in the same browser. Headless Chromium
 without a GPU renders WebGL on the CPU (SwiftShader); say so with the figures.
 """
@@ -81,6 +86,47 @@ function step() {
 }
 step();
 """
+FLOOR = """
+// The same edges as straight 1-pixel quads, one plain WebGL draw call, no plotly, on an
+// antialiased canvas the size of the plot: what software WebGL needs for these lines.
+var gd = document.querySelector('.js-plotly-plot'), fl = gd._fullLayout, net = fl.meta.edgenet;
+var w = Math.round(fl._size.w), h = Math.round(fl._size.h), c = document.createElement('canvas');
+c.width = w; c.height = h; document.body.appendChild(c);
+var gl = c.getContext('webgl', {antialias: true, preserveDrawingBuffer: true});
+function shader(type, text) {
+  var s = gl.createShader(type); gl.shaderSource(s, text); gl.compileShader(s); return s;
+}
+var program = gl.createProgram();
+gl.attachShader(program, shader(gl.VERTEX_SHADER,
+  'attribute vec2 p; void main() { gl_Position = vec4(p, 0.0, 1.0); }'));
+gl.attachShader(program, shader(gl.FRAGMENT_SHADER,
+  'precision mediump float; void main() { gl_FragColor = vec4(0.2, 0.2, 0.5, 0.5); }'));
+gl.linkProgram(program); gl.useProgram(program);
+var n = net.src.length, quads = new Float32Array(n * 12);
+for (var e = 0; e < n; e++) {
+  var x0 = fl.xaxis.l2p(net.x[net.src[e]]), y0 = fl.yaxis.l2p(net.y[net.src[e]]);
+  var x1 = fl.xaxis.l2p(net.x[net.dst[e]]), y1 = fl.yaxis.l2p(net.y[net.dst[e]]);
+  var len = Math.hypot(x1 - x0, y1 - y0) || 1, nx = -(y1 - y0) / len / 2, ny = (x1 - x0) / len / 2;
+  var corners = [x0 + nx, y0 + ny, x1 + nx, y1 + ny, x1 - nx, y1 - ny,
+                 x0 + nx, y0 + ny, x1 - nx, y1 - ny, x0 - nx, y0 - ny];
+  for (var k = 0; k < 12; k += 2) {
+    quads[e * 12 + k] = corners[k] / w * 2 - 1; quads[e * 12 + k + 1] = 1 - corners[k + 1] / h * 2;
+  }
+}
+gl.bindBuffer(gl.ARRAY_BUFFER, gl.createBuffer());
+gl.bufferData(gl.ARRAY_BUFFER, quads, gl.STATIC_DRAW);
+gl.enableVertexAttribArray(0); gl.vertexAttribPointer(0, 2, gl.FLOAT, false, 0, 0);
+gl.enable(gl.BLEND); gl.blendFunc(gl.SRC_ALPHA, gl.ONE_MINUS_SRC_ALPHA);
+var pixel = new Uint8Array(4), times = [];
+for (var r = 0; r <= arguments[0]; r++) {
+  var t0 = performance.now();
+  gl.clear(gl.COLOR_BUFFER_BIT); gl.drawArrays(gl.TRIANGLES, 0, n * 6);
+  gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, pixel);  // waits for the drawing
+  if (r > 0) { times.push(performance.now() - t0); }
+}
+c.remove();
+return times;
+"""
 DRAWN = ("var gd = document.querySelector('.js-plotly-plot');"
          "return gd && gd._fullLayout && gd.querySelector('.gl-canvas-context');")
 
@@ -101,8 +147,8 @@ def browser() -> Any:
     return driver
 
 
-def measure(driver: Any, path: Path, repeats: int) -> tuple[float, float, float]:
-    """Load time (s), median pan and median zoom redraw (ms) of the page at ``path``."""
+def measure(driver: Any, path: Path, repeats: int) -> tuple[float, float, float, float]:
+    """Load time (s), median pan, zoom and plain-WebGL redraw (ms) of the page at ``path``."""
     started = time.perf_counter()
     driver.get(path.as_uri())
     while not driver.execute_script(DRAWN):
@@ -110,7 +156,8 @@ def measure(driver: Any, path: Path, repeats: int) -> tuple[float, float, float]
     loaded = time.perf_counter() - started
     pan = statistics.median(driver.execute_async_script(REDRAW, "pan", repeats))
     zoom = statistics.median(driver.execute_async_script(REDRAW, "zoom", repeats))
-    return loaded, pan, zoom
+    floor = statistics.median(driver.execute_script(FLOOR, repeats))
+    return loaded, pan, zoom, floor
 
 
 def main() -> None:
@@ -120,7 +167,7 @@ def main() -> None:
     print("software-rendered WebGL (headless Chromium, SwiftShader), window 1400x900; "
           f"medians of {repeats}")
     print(f"{'edges':>8} {'drawn':>8} {'page':>9} {'built':>7} {'load':>7} {'pan':>9} "
-          f"{'zoom':>9}   baseline (plotly's pixel ratio 2): pan, zoom")
+          f"{'zoom':>9} {'WebGL':>9}   baseline (plotly's pixel ratio 2): pan, zoom")
     try:
         for n_edges in (2_000, 20_000, 100_000):
             G = layered(n_edges)
@@ -132,14 +179,15 @@ def main() -> None:
                 built = time.perf_counter() - started
                 path = folder / f"net-{n_edges}-{limit}.html"
                 path.write_text(text, encoding="utf-8")
-                loaded, pan, zoom = measure(driver, path, repeats)
+                loaded, pan, zoom, floor = measure(driver, path, repeats)
                 row = (f"{n_edges:>8,} {limit:>8,} {os.path.getsize(path) / 2**20:>5.1f} MiB "
-                       f"{built:>5.1f} s {loaded:>5.1f} s {pan:>6.0f} ms {zoom:>6.0f} ms")
+                       f"{built:>5.1f} s {loaded:>5.1f} s {pan:>6.0f} ms {zoom:>6.0f} ms "
+                       f"{floor:>6.0f} ms")
                 if limit <= DEFAULT:
                     old = folder / f"old-{n_edges}-{limit}.html"
                     old.write_text(text.replace('"plotGlPixelRatio": 1', '"plotGlPixelRatio": 2'),
                                    encoding="utf-8")
-                    _, old_pan, old_zoom = measure(driver, old, repeats)
+                    _, old_pan, old_zoom, _ = measure(driver, old, repeats)
                     row += (f"   {old_pan:.0f} ms, {old_zoom:.0f} ms "
                             f"({old_pan / pan:.1f}x, {old_zoom / zoom:.1f}x)")
                 print(row, flush=True)
