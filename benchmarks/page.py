@@ -7,18 +7,18 @@ edges), writes their pages at the default ``max_edges``, with every edge drawn a
 the largest) at ``max_edges=1000``, opens each in headless Chromium and times:
 
 - **load**: from navigation until plotly has drawn the WebGL canvas;
-- **pan**: ``Plotly.relayout`` shifting the x range by 5% of its width;
-- **zoom**: ``Plotly.relayout`` shrinking both ranges by 20% about their centre;
-
-each redraw until the second animation frame after the relayout, so the picture is on
-screen (median of 5 after one unmeasured redraw);
-
+- **pan**: ``Plotly.relayout`` shifting the x range by 5% of its width, right then left;
+- **zoom**: ``Plotly.relayout`` scaling both ranges by 0.8 about their centre, then
+  back by 1.25;
 - **WebGL**: the floor: the same edges as straight one-pixel lines drawn by plain
   WebGL in one draw call on an antialiased canvas the size of the plot, no plotly,
   until ``gl.readPixels`` returns (the drawing is done).
- The baseline is the same page with
-plotly's own WebGL pixel ratio (2), timed in the same browser. Headless Chromium
-without a GPU renders WebGL on the CPU (SwiftShader); say so with the figures.
+
+Pan and zoom run until the second animation frame after the relayout, so the picture
+is on screen; each is the median of 5 after one unmeasured redraw (``REPEATS=N``
+changes 5). The baseline is the same page with plotly's own WebGL pixel ratio (2),
+timed in the same browser. Headless Chromium without a GPU renders WebGL on the CPU
+(SwiftShader); say so with the figures.
 """
 
 from __future__ import annotations
@@ -35,8 +35,7 @@ import networkx as nx
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import edgenet as en  # noqa: E402
-from edgenet.page import html, page  # noqa: E402
+from edgenet.page import html, page  # noqa: E402  (what en.draw(G, "net.html") writes)
 
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run",
@@ -196,5 +195,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    assert en.draw  # the page is what en.draw(G, "net.html") writes
     main()
