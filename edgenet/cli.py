@@ -197,8 +197,8 @@ def demo(out: str, *, quick: bool, seed: int, rewire: bool = False) -> int:
         return 0
     if os.path.exists(out) and not os.path.isdir(out):
         raise EdgenetError(
-            f"--out {out!r} is a file; expected a directory for digits.graphml and digits.png "
-            "(created when missing)"
+            f"--out {out!r} is a file; expected a directory for digits.graphml, digits.png and "
+            "digits.html (created when missing)"
         )
     os.makedirs(out, exist_ok=True)  # a folder that cannot be made fails now, not after training
     run(out, quick=quick, seed=seed)
@@ -245,7 +245,7 @@ def parser() -> argparse.ArgumentParser:
                        "train it on scikit-learn's digits, and write it as GraphML and PNG.")
     m.add_argument("--quick", action="store_true", help="a small, fast run (seconds)")
     m.add_argument("--out", default="edgenet-demo", metavar="DIR",
-                   help="directory for digits.graphml and digits.png (default: edgenet-demo)")
+                   help="directory for digits.graphml, .png and .html (default: edgenet-demo)")
     m.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     m.add_argument("--rewire", action="store_true",
                    help="instead: a sparse MLP at 5%% of the dense edges trained with SET "

@@ -23,6 +23,7 @@ of the next). :func:`run` writes the trained network as GraphML and its picture.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 import time
@@ -134,6 +135,7 @@ class Result:
     seconds: float
     graphml: str
     picture: str
+    page: str | None = None  # the interactive page; None without plotly
 
     @property
     def ratio(self) -> float:
@@ -240,7 +242,8 @@ def run(
     """Build, train, evaluate, save and draw the demo network; returns what it measured.
 
     ``quick`` trains the same network for 4 epochs instead of 40 (seconds, for CI). Writes
-    ``digits.graphml`` and ``digits.png`` into ``out`` (created if needed).
+    ``digits.graphml``, ``digits.png`` and, when plotly is installed, the interactive page
+    ``digits.html`` into ``out`` (created if needed).
 
     >>> import tempfile
     >>> from edgenet.demo import run
@@ -282,11 +285,18 @@ def run(
     graphml = os.path.join(os.fspath(out), "digits.graphml")
     picture = os.path.join(os.fspath(out), "digits.png")
     write_network(trained, graphml)
-    draw(trained, path=picture, title=f"digits: {acc:.1%} test accuracy with "
-         f"{trained.number_of_edges():,} edges ({trained.number_of_edges() / dense:.1%} of dense)")
+    title = (f"digits: {acc:.1%} test accuracy with {trained.number_of_edges():,} edges "
+             f"({trained.number_of_edges() / dense:.1%} of dense)")
+    draw(trained, path=picture, title=title)
+    page: str | None = os.path.join(os.fspath(out), "digits.html")
+    if importlib.util.find_spec("plotly") is not None:
+        draw(trained, path=page, title=title)
+        wrote = f"{graphml}, {picture} and {page}"
+    else:
+        page, wrote = None, f"{graphml} and {picture} (no page: pip install \"edgenet[html]\")"
     seconds = time.perf_counter() - started
-    echo(f"wrote {graphml} and {picture} ({seconds:.1f} s in all)")
-    return Result(acc, trained.number_of_edges(), dense, seconds, graphml, picture)
+    echo(f"wrote {wrote} ({seconds:.1f} s in all)")
+    return Result(acc, trained.number_of_edges(), dense, seconds, graphml, picture, page)
 
 
 def sparse_mlp(density: float, hidden: int = 128, seed: int = 0) -> Network:

@@ -44,6 +44,9 @@ from .placement import Placement, bends, curves, place, strongest, summary
 INPUTS_OF = "#1b7837"
 OUTPUTS_OF = "#e08214"
 _BINS = 4  # strength levels of edge opacity and width (one WebGL trace each)
+#: Resolution of the WebGL canvas per CSS pixel. plotly's default, 2, renders four
+#: times the pixels; without a GPU (software WebGL) that doubled the redraw time.
+GL_PIXEL_RATIO = 1
 
 #: The page's own script: clicking a neuron highlights its edges and lists their weights.
 POST_SCRIPT = """
@@ -173,7 +176,8 @@ def html(fig: Any) -> str:
     return fig.to_html(
         include_plotlyjs=True, full_html=True, post_script=POST_SCRIPT, default_width="100%",
         default_height="95vh",
-        config={"scrollZoom": True, "displaylogo": False, "responsive": True},
+        config={"scrollZoom": True, "displaylogo": False, "responsive": True,
+                "plotGlPixelRatio": GL_PIXEL_RATIO},
     )
 
 
@@ -265,7 +269,7 @@ def _edge_hover(go: Any, pos: Placement, shown: np.ndarray) -> Any:
     ]
     return go.Scattergl(x=mid[:, 0], y=mid[:, 1], mode="markers", text=text, name="edges",
                         hovertemplate="%{text}<extra></extra>", showlegend=False,
-                        marker={"size": 7, "color": "rgba(0,0,0,0)"})
+                        marker={"size": 7, "color": "black", "opacity": 0})  # hovered, never drawn
 
 
 def _neuron_traces(go: Any, G: nx.DiGraph, pos: Placement) -> list[Any]:

@@ -116,6 +116,11 @@ def test_page_offline_hover_and_click(browser, tmp_path):
     assert {"tanh", "relu", "sigmoid", "input", "feedback edge (2)", "skip connection (1)"} <= set(
         traces)
 
+    scale = browser.execute_script(  # canvas pixels per CSS pixel (plotly's default is 2)
+        "var c = document.querySelector('.gl-canvas-context');"
+        "return c.width / parseFloat(c.style.width);")
+    assert scale == pytest.approx(1.0, abs=0.01)
+
     plot = browser.find_element(By.CSS_SELECTOR, ".js-plotly-plot")
     dx, dy = neuron_offset(browser, "h")
     ActionChains(browser).move_to_element_with_offset(plot, int(dx), int(dy)).perform()

@@ -3,6 +3,7 @@ boundary (``python -m edgenet``, exit status, a closed pipe)."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -154,6 +155,10 @@ def test_demo_quick(capsys, tmp_path):
     trained = read_network(tmp_path / "out" / "digits.graphml")
     assert trained.number_of_edges() == 7344 and len(trained.outputs) == 10
     assert (tmp_path / "out" / "digits.png").stat().st_size > 10_000
+    if importlib.util.find_spec("plotly") is not None:  # the interactive page beside it
+        page = (tmp_path / "out" / "digits.html").read_text(encoding="utf-8")
+        assert page.startswith("<!doctype html>") and "7,344 edges" in page
+        assert f"{tmp_path / 'out' / 'digits.html'} (" in out
     assert err == ""  # no progress bar or warning when not on a terminal
 
 
@@ -345,7 +350,7 @@ def test_demo_refuses_a_file_as_its_folder_before_training(capsys, tmp_path, mon
     code, out, err = run_main(capsys, "demo", "--quick", "--out", str(taken))
     assert code == 1
     assert err == f"edgenet: error: --out {str(taken)!r} is a file; expected a directory for " \
-        "digits.graphml and digits.png (created when missing)\n"
+        "digits.graphml, digits.png and digits.html (created when missing)\n"
     assert taken.read_text() == "mine"
     code, out, err = run_main(capsys, "demo", "--quick", "--out", str(taken / "sub"))
     assert code == 1 and "Not a directory" in err

@@ -11,7 +11,7 @@ import pytest
 
 import edgenet as en
 from edgenet.cli import main
-from edgenet.page import INPUTS_OF, OUTPUTS_OF, html, page
+from edgenet.page import GL_PIXEL_RATIO, INPUTS_OF, OUTPUTS_OF, html, page
 from edgenet.palette import FEEDBACK, activation_colours, rgb, weight_rgb
 from edgenet.placement import place
 
@@ -118,6 +118,40 @@ def test_large_network_is_thinned_and_says_so():
     (edges,) = [t for t in fig.data if t.name == "edges"]
     assert len(edges.x) == 500
     assert all(t.type == "scattergl" for t in fig.data)  # WebGL throughout
+
+
+def test_webgl_traces_do_not_grow_with_edges():
+    """Edges are batched by kind, sign and strength: one trace each, whatever their number."""
+    rng = np.random.default_rng(1)
+
+    def layered(n_edges: int) -> nx.DiGraph:
+        G = nx.DiGraph()
+        for _ in range(n_edges):
+            a = int(rng.integers(0, 3))
+            b = a + 1 if rng.random() < 0.8 else 3  # some skip connections
+            G.add_edge(f"{a}:{rng.integers(100)}", f"{b}:{rng.integers(100)}",
+                       weight=float(rng.normal()))
+        return G
+
+    small, large = page(layered(300)), page(layered(4_000))
+    assert len(small.layout.meta["edgenet"]["src"]) <= 300 < 3_000 < len(
+        large.layout.meta["edgenet"]["src"])
+    lines = [len([t for t in fig.data if t.mode == "lines"]) for fig in (small, large)]
+    assert lines[0] == lines[1] <= 5 * (1 + 3 * 4) + 2  # legend entry + sign x strength bins
+    assert len(small.data) == len(large.data)
+
+
+def test_edge_hover_markers_are_not_drawn():
+    """The edge midpoints only carry hover text: drawing them cost as much as the neurons."""
+    (edges,) = [t for t in page(network()).data if t.name == "edges"]
+    assert edges.marker.opacity == 0 and edges.hovertemplate == "%{text}<extra></extra>"
+
+
+def test_webgl_canvas_at_one_pixel_per_css_pixel():
+    """plotly's default pixel ratio, 2, renders four times the pixels of the plot."""
+    text = html(page(network()))
+    assert GL_PIXEL_RATIO == 1
+    assert re.search(r'"plotGlPixelRatio": 1\b', text)
 
 
 def test_page_is_self_contained(tmp_path):
