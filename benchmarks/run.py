@@ -373,7 +373,7 @@ def main(argv: list[str] | None = None) -> None:
             ok = ratio <= -bar if bar < 0 else ratio >= bar
             sign = "<=" if bar < 0 else ">="
             cells.append(f"{base}: {ratio:.2f}x (bar {sign} {abs(bar)}x) {'ok' if ok else 'MISS'}")
-        if "floor" in times and "gather" in times:
+        if "floor" in times and "gather" in bars:
             cells.append(f"gather / floor {times['gather'] / times['floor']:.2f}x (the most "
                          "any engine could reach)")
         print(f"| {name} | {fmt(times.get('edgenet', 0)).strip()} | {'; '.join(cells)} |")
