@@ -361,3 +361,32 @@ def test_cuda_deep_dag_runs_generation_engine():
     y = model(torch.randn(5, 1, device="cuda"))
     y.sum().backward()
     assert model.weight.grad.isfinite().all()
+
+
+@pytest.mark.parametrize("engine", ["sparse", "dense", "fused"])
+def test_eager_calls_and_the_custom_op_give_the_same_bits(engine):
+    """Eager calls go through a plain autograd function (the custom op's dispatch costs more
+    than a small network's pass); torch.compile sees the custom op. Both run the same
+    backend functions: outputs and every gradient are bitwise equal."""
+    from edgenet.kernels import ops
+
+    net = wide(6, 5, 0.6)
+    net.add_neuron("h", activation="tanh")
+    net.add_output("z")
+    net.add_weighted_edges_from([("x0", "h", 0.5), ("y1", "h", -1.0), ("h", "z", 2.0)])
+    model = en.compile(net, seed=0, engine=engine, dtype=torch.float64)
+    backend, L = model._pass(torch.device("cpu"))
+    x0 = torch.randn(40, 6, dtype=torch.float64)
+    results = []
+    for path in ("eager", "op"):
+        model.zero_grad()
+        x = x0.clone().requires_grad_(True)
+        if path == "eager":
+            y = model(x)
+            assert type(y.grad_fn).__name__ == "_EagerBackward"
+        else:
+            y, _, _ = ops.dag_forward(x, model.weight, model.bias, *L.flatten(), backend)
+        (y.sin() * 3).sum().backward()
+        results.append((y.detach(), x.grad, model.weight.grad.clone(), model.bias.grad.clone()))
+    for a, b in zip(*results, strict=True):
+        assert torch.equal(a, b)

@@ -5,9 +5,14 @@ graph breaks. The ops take the :class:`~edgenet.layout.Layout` flattened into it
 (:meth:`~edgenet.layout.Layout.flatten`) and the name of the registered backend
 (:mod:`.backends`) that runs the pass.
 
-Networks using a custom registered activation run the generation engine through a plain
-``torch.autograd.Function`` instead (their derivative comes from autograd, which a custom
-op's backward cannot call); ``torch.compile`` still works on them, with graph breaks.
+Eager calls on ordinary tensors take a shorter road to the same backend functions: a
+plain ``torch.autograd.Function`` (``_Eager``), because the custom op's dispatch costs
+more than a small network's whole pass (a 200-edge NEAT-sized training step, batch 64:
+see ``benchmarks/RESULTS.md``). Under ``torch.compile`` (and for fake or other tensor
+subclasses) the custom op runs. Networks using a custom registered activation always run
+the generation engine through ``_Eager`` (their derivative comes from autograd, which a
+custom op's backward cannot call); ``torch.compile`` still works on them, with graph
+breaks.
 
 Second derivatives (``create_graph=True``: Hessians, Hessian-vector products, gradient
 penalties) are exact: when autograd asks for a differentiable backward, the pass is
@@ -101,15 +106,19 @@ def _backward(ctx: Any, grad_y: Tensor, grad_H: Tensor | None, grad_Z: Tensor | 
 dag_forward.register_autograd(_backward, setup_context=_setup)
 
 
-class _Generations(torch.autograd.Function):
-    """The generation engine as a plain autograd function, for networks with custom
-    activations: their derivatives come from autograd, which a custom op's backward
-    cannot call."""
+class _Eager(torch.autograd.Function):
+    """The same pass as ``edgenet::dag_forward`` as a plain autograd function, for eager
+    calls: the custom op's dispatch (argument checks, pytree walks over the layout's
+    tensors) costs more than a whole small network's pass, so outside ``torch.compile``
+    and tensor subclasses the backend is called through this instead. It is also the only
+    path for networks with custom activations, whose derivatives come from autograd,
+    which a custom op's backward cannot call."""
 
     @staticmethod
-    def forward(ctx: Any, x: Tensor, weight: Tensor, bias: Tensor, L: Layout) -> Tensor:
-        y, H, Z = backends.get("generations").forward(x, weight, bias, L)
-        ctx.layout = L
+    def forward(ctx: Any, x: Tensor, weight: Tensor, bias: Tensor, L: Layout,
+                backend: str) -> Tensor:
+        y, H, Z = backends.get(backend).forward(x, weight, bias, L)
+        ctx.layout, ctx.backend = L, backend
         ctx.save_for_backward(x, weight, bias, H, Z)
         return y
 
@@ -117,12 +126,17 @@ class _Generations(torch.autograd.Function):
     def backward(ctx: Any, grad_y: Tensor):
         x, weight, bias, H, Z = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        if torch.is_grad_enabled():
+        if torch.is_grad_enabled():  # create_graph=True: a differentiable backward
             return (*reference.vjp(x, weight, bias, ctx.layout, grad_y, (need_x, need_w, need_b)),
-                    None)
-        dx, dw, db, _ = backends.get("generations").backward(grad_y, weight, H, Z, ctx.layout,
-                                                              need_w, need_x)
-        return dx if need_x else None, dw if need_w else None, db if need_b else None, None
+                    None, None)
+        dx, dw, db, _ = backends.get(ctx.backend).backward(grad_y.contiguous(), weight, H, Z,
+                                                           ctx.layout, need_w, need_x)
+        return dx if need_x else None, dw if need_w else None, db if need_b else None, None, None
+
+
+def _plain(*tensors: Tensor) -> bool:
+    """Whether these are ordinary tensors (not fake, functional or traced subclasses)."""
+    return all(type(t) in (Tensor, torch.nn.Parameter) for t in tensors)
 
 
 def dag(x: Tensor, weight: Tensor, bias: Tensor, L: Layout, backend: str) -> Tensor:
@@ -136,7 +150,10 @@ def dag(x: Tensor, weight: Tensor, bias: Tensor, L: Layout, backend: str) -> Ten
     >>> y.flatten().tolist()
     [3.0, 3.0]
     """
-    if not backends.get(backend).builtin_only and not all(a in CODES for a in L.acts.split(",")):
-        return _Generations.apply(x, weight, bias, L)  # (B, n_out)
+    builtin = all(a in CODES for a in L.acts.split(","))
+    if not builtin and not backends.get(backend).builtin_only:
+        return _Eager.apply(x, weight, bias, L, "generations")  # (B, n_out)
+    if not torch.compiler.is_compiling() and _plain(x, weight, bias):
+        return _Eager.apply(x, weight, bias, L, backend)  # (B, n_out)
     y, _, _ = dag_forward(x, weight, bias, *L.flatten(), backend)
     return y  # (B, n_out)
