@@ -3,7 +3,8 @@ here by its own module, and everything else finds it by name.
 
 A backend runs a whole pass over a :class:`~edgenet.layout.Layout`:
 
-- ``forward(x, weight, bias, L) -> (y[B, n_out], H[N, B], Z[N - n_in, B])``;
+- ``forward(x, weight, bias, L) -> (y[B, n_out], H[N, B], Z[N - n_in, B])`` (a backend may
+  leave the ``Z`` rows of identity neurons unwritten: no backward reads them);
 - ``backward(grad_y, weight, H, Z, L, need_w, need_x) -> (dx[B, n_in], dweight[E],
   dbias[N - n_in], D[N - n_in, B])`` where ``D = dL/dZ`` (``dx`` is ``(0, n_in)``
   without ``need_x``).
