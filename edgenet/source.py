@@ -104,7 +104,8 @@ class Source:
               bias: Sequence[float], edges: Sequence[tuple[Hashable, Hashable]],
               weight: Sequence[float], order: Sequence[int]) -> nx.DiGraph:
         """Fill the empty graph ``net`` with the source graph as it now is: graph, node and
-        edge attributes deep-copied (nothing the copy's user changes reaches the model),
+        edge attributes copied by :func:`_owned` (nothing the copy's user changes reaches
+        the model),
         nodes in canonical order, every neuron's ``role``, ``activation`` and ``bias`` made
         explicit, and ``edges[i]`` with ``weight[i]`` for ``i`` in ``order`` (the source
         graph's edge order). The DAG and the recurrent model both write back through it.
@@ -116,9 +117,9 @@ class Source:
         """
         roles = {n: "input" for n in self.inputs}
         roles.update({n: "output" for n in self.outputs})
-        net.graph.update(copy.deepcopy(self.graph))
+        net.graph.update(_owned(self.graph))
         for n in self.nodes:  # canonical order: compiling the copy lays out the same rows
-            net.add_node(n, **copy.deepcopy(self.node_attrs[n]))
+            net.add_node(n, **_owned(self.node_attrs[n]))
         for n, act, b in zip(neurons, activations, bias, strict=True):
             data = net.nodes[n]
             role = data.get("role")
@@ -129,5 +130,5 @@ class Source:
             net.nodes[n]["role"] = "input"
         for i in order:
             u, v = edges[i]
-            net.add_edge(u, v, **copy.deepcopy(self.edge_attrs.get((u, v), {})), weight=weight[i])
+            net.add_edge(u, v, **_owned(self.edge_attrs.get((u, v), {})), weight=weight[i])
         return net
