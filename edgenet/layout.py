@@ -87,6 +87,13 @@ class Layout:
     def n_edges(self) -> int:
         return self.col.shape[0]
 
+    @property
+    def builtin(self) -> bool:
+        """Whether every computed neuron's activation is built in (has a code in
+        :data:`edgenet.activations.CODES`): the compiled engines run only those. Read from
+        the distinct names ``acts``, so it costs the same for ten neurons or a million."""
+        return all(a in CODES for a in self.acts.split(",") if a)
+
     def flatten(self) -> tuple[list[torch.Tensor], list[int], str]:
         """``(tensors, ints, acts)``: the fields as a custom op's arguments take them."""
         tensors = [getattr(self, f) for f in TENSOR_FIELDS]

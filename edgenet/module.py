@@ -113,7 +113,7 @@ class CompiledNetwork(nn.Module):
                     f"engine={value!r} needs what is not installed here (for 'triton': the "
                     "triton package, Linux)"
                 )
-            if not self._builtin:
+            if not self._layout.builtin:
                 custom = sorted(a for a in set(self.activations) if a not in CODES)
                 raise EdgenetError(
                     f"engine={value!r} runs built-in activations only; this network uses "
@@ -121,14 +121,10 @@ class CompiledNetwork(nn.Module):
                 )
         self._engine = value
 
-    @property
-    def _builtin(self) -> bool:
-        return all(a in CODES for a in self.activations)
-
     def _pass(self, device: torch.device) -> tuple[str, Layout]:
         """The backend a call on ``device`` runs, and the layout it walks."""
         L = self._layout
-        backend = cost.choose(self._engine, device.type, self._builtin, L.n_nodes - L.n_in,
+        backend = cost.choose(self._engine, device.type, L.builtin, L.n_nodes - L.n_in,
                               L.n_edges, L.depth, backends.names())
         if device.type not in backends.get(backend).devices:
             raise EdgenetError(

@@ -36,7 +36,6 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ..activations import CODES
 from ..layout import TENSOR_FIELDS, Layout
 from . import backends, reference
 
@@ -150,8 +149,7 @@ def dag(x: Tensor, weight: Tensor, bias: Tensor, L: Layout, backend: str) -> Ten
     >>> y.flatten().tolist()
     [3.0, 3.0]
     """
-    builtin = all(a in CODES for a in L.acts.split(","))
-    if not builtin and not backends.get(backend).builtin_only:
+    if not L.builtin and not backends.get(backend).builtin_only:
         return _Eager.apply(x, weight, bias, L, "generations")  # (B, n_out)
     if not torch.compiler.is_compiling() and _plain(x, weight, bias):
         return _Eager.apply(x, weight, bias, L, backend)  # (B, n_out)
