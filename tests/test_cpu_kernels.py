@@ -288,22 +288,31 @@ def test_csr_kernels_match_dense_products(batch):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", [(1, 1), (3, 5), (37, 1024), (300, 512), (16, 2048),
-                                   (1024, 37), (129, 700), (600, 600)])
-def test_transposes_both_kernels_every_shape(shape, dtype):
-    """csr.transpose picks blocked or plain tiles by the source's row length (a multiple of
-    512 or not): both are exact, partial strips and remainders included, on both the
-    calling thread alone and the worker threads."""
+@pytest.mark.parametrize("shape", [(1, 1), (3, 5), (8, 8), (15, 17), (16, 16), (37, 1024),
+                                   (300, 512), (16, 2048), (1024, 37), (129, 700), (600, 600)])
+def test_transpose_is_exact_on_every_shape_and_row_stride(shape, dtype, threads):
+    """csr.transpose's vector blocks, its partial strips and its last columns are exact,
+    on the calling thread alone and on the worker threads, for contiguous arrays and for
+    rows that sit further apart than their length (slices of wider arrays); nothing
+    outside the destination is written."""
     from edgenet.kernels import csr
 
-    src = np.random.default_rng(0).standard_normal(shape).astype(dtype)
-    for kernel in ("transpose", "transpose_blocks"):
+    rng = np.random.default_rng(0)
+    src = rng.standard_normal(shape).astype(dtype)
+    for n in (1, 2):
+        threads(n)
         dst = np.full(shape[::-1], np.nan, dtype)
-        csr._kernel(kernel)(dst, src)
-        assert np.array_equal(dst, src.T), kernel
-    dst = np.empty(shape[::-1], dtype)
-    csr.transpose(dst, src)
-    assert np.array_equal(dst, src.T)
+        csr._kernel("transpose")(dst, src, dtype(0))
+        assert np.array_equal(dst, src.T), n
+    wide = rng.standard_normal((shape[0], shape[1] + 9)).astype(dtype)
+    out = np.full((shape[1], shape[0] + 5), np.nan, dtype)
+    csr.transpose(out[:, :shape[0]], wide[:, :shape[1]])
+    assert np.array_equal(out[:, :shape[0]], wide[:, :shape[1]].T)
+    assert np.isnan(out[:, shape[0]:]).all()
+    every_other = wide[:, ::2]  # elements apart within a row: numpy's strided copy
+    dst = np.empty(every_other.shape[::-1], dtype)
+    csr.transpose(dst, every_other)
+    assert np.array_equal(dst, every_other.T)
 
 
 def test_identity_rows_skip_the_pre_activation_and_keep_every_gradient():

@@ -7,7 +7,9 @@ function were compiled afresh in every process: seconds per kernel).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.extending import intrinsic
 
 from ._fused_kernels import FAST, row_sddmm, row_spmm
 
@@ -87,51 +89,85 @@ def sparsify(dw, grad, dpos, crow, c0):
             dw[e] = row[dpos[e] - r * k]
 
 
-@njit(parallel=True, cache=True)
-def transpose(dst, src):
-    n, m = dst.shape
-    # 64 x 16 tiles: 16 source rows at a time (rows of a power-of-two stride share
-    # cache sets, so fewer of them stay resident), 64 destination rows per task.
-    TI, TJ = 64, 16
-    for t in prange((n + TI - 1) // TI):
-        i0 = t * TI
-        i1 = min(n, i0 + TI)
-        for j0 in range(0, m, TJ):
-            if j0 + TJ <= m:
-                for i in range(i0, i1):
-                    d = dst[i]
-                    for jj in range(TJ):  # a fixed trip count: unrolled
-                        d[j0 + jj] = src[j0 + jj, i]
-            else:
-                for i in range(i0, i1):
-                    for j in range(j0, m):
-                        dst[i, j] = src[j, i]
+def _butterfly(lanes: int, h: int, upper: bool) -> list[int]:
+    """Shuffle mask of one transpose stage: rows ``r`` and ``r + h`` (``r & h == 0``)
+    trade their off-diagonal ``h``-blocks; ``upper`` gives row ``r + h``'s mask. Indices
+    ``>= lanes`` pick from the second row. After the stages ``h = lanes/2, ..., 1`` (in
+    any order: each swaps one bit of the row index with the same bit of the column
+    index), the rows are transposed.
+
+    >>> _butterfly(4, 1, False), _butterfly(4, 1, True)
+    ([0, 4, 2, 6], [1, 5, 3, 7])
+    """
+    if upper:
+        return [c + h if c & h == 0 else lanes + c for c in range(lanes)]
+    return [c if c & h == 0 else lanes + c - h for c in range(lanes)]
+
+
+@intrinsic
+def _block_transpose(typingctx, dst, src, dstride, sstride, zero):  # pragma: no cover
+    """Transpose one ``W x W`` block, ``W`` elements to 32 bytes (8 float32, 4 float64):
+    ``dst[a * dstride + b] = src[b * sstride + a]`` for ``a, b < W``, where ``dst`` and
+    ``src`` are addresses and the strides count elements; ``zero`` gives the dtype.
+    ``W`` vector loads, ``W log2 W`` shuffles, ``W`` vector stores."""
+    if zero not in (types.float32, types.float64):
+        return None
+    scalar = ir.FloatType() if zero == types.float32 else ir.DoubleType()
+    size = 4 if zero == types.float32 else 8
+    lanes = 32 // size
+    vector = ir.VectorType(scalar, lanes)
+    mask_type = ir.VectorType(ir.IntType(32), lanes)
+
+    def codegen(context, builder, signature, args):
+        d, s, ds, ss, _ = args
+        step = ir.Constant(ir.IntType(64), size)
+
+        def at(base, stride, r):
+            offset = builder.mul(builder.mul(stride, step), ir.Constant(ir.IntType(64), r))
+            return builder.inttoptr(builder.add(base, offset), vector.as_pointer())
+
+        rows = [builder.load(at(s, ss, r), align=size) for r in range(lanes)]
+        h = lanes // 2
+        while h:
+            lower, upper = ir.Constant(mask_type, _butterfly(lanes, h, False)), \
+                ir.Constant(mask_type, _butterfly(lanes, h, True))
+            for r in range(lanes):
+                if r & h == 0:
+                    a, b = rows[r], rows[r + h]
+                    rows[r] = builder.shuffle_vector(a, b, lower)
+                    rows[r + h] = builder.shuffle_vector(a, b, upper)
+            h //= 2
+        for r in range(lanes):
+            builder.store(rows[r], at(d, ds, r), align=size)
+        return context.get_dummy_value()
+
+    return types.void(types.intp, types.intp, types.intp, types.intp, zero), codegen
 
 
 @njit(parallel=True, cache=True)
-def transpose_blocks(dst, src):
+def transpose(dst, src, zero):
+    """``dst[:] = src.T`` (rows contiguous, any row strides) in 32-byte square blocks moved
+    by vector shuffles; each task takes ``2 W`` destination rows, so every source row is
+    read 64 bytes (a cache line) at a time."""
     n, m = dst.shape
-    # 16 x 16 blocks through a small buffer: 16 source rows read 16 elements each, then 16
-    # destination rows written 16 each, every access a whole cache line's worth.
-    T = 16
-    m_full = m - m % T
-    for t in prange((n + T - 1) // T):
-        i0 = t * T
-        if i0 + T > n:  # the last, partial strip
-            for i in range(i0, n):
-                for j in range(m):
-                    dst[i, j] = src[j, i]
-            continue
-        buf = np.empty((T, T), dst.dtype)
-        for j0 in range(0, m_full, T):
-            for b in range(T):
-                s = src[j0 + b]
-                for a in range(T):
-                    buf[a, b] = s[i0 + a]
-            for a in range(T):
-                d = dst[i0 + a]
-                for b in range(T):
-                    d[j0 + b] = buf[a, b]
-        for i in range(i0, i0 + T):
-            for j in range(m_full, m):
-                dst[i, j] = src[j, i]
+    size = dst.itemsize
+    W = 32 // size  # elements per block side
+    S = 2 * W
+    ds, ss = dst.strides[0] // size, src.strides[0] // size
+    dp, sp = dst.ctypes.data, src.ctypes.data
+    m_full = m - m % W
+    for t in prange((n + S - 1) // S):
+        i0 = t * S
+        i1 = min(n, i0 + S)
+        if i1 - i0 == S:
+            for j0 in range(0, m_full, W):
+                for h in range(0, S, W):
+                    _block_transpose(dp + size * ((i0 + h) * ds + j0),
+                                     sp + size * (j0 * ss + i0 + h), ds, ss, zero)
+            tail = m_full
+        else:
+            tail = 0
+        for i in range(i0, i1):  # the last columns, and the last partial strip
+            d = dst[i]
+            for j in range(tail, m):
+                d[j] = src[j, i]

@@ -38,8 +38,7 @@ def _build() -> None:
     from . import _csr_kernels as k
 
     _compiled.update(spmm=k.spmm, sddmm=k.sddmm, spmm_t=k.spmm_t, densify=k.densify,
-                     sparsify=k.sparsify, transpose=k.transpose,
-                     transpose_blocks=k.transpose_blocks)
+                     sparsify=k.sparsify, transpose=k.transpose)
 
 
 #: Rows per parallel task, and columns per batch tile: a task walks its rows once per
@@ -54,9 +53,6 @@ PARALLEL_WORK = 4_000_000
 #: The same bound in elements for :func:`transpose`, a pure memory pass: one element
 #: moved costs several multiply-adds' time, so it pays to split far smaller copies.
 PARALLEL_COPY = 1 << 18
-#: :func:`transpose` moves sources whose rows are a multiple of this many elements long
-#: in blocks (see there).
-BLOCKED_STRIDE = 512
 
 
 def _kernel(name: str) -> Callable[..., Any]:
@@ -116,7 +112,8 @@ def sparsify(dw: np.ndarray, grad: np.ndarray, dpos: np.ndarray, crow: np.ndarra
 
 
 def transpose(dst: np.ndarray, src: np.ndarray) -> None:
-    """``dst[:] = src.T`` in cache-sized tiles, row-parallel (both C-contiguous).
+    """``dst[:] = src.T`` (rows contiguous, any row strides; float32 or float64) in
+    32-byte square blocks moved by vector shuffles, row-parallel.
 
     >>> import numpy as np
     >>> dst = np.empty((3, 2)); transpose(dst, np.arange(6.0).reshape(2, 3)); dst.tolist()
@@ -125,12 +122,11 @@ def transpose(dst: np.ndarray, src: np.ndarray) -> None:
     >>> transpose(dst, src); bool((dst == src.T).all())
     True
     """
-    # Source rows whose length is a multiple of 512 elements sit a power-of-two stride
-    # apart and share cache sets: reading 16 of them element by element thrashes, so
-    # those go through 16 x 16 blocks (a 4096-wide x: 0.37 ms against 0.59 ms on the
-    # 2-core machine of benchmarks/RESULTS.md); other shapes run faster without the buffer.
-    kernel = "transpose_blocks" if src.shape[1] % BLOCKED_STRIDE == 0 else "transpose"
-    _call(kernel, dst.size * (PARALLEL_WORK // PARALLEL_COPY), dst, src)
+    if (dst.strides[1] != dst.itemsize or src.strides[1] != src.itemsize or src.dtype != dst.dtype
+            or dst.dtype not in (np.float32, np.float64)):
+        np.copyto(dst, src.T)  # rows not contiguous (or another dtype): numpy's strided copy
+        return
+    _call("transpose", dst.size * (PARALLEL_WORK // PARALLEL_COPY), dst, src, dst.dtype.type(0))
 
 
 def sddmm(dw: np.ndarray, D: np.ndarray, H: np.ndarray, crow: np.ndarray, col: np.ndarray,
@@ -160,5 +156,7 @@ def spmm_t(G: np.ndarray, D: np.ndarray, w: np.ndarray, sources: np.ndarray, tcr
            tcol: np.ndarray, perm: np.ndarray, t0: int, e0: int) -> None:
     """``G[sources[j]] += sum_i w[perm[i]] D[tcol[i]]`` over transposed entries
     ``e0 + tcrow[t0 + j] : e0 + tcrow[t0 + j + 1]``."""
+    if len(sources) == 0:  # no source needs a gradient (an input layer without dL/dx)
+        return
     work = (tcrow[t0 + len(sources)] - tcrow[t0]) * D.shape[1]
     _call("spmm_t", work, G, D, w, sources, tcrow, tcol, perm, t0, e0, ROWS, TILE)

@@ -146,8 +146,8 @@ def _scatter_add(G: torch.Tensor, L: Layout, s0: int, s1: int, lo: int, M: torch
 def transposed(dst: torch.Tensor, src: torch.Tensor) -> torch.Tensor:
     """``dst[:] = src.T`` for a 2-D ``dst`` with contiguous rows; returns ``dst``."""
     if (dst.device.type == "cpu" and not TORCH_OPS_ON_CPU and dst.numel() >= 1 << 16
-            and dst.is_contiguous()):
-        csr.transpose(dst.numpy(), src.detach().contiguous().numpy())  # tiled, parallel
+            and dst.is_contiguous() and dst.dtype in (torch.float32, torch.float64)):
+        csr.transpose(dst.numpy(), src.detach().contiguous().numpy())  # vector blocks, parallel
     else:
         dst.copy_(src.T)
     return dst
