@@ -147,12 +147,13 @@ def _block_transpose(typingctx, dst, src, dstride, sstride, zero):  # pragma: no
 @njit(parallel=True, cache=True)
 def transpose(dst, src, zero):
     """``dst[:] = src.T`` (rows contiguous, any row strides) in 32-byte square blocks moved
-    by vector shuffles; each task takes ``2 W`` destination rows, so every source row is
-    read 64 bytes (a cache line) at a time."""
+    by vector shuffles; each task takes 16 destination rows, so every source row is read
+    a whole cache line (float32) or two (float64) at a time. (8, 32 and 64 rows were
+    each slower on some shapes of benchmarks/RESULTS.md's machine.)"""
     n, m = dst.shape
     size = dst.itemsize
     W = 32 // size  # elements per block side
-    S = 2 * W
+    S = 16
     ds, ss = dst.strides[0] // size, src.strides[0] // size
     dp, sp = dst.ctypes.data, src.ctypes.data
     m_full = m - m % W
