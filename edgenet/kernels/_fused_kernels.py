@@ -45,7 +45,7 @@ import numba
 import numpy as np
 from llvmlite import ir
 from numba import njit, prange, types
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 
 #: Reassociation lets LLVM vectorise the batch sums; no NaN/inf assumptions are made.
 #: The activation functions below say ``fastmath=False`` explicitly (numba would
@@ -131,15 +131,47 @@ def _expm1_reduced(r):
 
 
 @njit(cache=True, error_model="numpy", fastmath=False, inline="always")
-def _reduce(x):
-    """``(q, n)`` with ``e^x = (1 + q) 2^n`` (``x`` clamped to ``[-746, 710]``; nan maps to
-    -746, callers restore it): Cody-Waite reduction to ``|r| <= ln2 / 2``, then
-    ``q = e^r - 1``."""
-    xc = x if x > -746.0 else -746.0
-    xc = xc if xc < 710.0 else 710.0
+def _expm1_short(r):
+    """:func:`_expm1_reduced` to degree 7, for results rounded to float32: truncation
+    below 5.2e-9 relative (0.09 float32 ulp), in float64 arithmetic."""
+    p = 1.0 / 5040.0
+    p = 1.0 / 720.0 + r * p
+    p = 1.0 / 120.0 + r * p
+    p = 1.0 / 24.0 + r * p
+    p = 1.0 / 6.0 + r * p
+    p = 0.5 + r * p
+    return r + r * (r * p)
+
+
+#: Where float32 results are computed (``narrow``), the exponent is clamped to
+#: ``[-NARROW_EXP, NARROW_EXP]``: e^-200 rounds to float32 0 and e^200 to inf, and 2^n
+#: stays a normal float64, so one power of two scales the result.
+NARROW_EXP = 200.0
+
+
+def _narrow(a):  # pragma: no cover - replaced by its overload in compiled code
+    """Whether the array ``a`` holds float32: its results need only float32 accuracy."""
+    return a.dtype == np.float32
+
+
+@overload(_narrow, inline="always")
+def _narrow_compiled(a):
+    narrow = isinstance(a, types.Array) and a.dtype == types.float32
+    return lambda a: narrow  # a constant: LLVM drops the branch not taken
+
+
+@njit(cache=True, error_model="numpy", fastmath=False, inline="always")
+def _reduce(x, narrow=False):
+    """``(q, n)`` with ``e^x = (1 + q) 2^n`` (``x`` clamped to ``[-746, 710]``, or to
+    ``+-NARROW_EXP`` with ``narrow``; nan maps to the lower bound, callers restore it):
+    Cody-Waite reduction to ``|r| <= ln2 / 2``, then ``q = e^r - 1`` (to float32 accuracy
+    with ``narrow``)."""
+    lo, hi = (-NARROW_EXP, NARROW_EXP) if narrow else (-746.0, 710.0)
+    xc = x if x > lo else lo
+    xc = xc if xc < hi else hi
     n = np.floor(xc * _LOG2E + 0.5)
     r = (xc - n * _LN2_HI) - n * _LN2_LO
-    return _expm1_reduced(r), n
+    return (_expm1_short(r) if narrow else _expm1_reduced(r)), n
 
 
 @njit(cache=True, error_model="numpy", fastmath=False, inline="always")
@@ -154,26 +186,36 @@ def _reduce_split(hi, lo):
 
 
 @njit(cache=True, error_model="numpy", fastmath=False, inline="always")
-def vexp(x):
+def vexp(x, narrow=False):
     """``e^x``, vectorisable; the scale is applied as two powers of two, so results in
-    the subnormal range are rounded once and never flushed.
+    the subnormal range are rounded once and never flushed. With ``narrow``, accurate
+    to float32 (the result is rounded to float32 by the caller), with one power of two.
 
     >>> round(vexp(1.0), 12), float(vexp(-740.0)) > 0, vexp(-800.0), vexp(800.0)
     (2.718281828459, True, 0.0, inf)
+    >>> float(np.float32(vexp(1.0, True))) == float(np.float32(np.e))
+    True
     """
-    q, n = _reduce(x)
-    h = np.floor(n * 0.5)
-    y = ((1.0 + q) * _pow2(h)) * _pow2(n - h)
+    q, n = _reduce(x, narrow)
+    if narrow:  # beyond +-NARROW_EXP: exactly 0 and inf, as float32 rounding gives
+        y = (1.0 + q) * _pow2(n)
+        y = 0.0 if x < -NARROW_EXP else (np.inf if x > NARROW_EXP else y)
+    else:
+        h = np.floor(n * 0.5)
+        y = ((1.0 + q) * _pow2(h)) * _pow2(n - h)
     return y if x == x else x
 
 
 @njit(cache=True, error_model="numpy", fastmath=False, inline="always")
-def vexpm1(x):
-    """``e^x - 1`` with full relative accuracy near 0, vectorisable, for ``x <= 709``
-    (where ``2^n`` is finite; the callers use ``x <= 0``)."""
-    q, n = _reduce(x)
-    h = np.floor(n * 0.5)
-    s = _pow2(h) * _pow2(n - h)
+def vexpm1(x, narrow=False):
+    """``e^x - 1`` with full relative accuracy near 0 (float32 accuracy with ``narrow``),
+    vectorisable, for ``x <= 709`` (where ``2^n`` is finite; the callers use ``x <= 0``)."""
+    q, n = _reduce(x, narrow)
+    if narrow:
+        s = _pow2(n)
+    else:
+        h = np.floor(n * 0.5)
+        s = _pow2(h) * _pow2(n - h)
     y = s * q + (s - 1.0)  # s - 1 is exact for n >= -53, and -1 to rounding below
     return y if x == x else x
 
@@ -202,25 +244,25 @@ def vlog1p_unit(u):
 
 
 @njit(cache=True, error_model="numpy", fastmath=False, inline="always")
-def vtanh(z):
+def vtanh(z, narrow=False):
     """``tanh z = -m / (2 + m)``, ``m = expm1(-2|z|)``, with the sign of ``z``."""
-    m = vexpm1(-2.0 * abs(z))
+    m = vexpm1(-2.0 * abs(z), narrow)
     return _copysign(-m / (2.0 + m), z)
 
 
 @njit(cache=True, error_model="numpy", fastmath=False, inline="always")
-def vsigmoid(z):
+def vsigmoid(z, narrow=False):
     """``1 / (1 + e^-z)`` for ``z >= 0``, ``e^z / (1 + e^z)`` below (no overflow)."""
-    e = vexp(-abs(z))
+    e = vexp(-abs(z), narrow)
     s = 1.0 / (1.0 + e)
     return s if z >= 0.0 else e * s
 
 
 @njit(cache=True, error_model="numpy", fastmath=False, inline="always")
-def vsoftplus(z):
+def vsoftplus(z, narrow=False):
     """``log(1 + e^z) = max(z, 0) + log1p(e^-|z|)``; ``z`` itself above 20 (torch's
     threshold)."""
-    y = (z if z > 0.0 else 0.0) + vlog1p_unit(vexp(-abs(z)))
+    y = (z if z > 0.0 else 0.0) + vlog1p_unit(vexp(-abs(z), narrow))
     return z if z > 20.0 else y
 
 
@@ -386,6 +428,7 @@ def activate(c, z, h, k0, k1):
     """``h[k] = act_c(z[k])`` for ``k`` in ``k0:k1``."""
     z, h = z[k0:k1], h[k0:k1]  # indices from 0: no negative-index wraparound, so loops vectorise
     n = k1 - k0
+    narrow = _narrow(h)  # float32 results: exponentials to float32 accuracy
     if c == IDENTITY:
         for k in range(n):
             h[k] = z[k]
@@ -395,10 +438,10 @@ def activate(c, z, h, k0, k1):
             h[k] = 0.0 if v <= 0 else v  # nan stays nan
     elif c == SIGMOID:
         for k in range(n):
-            h[k] = vsigmoid(z[k])
+            h[k] = vsigmoid(z[k], narrow)
     elif c == TANH:
         for k in range(n):
-            h[k] = vtanh(z[k])
+            h[k] = vtanh(z[k], narrow)
     elif c == LEAKY_RELU:
         for k in range(n):
             v = z[k]
@@ -408,15 +451,15 @@ def activate(c, z, h, k0, k1):
             h[k] = vgelu(z[k])
     elif c == SOFTPLUS:
         for k in range(n):
-            h[k] = vsoftplus(z[k])
+            h[k] = vsoftplus(z[k], narrow)
     elif c == ELU:
         for k in range(n):
             v = z[k]
-            h[k] = v if v > 0 else vexpm1(v)
+            h[k] = v if v > 0 else vexpm1(v, narrow)
     elif c == SILU:
         for k in range(n):
             v = z[k]
-            h[k] = v * vsigmoid(v)
+            h[k] = v * vsigmoid(v, narrow)
     elif c == SIN:
         for k in range(n):
             h[k] = math.sin(z[k])
@@ -428,7 +471,7 @@ def activate(c, z, h, k0, k1):
             h[k] = z[k] * z[k]
     elif c == EXP:
         for k in range(n):
-            h[k] = vexp(z[k])
+            h[k] = vexp(z[k], narrow)
     else:  # SOFTSIGN
         for k in range(n):
             v = z[k]
@@ -441,6 +484,7 @@ def deactivate(c, d, z, h, k0, k1):
     derivatives torch's autograd uses, e.g. ``relu'(0) = 0``)."""
     d, z, h = d[k0:k1], z[k0:k1], h[k0:k1]
     n = k1 - k0
+    narrow = _narrow(h)
     if c == IDENTITY:
         return
     if c == RELU:
@@ -461,15 +505,15 @@ def deactivate(c, d, z, h, k0, k1):
     elif c == SOFTPLUS:
         for k in range(n):
             v = z[k]
-            d[k] = d[k] * (1.0 if v > 20.0 else vsigmoid(v))
+            d[k] = d[k] * (1.0 if v > 20.0 else vsigmoid(v, narrow))
     elif c == ELU:
         for k in range(n):
             v = z[k]
-            d[k] = d[k] * (1.0 if v > 0 else vexp(v))
+            d[k] = d[k] * (1.0 if v > 0 else vexp(v, narrow))
     elif c == SILU:
         for k in range(n):
             v = z[k]
-            s = vsigmoid(v)
+            s = vsigmoid(v, narrow)
             d[k] = d[k] * (s * (1.0 + v * (1.0 - s)))
     elif c == SIN:
         for k in range(n):
