@@ -2,7 +2,8 @@
 
 Run from the repository root (mpmath comes with torch)::
 
-    python benchmarks/fit_normal_cdf.py
+    python benchmarks/fit_normal_cdf.py           # float64 results: _PHI_G
+    python benchmarks/fit_normal_cdf.py --narrow  # float32 results: _PHI_G32
 
 For ``x >= 0`` let ``Q(x) = Phi(-x) e^{x^2/2} = erfc(x / sqrt 2) e^{x^2/2} / 2``. Then
 ``Phi(z) = e^{-z^2/2} Q(-z)`` for ``z < 0`` and ``1 - e^{-z^2/2} Q(z)`` for ``z >= 0``,
@@ -16,6 +17,10 @@ is evaluated with little rounding. Its variable is ``s = C / (C + x)``, which ma
 Chebyshev interpolation at 40 significant digits (mpmath), then are rounded to float64;
 the script prints them (lowest degree first) and the largest relative error of the
 rounded polynomial against ``g`` on a fine grid, computed at 40 digits.
+
+With ``--narrow`` it fits the set used where results are rounded to float32: ``X = 15``
+(gelu and its derivative round to 0 or to ``z`` in float32 beyond it) and degree 12,
+whose error (about 1e-10) is a fiftieth of a float32 ulp.
 """
 
 from __future__ import annotations
@@ -29,21 +34,23 @@ C = 6.0
 X = 40.0  # e^{-X^2/2} is far below the smallest subnormal: beyond X, Q is not needed
 K = 0.7978845608028654  # sqrt(2 / pi) rounded; any value works, the fit uses this one
 DEGREE = 22
+#: The range and degree of the float32 set (``--narrow``).
+X_NARROW, DEGREE_NARROW = 15.0, 12
 
 
-def g(t: mp.mpf) -> mp.mpf:
-    """``g`` at ``t`` in ``[-1, 1]``."""
+def g(t: mp.mpf, X: float = X) -> mp.mpf:
+    """``g`` at ``t`` in ``[-1, 1]`` (``t`` spans ``x`` in ``[0, X]``)."""
     s0 = mp.mpf(C) / (C + X)
     s = ((1 - s0) * t + (1 + s0)) / 2
     x = C * (1 - s) / s
     return mp.erfc(x / mp.sqrt(2)) / 2 * mp.exp(x * x / 2) * (x + mp.mpf(K))
 
 
-def fit(degree: int = DEGREE) -> list[float]:
+def fit(degree: int = DEGREE, X: float = X) -> list[float]:
     """Monomial coefficients of ``g`` in ``t``, lowest degree first, rounded to float64."""
     n = degree + 1
     nodes = [mp.cos(mp.pi * (j + mp.mpf(1) / 2) / n) for j in range(n)]
-    values = [g(t) for t in nodes]
+    values = [g(t, X) for t in nodes]
     cheb = []
     for i in range(n):
         c = sum(v * mp.cos(mp.pi * i * (j + mp.mpf(1) / 2) / n) for j, v in enumerate(values))
@@ -60,7 +67,7 @@ def fit(degree: int = DEGREE) -> list[float]:
     return [float(m) for m in mono]
 
 
-def worst(coefficients: list[float], points: int = 2000) -> mp.mpf:
+def worst(coefficients: list[float], X: float = X, points: int = 2000) -> mp.mpf:
     """The largest relative error of the float64 coefficients on ``points`` values of t."""
     err = mp.mpf(0)
     for i in range(points):
@@ -68,14 +75,18 @@ def worst(coefficients: list[float], points: int = 2000) -> mp.mpf:
         p = mp.mpf(0)
         for a in reversed(coefficients):
             p = p * t + mp.mpf(a)
-        err = max(err, abs(p / g(t) - 1))
+        err = max(err, abs(p / g(t, X) - 1))
     return err
 
 
 if __name__ == "__main__":
-    coefficients = fit()
-    print("_G = (")
+    import sys
+
+    narrow = "--narrow" in sys.argv[1:]
+    x_max, degree = (X_NARROW, DEGREE_NARROW) if narrow else (X, DEGREE)
+    coefficients = fit(degree, x_max)
+    print("_PHI_G32 = (" if narrow else "_PHI_G = (")
     for a in coefficients:
         print(f"    {a!r},")
     print(")")
-    print(f"# largest relative error: {mp.nstr(worst(coefficients), 3)}")
+    print(f"# largest relative error: {mp.nstr(worst(coefficients, x_max), 3)}")

@@ -175,14 +175,14 @@ def _reduce(x, narrow=False):
 
 
 @njit(cache=True, error_model="numpy", fastmath=False, inline="always")
-def _reduce_split(hi, lo):
+def _reduce_split(hi, lo, narrow=False):
     """``(q, n)`` with ``e^(hi + lo) = (1 + q) 2^n`` for ``hi`` in ``[-800, 0]`` and
     ``|lo| < 1e-4``: as :func:`_reduce`, with ``lo`` added to the reduced argument
     (``hi - n ln2_hi`` is exact), so none of its bits is lost to ``hi + lo``."""
     xc = hi if hi > -746.0 else -746.0
     n = np.floor(xc * _LOG2E + 0.5)
     r = ((xc - n * _LN2_HI) - n * _LN2_LO) + lo
-    return _expm1_reduced(r), n
+    return (_expm1_short(r) if narrow else _expm1_reduced(r)), n
 
 
 @njit(cache=True, error_model="numpy", fastmath=False, inline="always")
@@ -311,89 +311,122 @@ _PHI_G = (
     9.20594030715862e-11,
     7.384250142941051e-11,
 )
+#: The same for results rounded to float32 (``narrow``): ``x`` in ``[0, 15]`` (beyond it
+#: gelu and its derivative round to 0 or ``z`` in float32), degree 12, relative error
+#: 1.3e-10 (``python benchmarks/fit_normal_cdf.py --narrow``).
+_PHI_X32 = 15.0
+_PHI_S032 = _PHI_C / (_PHI_C + _PHI_X32)
+_PHI_TA32 = 2.0 / (1.0 - _PHI_S032)
+_PHI_TB32 = (1.0 + _PHI_S032) / (1.0 - _PHI_S032)
+_PHI_G32 = (
+    0.4585044859226024,
+    0.045546117584516814,
+    -0.007944347332409405,
+    -0.030424726217470322,
+    -0.03011151893436393,
+    -0.020291709832402412,
+    -0.010476495237258217,
+    -0.00423824617447725,
+    -0.0013142518641264395,
+    -0.0002860764933480624,
+    -2.902859150652371e-05,
+    5.826082959767434e-06,
+    2.251478403982192e-06,
+)
+#: Terms of ``S`` kept for float32 results: the first left out is below 2e-10 relative.
+_CDF_TERMS32 = 7
 _HIGH = -(1 << 27)  # keeps 26 significant bits: their square is exact
 
 
 @njit(cache=True, error_model="numpy", fastmath=False, inline="always")
-def _horner(t, lo, hi):
-    """``_PHI_G[lo] + t _PHI_G[lo + 1] + ... + t^(hi - lo - 1) _PHI_G[hi - 1]``, Horner's
-    order (constant bounds: LLVM unrolls it)."""
-    p = _PHI_G[hi - 1]
+def _horner(g, t, lo, hi):
+    """``g[lo] + t g[lo + 1] + ... + t^(hi - lo - 1) g[hi - 1]``, Horner's order (constant
+    bounds: LLVM unrolls it)."""
+    p = g[hi - 1]
     for i in range(hi - 2, lo - 1, -1):
-        p = _PHI_G[i] + t * p
+        p = g[i] + t * p
     return p
 
 
 @njit(cache=True, error_model="numpy", fastmath=False, inline="always")
-def _mills(x):
-    """``Q(x) = Phi(-x) e^{x^2/2}`` for ``x`` in ``[0, 40]`` (the fit's 6e-17, plus roundings)."""
+def _mills(x, narrow=False):
+    """``Q(x) = Phi(-x) e^{x^2/2}`` for ``x`` in ``[0, 40]`` (the fit's 6e-17, plus
+    roundings), or in ``[0, 15]`` to float32 accuracy with ``narrow``."""
+    if narrow:
+        t = (_PHI_C / (_PHI_C + x)) * _PHI_TA32 - _PHI_TB32
+        t7 = t * t * t
+        t7 = t7 * t7 * t
+        # Two Horner chains joined by t^7 (Estrin).
+        p = _horner(_PHI_G32, t, 0, 7) + t7 * _horner(_PHI_G32, t, 7, 13)
+        return p / (x + _PHI_K)
     t = (_PHI_C / (_PHI_C + x)) * _PHI_TA - _PHI_TB
     t8 = t * t
     t8 = t8 * t8
     t8 = t8 * t8
     # Three Horner chains joined by t^8 (Estrin): a third of the latency of one.
-    p0 = _horner(t, 0, 8)
-    p1 = _horner(t, 8, 16)
-    p2 = _horner(t, 16, 23)
+    p0 = _horner(_PHI_G, t, 0, 8)
+    p1 = _horner(_PHI_G, t, 8, 16)
+    p2 = _horner(_PHI_G, t, 16, 23)
     return (p0 + t8 * (p1 + t8 * p2)) / (x + _PHI_K)
 
 
 @njit(cache=True, error_model="numpy", fastmath=False, inline="always")
-def _gauss(z):
-    """``(x, hi, lo)``: ``x = min(|z|, 40)`` (nan maps to 40, callers restore it) and
-    ``-x^2 / 2 = hi + lo`` to about 2^-78 relative, ``hi`` the exact half square of ``x``'s
-    26 leading bits (``e^{-x^2/2}`` from a rounded square would be off by up to ~700 ulp
-    near ``x = 38``)."""
+def _gauss(z, narrow=False):
+    """``(x, hi, lo)``: ``x = min(|z|, 40)`` (15 with ``narrow``; nan maps to that bound,
+    callers restore it) and ``-x^2 / 2 = hi + lo`` to about 2^-78 relative, ``hi`` the
+    exact half square of ``x``'s 26 leading bits (``e^{-x^2/2}`` from a rounded square
+    would be off by up to ~700 ulp near ``x = 38``)."""
     a = abs(z)
-    x = a if a < _PHI_X else _PHI_X
+    top = _PHI_X32 if narrow else _PHI_X
+    x = a if a < top else top
     xh = _from_bits(_bits(x) & _HIGH)
     xl = x - xh
     return x, -0.5 * (xh * xh), -0.5 * (xl * (xh + x))
 
 
 @njit(cache=True, error_model="numpy", fastmath=False, inline="always")
-def _scaled_exp(m, hi, lo):
+def _scaled_exp(m, hi, lo, narrow=False):
     """``m e^(hi + lo)`` for ``|m| < 2`` and ``hi <= 0``, rounded once into the subnormal
-    range (``m`` multiplies ``1 + q`` before the powers of two are applied)."""
-    q, n = _reduce_split(hi, lo)
+    range (``m`` multiplies ``1 + q`` before the powers of two are applied). With
+    ``narrow`` (``hi >= -113``), to float32 accuracy with one power of two."""
+    q, n = _reduce_split(hi, lo, narrow)
+    if narrow:
+        return (m + m * q) * _pow2(n)
     h = np.floor(n * 0.5)
     return ((m + m * q) * _pow2(h)) * _pow2(n - h)
 
 
 @njit(cache=True, error_model="numpy", fastmath=False, inline="always")
-def _cdf_series(u):
-    """``S(u)`` with ``Phi(z) = 1/2 + z S(z^2)`` (for ``z^2 = u < 1/4``)."""
-    p = _CDF_S[10]
-    p = _CDF_S[9] + u * p
-    p = _CDF_S[8] + u * p
-    p = _CDF_S[7] + u * p
-    p = _CDF_S[6] + u * p
-    p = _CDF_S[5] + u * p
-    p = _CDF_S[4] + u * p
-    p = _CDF_S[3] + u * p
-    p = _CDF_S[2] + u * p
-    p = _CDF_S[1] + u * p
-    return _CDF_S[0] + u * p
+def _cdf_series(u, narrow=False):
+    """``S(u)`` with ``Phi(z) = 1/2 + z S(z^2)`` (for ``z^2 = u < 1/4``; its first
+    :data:`_CDF_TERMS32` terms with ``narrow``)."""
+    top = _CDF_TERMS32 if narrow else len(_CDF_S)
+    p = _CDF_S[top - 1]
+    for i in range(top - 2, -1, -1):
+        p = _CDF_S[i] + u * p
+    return p
 
 
 @njit(cache=True, error_model="numpy", fastmath=False, inline="always")
-def vnormal_cdf(z):
+def vnormal_cdf(z, narrow=False):
     """``Phi(z) = erfc(-z / sqrt 2) / 2``, the standard normal CDF, vectorisable, with
-    full relative accuracy in both tails (subnormal results included); its Taylor series
-    for ``|z| < 1/2``.
+    full relative accuracy in both tails (subnormal results included; float32 accuracy
+    with ``narrow``); its Taylor series for ``|z| < 1/2``.
 
     >>> float(vnormal_cdf(0.0)), round(vnormal_cdf(1.0), 12), float(vnormal_cdf(-38.0)) > 0
     (0.5, 0.841344746069, True)
+    >>> float(np.float32(vnormal_cdf(1.0, True))) == float(np.float32(vnormal_cdf(1.0)))
+    True
     """
-    x, hi, lo = _gauss(z)
-    p = _scaled_exp(_mills(x), hi, lo)  # Phi(-|z|)
+    x, hi, lo = _gauss(z, narrow)
+    p = _scaled_exp(_mills(x, narrow), hi, lo, narrow)  # Phi(-|z|)
     y = p if z <= 0.0 else 1.0 - p
-    y = 0.5 + z * _cdf_series(x * x) if x < 0.5 else y
+    y = 0.5 + z * _cdf_series(x * x, narrow) if x < 0.5 else y
     return y if z == z else z
 
 
 @njit(cache=True, error_model="numpy", fastmath=False, inline="always")
-def vgelu(z):
+def vgelu(z, narrow=False):
     """``z Phi(z)`` (torch's exact gelu): ``E = z Phi(-|z|)`` below 0, ``z - E`` above
     (at least ``z / 2``: no cancellation); ``E`` is rounded once, subnormals included.
     For ``|z| < 1/2``, ``z / 2 + z^2 S(z^2)`` (fewer roundings).
@@ -402,21 +435,21 @@ def vgelu(z):
     >>> round(vgelu(1.0), 12), round(vgelu(-1.0), 12), float(vgelu(-37.0)) < 0
     (0.841344746069, -0.158655253931, True)
     """
-    x, hi, lo = _gauss(z)
-    e = _scaled_exp(_copysign(x, z) * _mills(x), hi, lo)
+    x, hi, lo = _gauss(z, narrow)
+    e = _scaled_exp(_copysign(x, z) * _mills(x, narrow), hi, lo, narrow)
     y = e if z <= 0.0 else z - e
     u = x * x  # float64 also for float32 z
-    y = 0.5 * z + u * _cdf_series(u) if x < 0.5 else y
+    y = 0.5 * z + u * _cdf_series(u, narrow) if x < 0.5 else y
     y = y if z != 0.0 else z  # -0.0 stays -0.0
     return y if z > -np.inf else z * 0.0
 
 
 @njit(cache=True, error_model="numpy", fastmath=False, inline="always")
-def vgelu_grad(z):
+def vgelu_grad(z, narrow=False):
     """``gelu'(z) = Phi(z) + z phi(z)``, ``phi(z) = e^{-z^2/2} / sqrt(2 pi)`` from the same
     split square; nan at +-inf and nan (``inf * 0``, as torch's)."""
-    _, hi, lo = _gauss(z)
-    return vnormal_cdf(z) + z * _scaled_exp(_INV_SQRT_2PI, hi, lo)
+    _, hi, lo = _gauss(z, narrow)
+    return vnormal_cdf(z, narrow) + z * _scaled_exp(_INV_SQRT_2PI, hi, lo, narrow)
 
 
 # ---------------------------------------------------------------------------------------
@@ -448,7 +481,7 @@ def activate(c, z, h, k0, k1):
             h[k] = v if v >= 0 else 0.01 * v
     elif c == GELU:
         for k in range(n):
-            h[k] = vgelu(z[k])
+            h[k] = vgelu(z[k], narrow)
     elif c == SOFTPLUS:
         for k in range(n):
             h[k] = vsoftplus(z[k], narrow)
@@ -501,7 +534,7 @@ def deactivate(c, d, z, h, k0, k1):
             d[k] = d[k] * (1.0 if z[k] > 0 else 0.01)
     elif c == GELU:
         for k in range(n):
-            d[k] = d[k] * vgelu_grad(z[k])
+            d[k] = d[k] * vgelu_grad(z[k], narrow)
     elif c == SOFTPLUS:
         for k in range(n):
             v = z[k]
