@@ -17,7 +17,10 @@ LLVM vectorises. tanh, sigmoid, exp, softplus, elu, silu and gelu (and the deriv
 that need an exponential or the normal CDF) use the closed forms below, built on one
 vectorisable ``exp``; gelu's normal CDF is ``e^{-z^2/2}`` times a fitted polynomial, with
 no ``erf`` call and no cancellation. sin and cos remain libm calls per element. The
-closed forms compute in float64 for both dtypes. Their accuracy, tested in
+closed forms compute in float64 for both dtypes; where the result is float32 (known
+when a kernel is compiled), their polynomials are shorter (float32 accuracy is all that
+survives the rounding: float32 tanh 2.4 ns per value against 4.3 for the float64-accurate
+form). Their accuracy, tested in
 ``tests/test_cpu_kernels.py`` on a dense sweep from the smallest subnormal to the
 largest float, both signs, inf and nan: float32 results are within 1 ulp of torch's
 float64 value rounded to float32, float64 results within 4 ulp of torch's, except where
