@@ -1,6 +1,6 @@
 """Network builders shared by the tests: hypothesis strategies for random neuron DAGs
-(engine tests), for networks with hostile ids and extreme floats (file tests), and the
-XOR network."""
+(engine tests), for networks with hostile ids and extreme floats (file tests), the XOR
+network, and a small network with every kind of edge (the page's tests)."""
 
 from __future__ import annotations
 
@@ -151,4 +151,24 @@ def saved_networks(draw):
                     net.add_edge(ids[i], ids[j], weight=draw(EXTREME_FLOATS))
                 else:
                     net.add_edge(ids[i], ids[j])  # no weight yet
+    return net
+
+
+def every_edge_kind(self_loop: bool = False) -> en.Network:
+    """Two inputs, a cycle through two neurons, a skip from an input to the output and,
+    with ``self_loop``, a self-loop: every kind of edge a view draws apart."""
+    net = en.Network()
+    net.add_input("x0")
+    net.add_input("x1")
+    net.add_neuron("h", activation="tanh", bias=0.25)
+    net.add_neuron("g", activation="relu")
+    net.add_output("y", activation="sigmoid")
+    net.add_edge("x0", "h", weight=0.5)
+    net.add_edge("x1", "h", weight=-1.5)
+    net.add_edge("h", "g", weight=2.0)
+    net.add_edge("g", "h", weight=-0.75)  # feedback
+    if self_loop:
+        net.add_edge("g", "g", weight=0.1)
+    net.add_edge("g", "y", weight=1.0)
+    net.add_edge("x0", "y", weight=0.3)  # skip
     return net

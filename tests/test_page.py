@@ -8,6 +8,7 @@ import sys
 import networkx as nx
 import numpy as np
 import pytest
+from dags import every_edge_kind
 
 import edgenet as en
 from edgenet.cli import main
@@ -18,43 +19,27 @@ from edgenet.placement import place
 pytest.importorskip("plotly")
 
 
-def network() -> en.Network:
-    net = en.Network()
-    net.add_input("x0")
-    net.add_input("x1")
-    net.add_neuron("h", activation="tanh", bias=0.25)
-    net.add_neuron("g", activation="relu")
-    net.add_output("y", activation="sigmoid")
-    net.add_edge("x0", "h", weight=0.5)
-    net.add_edge("x1", "h", weight=-1.5)
-    net.add_edge("h", "g", weight=2.0)
-    net.add_edge("g", "h", weight=-0.75)  # feedback
-    net.add_edge("g", "y", weight=1.0)
-    net.add_edge("x0", "y", weight=0.3)  # skip
-    return net
-
-
 def neurons(fig) -> dict[str, list]:
     """Hover data of every neuron, by name: [name, role, activation, bias, layer, index]."""
     return {row[0]: list(row) for t in fig.data if t.meta == "neurons" for row in t.customdata}
 
 
 def test_hover_data_of_neurons():
-    info = neurons(page(network()))
+    info = neurons(page(every_edge_kind()))
     assert info["h"][:5] == ["h", "hidden", "tanh", "0.25", 1]
     assert info["g"][:5] == ["g", "hidden", "relu", "0", 2]
     assert info["x1"][:5] == ["x1", "input", "input", "none (input)", 0]
     assert info["y"][:5] == ["y", "output", "sigmoid", "0", 3]
     plain = neurons(page(nx.DiGraph([("a", "b")])))
     assert plain["b"][:5] == ["b", "output", "identity", "0 (default)", 1]
-    fig = page(network())
+    fig = page(every_edge_kind())
     template = next(t.hovertemplate for t in fig.data if t.meta == "neurons")
     for field in ("role", "activation", "bias", "layer"):
         assert f"{field}: %{{customdata" in template
 
 
 def test_hover_text_of_edges_names_ends_and_weight():
-    fig = page(network())
+    fig = page(every_edge_kind())
     (edges,) = [t for t in fig.data if t.name == "edges"]
     assert sorted(edges.text) == sorted([
         "x0 → h<br>weight: 0.5", "x1 → h<br>weight: -1.5", "h → g<br>weight: 2",
@@ -63,7 +48,7 @@ def test_hover_text_of_edges_names_ends_and_weight():
 
 
 def test_same_colours_as_the_picture():
-    fig = page(network())
+    fig = page(every_edge_kind())
     palette = activation_colours(["tanh", "relu", "sigmoid", "input"])
     for t in fig.data:
         if t.meta == "neurons":
@@ -82,7 +67,7 @@ def test_same_colours_as_the_picture():
 
 
 def test_feedback_and_skip_edges_are_styled_apart():
-    fig = page(network())
+    fig = page(every_edge_kind())
     kinds = {t.legendgroup: t.line.dash for t in fig.data if t.legendgroup}
     assert kinds["feedback edge (1)"] == "dot"
     assert kinds["skip connection (1)"] == "dash"
@@ -90,13 +75,13 @@ def test_feedback_and_skip_edges_are_styled_apart():
 
 
 def test_click_data_travels_with_the_page():
-    fig = page(network())
+    fig = page(every_edge_kind())
     net = fig.layout.meta["edgenet"]
-    pos = place(network())
+    pos = place(every_edge_kind())
     assert net["names"] == [str(n) for n in pos.nodes]
     pairs = {(net["names"][s], net["names"][d]): w
              for s, d, w in zip(net["src"], net["dst"], net["weight"], strict=True)}
-    assert pairs == {(u, v): w for u, v, w in network().edges(data="weight")}
+    assert pairs == {(u, v): w for u, v, w in every_edge_kind().edges(data="weight")}
     assert fig.data[net["inputs_trace"]].line.color == INPUTS_OF
     assert fig.data[net["outputs_trace"]].line.color == OUTPUTS_OF
     assert all(fig.data[i].mode == "lines" for i in net["edge_traces"])
@@ -143,20 +128,20 @@ def test_webgl_traces_do_not_grow_with_edges():
 
 def test_edge_hover_markers_are_not_drawn():
     """The edge midpoints only carry hover text: drawing them cost as much as the neurons."""
-    (edges,) = [t for t in page(network()).data if t.name == "edges"]
+    (edges,) = [t for t in page(every_edge_kind()).data if t.name == "edges"]
     assert edges.marker.opacity == 0 and edges.hovertemplate == "%{text}<extra></extra>"
 
 
 def test_webgl_canvas_at_one_pixel_per_css_pixel():
     """plotly's default pixel ratio, 2, renders four times the pixels of the plot."""
-    text = html(page(network()))
+    text = html(page(every_edge_kind()))
     assert GL_PIXEL_RATIO == 1
     assert re.search(r'"plotGlPixelRatio": 1\b', text)
 
 
 def test_page_is_self_contained(tmp_path):
     path = tmp_path / "net.html"
-    fig = en.draw(network(), path)
+    fig = en.draw(every_edge_kind(), path)
     text = path.read_text(encoding="utf-8")
     assert text.startswith("<!doctype html>") and fig.layout.meta["edgenet"]["names"]
     assert "<script src=" not in text and "<link" not in text
@@ -175,7 +160,7 @@ def test_names_are_escaped():
 
 def test_cli_draws_a_cyclic_file_as_a_page(tmp_path, capsys):
     src = tmp_path / "cyclic.graphml"
-    en.write_graphml(network(), src)
+    en.write_graphml(every_edge_kind(), src)
     out = tmp_path / "net.html"
     assert main(["draw", str(src), "-o", str(out)]) == 0
     assert capsys.readouterr().out == f"wrote {out}\n"
@@ -189,7 +174,7 @@ def test_missing_plotly_says_how_to_install(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "plotly.graph_objects", None)
     with pytest.raises(en.EdgenetError, match=r'an HTML page needs plotly, which is not '
                        r'installed: pip install "edgenet\[html\]"'):
-        en.draw(network(), tmp_path / "net.html")
+        en.draw(every_edge_kind(), tmp_path / "net.html")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -198,4 +183,4 @@ def test_bad_max_edges(bad):
     with pytest.raises(
         en.EdgenetError, match=rf"max_edges must be a non-negative int or None \(got {bad!r}\)"
     ):
-        page(network(), max_edges=bad)
+        page(every_edge_kind(), max_edges=bad)
