@@ -358,6 +358,27 @@ def test_rewire_a_recurrent_network_keeps_parameters_and_optimizer_state():
     opt.step()
 
 
+def test_an_edge_removed_and_added_in_one_rewire_is_new_as_in_the_dag():
+    G = nx.DiGraph([("x", "a", {"weight": 1.0}), ("a", "y", {"weight": 2.0}),
+                    ("x", "y", {"weight": 0.5})])
+    dag = en.compile(G, inputs=["x"], outputs=["y"], dtype=torch.float64)
+    rnn = en.compile(G, recurrent=True, inputs=["x"], outputs=["y"], dtype=torch.float64)
+    seen = {}
+    for name, model in (("dag", dag), ("rnn", rnn)):
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        x = torch.ones(1, 1, dtype=torch.float64)
+        (model(x) if name == "dag" else model(x, steps=2)).sum().backward()
+        opt.step()
+        kept = model.weight[model.edges.index(("x", "y"))].item()
+        assert opt.state[model.weight]["momentum_buffer"].ne(0).all()
+        model.rewire(remove=[("a", "y")], add=[("a", "y")], weights=[5.0], optimizer=opt)
+        i, j = model.edges.index(("a", "y")), model.edges.index(("x", "y"))
+        momentum = opt.state[model.weight]["momentum_buffer"]
+        seen[name] = (model.weight[i].item(), momentum[i].item(), model.weight.grad[i].item())
+        assert model.weight[j].item() == kept and momentum[j].item() != 0  # kept edge kept
+    assert seen["rnn"] == seen["dag"] == (5.0, 0.0, 0.0)
+
+
 @pytest.mark.parametrize("kwargs, message", [
     (dict(add=[("a", "x")]), r"add= edge \('a', 'x'\) goes into input 'x'"),
     (dict(add=[("a", "b")]), r"add= edge \('a', 'b'\) already exists"),
