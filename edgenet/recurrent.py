@@ -214,7 +214,8 @@ def compile_recurrent(
     :class:`RecurrentNetwork`; ``en.compile(G, recurrent=True, ...)`` calls this.
 
     Roles, activations, biases and missing weights follow :func:`edgenet.compile`; node
-    attribute ``tau`` (default 1.0) sets each neuron's time constant.
+    attribute ``tau`` (default 1.0) sets each neuron's time constant. As there, a finite
+    weight or bias that ``dtype`` cannot hold (``1e300`` in float32) is refused.
 
     >>> import networkx as nx, torch
     >>> from edgenet.recurrent import compile_recurrent
@@ -228,6 +229,13 @@ def compile_recurrent(
             f"dtype must be a floating torch dtype such as torch.float32 (got {dtype!r})"
         )
     plan, weights, bias, acts = lower_recurrent(G, inputs, outputs)
+    n_in = plan.n_inputs
+
+    def edge(i: int) -> tuple[Hashable, Hashable]:
+        target = int(np.searchsorted(plan.crow, i, side="right")) - 1
+        return plan.nodes[int(plan.col[i])], plan.nodes[n_in + target]
+
+    check_fits(dtype, weights, bias, edge, lambda i: plan.nodes[n_in + i])
     weight = initial_weights(plan.crow, weights, dtype, seed)
     model = RecurrentNetwork(G, plan, weight, torch.as_tensor(bias).to(dtype), acts)
     return model.to(device) if device is not None else model
