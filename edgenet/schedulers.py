@@ -12,7 +12,8 @@ to 0 at ``until`` (RigL's schedule):
 
 Regrown edges start at weight 0 with zeroed optimizer state, through
 :meth:`~edgenet.CompiledNetwork.rewire`: a removed edge has no parameter and no state,
-so nothing (momentum, weight decay) can revive it.
+so nothing (momentum, weight decay) can revive it. Listing a candidate pair twice
+(repeated edges, overlapping blocks) counts it once.
 
 Candidates: by default every ``(u, v)`` with ``u`` before ``v`` in the current
 topological order (the layout's rows) and ``v`` not an input, so no cycle can form;
@@ -146,7 +147,8 @@ def _candidates(model: CompiledNetwork, candidates: Any) -> Any:
 
 
 def _row_pairs(model: CompiledNetwork, kind_items: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Candidate edges as (source rows, target rows), forward in the current row order."""
+    """Candidate edges as (source rows, target rows), forward in the current row order,
+    each pair once, in the order of its first listing."""
     row = {n: r for r, n in enumerate(model.nodes)}
     kind, items = kind_items
     if kind == "edges":
@@ -161,7 +163,10 @@ def _row_pairs(model: CompiledNetwork, kind_items: Any) -> tuple[np.ndarray, np.
             vs.append(np.tile(t, len(s)))
         u, v = np.concatenate(us), np.concatenate(vs)
     ok = (u < v) & (v >= model.layout.n_in)
-    return u[ok], v[ok]
+    u, v = u[ok], v[ok]
+    _, first = np.unique(v * model.layout.n_nodes + u, return_index=True)
+    first.sort()  # each pair once, where it is first listed: overlapping blocks, repeats
+    return u[first], v[first]
 
 
 def _absent(u: np.ndarray, v: np.ndarray, src: np.ndarray, dst: np.ndarray,
