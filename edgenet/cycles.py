@@ -12,7 +12,7 @@ removes those, in three stages:
    and Hanauer, 2011): each node in turn moves to the place among its neighbours where
    the fewest of its edges point backwards, sweep after sweep until none moves;
 3. a pass that puts back every removed edge that closes no cycle, so the removed set
-   is minimal: re-adding any one of them creates a cycle.
+   is minimal: re-adding any one of them creates a cycle (or an edge into an input).
 
 How close to the best: on the C. elegans connectome (the GraphML of the public
 repository 3000farad/neuroloops: 279 neurons, 2,194 synapse-count edges) this removes
@@ -54,8 +54,9 @@ def break_cycles(
 ) -> tuple[Graph, list[tuple[Hashable, Hashable]]]:
     """A DAG copy of ``G`` and the edges removed to make it, in ``G.edges`` order.
 
-    Self-loops are always removed. Nodes with ``role="input"`` are placed first, so an
-    edge into an input neuron (which a network cannot run) is removed too. The copy
+    Self-loops are always removed, and so is every edge into a node with
+    ``role="input"`` (which a network cannot run), from another input too; inputs are
+    placed first in the order. The copy
     has the same class and keeps every attribute. The pass that puts back edges
     closing no cycle costs ``O(removed x edges)``: by default (``reinsert=None``) it
     runs when that product is below 5e7, which covers graphs of up to some ten
@@ -73,7 +74,8 @@ def break_cycles(
             f"{type(G).__name__}); orient an undirected graph first and merge parallel edges"
         )
     pos = {n: i for i, n in enumerate(feedback_order(G))}
-    removed = [(u, v) for u, v in G.edges if pos[u] >= pos[v]]
+    inputs = {n for n in G if G.nodes[n].get("role") == "input"}
+    removed = [(u, v) for u, v in G.edges if pos[u] >= pos[v] or v in inputs]
     dag = G.copy()
     dag.remove_edges_from(removed)
     if reinsert is None:
@@ -81,7 +83,7 @@ def break_cycles(
     if reinsert and removed:
         kept = []
         for u, v in removed:
-            if u != v and G.nodes[v].get("role") != "input" and not nx.has_path(dag, v, u):
+            if u != v and v not in inputs and not nx.has_path(dag, v, u):
                 dag.add_edge(u, v, **G.edges[u, v])
             else:
                 kept.append((u, v))

@@ -65,7 +65,14 @@ from .kernels import csr
 from .kernels import sparse as engine
 from .layout import initial_weights
 from .network import Network
-from .rewire import added_weights, carried, edge_list, new_neurons, removed_neurons
+from .rewire import (
+    added_weights,
+    carried,
+    edge_list,
+    edge_origins,
+    new_neurons,
+    removed_neurons,
+)
 from .source import Source
 from .validate import check_fits, edge_weights, neuron_attributes, real, resolve_roles
 
@@ -207,7 +214,8 @@ def compile_recurrent(
     :class:`RecurrentNetwork`; ``en.compile(G, recurrent=True, ...)`` calls this.
 
     Roles, activations, biases and missing weights follow :func:`edgenet.compile`; node
-    attribute ``tau`` (default 1.0) sets each neuron's time constant.
+    attribute ``tau`` (default 1.0) sets each neuron's time constant. As there, a finite
+    weight or bias that ``dtype`` cannot hold (``1e300`` in float32) is refused.
 
     >>> import networkx as nx, torch
     >>> from edgenet.recurrent import compile_recurrent
@@ -221,6 +229,13 @@ def compile_recurrent(
             f"dtype must be a floating torch dtype such as torch.float32 (got {dtype!r})"
         )
     plan, weights, bias, acts = lower_recurrent(G, inputs, outputs)
+    n_in = plan.n_inputs
+
+    def edge(i: int) -> tuple[Hashable, Hashable]:
+        target = int(np.searchsorted(plan.crow, i, side="right")) - 1
+        return plan.nodes[int(plan.col[i])], plan.nodes[n_in + target]
+
+    check_fits(dtype, weights, bias, edge, lambda i: plan.nodes[n_in + i])
     weight = initial_weights(plan.crow, weights, dtype, seed)
     model = RecurrentNetwork(G, plan, weight, torch.as_tensor(bias).to(dtype), acts)
     return model.to(device) if device is not None else model
@@ -485,7 +500,8 @@ class RecurrentNetwork(nn.Module):
         cycles and self-loops allowed: the same arguments, checks (an edge into an input,
         an unknown node or edge, a non-finite weight ... change nothing), the same
         ``Parameter`` objects, and optimizer state carried over and zeroed for new edges
-        and neurons. Afterwards the model is what compiling ``to_network()`` gives.
+        and neurons (an edge both removed and added is new, as there). Afterwards the
+        model is what compiling ``to_network()`` gives.
 
         >>> import networkx as nx, torch, edgenet as en
         >>> rnn = en.compile(nx.DiGraph([("x", "a", {"weight": 1.0})]), recurrent=True,
@@ -527,9 +543,14 @@ class RecurrentNetwork(nn.Module):
             G.add_edge(u, v, weight=w)
         new = compile_recurrent(G, inputs=self.inputs, outputs=self.outputs,
                                 dtype=self.weight.dtype, device=self.weight.device)
-        old_edge = {e: i for i, e in enumerate(self.edges)}
+        old_edges, dropped, gone_set = self.edges, set(remove), set(gone)
+        keep = [i for i, (u, v) in enumerate(old_edges)
+                if (u, v) not in dropped and u not in gone_set and v not in gone_set]
+        position = {e: i for i, e in enumerate(new.edges)}
+        listed = [old_edges[i] for i in keep] + add  # every new edge, in edge_origins' order
+        edge_from = np.empty(len(listed), dtype=np.int64)
+        edge_from[[position[e] for e in listed]] = edge_origins(np.array(keep, np.int64), len(add))
         old_neuron = {n: i for i, n in enumerate(self.neurons)}
-        edge_from = np.array([old_edge.get(e, -1) for e in new.edges], dtype=np.int64)
         bias_from = np.array([old_neuron.get(n, -1) for n in new.neurons], dtype=np.int64)
         commit = carried([(self.weight, edge_from, new.weight.detach()),
                           (self.bias, bias_from, new.bias.detach())], optimizer)

@@ -137,6 +137,19 @@ def added_weights(weights: Sequence[float] | None, add: list[Edge]) -> np.ndarra
                     dtype=np.float64)
 
 
+def edge_origins(keep: np.ndarray, n_added: int) -> np.ndarray:
+    """Where each edge of a rewired network comes from, for its edges listed as the kept
+    ones (their old positions ``keep``) and then the ``n_added`` added ones: the old
+    position, or -1 for an added edge. An added edge is new even when the same
+    ``(u, v)`` is removed in the same call: it starts at the weight given in ``weights=``
+    with zero gradient and optimizer state, and nothing of the removed edge carries over.
+
+    >>> edge_origins(np.array([0, 2]), 1).tolist()
+    [0, 2, -1]
+    """
+    return np.concatenate((np.asarray(keep, dtype=np.int64), np.full(n_added, -1, np.int64)))
+
+
 def carried(moves: list[tuple[torch.nn.Parameter, np.ndarray, torch.Tensor]],
             optimizer: torch.optim.Optimizer | None) -> Callable[[], None]:
     """Prepare new data, gradients and optimizer state for parameters whose entries move:
@@ -180,7 +193,9 @@ def rewire(
     on the node) are created first, so edges in ``add`` may touch them; ``remove``
     takes existing edges away, ``remove_neurons`` hidden neurons with all their edges;
     ``add`` creates edges with initial ``weights`` (in order; default 0.0, so the
-    function is unchanged at the moment of rewiring). Everything is checked first: an
+    function is unchanged at the moment of rewiring). An edge both removed and added
+    is new: it takes its weight from ``weights`` and starts with zero gradient and
+    optimizer state. Everything is checked first: an
     unknown node or edge, an edge added twice or into an input, a non-finite weight or
     an edge that closes a cycle (:class:`~edgenet.CycleError`) raises, and then nothing
     has changed: weights, structure, optimizer state.
@@ -297,7 +312,7 @@ def rewire(
     )
 
     # Where every new edge and neuron comes from: an old position, or -1 when new.
-    edge_from = np.concatenate((keep, np.full(len(add), -1)))[arr.edge_index]
+    edge_from = edge_origins(keep, len(add))[arr.edge_index]
     old_of_id = np.full(len(nodes), -1, dtype=np.int64)
     alive = canon[:N] >= 0
     old_of_id[canon[:N][alive]] = np.flatnonzero(alive)

@@ -12,7 +12,14 @@ to 0 at ``until`` (RigL's schedule):
 
 Regrown edges start at weight 0 with zeroed optimizer state, through
 :meth:`~edgenet.CompiledNetwork.rewire`: a removed edge has no parameter and no state,
-so nothing (momentum, weight decay) can revive it.
+so nothing (momentum, weight decay) can revive it. An edge just dropped may be regrown
+in the same step (when it is a candidate); it is then a new edge at weight 0.
+
+Exactly as many edges are regrown as are dropped: when fewer candidate pairs are free
+(absent once the weakest are dropped), ``step()`` raises :class:`~edgenet.EdgenetError`
+naming both counts and changes nothing (model, optimizer state, step count), rather than
+let the edge count shrink. Listing a pair twice (repeated edges, overlapping blocks)
+counts it once.
 
 Candidates: by default every ``(u, v)`` with ``u`` before ``v`` in the current
 topological order (the layout's rows) and ``v`` not an input, so no cycle can form;
@@ -87,12 +94,15 @@ class _Schedule:
 
     def step(self) -> None:
         """Call after ``optimizer.step()``: rewires when the step count is a multiple of
-        ``every`` (and below ``until``)."""
-        self.t += 1
-        if self.t % self.every:
-            return
-        k = int(round(self.current_fraction() * self.model.layout.n_edges))
-        if k == 0:
+        ``every`` (and below ``until``).
+
+        Raises :class:`~edgenet.EdgenetError`, and changes nothing (the model, the
+        optimizer state, the step count), when fewer candidate pairs are free than edges
+        are to be dropped: the edge count never shrinks."""
+        t = self.t + 1
+        k = int(round(self.current_fraction(t) * self.model.layout.n_edges))
+        if t % self.every or k == 0:
+            self.t = t
             return
         model = self.model
         weight = model.weight.detach().abs().cpu().double().numpy()
@@ -100,14 +110,39 @@ class _Schedule:
         src, dst = model.edge_rows()
         kept = np.ones(len(src), dtype=bool)
         kept[drop] = False
-        grow = self._grow(k, src[kept], dst[kept])
+        pairs = None if self.candidates is None else self._free(src[kept], dst[kept])
+        if pairs is None:
+            n, n_in = model.layout.n_nodes, model.layout.n_in
+            free = n * (n - 1) // 2 - n_in * (n_in - 1) // 2 - int(kept.sum())  # forward pairs
+        else:
+            free = len(pairs[0])
+        if free < k:
+            which = "forward pairs" if pairs is None else "candidates= pairs"
+            raise EdgenetError(
+                f"{type(self).__name__} step {t} drops {k} edges but only {free} of the "
+                f"{which} {'is' if free == 1 else 'are'} free to regrow them (absent after the "
+                "drop, forward in the node order, not into an input); the edge count stays "
+                "constant, so give more candidates or a smaller fraction. Nothing was changed"
+            )
+        grow = self._grow(k, src[kept], dst[kept], pairs)
         nodes = model.nodes
         remove = [(nodes[src[i]], nodes[dst[i]]) for i in drop.tolist()]
         add = [(nodes[u], nodes[v]) for u, v in grow]
         model.rewire(remove=remove, add=add, optimizer=self.optimizer)
+        self.t = t
         self.last = (remove, add)
 
-    def _grow(self, k: int, src: np.ndarray, dst: np.ndarray) -> list[tuple[int, int]]:
+    def _free(self, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The candidate pairs (source rows, target rows) absent from the edges
+        ``(src, dst)``."""
+        u, v = _row_pairs(self.model, self.candidates)
+        free = _absent(u, v, src, dst, self.model.layout.n_nodes)
+        return u[free], v[free]
+
+    def _grow(self, k: int, src: np.ndarray, dst: np.ndarray,
+              pairs: tuple[np.ndarray, np.ndarray] | None) -> list[tuple[int, int]]:
+        """``k`` pairs to add, among ``pairs`` (the free candidates, at least ``k``) or,
+        when None, among every forward pair absent from the kept edges ``(src, dst)``."""
         raise NotImplementedError
 
 
@@ -146,7 +181,8 @@ def _candidates(model: CompiledNetwork, candidates: Any) -> Any:
 
 
 def _row_pairs(model: CompiledNetwork, kind_items: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Candidate edges as (source rows, target rows), forward in the current row order."""
+    """Candidate edges as (source rows, target rows), forward in the current row order,
+    each pair once, in the order of its first listing."""
     row = {n: r for r, n in enumerate(model.nodes)}
     kind, items = kind_items
     if kind == "edges":
@@ -161,7 +197,10 @@ def _row_pairs(model: CompiledNetwork, kind_items: Any) -> tuple[np.ndarray, np.
             vs.append(np.tile(t, len(s)))
         u, v = np.concatenate(us), np.concatenate(vs)
     ok = (u < v) & (v >= model.layout.n_in)
-    return u[ok], v[ok]
+    u, v = u[ok], v[ok]
+    _, first = np.unique(v * model.layout.n_nodes + u, return_index=True)
+    first.sort()  # each pair once, where it is first listed: overlapping blocks, repeats
+    return u[first], v[first]
 
 
 def _absent(u: np.ndarray, v: np.ndarray, src: np.ndarray, dst: np.ndarray,
@@ -193,19 +232,14 @@ class SET(_Schedule):
         super().__init__(model, optimizer, fraction, every, until, candidates)
         self.rng = np.random.default_rng(seed)
 
-    def _grow(self, k: int, src: np.ndarray, dst: np.ndarray) -> list[tuple[int, int]]:
+    def _grow(self, k: int, src: np.ndarray, dst: np.ndarray,
+              pairs: tuple[np.ndarray, np.ndarray] | None) -> list[tuple[int, int]]:
         n = self.model.layout.n_nodes
-        if self.candidates is not None:
-            u, v = _row_pairs(self.model, self.candidates)
-            free = _absent(u, v, src, dst, n)
-            u, v = u[free], v[free]
-            pick = self.rng.choice(len(u), size=min(k, len(u)), replace=False)
+        if pairs is not None:
+            u, v = pairs
+            pick = self.rng.choice(len(u), size=k, replace=False)
             return list(zip(u[pick].tolist(), v[pick].tolist()))
         n_in = self.model.layout.n_in
-        total = n * (n - 1) // 2 - n_in * (n_in - 1) // 2  # forward pairs into non-inputs
-        if total - len(src) < k:
-            raise EdgenetError(f"cannot regrow {k} edges: only {total - len(src)} forward pairs "
-                               "are free")
         present = set((dst * n + src).tolist())
         chosen: dict[int, tuple[int, int]] = {}
         rows = np.arange(n_in, n)
@@ -278,14 +312,13 @@ class RigL(_Schedule):
         _, _, _, D = impl.backward(p["grad_y"], p["weight"], H, Z, L, False, False)
         return H, D
 
-    def _grow(self, k: int, src: np.ndarray, dst: np.ndarray) -> list[tuple[int, int]]:
+    def _grow(self, k: int, src: np.ndarray, dst: np.ndarray,
+              pairs: tuple[np.ndarray, np.ndarray] | None) -> list[tuple[int, int]]:
         H, D = self.gradients()
         self._pass = {}
         n_in, n = self.model.layout.n_in, self.model.layout.n_nodes
-        if self.candidates is not None:
-            u, v = _row_pairs(self.model, self.candidates)
-            free = _absent(u, v, src, dst, n)
-            u, v = u[free], v[free]
+        if pairs is not None:
+            u, v = pairs
             scores = np.empty(len(u))
             step = max(1, SCORE_BLOCK // max(H.shape[1], 1))
             for i in range(0, len(u), step):

@@ -118,6 +118,38 @@ def test_edges_into_inputs_are_removed_and_the_result_compiles():
     assert model(x).item() == pytest.approx(expected, abs=1e-12)
 
 
+def test_an_edge_from_one_input_into_another_is_removed():
+    G = nx.DiGraph([("a", "b"), ("b", "y"), ("y", "a")])
+    G.nodes["a"]["role"] = G.nodes["b"]["role"] = "input"
+    G.nodes["y"]["role"] = "output"
+    for reinsert in (True, False):
+        dag, removed = en.break_cycles(G, reinsert=reinsert)
+        assert removed == [("a", "b"), ("y", "a")]
+        assert list(dag.edges) == [("b", "y")]
+        model = en.compile(dag, dtype=torch.float64)
+        assert model.inputs == ["a", "b"] and model.outputs == ["y"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(3, 14), st.data())
+def test_with_inputs_the_result_always_compiles(n, data):
+    edges = data.draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)),
+                               max_size=4 * n))
+    G = nx.DiGraph()
+    G.add_nodes_from(range(n))
+    G.add_edges_from(edges)
+    inputs = data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=n - 1, unique=True))
+    for i in inputs:
+        G.nodes[i]["role"] = "input"
+    for reinsert in (True, False):
+        dag, removed = en.break_cycles(G, reinsert=reinsert)
+        check(G, dag, removed)
+        assert not [(u, v) for u, v in dag.edges if v in inputs]
+        assert all((u, v) in removed for u, v in G.edges if v in inputs)
+        model = en.compile(dag, seed=0)  # the last non-input in any order is a sink: an output
+        assert set(model.inputs) == set(inputs)
+
+
 def test_feedback_order_puts_inputs_first():
     G = nx.DiGraph([("h", "x"), ("x", "h")])
     G.nodes["x"]["role"] = "input"

@@ -358,6 +358,27 @@ def test_rewire_a_recurrent_network_keeps_parameters_and_optimizer_state():
     opt.step()
 
 
+def test_an_edge_removed_and_added_in_one_rewire_is_new_as_in_the_dag():
+    G = nx.DiGraph([("x", "a", {"weight": 1.0}), ("a", "y", {"weight": 2.0}),
+                    ("x", "y", {"weight": 0.5})])
+    dag = en.compile(G, inputs=["x"], outputs=["y"], dtype=torch.float64)
+    rnn = en.compile(G, recurrent=True, inputs=["x"], outputs=["y"], dtype=torch.float64)
+    seen = {}
+    for name, model in (("dag", dag), ("rnn", rnn)):
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        x = torch.ones(1, 1, dtype=torch.float64)
+        (model(x) if name == "dag" else model(x, steps=2)).sum().backward()
+        opt.step()
+        kept = model.weight[model.edges.index(("x", "y"))].item()
+        assert opt.state[model.weight]["momentum_buffer"].ne(0).all()
+        model.rewire(remove=[("a", "y")], add=[("a", "y")], weights=[5.0], optimizer=opt)
+        i, j = model.edges.index(("a", "y")), model.edges.index(("x", "y"))
+        momentum = opt.state[model.weight]["momentum_buffer"]
+        seen[name] = (model.weight[i].item(), momentum[i].item(), model.weight.grad[i].item())
+        assert model.weight[j].item() == kept and momentum[j].item() != 0  # kept edge kept
+    assert seen["rnn"] == seen["dag"] == (5.0, 0.0, 0.0)
+
+
 @pytest.mark.parametrize("kwargs, message", [
     (dict(add=[("a", "x")]), r"add= edge \('a', 'x'\) goes into input 'x'"),
     (dict(add=[("a", "b")]), r"add= edge \('a', 'b'\) already exists"),
@@ -365,13 +386,45 @@ def test_rewire_a_recurrent_network_keeps_parameters_and_optimizer_state():
     (dict(remove_neurons=["c"]), r"remove_neurons= names output 'c'"),
     (dict(add=[("q", "a")]), r"add= edge \('q', 'a'\): node 'q' is not a node of the network"),
     (dict(add=[("a", "c")], weights=[float("inf")]), r"is inf; expected a finite real number"),
+    (dict(add=[("a", "c")], weights=[1e300]),
+     r"edge \('a', 'c'\) has weight 1e\+300, which torch.float32 cannot hold .*use "
+     r"dtype=torch.float64"),
+    (dict(neurons={"n": {"bias": -1e300}}, add=[("a", "n")]),
+     r"node 'n' has bias -1e\+300, which torch.float32 cannot hold"),
 ])
 def test_refused_recurrent_rewires_change_nothing(kwargs, message):
     rnn = en.compile(ring(), recurrent=True, seed=0)
-    w, edges = rnn.weight.detach().clone(), rnn.edges
+    opt = torch.optim.Adam(rnn.parameters(), lr=0.1)
+    rnn(torch.ones(2, 1), steps=3).sum().backward()
+    opt.step()
+
+    def snapshot():
+        tensors = [rnn.weight, rnn.bias, rnn.weight.grad, rnn.bias.grad,
+                   *(v for p in (rnn.weight, rnn.bias) for v in opt.state[p].values())]
+        return [t.detach().clone() for t in tensors], rnn.edges, rnn.neurons
+
+    before = snapshot()
     with pytest.raises(en.EdgenetError, match=message):
-        rnn.rewire(**kwargs)
-    assert torch.equal(rnn.weight, w) and rnn.edges == edges
+        rnn.rewire(optimizer=opt, **kwargs)
+    after = snapshot()
+    assert all(torch.equal(a, b) for a, b in zip(before[0], after[0]))
+    assert before[1:] == after[1:]
+
+
+@pytest.mark.parametrize("where", ["weight", "bias"])
+def test_compile_refuses_a_finite_value_float32_cannot_hold(where):
+    G = ring()
+    if where == "weight":
+        G.edges["c", "a"]["weight"] = -1e300
+        message = r"edge \('c', 'a'\) has weight -1e\+300, which torch.float32 cannot hold"
+    else:
+        G.nodes["b"]["bias"] = 1e39
+        message = r"node 'b' has bias 1e\+39, which torch.float32 cannot hold"
+    with pytest.raises(en.EdgenetError, match=message + r" \(its largest value is 3.40"):
+        en.compile(G, recurrent=True)
+    rnn = en.compile(G, recurrent=True, dtype=torch.float64)  # float64 holds it
+    assert torch.isfinite(rnn.weight).all() and torch.isfinite(rnn.bias).all()
+    assert -1e300 in rnn.weight.tolist() or 1e39 in rnn.bias.tolist()
 
 
 def test_save_and_load_a_recurrent_model(tmp_path):

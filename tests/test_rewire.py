@@ -400,3 +400,82 @@ def test_rigl_needs_a_captured_pass():
     sched = en.RigL(model, None, fraction=0.5, every=1)
     with pytest.raises(en.EdgenetError, match=r"RigL needs a forward and backward pass"):
         sched.step()
+
+
+def overlap_net() -> en.Network:
+    net = en.Network()
+    for i in range(3):
+        net.add_input(f"x{i}")
+    net.add_neuron("h", activation="tanh")
+    net.add_output("y")
+    net.add_weighted_edges_from([("x0", "h", 0.01), ("x1", "h", 0.9), ("h", "y", 5.0)])
+    return net
+
+
+def test_candidates_listed_twice_count_once_in_first_listed_order():
+    model = en.compile(overlap_net())
+    nodes = model.nodes
+
+    def pairs(candidates):
+        u, v = schedulers._row_pairs(model, schedulers._candidates(model, candidates))
+        return [(nodes[a], nodes[b]) for a, b in zip(u.tolist(), v.tolist())]
+
+    assert pairs([("x2", "y"), ("x0", "y"), ("x2", "y"), ("x0", "y")]) == [("x2", "y"),
+                                                                            ("x0", "y")]
+    blocks = [(["x2"], ["h"]), (["x2", "x0", "x2"], ["h", "y"])]  # overlapping, and a repeat
+    assert pairs(blocks) == [("x2", "h"), ("x2", "y"), ("x0", "h"), ("x0", "y")]
+
+
+@pytest.mark.parametrize("cls", [en.SET, en.RigL])
+def test_overlapping_candidate_blocks_regrow_distinct_edges(cls):
+    blocks = [(["x2"], ["h"]), (["x2", "x0"], ["h", "y"])]  # both hold (x2, h)
+    for seed in range(40 if cls is en.SET else 1):  # seeds 30, 35, 36 drew (x2, h) twice
+        model = en.compile(overlap_net())
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        kw = {"seed": seed} if cls is en.SET else {}
+        sched = cls(model, opt, fraction=0.67, every=1, candidates=blocks, **kw)
+        model(torch.tensor([[1.0, 1.0, 3.0]])).sum().backward()
+        opt.step()
+        sched.step()
+        removed, added = sched.last
+        assert len(removed) == len(added) == 2 and len(set(added)) == 2
+        assert len(model.edges) == 3 and len(set(model.edges)) == 3
+    if cls is en.RigL:  # |dL/dw| = |dL/dz| * 3 for x2, 1 for x0: both from x2
+        assert sorted(added) == [("x2", "h"), ("x2", "y")]
+
+
+def few_free_net() -> en.Network:
+    net = en.Network()
+    for i in range(4):
+        net.add_input(f"x{i}")
+    for j in range(3):
+        net.add_output(f"y{j}")
+    net.add_weighted_edges_from([("x0", "y0", 0.01), ("x1", "y1", 0.02), ("x2", "y2", 0.9),
+                                 ("x3", "y0", 0.8)])
+    return net
+
+
+@pytest.mark.parametrize("cls", [en.SET, en.RigL])
+def test_too_few_free_candidates_are_refused_and_change_nothing(cls):
+    model = en.compile(few_free_net())
+    opt = torch.optim.SGD(model.parameters(), lr=0.0, momentum=0.9)  # momentum, same weights
+    kw = {"seed": 0} if cls is en.SET else {}
+    sched = cls(model, opt, fraction=0.5, every=1, candidates=[("x0", "y1")], **kw)
+    model(torch.ones(2, 4)).sum().backward()
+    opt.step()
+    before, grad = snapshot(model, opt), model.weight.grad.clone()
+    with pytest.raises(en.EdgenetError,
+                       match=rf"{cls.__name__} step 1 drops 2 edges but only 1 of the candidates= pairs "
+                             r"is free to regrow them .*the edge count stays constant, so give "
+                             r"more candidates or a smaller fraction"):
+        sched.step()
+    after = snapshot(model, opt)
+    assert all(torch.equal(a, b) if isinstance(a, torch.Tensor) else a == b
+               for a, b in zip(before[:5], after[:5]))
+    assert all(torch.equal(before[5][k], after[5][k]) for k in before[5]) and before[5]
+    assert torch.equal(model.weight.grad, grad)
+    assert sched.t == 0 and sched.last == ([], []) and len(model.edges) == 4
+    sched.fraction = 0.25  # one edge: (x0, y0) dropped, (x0, y1) regrown
+    sched.step()
+    assert sched.t == 1 and sched.last == ([("x0", "y0")], [("x0", "y1")])
+    assert len(model.edges) == 4
