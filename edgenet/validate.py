@@ -313,7 +313,8 @@ def check_fits(
     ...     print(str(err)[:57])
     edge ('a', 'b') has weight 1e+300, which torch.float32 ca
     """
-    for values, what, owner in ((weights, "weight", edge), (biases, "bias", neuron)):
+    for values, what, plural, owner in ((weights, "weight", "weights", edge),
+                                        (biases, "bias", "biases", neuron)):
         if not len(values):
             continue
         top = float(np.nanmax(np.abs(values))) if not np.isnan(values).all() else 0.0
@@ -331,5 +332,5 @@ def check_fits(
         name = f"edge {tuple(owner(i))!r}" if what == "weight" else f"node {owner(i)!r}"
         raise EdgenetError(
             f"{name} has {what} {value!r}, which {dtype} cannot hold (its largest value is "
-            f"{torch.finfo(dtype).max!r}); use dtype={wider[0]} or scale the {what}s down"
+            f"{torch.finfo(dtype).max!r}); use dtype={wider[0]} or scale the {plural} down"
         )
