@@ -125,3 +125,46 @@ def test_bad_files_are_named(tmp_path):
     holes.write_text("a,b,w\n1,2,1.0\n3,4,\n")
     with pytest.raises(en.EdgenetError, match=r"data row 2: edge \(3, 4\) has weight nan"):
         en.read_edgelist(holes, source="a", target="b", weight="w")
+
+
+@pytest.mark.parametrize("sign", [1, -1])
+def test_signed_and_unsigned_id_columns_keep_every_64_bit_id(tmp_path, sign):
+    # NumPy promotes int64 with uint64 to float64, where BIG[0] and BIG[1] are one number
+    high = 2**64 - 1 if sign < 0 else BIG[1]  # a negative id beside one above 2**63 - 1
+    path = tmp_path / "mixed.parquet"
+    pq.write_table(pa.table({"pre": pa.array([BIG[0], sign * BIG[1]], pa.int64()),
+                             "post": pa.array([high, BIG[0]], pa.uint64()),
+                             "syn": [3, 4]}), path)
+    G = en.read_edgelist(path, source="pre", target="post", weight="syn", parallel="sum")
+    assert list(G.edges(data="weight")) == [(BIG[0], high, 3.0), (sign * BIG[1], BIG[0], 4.0)]
+    assert all(type(n) is int for n in G)
+
+
+def test_text_ids_of_two_to_the_63_and_more_stay_exact_ints(tmp_path):
+    # a text reader infers float64 for a column of such ids, rounding 2**64 - 1 and 2**64 - 2
+    path = tmp_path / "big.csv"
+    path.write_text(f"pre,post\n1,{2**64 - 1}\n-2,{2**64 - 2}\n{2**70},1\n")
+    G = en.read_edgelist(path, source="pre", target="post")
+    assert list(G.edges) == [(1, 2**64 - 1), (-2, 2**64 - 2), (2**70, 1)]
+    assert all(type(n) is int for n in G)
+
+
+def test_text_ids_spelled_alike_in_both_columns_are_one_node(tmp_path):
+    # one column all digits, the other not: the ids are text in both, "1" is one node
+    path = tmp_path / "ids.csv"
+    path.write_text("pre,post\na,1\n1,2\n")
+    G = en.read_edgelist(path, source="pre", target="post")
+    assert list(G.edges) == [("a", "1"), ("1", "2")]
+
+
+def test_id_columns_of_different_types_are_kept_as_the_file_types_them(tmp_path):
+    path = tmp_path / "types.parquet"
+    pq.write_table(pa.table({"pre": ["a", "b"], "post": pa.array([BIG[0], BIG[1]], pa.int64()),
+                             "w": [1.0, 2.0]}), path)
+    G = en.read_edgelist(path, source="pre", target="post", weight="w")
+    assert list(G.edges(data="weight")) == [("a", BIG[0], 1.0), ("b", BIG[1], 2.0)]
+    path = tmp_path / "floats.parquet"
+    pq.write_table(pa.table({"pre": pa.array([BIG[0], BIG[1]], pa.int64()),
+                             "post": [0.5, 1.5]}), path)
+    G = en.read_edgelist(path, source="pre", target="post")
+    assert list(G.edges) == [(BIG[0], 0.5), (BIG[1], 1.5)]

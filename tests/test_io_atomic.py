@@ -81,3 +81,23 @@ def test_sigterm_mid_write_leaves_the_old_file_and_no_temporary(tmp_path):
     assert run.returncode == -signal.SIGTERM, run.stderr
     assert path.read_bytes() == b"old"
     assert os.listdir(tmp_path) == ["a.bin"]
+
+
+@pytest.mark.parametrize("kind", WRITERS)
+@pytest.mark.parametrize("mode", [0o664, 0o600, 0o640, 0o444], ids=oct)
+def test_replacing_a_file_keeps_its_permissions_exactly_whatever_the_umask(tmp_path, kind,
+                                                                           mode):
+    write, name = WRITERS[kind]
+    path = tmp_path / name
+    path.write_bytes(b"old")
+    path.chmod(mode)
+    fresh = tmp_path / f"fresh.{name}"
+    umask = os.umask(0o022)
+    try:
+        write(nx.DiGraph([(0, 1)]), path)
+        write(nx.DiGraph([(0, 1)]), fresh)  # a new file: what open(path, "w") gives
+    finally:
+        os.umask(umask)
+    assert oct(path.stat().st_mode & 0o7777) == oct(mode)
+    assert oct(fresh.stat().st_mode & 0o7777) == oct(0o644)
+    assert len(read_network(path).edges) == 1

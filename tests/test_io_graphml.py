@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
 import os
 import re
 import time
@@ -97,14 +98,45 @@ def test_networkx_reads_what_we_write_and_we_read_what_networkx_writes(tmp_path)
 def test_attribute_types_survive(tmp_path):
     G = nx.DiGraph(name="demo", version=2)
     G.add_node(0, flag=False, count=7, score=0.5, tag="t")
-    G.add_node(1, count=2**62, score=3)  # an int among floats is written as double
+    G.add_node(1, count=2**62, score=3.0)
     G.add_edge(0, 1, weight=1, kind="exc", delay=2.0)
     back = roundtrip(G, tmp_path)
     assert back.graph == {"name": "demo", "version": 2}
     assert back.nodes[0] == {"flag": False, "count": 7, "score": 0.5, "tag": "t"}
     assert back.nodes[1] == {"count": 2**62, "score": 3.0}
-    assert type(back.nodes[1]["score"]) is float
+    assert type(back.nodes[1]["count"]) is int and type(back.nodes[1]["score"]) is float
     assert back.edges[0, 1] == {"weight": 1.0, "kind": "exc", "delay": 2.0}
+
+
+@pytest.mark.parametrize("domain", ["node", "edge"])
+def test_an_attribute_mixing_ints_and_floats_is_refused_before_anything_is_written(tmp_path,
+                                                                                   domain):
+    # written as double, 2**53 + 1 would read back as 2**53 (and every int as a float)
+    path = tmp_path / "net.graphml"
+    path.write_bytes(b"old")
+    G = nx.DiGraph([("a", "b"), ("b", "c")])
+    owners = (G.nodes["a"], G.nodes["b"]) if domain == "node" else (G.edges["a", "b"],
+                                                                     G.edges["b", "c"])
+    owners[0]["count"], owners[1]["count"] = 2**53 + 1, 0.5
+    first = "node 'a'" if domain == "node" else r"edge \('a', 'b'\)"
+    second = "node 'b'" if domain == "node" else r"edge \('b', 'c'\)"
+    with pytest.raises(en.GraphMLError, match=rf"{domain} attribute 'count' mixes values of "
+                       rf"types double, long \(e.g. 0.5 on {second} and 9007199254740993 on "
+                       rf"{first}\); GraphML gives each attribute one type .* make them all "
+                       r"the same type \(all float, or all int\)"):
+        en.write_graphml(G, path)
+    assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["net.graphml"]
+    owners[0]["count"] = float(owners[0]["count"])  # all float: written, read as written
+    back = roundtrip(G, tmp_path)
+    assert list(back.nodes(data=True)) == list(G.nodes(data=True))
+    assert list(back.edges(data=True)) == list(G.edges(data=True))
+
+
+@pytest.mark.parametrize("name", ["node_default", "edge_default"])
+def test_a_graph_attribute_named_as_networkx_bookkeeping_is_written(tmp_path, name):
+    G = nx.DiGraph([("a", "b")], **{name: "mine"})
+    assert roundtrip(G, tmp_path).graph == {name: "mine"}
+    assert nx.read_graphml(tmp_path / "net.graphml").graph[name] == "mine"
 
 
 def test_string_ids_with_markup_whitespace_and_unicode(tmp_path):
@@ -752,17 +784,43 @@ def test_non_finite_number_defaults_are_refused(name, domain, value):
         en.read_graphml(_doc('<node id="a"/><node id="b"/><edge source="a" target="b"/>', keys))
 
 
-@pytest.mark.parametrize("value", ["1_0", "1_000.5", "0x10"])
+@pytest.mark.parametrize("value", ["1_0", "1_000.5", "0x10", "\uff11\uff12", "\u0661", "1\u00a0",
+                                   "\u30001", "1.5f", "+-1", "1e", "e5", "."])
 def test_numbers_python_reads_but_xml_does_not_are_refused(value):
+    # float() and int() read "1_0", other scripts' digits and Unicode spaces; XML Schema does not
     keys = ('<key id="w" for="edge" attr.name="weight" attr.type="double"/>'
-            '<key id="n" for="node" attr.name="count" attr.type="long"/>')
-    with pytest.raises(en.GraphMLError, match=f"has weight '{value}'"):
+            '<key id="n" for="node" attr.name="count" attr.type="long"/>'
+            '<key id="s" for="node" attr.name="score" attr.type="double"/>')
+    shown = re.escape(repr(value))
+    with pytest.raises(en.GraphMLError, match=f"has weight {shown}"):
         en.read_graphml(_doc(f'<edge source="a" target="b"><data key="w">{value}</data></edge>',
                              keys))
-    with pytest.raises(en.GraphMLError, match=f"'count' has the value '{value}'"):
-        en.read_graphml(_doc(f'<node id="a"><data key="n">{value}</data></node>', keys))
-    with pytest.raises(en.GraphMLError, match=f"node id '{value}' cannot be converted"):
+    for name, key in (("count", "n"), ("score", "s")):
+        with pytest.raises(en.GraphMLError, match=f"'{name}' has the value {shown}"):
+            en.read_graphml(_doc(f'<node id="a"><data key="{key}">{value}</data></node>', keys))
+    with pytest.raises(en.GraphMLError, match=f"node id {shown} cannot be converted"):
         en.read_graphml(_doc(f'<node id="{value}"/>'), node_type=int)
+
+
+def test_every_xml_schema_double_and_the_usual_infinities_are_read():
+    keys = '<key id="s" for="node" attr.name="score" attr.type="double"/>'
+    spellings = {"1": 1.0, " -.5 ": -0.5, "1.": 1.0, "+1.5E-3": 1.5e-3, "007": 7.0, "INF": math.inf,
+                 "-INF": -math.inf, "inf": math.inf, "-Infinity": -math.inf}
+    for text, value in spellings.items():
+        G = en.read_graphml(_doc(f'<node id="a"><data key="s">{text}</data></node>', keys))
+        assert G.nodes["a"]["score"] == value
+    G = en.read_graphml(_doc('<node id="a"><data key="s">NaN</data></node>', keys))
+    assert math.isnan(G.nodes["a"]["score"])
+
+
+def test_the_fast_lane_refuses_weights_in_other_digits_as_the_ordinary_reader_does(tmp_path):
+    path = tmp_path / "net.graphml"
+    en.write_graphml(nx.DiGraph([("a", "b", {"weight": 12.0})]), path)
+    text = path.read_text(encoding="utf-8")
+    assert ">12.0</data>" in text  # the writer's layout: the fast lane reads it
+    path.write_text(text.replace(">12.0</data>", ">\uff11\uff12</data>"), encoding="utf-8")
+    with pytest.raises(en.GraphMLError, match="edge \\('a', 'b'\\) has weight '\uff11\uff12'"):
+        en.read_graphml(path)
 
 
 def test_write_to_and_read_from_a_binary_stream_and_bytes_paths(tmp_path):

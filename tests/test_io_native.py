@@ -109,6 +109,34 @@ def test_mismatched_compiled_network_is_refused(tmp_path):
         en.load(tmp_path / "b.npz", into=other.compile(seed=0))
 
 
+def test_a_recurrent_model_refuses_a_file_with_other_time_constants(tmp_path):
+    # the same weights with another tau are another function: loading must not mix them
+    def rnn(weight, **taus):
+        G = nx.DiGraph([("x", "a", {"weight": weight}), ("a", "b", {"weight": weight}),
+                        ("b", "a", {"weight": 0.5})])
+        for n, tau in taus.items():
+            G.nodes[n]["tau"] = tau
+        return en.compile(G, recurrent=True, inputs=["x"], outputs=["b"], dtype=torch.float64)
+
+    en.save(rnn(1.0, a=5, b=0.1), tmp_path / "r.npz")
+    same = en.load(tmp_path / "r.npz", into=rnn(2.0, a=5.0, b=0.1))  # 5 == 5.0: accepted
+    assert torch.equal(same.weight, torch.tensor([1.0, 1.0, 0.5], dtype=torch.float64))
+    for model, node, in_file, in_model in [(rnn(2.0, b=0.1), "a", "5", "1.0"),
+                                           (rnn(2.0, a=5, b=0.2), "b", "0.1", "0.2")]:
+        weight, bias = model.weight.clone(), model.bias.clone()
+        x = torch.ones(2, 1, dtype=torch.float64)
+        y = model(x, steps=3)
+        with pytest.raises(en.EdgenetError, match=rf"r.npz does not match the compiled network: "
+                           rf"node '{node}' has tau {in_file} in the file and {in_model} in the "
+                           r"network; compile the loaded network instead"):
+            en.load(tmp_path / "r.npz", into=model)
+        assert torch.equal(model.weight, weight) and torch.equal(model.bias, bias)
+        assert torch.equal(model(x, steps=3), y)
+    en.save(rnn(1.0), tmp_path / "plain.npz")  # no tau in the file: 1
+    with pytest.raises(en.EdgenetError, match=r"node 'a' has tau 1.0 in the file and 5.0 in"):
+        en.load(tmp_path / "plain.npz", into=rnn(2.0, a=5))
+
+
 def test_into_must_be_a_graph_or_model(tmp_path):
     en.save(nx.DiGraph([(0, 1)]), tmp_path / "a.npz")
     with pytest.raises(en.EdgenetError, match=r"into= must be a networkx.DiGraph.*\(got dict\)"):

@@ -38,10 +38,11 @@ def atomic_write(path: str | os.PathLike[str] | bytes) -> Iterator[BinaryIO]:
     on disk when it appears. On any exception the temporary file is removed and the
     exception propagates; ``path`` is untouched. A SIGTERM during the write (in the
     main thread, where the default handler is installed) removes the temporary file
-    before the process ends as it would have. The new file gets the permissions a
-    plain ``open(path, "w")`` would give it (or the old file's, when it existed). A
-    ``path`` that is a symbolic link is written through: its target is replaced.
-    An error creating the file names ``path``, not the temporary file.
+    before the process ends as it would have. A new file gets the permissions a plain
+    ``open(path, "w")`` would give it; a file replacing another gets the old file's
+    permission bits exactly, whatever the umask. A ``path`` that is a symbolic link is
+    written through: its target is replaced. An error creating the file names ``path``,
+    not the temporary file.
 
     >>> import os, tempfile
     >>> from edgenet.io.atomic import atomic_write
@@ -57,19 +58,23 @@ def atomic_write(path: str | os.PathLike[str] | bytes) -> Iterator[BinaryIO]:
     path = os.path.realpath(os.fsdecode(path))  # through symbolic links
     folder, name = os.path.split(path)
     tmp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
-    mode = 0o666
     try:
-        mode = os.stat(path).st_mode & 0o7777
+        old: int | None = os.stat(path).st_mode & 0o7777
     except OSError:
-        pass
+        old = None
     with _terminate_as_exception():
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                         mode)
+                         0o666 if old is None else old & 0o777)
         except OSError as err:
             raise type(err)(err.errno, err.strerror, path) from None
         try:
             with os.fdopen(fd, "wb") as f:
+                if old is not None:  # os.open applied the umask: the old mode exactly
+                    if hasattr(os, "fchmod"):
+                        os.fchmod(f.fileno(), old)
+                    else:  # pragma: no cover - Windows before Python 3.13
+                        os.chmod(tmp, old)
                 yield f
                 f.flush()
                 os.fsync(f.fileno())

@@ -151,6 +151,8 @@ class CanonicalStream:
         if len(distinct) == 1 and None not in distinct:
             name, parse = convert(distinct.pop())  # type: ignore[arg-type]
             if parse is number:
+                if not all(map(str.isascii, self.vals)):  # float() reads other digits too
+                    raise Fallback("a weight that is not ASCII")
                 xs: list[Any] = list(map(float, self.vals))
                 if not np.isfinite(np.asarray(xs, dtype=np.float64)).all():
                     raise Fallback("a weight that is not a finite number")
@@ -164,6 +166,8 @@ class CanonicalStream:
                 continue
             name, parse = convert(k)
             if parse is number:
+                if not v.isascii():
+                    raise Fallback("a weight that is not ASCII")
                 x = float(v)
                 if x - x != 0.0:
                     raise Fallback("a weight that is not a finite number")

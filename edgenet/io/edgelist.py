@@ -56,7 +56,10 @@ def read_edgelist(
         ``.parquet``/``.pq`` or ``.feather``/``.arrow``.
     source, target
         Columns holding each edge's endpoints. Integer ids (64-bit neuron ids included)
-        stay exact Python ints; other ids are kept as read (strings).
+        stay exact Python ints, whatever integer types the two columns have; other ids are
+        kept as read. In a CSV/TSV table the ids are integers when every id in both
+        columns is a decimal integer, else the text of each id (``"1"`` in either column
+        is then one node).
     weight
         Column copied to the edge attribute ``weight`` (as float); None: no weights.
     parallel
@@ -86,6 +89,8 @@ def read_edgelist(
     kind = _format(name)
     wanted = [source, target] + ([weight] if weight is not None else [])
     columns, batches = _open(name, kind)
+    import pyarrow.compute as pc  # present: _open needs pyarrow
+
     for col in wanted:
         if col not in columns:
             raise EdgenetError(
@@ -104,18 +109,29 @@ def read_edgelist(
                     f"{name!r}; extra columns: {[c for c in columns if c not in wanted]!r}"
                 )
     parts: dict[str, list[np.ndarray]] = {c: [] for c in [*wanted, *extra]}
+    text: dict[str, list[Any]] = {source: [], target: []}  # id columns of a text table
     rows = 0
-    for batch in batches([*wanted, *extra]):
+    for batch in batches([*wanted, *extra], [source, target]):
         for col in parts:
             arr = batch.column(col)
-            if col in (source, target) and arr.null_count:
-                row = rows + int(np.flatnonzero(arr.is_null().to_numpy(zero_copy_only=False))[0])
-                raise EdgenetError(
-                    f"{name!r}, data row {row + 1}: column {col!r} is empty; every row needs "
-                    "a source and a target"
-                )
+            if col in (source, target):
+                empty = arr.is_null()
+                if kind in ("csv", "tsv"):
+                    empty = pc.or_(empty, pc.equal(arr, ""))
+                if pc.any(empty).as_py():
+                    row = rows + int(np.flatnonzero(empty.to_numpy(zero_copy_only=False))[0])
+                    raise EdgenetError(
+                        f"{name!r}, data row {row + 1}: column {col!r} is empty; every row "
+                        "needs a source and a target"
+                    )
+                if kind in ("csv", "tsv"):
+                    text[col].append(arr)
+                    continue
             parts[col].append(arr.to_numpy(zero_copy_only=False))
         rows += batch.num_rows
+    if kind in ("csv", "tsv"):
+        parts[source], parts[target] = _text_ids(text[source], text[target])
+    del text
     data = {c: (np.concatenate(p) if p else np.empty(0)) for c, p in parts.items()}
     del parts
     src, dst = data.pop(source), data.pop(target)
@@ -131,7 +147,8 @@ def read_edgelist(
         if len(bad):
             i = int(bad[0])
             raise EdgenetError(
-                f"{name!r}, data row {i + 1}: edge ({src[i].item()!r}, {dst[i].item()!r}) has "
+                f"{name!r}, data row {i + 1}: edge ({src[i:i + 1].tolist()[0]!r}, "
+                f"{dst[i:i + 1].tolist()[0]!r}) has "
                 f"weight {w[i].item()!r}; expected a finite number"
             )
     ids, codes = _factorize(src, dst)
@@ -184,8 +201,11 @@ def _format(name: str) -> str:
     )
 
 
-def _open(name: str, kind: str) -> tuple[list[str], Callable[[list[str]], Iterator[Any]]]:
-    """The table's column names and a function streaming record batches of some columns."""
+def _open(
+    name: str, kind: str
+) -> tuple[list[str], Callable[[list[str], list[str]], Iterator[Any]]]:
+    """The table's column names and a function streaming record batches of some columns
+    (the second list: id columns, which a text table hands over as text)."""
     try:
         import pyarrow as pa
         import pyarrow.csv as pcsv
@@ -198,14 +218,14 @@ def _open(name: str, kind: str) -> tuple[list[str], Callable[[list[str]], Iterat
         if kind == "parquet":
             pf = pq.ParquetFile(name)
 
-            def parquet(cols: list[str]) -> Iterator[Any]:
+            def parquet(cols: list[str], ids: list[str]) -> Iterator[Any]:
                 yield from pf.iter_batches(batch_size=BATCH_ROWS, columns=cols)
 
             return list(pf.schema_arrow.names), parquet
         if kind == "feather":
             reader = pa.ipc.open_file(pa.memory_map(name))
 
-            def feather(cols: list[str]) -> Iterator[Any]:
+            def feather(cols: list[str], ids: list[str]) -> Iterator[Any]:
                 for i in range(reader.num_record_batches):
                     yield reader.get_batch(i).select(cols)
 
@@ -214,8 +234,9 @@ def _open(name: str, kind: str) -> tuple[list[str], Callable[[list[str]], Iterat
         head = pcsv.open_csv(name, parse_options=opts)
         names = list(head.schema.names)
 
-        def csv(cols: list[str]) -> Iterator[Any]:
-            conv = pcsv.ConvertOptions(include_columns=cols)
+        def csv(cols: list[str], ids: list[str]) -> Iterator[Any]:
+            conv = pcsv.ConvertOptions(include_columns=cols,
+                                       column_types={c: pa.string() for c in ids})
             read = pcsv.ReadOptions(block_size=64 << 20)
             yield from pcsv.open_csv(name, parse_options=opts, convert_options=conv,
                                      read_options=read)
@@ -228,14 +249,67 @@ def _open(name: str, kind: str) -> tuple[list[str], Callable[[list[str]], Iterat
 def _factorize(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct ids in order of first appearance (source before target within a row) and
     the codes of ``concat(src, dst)``."""
-    both = np.empty(2 * len(src), dtype=np.result_type(src.dtype, dst.dtype))
+    src, dst = _common(src, dst)
+    both = np.empty(2 * len(src), dtype=src.dtype)
     both[0::2], both[1::2] = src, dst  # row order, source first
+    if both.dtype == object:  # ids of several Python types need not be ordered: hash them
+        index: dict[Any, int] = {}
+        codes = np.fromiter((index.setdefault(x, len(index)) for x in both.tolist()),
+                            dtype=np.int64, count=len(both))
+        uniq = np.empty(len(index), dtype=object)
+        uniq[:] = list(index)
+        return uniq, np.concatenate((codes[0::2], codes[1::2]))
     uniq, first, inverse = np.unique(both, return_index=True, return_inverse=True)
     order = np.argsort(first, kind="stable")  # by first appearance
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
     codes = rank[inverse.reshape(-1)]
     return uniq[order], np.concatenate((codes[0::2], codes[1::2]))
+
+
+def _common(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two id columns as arrays of one dtype that holds every id exactly as read.
+
+    NumPy promotes int64 with uint64 (and an integer with a float) to float64, which
+    rounds 64-bit ids and merges distinct neurons; such pairs become uint64 (no negative
+    id), int64 (no id above 2**63 - 1) or Python objects (ints and floats as read)."""
+    dtype = np.result_type(src.dtype, dst.dtype)
+    kinds = src.dtype.kind + dst.dtype.kind
+    if dtype.kind in "iub" or src.dtype == dst.dtype or not {"i", "u"} & set(kinds):
+        return src.astype(dtype, copy=False), dst.astype(dtype, copy=False)
+    if set(kinds) == {"i", "u"}:  # a signed and an unsigned 64-bit column
+        if not any(a.dtype.kind == "i" and len(a) and a.min() < 0 for a in (src, dst)):
+            return src.astype(np.uint64), dst.astype(np.uint64)
+        if not any(a.dtype.kind == "u" and len(a) and a.max() > np.iinfo(np.int64).max
+                   for a in (src, dst)):
+            return src.astype(np.int64), dst.astype(np.int64)
+    objects = (np.empty(len(src), dtype=object), np.empty(len(dst), dtype=object))
+    objects[0][:], objects[1][:] = src.tolist(), dst.tolist()  # exact Python ints, floats, str
+    return objects
+
+
+def _text_ids(src: list[Any], dst: list[Any]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The id columns of a text table, given as chunks of text: integers (int64, else
+    uint64, else Python ints) when every id of both columns is a decimal integer, else the
+    text of each id. Parsing them as numbers by column would turn ids of 2**63 and more
+    into rounded floats, and an id spelled alike in both columns into two nodes."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for dtype in (pa.int64(), pa.uint64()):
+        try:
+            return ([c.cast(dtype).to_numpy() for c in src],
+                    [c.cast(dtype).to_numpy() for c in dst])
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+    if all(pc.all(pc.match_substring_regex(c, r"^[+-]?[0-9]+$")).as_py() is not False
+           for c in [*src, *dst]):  # integers beyond 64 bits
+        def parse(c: Any) -> np.ndarray:
+            return np.array([int(x) for x in c.to_pylist()], dtype=object)
+    else:
+        def parse(c: Any) -> np.ndarray:
+            return c.to_numpy(zero_copy_only=False)
+    return [parse(c) for c in src], [parse(c) for c in dst]
 
 
 def _merge(us: np.ndarray, vs: np.ndarray, n: int, parallel: str, ids: np.ndarray,

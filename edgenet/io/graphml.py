@@ -3,7 +3,9 @@
 Neurons are ``<node>`` elements and connections ``<edge>`` elements of one directed
 ``<graph>``. Attributes are typed GraphML keys: ``weight`` and ``bias`` are
 ``double``, ``role`` and ``activation`` are ``string``; any other attribute is
-written as ``boolean``, ``long``, ``double`` or ``string`` after its Python type.
+written as ``boolean``, ``long``, ``double`` or ``string`` after its Python type, and
+read back as that type (an attribute whose values have several types, such as ints on
+some nodes and floats on others, is refused before anything is written).
 Floats are written with ``repr``, which reads back to the same 64 bits, so a
 written-then-read network compiles to a bitwise-identical function. The type of
 the node ids (``int`` or ``str``) is recorded in the graph attribute
@@ -55,7 +57,8 @@ ID_TYPE = "edgenet.node_ids"
 NODE_ID_TYPE = "edgenet.id_type"
 FIXED = {("node", "role"): "string", ("node", "activation"): "string",
          ("node", "bias"): "double", ("edge", "weight"): "double"}
-NX_BOOKKEEPING = ("node_default", "edge_default")  # what networkx.read_graphml adds to G.graph
+#: Graph attributes networkx.read_graphml adds, each a dict of the file's key defaults.
+NX_BOOKKEEPING = ("node_default", "edge_default")
 CHUNK = 1 << 16
 NAMESPACE = "http://graphml.graphdrawing.org/xmlns"
 #: The longest single XML token (a tag, comment, attribute value or text of one ``<data>``)
@@ -64,7 +67,13 @@ NAMESPACE = "http://graphml.graphdrawing.org/xmlns"
 MAX_TOKEN = 16 << 20
 #: Elements whose content the reader skips: GraphML descriptions, ports and locators.
 _SKIPPED = frozenset(("desc", "port", "locator", "endpoint"))
-_INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")
+_INTEGER = re.compile(r"[ \t\r\n]*[+-]?[0-9]+[ \t\r\n]*")  # XML Schema's, ASCII digits
+#: XML Schema's double (``1``, ``-.5``, ``1.e3``, ``INF``, ``-INF``, ``NaN``), and the
+#: spellings of infinity and NaN that C and Python write (``inf``, ``-nan``, ``Infinity``).
+_DOUBLE = re.compile(
+    r"[ \t\r\n]*(?:[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+    r"|[+-]?(?:INF|NaN|(?i:inf|infinity|nan)))[ \t\r\n]*"
+)
 
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ATTR_SPECIAL = re.compile('[&<>"\r\n\t]')
@@ -105,8 +114,9 @@ def write_graphml(G: nx.DiGraph, path: str | os.PathLike[str] | IO[bytes]) -> No
             f"write_graphml expects a networkx.DiGraph or edgenet.Network (got {kind}); "
             "orient an undirected graph first and merge parallel edges"
         )
-    graph_data = {k: v for k, v in G.graph.items()
-                  if v is not None and k != ID_TYPE and k not in NX_BOOKKEEPING}
+    graph_data = {k: v for k, v in G.graph.items()  # skip NetworkX's dicts of key defaults
+                  if v is not None and k != ID_TYPE
+                  and not (k in NX_BOOKKEEPING and isinstance(v, dict))}
     ids, id_kind = _node_ids(G)
     keys: list[tuple[str, str, str, str]] = []  # (id, for, name, type)
     node_types = _attribute_types(G.nodes(data=True), "node")
@@ -225,8 +235,7 @@ def _node_ids(G: nx.DiGraph) -> tuple[dict[Hashable, str], str]:
 
 
 def _attribute_types(items: Any, domain: str) -> dict[str, str]:
-    found: dict[str, set[str]] = {}
-    last: dict[str, str] = {}
+    found: dict[str, dict[str, Any]] = {}  # attribute -> GraphML type -> its first item
     for item in items:
         data = item[-1]
         for k, v in data.items():
@@ -234,18 +243,15 @@ def _attribute_types(items: Any, domain: str) -> dict[str, str]:
                 continue
             t = found.get(k)
             if t is None:
-                found[k] = t = set()
+                found[k] = t = {}
             vt = type(v)
-            if vt is float:
-                t.add("double")
-            elif vt is str:
-                t.add("string")
-            else:
-                where = f"{domain} {item[0]!r}" if domain == "node" else f"edge {item[:2]!r}"
-                t.add(_value_type(v, f"attribute {k!r} of {where}"))
-                last[k] = where
+            typ = "double" if vt is float else "string" if vt is str else _value_type(
+                v, f"attribute {k!r} of {_owner(item, domain)}")
+            if typ not in t:
+                t[typ] = item
     types: dict[str, str] = {}
-    for k, seen in found.items():
+    for k, first in found.items():
+        seen = set(first)
         if not isinstance(k, str):
             raise GraphMLError(
                 f"{domain} attribute name {k!r} is a {type(k).__name__}; GraphML attribute names "
@@ -259,17 +265,22 @@ def _attribute_types(items: Any, domain: str) -> dict[str, str]:
                     f"(found values of type {', '.join(sorted(seen))})"
                 )
             types[k] = fixed
-        elif seen <= {"long", "double"} and len(seen) == 2:
-            types[k] = "double"
         elif len(seen) == 1:
             types[k] = seen.pop()
-        else:
+        else:  # ints written as double would come back as floats, above 2**53 changed
+            examples = " and ".join(f"{first[t][-1][k]!r} on {_owner(first[t], domain)}"
+                                    for t in sorted(seen))
             raise GraphMLError(
                 f"{domain} attribute {k!r} mixes values of types {', '.join(sorted(seen))} "
-                f"(e.g. on {last.get(k, domain)}); GraphML gives each attribute one type: "
-                "make them all the same type"
+                f"(e.g. {examples}); GraphML gives each attribute one type and edgenet reads "
+                "back each value as that type: make them all the same type (all float, or "
+                "all int)"
             )
     return types
+
+
+def _owner(item: tuple[Any, ...], domain: str) -> str:
+    return f"{domain} {item[0]!r}" if domain == "node" else f"edge {item[:2]!r}"
 
 
 def _value_type(v: Any, what: str) -> str:
@@ -898,7 +909,7 @@ def _integer_id(value: str) -> int:
 
 
 def _double(value: str, where: str) -> float:
-    if "_" in value:  # float() would read "1_0" as 10.0
+    if not _DOUBLE.fullmatch(value):  # float() would also read "1_0", "\uff11\uff12", ...
         raise ValueError(f"{value!r} is not a GraphML double")
     return float(value)
 

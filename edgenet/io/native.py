@@ -224,10 +224,11 @@ def load(path: str | os.PathLike[str] | IO[bytes], into: Target | None = None) -
     With ``into=None`` a new :class:`~edgenet.Network` is returned. With ``into`` a
     network (``networkx.DiGraph``) the file's weights, biases, activations and roles
     are written onto it in place; with ``into`` a compiled network its ``weight`` and
-    ``bias`` parameters are overwritten (no gradient is recorded). Either way the
-    file's nodes and edges must be exactly those of ``into``, or nothing is changed
-    and an :class:`~edgenet.EdgenetError` names the first difference. ``into`` is
-    returned.
+    ``bias`` parameters are overwritten (no gradient is recorded), and the file's
+    activations (and, for a recurrent network, time constants ``tau``, 1 where absent)
+    must be the network's. Either way the file's nodes and edges must be exactly those
+    of ``into``, or nothing is changed and an :class:`~edgenet.EdgenetError` names the
+    first difference. ``into`` is returned.
 
     >>> import os, tempfile, torch, edgenet as en
     >>> net = en.Network(); net.add_input("x"); net.add_output("y"); net.add_edge("x", "y")
@@ -517,6 +518,19 @@ def _into_model(
                 f"{acts[code]!r} in the file and {act!r} in the network; compile the loaded "
                 "network instead (edgenet.load(path).compile())"
             )
+    plan_tau = getattr(getattr(model, "plan", None), "tau", None)  # a recurrent network's
+    if plan_tau is not None:
+        extra = dict(header.get("node_attributes", []))  # node index -> other attributes
+        for n, tau in zip(model.neurons, plan_tau.tolist(), strict=True):
+            stored = extra.get(index[n], {}).get("tau")
+            what = f"{name}: tau of node {n!r}"
+            if (1.0 if stored is None else real(stored, what)) != tau:
+                raise EdgenetError(
+                    f"{name} does not match the compiled network: node {n!r} has tau "
+                    f"{1.0 if stored is None else stored!r} in the file and {tau!r} in the "
+                    "network; compile the loaded network instead "
+                    "(edgenet.load(path).compile(recurrent=True, ...))"
+                )
     position = {(u, v): k for k, (u, v) in enumerate(zip(src.tolist(), dst.tolist(),
                                                          strict=True))}
     order = np.fromiter((position[index[u], index[v]] for u, v in model.edges), dtype=np.int64,
