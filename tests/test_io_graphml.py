@@ -132,6 +132,22 @@ def test_an_attribute_mixing_ints_and_floats_is_refused_before_anything_is_writt
     assert list(back.edges(data=True)) == list(G.edges(data=True))
 
 
+def test_edgenets_own_numbers_may_mix_ints_and_floats(tmp_path):
+    """weight, bias and tau are always written as double: ints among floats there are
+    numbers of one kind, read back as floats of the same value (the refusal above is for
+    attributes edgenet does not know)."""
+    G = nx.DiGraph()
+    G.add_node("a", role="input")
+    G.add_node("b", tau=2, bias=1)
+    G.add_node("c", role="output", tau=2.5, bias=0.25)
+    G.add_edge("a", "b", weight=1)
+    G.add_edge("b", "c", weight=0.5)
+    back = roundtrip(G, tmp_path)
+    assert back.nodes["b"] == {"tau": 2.0, "bias": 1.0} and type(back.nodes["b"]["tau"]) is float
+    assert back.nodes["c"] == {"role": "output", "tau": 2.5, "bias": 0.25}
+    assert back.edges["a", "b"] == {"weight": 1.0} and back.edges["b", "c"] == {"weight": 0.5}
+
+
 @pytest.mark.parametrize("name", ["node_default", "edge_default"])
 def test_a_graph_attribute_named_as_networkx_bookkeeping_is_written(tmp_path, name):
     G = nx.DiGraph([("a", "b")], **{name: "mine"})

@@ -56,7 +56,7 @@ from .canonical import CanonicalStream
 ID_TYPE = "edgenet.node_ids"
 NODE_ID_TYPE = "edgenet.id_type"
 FIXED = {("node", "role"): "string", ("node", "activation"): "string",
-         ("node", "bias"): "double", ("edge", "weight"): "double"}
+         ("node", "bias"): "double", ("node", "tau"): "double", ("edge", "weight"): "double"}
 #: Graph attributes networkx.read_graphml adds, each a dict of the file's key defaults.
 NX_BOOKKEEPING = ("node_default", "edge_default")
 CHUNK = 1 << 16
