@@ -53,6 +53,30 @@ def sweep(dtype) -> torch.Tensor:
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+def test_an_empty_batch_gives_zero_gradients(engine):
+    """No sample, no gradient: exact zeros on every engine (the sparse kernels run no
+    column of an empty batch, so nothing they would write may be left unset)."""
+    net = en.Network()
+    for i in range(3):
+        net.add_input(f"x{i}")
+    net.add_neuron("h", activation="tanh", bias=0.5)
+    net.add_output("y", activation="sigmoid", bias=-0.25)
+    for e, w in [(("x0", "h"), 0.5), (("x1", "h"), -1.0), (("x2", "y"), 2.0), (("h", "y"), 1.5)]:
+        net.add_edge(*e, weight=w)
+    model = en.compile(net)
+    with engine_of(model, engine):
+        for _ in range(3):  # fresh, possibly dirty memory every time
+            model.zero_grad(set_to_none=True)
+            x = torch.randn(0, 3, requires_grad=True)
+            y = model(x)
+            assert y.shape == (0, 1)
+            (y * y).sum().backward()
+            assert torch.equal(model.weight.grad, torch.zeros(4))
+            assert torch.equal(model.bias.grad, torch.zeros(2))
+            assert x.grad.shape == (0, 3)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize("act", [b.name for b in BUILTINS])
 def test_every_engine_computes_every_builtin_like_torch(act, dtype, engine):
