@@ -78,3 +78,37 @@ def test_single_linear_and_trained_round_trip():
 def test_unsupported_modules_are_refused(module, message):
     with pytest.raises(en.EdgenetError, match=message):
         en.from_torch(module)
+
+
+class _Residual(nn.Sequential):
+    def forward(self, x):
+        return x + super().forward(x)
+
+
+class _Scaled(nn.Linear):
+    def forward(self, x):
+        return 2 * super().forward(x)
+
+
+class _Plain(nn.Linear):  # a subclass that keeps Linear's forward computes what Linear does
+    pass
+
+
+@pytest.mark.parametrize("module, message", [
+    (_Residual(nn.Linear(3, 3)), r"\(_Residual\) subclasses nn.Sequential with its own forward"),
+    (nn.Sequential(nn.Linear(3, 3), _Scaled(3, 2)),
+     r"module 1 \(_Scaled\) subclasses nn.Linear with its own forward, which from_torch "
+     r"cannot read; accepted: Linear, "),
+])
+def test_subclasses_with_their_own_forward_are_refused(module, message):
+    """Read as a plain Sequential or Linear they would compute another function."""
+    with pytest.raises(en.EdgenetError, match=message):
+        en.from_torch(module)
+
+
+def test_a_subclass_keeping_torchs_forward_is_read():
+    torch.manual_seed(0)
+    module = nn.Sequential(_Plain(3, 2), nn.Tanh())
+    x = torch.randn(4, 3, dtype=torch.float64)
+    model = en.from_torch(module).compile(dtype=torch.float64)
+    torch.testing.assert_close(model(x), module.double()(x), rtol=1e-12, atol=1e-12)

@@ -66,6 +66,7 @@ def from_torch(module: nn.Module) -> Network:
     layers: list[list[Any]] = []  # [Linear, activation name, index of the module]
     for index, m in enumerate(_flatten(module)):
         if isinstance(m, nn.Linear):
+            _own_forward(m, nn.Linear, index)
             if layers and layers[-1][0].out_features != m.in_features:
                 raise EdgenetError(
                     f"module {index} ({m}) takes {m.in_features} features but the Linear before "
@@ -117,8 +118,20 @@ def from_torch(module: nn.Module) -> Network:
     return net
 
 
+def _own_forward(m: nn.Module, base: type[nn.Module], where: int | None = None) -> None:
+    """Refuse a subclass of ``base`` that overrides ``forward``: its layers are read as
+    ``base``'s, so the network would compute another function than the module."""
+    if type(m).forward is not base.forward:
+        at = "" if where is None else f"module {where} "
+        raise EdgenetError(
+            f"{at}({type(m).__name__}) subclasses nn.{base.__name__} with its own forward, "
+            f"which from_torch cannot read; accepted: {_accepted()}, with torch's forward"
+        )
+
+
 def _flatten(module: nn.Module) -> list[nn.Module]:
     if isinstance(module, nn.Sequential):
+        _own_forward(module, nn.Sequential)
         return [m for child in module for m in _flatten(child)]
     if isinstance(module, nn.Module):
         return [module]
