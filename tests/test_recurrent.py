@@ -434,3 +434,18 @@ def test_save_and_load_a_recurrent_model(tmp_path):
     en.load(tmp_path / "rnn.npz", into=other)
     x = torch.randn(2, 1, dtype=torch.float64)
     assert torch.equal(other(x, steps=4), rnn(x, steps=4))
+
+
+def test_an_empty_batch_gives_zero_gradients():
+    """No sample, no gradient: exact zeros, every time (the CSR SDDMM runs no column of an
+    empty batch, and once left the weight gradient as uninitialised memory)."""
+    G = nx.DiGraph([("x", "a", {"weight": 1.0}), ("a", "a", {"weight": 0.5}),
+                    ("a", "b", {"weight": 2.0})])
+    rnn = en.compile(G, recurrent=True, inputs=["x"], outputs=["b"])
+    for _ in range(3):
+        rnn.zero_grad(set_to_none=True)
+        y = rnn(torch.randn(0, 5, 1))
+        assert y.shape == (0, 5, 1)
+        (y * y).sum().backward()
+        assert torch.equal(rnn.weight.grad, torch.zeros(3))
+        assert torch.equal(rnn.bias.grad, torch.zeros(2))

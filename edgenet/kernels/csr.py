@@ -146,7 +146,13 @@ def sddmm(dw: np.ndarray, D: np.ndarray, H: np.ndarray, crow: np.ndarray, col: n
     >>> dw.tolist(), db.tolist()
     ([5.0, 11.0], [3.0])
     """
-    work = (crow[c0 + D.shape[0]] - crow[c0]) * D.shape[1]
+    n, B = D.shape
+    if B == 0:  # no column: every sum is empty (the kernel's column loop would not run)
+        dw[crow[c0] : crow[c0 + n]] = 0
+        if db is not None:
+            db[c0 : c0 + n] = 0
+        return
+    work = (crow[c0 + n] - crow[c0]) * B
     if db is None:
         db = np.empty(0, dtype=D.dtype)
     _call("sddmm", work, dw, db, D, H, crow, col, c0, D.dtype.type(0), ROWS, TILE)

@@ -263,9 +263,8 @@ def backward(
     floor = 0 if need_x or not cpu else n_in  # rows below it need no gradient
     # dL/dH (N, B), turned into dL/dZ in place, generation by generation
     G = gradient_buffer(H, grad_y, L.out_rows, L.out_lo, floor)
-    # Every edge's gradient is written by its generation's kernel, so no zero fill is
-    # needed, except for an empty batch: the kernels then run no column, and dL/dw is 0.
-    dw = torch.empty_like(weight) if need_w and H.shape[1] else torch.zeros_like(weight)  # (E,)
+    # Every edge's gradient is written by its generation's kernel, so no zero fill is needed.
+    dw = torch.empty_like(weight) if need_w else torch.zeros_like(weight)  # (E,)
     # dL/dbias: row sums of each generation's dL/dZ, written generation by generation
     # (fused into the SDDMM pass of a sparse CPU generation).
     db = weight.new_empty(Z.shape[0])  # (N - n_in,)
