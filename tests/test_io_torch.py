@@ -112,3 +112,40 @@ def test_a_subclass_keeping_torchs_forward_is_read():
     x = torch.randn(4, 3, dtype=torch.float64)
     model = en.from_torch(module).compile(dtype=torch.float64)
     torch.testing.assert_close(model(x), module.double()(x), rtol=1e-12, atol=1e-12)
+
+
+def test_a_pruned_linear_is_refused_until_the_pruning_is_made_permanent():
+    """prune keeps weight_orig and a mask and recomputes weight in a forward pre-hook: after
+    an optimizer step, weight is stale until the next forward."""
+    from torch.nn.utils import prune
+
+    torch.manual_seed(0)
+    mlp = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2)).double()
+    prune.l1_unstructured(mlp[0], "weight", amount=0.5)
+    opt = torch.optim.SGD(mlp.parameters(), lr=0.1)
+    x = torch.randn(16, 4, dtype=torch.float64)
+    mlp(x).pow(2).sum().backward()
+    opt.step()
+    with pytest.raises(en.EdgenetError, match=r"Linear\(in_features=4.*\) has forward hooks, "
+                       r"which from_torch cannot read .*prune.remove\(module, 'weight'\)"):
+        en.from_torch(mlp)
+    prune.remove(mlp[0], "weight")
+    model = en.from_torch(mlp).compile(dtype=torch.float64)
+    torch.testing.assert_close(model(x), mlp(x), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("act, name", [
+    (nn.ReLU(inplace=True), "relu"), (nn.LeakyReLU(0.01, inplace=True), "leaky_relu"),
+    (nn.ELU(alpha=1), "elu"), (nn.ELU(inplace=True), "elu"), (nn.SiLU(inplace=True), "silu"),
+    (nn.Softplus(beta=1, threshold=20), "softplus"),
+])
+def test_activations_written_in_place_or_with_int_parameters_are_read(act, name):
+    """They compute what the built-in does: in place or not, 1 or 1.0."""
+    torch.manual_seed(0)
+    module = nn.Sequential(nn.Linear(3, 4), act).double()
+    net = en.from_torch(module)
+    assert {net.nodes[f"y{j}"]["activation"] for j in range(4)} == {name}
+    x = torch.randn(5, 3, dtype=torch.float64)
+    want = module(x.clone())
+    torch.testing.assert_close(net.compile(dtype=torch.float64)(x), want, rtol=1e-12,
+                               atol=1e-12)

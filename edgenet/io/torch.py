@@ -118,6 +118,17 @@ def from_torch(module: nn.Module) -> Network:
     return net
 
 
+def _no_hooks(m: nn.Module) -> None:
+    """Refuse a module with forward hooks: they change what it computes (and
+    ``torch.nn.utils.prune`` recomputes ``weight`` in one, so the attribute can be stale)."""
+    if m._forward_pre_hooks or m._forward_hooks:
+        raise EdgenetError(
+            f"{m} has forward hooks, which from_torch cannot read (its weight may not be "
+            "the one it computes with); remove them first (for pruning: "
+            "torch.nn.utils.prune.remove(module, 'weight'))"
+        )
+
+
 def _own_forward(m: nn.Module, base: type[nn.Module], where: int | None = None) -> None:
     """Refuse a subclass of ``base`` that overrides ``forward``: its layers are read as
     ``base``'s, so the network would compute another function than the module."""
@@ -130,6 +141,8 @@ def _own_forward(m: nn.Module, base: type[nn.Module], where: int | None = None) 
 
 
 def _flatten(module: nn.Module) -> list[nn.Module]:
+    if isinstance(module, nn.Module):
+        _no_hooks(module)
     if isinstance(module, nn.Sequential):
         _own_forward(module, nn.Sequential)
         return [m for child in module for m in _flatten(child)]
@@ -140,6 +153,14 @@ def _flatten(module: nn.Module) -> list[nn.Module]:
     )
 
 
+def _settings(m: nn.Module) -> dict[str, Any]:
+    """What an activation module computes with: its public attributes, but not whether it
+    writes in place or trains (``ELU(alpha=1)`` and ``ReLU(inplace=True)`` compute what
+    ``ELU()`` and ``ReLU()`` do; ``1 == 1.0``)."""
+    return {k: v for k, v in vars(m).items()
+            if not k.startswith("_") and k not in ("training", "inplace")}
+
+
 def _activation(m: nn.Module, index: int) -> str:
     """The built-in activation ``m`` computes: the one whose table module has the same type
     and parameters (:data:`edgenet.activations.BUILTINS`)."""
@@ -148,7 +169,7 @@ def _activation(m: nn.Module, index: int) -> str:
             continue
         canonical = b.module()
         if type(m) is type(canonical):
-            if m.extra_repr() == canonical.extra_repr():
+            if _settings(m) == _settings(canonical):
                 return b.name
             raise EdgenetError(
                 f"module {index} ({m}) has parameters edgenet's built-in activation does not: "
