@@ -67,15 +67,23 @@ def weight_rgb(weight: Iterable[float], scale: float) -> np.ndarray:
     return np.where(np.isnan(w)[:, None], np.array(rgb(NEUTRAL)), out)
 
 
+#: The largest :func:`weight_scale`: weights beyond it are drawn at full strength.
+MAX_SCALE = float(np.finfo(np.float64).max) / 100
+
+
 def weight_scale(weight: np.ndarray) -> float:
-    """The magnitude drawn at full strength: the 98th percentile of ``|weight|`` (1 if none).
+    """The magnitude drawn at full strength: the 98th percentile of ``|weight|`` (1 if none),
+    at most a hundredth of the largest float, so that spans built from it (a colour bar
+    from ``-scale`` to ``scale``, its padding) stay finite.
 
     >>> weight_scale(np.array([0.5, -2.0, float("nan")])) > 1.9
+    True
+    >>> bool(np.isfinite(4 * weight_scale(np.array([1.7e308]))))
     True
     """
     magnitude = np.abs(weight[~np.isnan(weight)])
     scale = float(np.percentile(magnitude, 98)) if len(magnitude) else 1.0
-    return scale if scale > 0 else 1.0
+    return min(scale, MAX_SCALE) if scale > 0 else 1.0
 
 
 def activation_colours(activations: Iterable[str]) -> dict[str, str]:

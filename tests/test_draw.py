@@ -557,3 +557,13 @@ def test_missing_folder_is_named_before_any_work(tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError) as err:
         en.draw(xor_network(), path=target)
     assert err.value.filename == str(target)
+
+
+@pytest.mark.parametrize("weight", [1e308, -1.7e308])
+def test_the_largest_finite_weights_are_drawn(tmp_path, weight):
+    """The colour bar spans -scale..scale: with the scale capped it stays finite (a weight
+    near the largest float made matplotlib fail on a non-finite span)."""
+    G = nx.DiGraph([("a", "b", {"weight": weight}), ("b", "c", {"weight": 0.5})])
+    path = tmp_path / "net.png"
+    en.draw(G, path)
+    assert path.stat().st_size > 0
