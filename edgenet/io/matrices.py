@@ -37,8 +37,9 @@ def from_connection_matrices(
     ``matrices[k]`` has shape ``(width_k, width_{k+1})``; a nonzero entry ``[i, j]``
     connects neuron ``i`` of one layer to neuron ``j`` of the next. Inputs are named
     ``x0, x1, ...``, hidden layer ``k`` (from 1) ``hk_0, hk_1, ...``, outputs
-    ``y0, y1, ...``. ``weights`` (full matrices of the same shapes, entries outside
-    the mask ignored) and ``biases`` (one vector per layer) are optional: missing
+    ``y0, y1, ...``. ``weights`` (full matrices of the same shapes; entries outside
+    the mask are not used, but every entry must be finite: nan or inf anywhere is
+    refused) and ``biases`` (one vector per layer) are optional: missing
     weights are initialised by :func:`edgenet.compile`, missing biases are 0.
     ``activation`` is one name for every hidden layer or one per hidden layer.
 
