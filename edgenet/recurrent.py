@@ -74,7 +74,14 @@ from .rewire import (
     removed_neurons,
 )
 from .source import Source
-from .validate import check_fits, edge_weights, neuron_attributes, real, resolve_roles
+from .validate import (
+    check_fits,
+    edge_weights,
+    neuron_attributes,
+    real,
+    resolve_roles,
+    time_constant,
+)
 
 
 @dataclass(frozen=True)
@@ -126,16 +133,6 @@ def _check_digraph(G: Any) -> None:
         )
 
 
-def _tau(G: nx.DiGraph, node: Hashable) -> float:
-    value = G.nodes[node].get("tau")
-    if value is None:
-        return 1.0
-    tau = real(value, f"tau of node {node!r}")
-    if tau <= 0:
-        raise EdgenetError(f"tau of node {node!r} is {tau!r}; expected a positive time constant")
-    return tau
-
-
 def lower_recurrent(
     G: nx.DiGraph,
     inputs: Sequence[Hashable] | None = None,
@@ -162,7 +159,8 @@ def lower_recurrent(
             continue
         role = G.nodes[n].get("role") or ("output" if n in output_set else "hidden")
         act, b = neuron_attributes(G, n, role)
-        neurons.append((act, n, b, _tau(G, n)))
+        neurons.append((act, n, b, time_constant(G.nodes[n].get("tau"),
+                                                          f"tau of node {n!r}")))
     neurons.sort(key=lambda t: t[0])  # stable: insertion order within an activation
     runs: list[tuple[int, int, str]] = []
     for i, (act, *_) in enumerate(neurons):

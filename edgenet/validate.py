@@ -203,6 +203,22 @@ def real(value: Any, what: str) -> float:
     return out
 
 
+def time_constant(value: Any, what: str) -> float:
+    """A neuron's time constant ``tau`` from its attribute ``value``: 1.0 where absent,
+    else a finite positive real (an error naming ``what`` otherwise).
+
+    >>> import edgenet as en
+    >>> en.validate.time_constant(None, "tau of node 'a'"), en.validate.time_constant(5, "t")
+    (1.0, 5.0)
+    """
+    if value is None:
+        return 1.0
+    tau = real(value, what)
+    if tau <= 0:
+        raise EdgenetError(f"{what} is {tau!r}; expected a positive time constant")
+    return tau
+
+
 def shown(value: Any, limit: int = 40) -> str:
     """``repr(value)`` cut to ``limit`` characters (huge numbers included).
 

@@ -42,7 +42,7 @@ import numpy as np
 
 from ..errors import EdgenetError, FormatError
 from ..network import Network
-from ..validate import edge_weights, real
+from ..validate import edge_weights, real, time_constant
 from .atomic import atomic_write
 from .bulk import bulk_graph, paused_gc
 
@@ -522,12 +522,12 @@ def _into_model(
     if plan_tau is not None:
         extra = dict(header.get("node_attributes", []))  # node index -> other attributes
         for n, tau in zip(model.neurons, plan_tau.tolist(), strict=True):
-            stored = extra.get(index[n], {}).get("tau")
-            what = f"{name}: tau of node {n!r}"
-            if (1.0 if stored is None else real(stored, what)) != tau:
+            raw = extra.get(index[n], {}).get("tau")
+            stored = time_constant(raw, f"{name}: tau of node {n!r}")
+            if stored != tau:
                 raise EdgenetError(
                     f"{name} does not match the compiled network: node {n!r} has tau "
-                    f"{1.0 if stored is None else stored!r} in the file and {tau!r} in the "
+                    f"{stored if raw is None else raw!r} in the file and {tau!r} in the "
                     "network; compile the loaded network instead "
                     "(edgenet.load(path).compile(recurrent=True, ...))"
                 )
