@@ -449,3 +449,15 @@ def test_an_empty_batch_gives_zero_gradients():
         (y * y).sum().backward()
         assert torch.equal(rnn.weight.grad, torch.zeros(3))
         assert torch.equal(rnn.bias.grad, torch.zeros(2))
+
+
+@pytest.mark.parametrize("tau, message", [
+    (0.0, r"tau of node 'a' is 0.0; expected a positive time constant"),
+    (-2, r"tau of node 'a' is -2.0; expected a positive time constant"),
+    ("fast", r"tau of node 'a' is 'fast' of type str; expected a finite real number"),
+])
+def test_a_time_constant_must_be_a_positive_real(tau, message):
+    G = nx.DiGraph([("x", "a", {"weight": 1.0})])
+    G.nodes["a"]["tau"] = tau
+    with pytest.raises(en.EdgenetError, match=message):
+        en.compile(G, recurrent=True, inputs=["x"], outputs=["a"])
