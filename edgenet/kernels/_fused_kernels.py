@@ -109,6 +109,17 @@ def _pow2(n):
 
 
 @njit(cache=True, error_model="numpy", fastmath=False, inline="always")
+def _scaled(y, n, narrow=False):
+    """``y 2^n`` for ``n`` in ``[-1077, 1024]``, as two powers of two so that a result in
+    the subnormal range is rounded once (never flushed, never lost to an underflowing
+    factor); one power with ``narrow``, whose ``n`` stays within a normal float64's."""
+    if narrow:
+        return y * _pow2(n)
+    h = np.floor(n * 0.5)
+    return (y * _pow2(h)) * _pow2(n - h)
+
+
+@njit(cache=True, error_model="numpy", fastmath=False, inline="always")
 def _copysign(a, b):
     """``|a|`` with the sign of ``b`` (bit operations: libm's copysign is a call)."""
     return _from_bits((_bits(a) & _MAGNITUDE) | (_bits(b) & _SIGN))
@@ -186,12 +197,9 @@ def vexp(x, narrow=False):
     True
     """
     q, n = _reduce(x, narrow)
+    y = _scaled(1.0 + q, n, narrow)
     if narrow:  # beyond +-NARROW_EXP: exactly 0 and inf, as float32 rounding gives
-        y = (1.0 + q) * _pow2(n)
         y = 0.0 if x < -NARROW_EXP else (np.inf if x > NARROW_EXP else y)
-    else:
-        h = np.floor(n * 0.5)
-        y = ((1.0 + q) * _pow2(h)) * _pow2(n - h)
     return y if x == x else x
 
 
@@ -200,11 +208,7 @@ def vexpm1(x, narrow=False):
     """``e^x - 1`` with full relative accuracy near 0 (float32 accuracy with ``narrow``),
     vectorisable, for ``x <= 709`` (where ``2^n`` is finite; the callers use ``x <= 0``)."""
     q, n = _reduce(x, narrow)
-    if narrow:
-        s = _pow2(n)
-    else:
-        h = np.floor(n * 0.5)
-        s = _pow2(h) * _pow2(n - h)
+    s = _scaled(1.0, n, narrow)
     y = s * q + (s - 1.0)  # s - 1 is exact for n >= -53, and -1 to rounding below
     return y if x == x else x
 
@@ -379,10 +383,7 @@ def _scaled_exp(m, hi, lo, narrow=False):
     range (``m`` multiplies ``1 + q`` before the powers of two are applied). With
     ``narrow`` (``hi >= -113``), to float32 accuracy with one power of two."""
     q, n = _reduce_split(hi, lo, narrow)
-    if narrow:
-        return (m + m * q) * _pow2(n)
-    h = np.floor(n * 0.5)
-    return ((m + m * q) * _pow2(h)) * _pow2(n - h)
+    return _scaled(m + m * q, n, narrow)
 
 
 @njit(cache=True, error_model="numpy", fastmath=False, inline="always")
