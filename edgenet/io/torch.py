@@ -141,16 +141,15 @@ def _own_forward(m: nn.Module, base: type[nn.Module], where: int | None = None) 
 
 
 def _flatten(module: nn.Module) -> list[nn.Module]:
-    if isinstance(module, nn.Module):
-        _no_hooks(module)
+    if not isinstance(module, nn.Module):
+        raise EdgenetError(
+            f"from_torch expects an nn.Sequential or nn.Linear (got {type(module).__name__})"
+        )
+    _no_hooks(module)
     if isinstance(module, nn.Sequential):
         _own_forward(module, nn.Sequential)
         return [m for child in module for m in _flatten(child)]
-    if isinstance(module, nn.Module):
-        return [module]
-    raise EdgenetError(
-        f"from_torch expects an nn.Sequential or nn.Linear (got {type(module).__name__})"
-    )
+    return [module]
 
 
 def _settings(m: nn.Module) -> dict[str, Any]:
