@@ -35,7 +35,7 @@ import networkx as nx
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from edgenet.page import html, page  # noqa: E402  (what en.draw(G, "net.html") writes)
+from edgenet.views.page import html, page  # noqa: E402  (what en.draw(G, "net.html") writes)
 
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run",

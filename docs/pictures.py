@@ -3,7 +3,7 @@ and a 1,800-layer random DAG, with this edgenet ("after") or edgenet 0.1 ("befor
 
     python docs/pictures.py               # after: docs/views/*-after.png and *.html sizes
                                           # (deep-after.png keeps the first 3 of 13 rows)
-    python docs/pictures.py --before      # before: draws with edgenet/draw.py of 0.1
+    python docs/pictures.py --before      # before: draws with edgenet/views/draw.py of 0.1
 
 Pictures are drawn at 60-80 dpi and stored with a 128-colour palette to stay small.
 """
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import edgenet as en  # noqa: E402
 from benchmarks.graphs import deep  # noqa: E402
-from edgenet.demo import build  # noqa: E402
+from edgenet.shell.demo import build  # noqa: E402
 
 BEFORE = "1be2326"  # the last commit with edgenet 0.1's drawing
 OUT = ROOT / "docs" / "views"
@@ -69,10 +69,10 @@ def graphs() -> dict[str, nx.DiGraph]:
 
 def old_draw():
     """edgenet 0.1's draw function, from git."""
-    source = subprocess.run(["git", "show", f"{BEFORE}:edgenet/draw.py"], cwd=ROOT, check=True,
+    source = subprocess.run(["git", "show", f"{BEFORE}:edgenet/views/draw.py"], cwd=ROOT, check=True,
                             capture_output=True, text=True).stdout
     source = source.replace("from .errors", "from edgenet.errors").replace(
-        "from .validate", "from edgenet.validate")
+        "from .validate", "from edgenet.graph.validate")
     path = Path(tempfile.mkdtemp()) / "old_draw.py"
     path.write_text(source)
     spec = importlib.util.spec_from_file_location("old_draw", path)

@@ -15,22 +15,11 @@ trained weights back onto a graph.
 """
 
 from .activations import activation_names, get_activation, register_activation
-from .compile import compile
-from .cycles import break_cycles
-from .draw import draw
 from .errors import CycleError, EdgenetError, FormatError, GraphMLError, InputError
-from .io.edgelist import read_edgelist
-from .io.graphml import read_graphml, write_graphml
-from .io.matrices import from_connection_matrices
-from .io.native import load, save
-from .io.pyg import from_pyg, to_pyg
-from .io.torch import from_torch
-from .module import CompiledNetwork
-from .network import Network, as_network
-from .recurrent import RecurrentNetwork
-from .schedulers import SET, RigL
-from .validate import resolve_roles
-from .wiring import (
+from .graph.cycles import break_cycles
+from .graph.network import Network, as_network
+from .graph.validate import resolve_roles
+from .graph.wiring import (
     local_mask,
     locally_connected,
     orient,
@@ -39,6 +28,17 @@ from .wiring import (
     scale_free,
     small_world,
 )
+from .io.edgelist import read_edgelist
+from .io.graphml import read_graphml, write_graphml
+from .io.matrices import from_connection_matrices
+from .io.native import load, save
+from .io.pyg import from_pyg, to_pyg
+from .io.torch import from_torch
+from .model.compile import compile
+from .model.dag import CompiledNetwork
+from .model.recurrent import RecurrentNetwork
+from .model.schedulers import SET, RigL
+from .views.draw import draw
 
 __version__ = "0.1.0"
 

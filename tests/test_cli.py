@@ -14,8 +14,8 @@ import pytest
 from dags import xor_network
 
 import edgenet as en
-from edgenet.cli import main
 from edgenet.io.files import read_network, write_network
+from edgenet.shell.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -342,9 +342,9 @@ def test_damaged_files_are_one_line_errors(capsys, tmp_path, name, content, mess
 
 
 def test_demo_refuses_a_file_as_its_folder_before_training(capsys, tmp_path, monkeypatch):
-    import edgenet.demo
+    import edgenet.shell.demo
 
-    monkeypatch.setattr(edgenet.demo, "run", lambda *a, **k: pytest.fail("trained"))
+    monkeypatch.setattr(edgenet.shell.demo, "run", lambda *a, **k: pytest.fail("trained"))
     taken = tmp_path / "taken"
     taken.write_text("mine")
     code, out, err = run_main(capsys, "demo", "--quick", "--out", str(taken))
@@ -358,12 +358,12 @@ def test_demo_refuses_a_file_as_its_folder_before_training(capsys, tmp_path, mon
 
 @pytest.mark.parametrize("where", ["parser", "read_network"])
 def test_ctrl_c_is_one_line_and_status_130(capsys, good, monkeypatch, where):
-    import edgenet.cli
+    import edgenet.shell.cli
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(edgenet.cli, where, interrupted)
+    monkeypatch.setattr(edgenet.shell.cli, where, interrupted)
     code, out, err = run_main(capsys, "info", str(good))
     assert code == 130 and err == "edgenet: interrupted\n"
 
@@ -378,7 +378,7 @@ def test_ctrl_c_while_the_package_imports_exits_130_quietly(monkeypatch, capsys)
     real = builtins.__import__
 
     def interrupted(name, *args, **kwargs):
-        if name == "edgenet.cli":
+        if name == "edgenet.shell.cli":
             raise KeyboardInterrupt
         return real(name, *args, **kwargs)
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import edgenet as en
-from edgenet.cycles import feedback_order
+from edgenet.graph.cycles import feedback_order
 
 
 def random_recurrent(n: int, m: int, seed: int) -> nx.DiGraph:
@@ -189,7 +189,7 @@ def test_sifting_beats_the_plain_greedy_order_on_a_connectome_stand_in(monkeypat
         G = _stand_in(seed)
         assert len(en.break_cycles(G)[1]) == sifted_count
         with monkeypatch.context() as m:
-            m.setattr(en.cycles, "SIFT_SWEEPS", 0)
+            m.setattr(en.graph.cycles, "SIFT_SWEEPS", 0)
             assert len(en.break_cycles(G)[1]) == plain_count
 
 
@@ -207,16 +207,16 @@ def exact_minimum(G: nx.DiGraph) -> int:
 @settings(max_examples=25, deadline=None)
 @given(st.integers(3, 7), st.data())
 def test_sifting_never_does_worse_than_the_greedy_order_nor_better_than_the_optimum(n, data):
-    from edgenet.cycles import SIFT_SWEEPS, _backward, sift
+    from edgenet.graph.cycles import SIFT_SWEEPS, _backward, sift
 
     edges = data.draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)),
                                min_size=n, max_size=3 * n))
     G = nx.DiGraph(edges)
-    en.cycles.SIFT_SWEEPS = 0
+    en.graph.cycles.SIFT_SWEEPS = 0
     try:
         greedy = feedback_order(G)
     finally:
-        en.cycles.SIFT_SWEEPS = SIFT_SWEEPS
+        en.graph.cycles.SIFT_SWEEPS = SIFT_SWEEPS
     order = feedback_order(G)
     assert sift(G, order) == order  # converged: no node alone can do better
     assert exact_minimum(G) <= _backward(G, order) <= _backward(G, greedy)

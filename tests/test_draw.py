@@ -1,4 +1,4 @@
-"""edgenet.draw: layered pictures of small, trained and large networks."""
+"""edgenet.views.draw: layered pictures of small, trained and large networks."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import torch
 from dags import xor_network
 
 import edgenet as en
-from edgenet.draw import place
-from edgenet.palette import FEEDBACK
-from edgenet.placement import Placement, slots
+from edgenet.views.draw import place
+from edgenet.views.layout import Placement, slots
+from edgenet.views.palette import FEEDBACK
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
@@ -404,7 +404,7 @@ def test_barycentre_sweeps_uncross_a_shuffled_chain():
 
 
 def test_demo_first_stage_looks_local():
-    from edgenet.demo import build
+    from edgenet.shell.demo import build
 
     pos = place(build())
     first = np.flatnonzero(pos.x == 1)  # the locally connected stage
@@ -522,7 +522,7 @@ def test_failed_page_leaves_the_old_page(tmp_path, monkeypatch):
     pytest.importorskip("plotly")
     import importlib
 
-    module = importlib.import_module("edgenet.draw")  # en.draw is the function
+    module = importlib.import_module("edgenet.views.draw")  # en.draw is the function
     path = tmp_path / "net.html"
     path.write_bytes(b"old page")
     monkeypatch.setattr(module, "html", lambda fig: (_ for _ in ()).throw(KeyboardInterrupt))
@@ -551,7 +551,7 @@ def test_html_with_axes_is_refused(tmp_path):
 def test_missing_folder_is_named_before_any_work(tmp_path, monkeypatch):
     import importlib
 
-    module = importlib.import_module("edgenet.draw")
+    module = importlib.import_module("edgenet.views.draw")
     monkeypatch.setattr(module, "place", lambda G: pytest.fail("drew before checking"))
     target = tmp_path / "no" / "such" / "net.png"
     with pytest.raises(FileNotFoundError) as err:

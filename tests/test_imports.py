@@ -14,7 +14,7 @@ from pathlib import Path
 import networkx as nx
 
 PACKAGE = Path(__file__).resolve().parents[1] / "edgenet"
-ALLOWED = {("edgenet.network", "edgenet.compile")}
+ALLOWED = {("edgenet.graph.network", "edgenet.model.compile")}
 
 
 def module_name(path: Path) -> str:

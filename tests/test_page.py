@@ -1,4 +1,4 @@
-"""edgenet.page: the interactive HTML view, checked without a browser (see test_browser.py)."""
+"""edgenet.views.page: the interactive HTML view, checked without a browser (see test_browser.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import pytest
 from dags import every_edge_kind
 
 import edgenet as en
-from edgenet.cli import main
-from edgenet.page import GL_PIXEL_RATIO, INPUTS_OF, OUTPUTS_OF, html, page
-from edgenet.palette import FEEDBACK, activation_colours, rgb, weight_rgb
-from edgenet.placement import place
+from edgenet.shell.cli import main
+from edgenet.views.layout import place
+from edgenet.views.page import GL_PIXEL_RATIO, INPUTS_OF, OUTPUTS_OF, html, page
+from edgenet.views.palette import FEEDBACK, activation_colours, rgb, weight_rgb
 
 pytest.importorskip("plotly")
 

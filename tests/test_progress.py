@@ -1,4 +1,4 @@
-"""edgenet.progress: bars on a terminal, nothing anywhere else."""
+"""edgenet.shell.progress: bars on a terminal, nothing anywhere else."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from edgenet import progress as progress_module
-from edgenet.progress import bar, progress
+from edgenet.shell import progress as progress_module
+from edgenet.shell.progress import bar, progress
 
 
 class FakeTerminal(io.StringIO):

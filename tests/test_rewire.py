@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import edgenet as en
-from edgenet import schedulers
-from edgenet.layout import TENSOR_FIELDS
+from edgenet.model import schedulers
+from edgenet.model.tensors import TENSOR_FIELDS
 
 
 def fresh(model: en.CompiledNetwork) -> en.CompiledNetwork:

@@ -21,7 +21,7 @@ from typing import Any
 
 import networkx as nx
 
-from ..network import Network
+from ..graph.network import Network
 
 
 def bulk_graph(

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import EdgenetError
-from ..network import Network
+from ..graph.network import Network
 from .bulk import bulk_graph
 
 #: File suffixes by format.

@@ -18,7 +18,7 @@ import os
 import networkx as nx
 
 from ..errors import EdgenetError
-from ..network import Network
+from ..graph.network import Network
 from .graphml import read_graphml, write_graphml
 from .native import load, save
 

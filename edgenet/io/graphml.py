@@ -46,8 +46,8 @@ import networkx as nx
 import numpy as np
 
 from ..errors import GraphMLError
-from ..network import Network
-from ..progress import THRESHOLD, bar, progress
+from ..graph.network import Network
+from ..shell.progress import THRESHOLD, bar, progress
 from .atomic import atomic_write
 from .bulk import bulk_graph, paused_gc
 from .canonical import HEADER as _HEADER
@@ -104,7 +104,7 @@ def write_graphml(G: nx.DiGraph, path: str | os.PathLike[str] | IO[bytes]) -> No
     >>> nx.read_graphml(path).edges["a", "b"]["weight"]
     0.1
     """
-    from ..module import CompiledNetwork
+    from ..model.dag import CompiledNetwork
 
     if isinstance(G, CompiledNetwork):
         G = G.to_network()

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import EdgenetError
-from ..network import Network
+from ..graph.network import Network
 
 
 def from_connection_matrices(

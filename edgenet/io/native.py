@@ -41,8 +41,8 @@ import networkx as nx
 import numpy as np
 
 from ..errors import EdgenetError, FormatError
-from ..network import Network
-from ..validate import edge_weights, real, time_constant
+from ..graph.network import Network
+from ..graph.validate import edge_weights, real, time_constant
 from .atomic import atomic_write
 from .bulk import bulk_graph, paused_gc
 
@@ -72,8 +72,8 @@ def save(network: Any, path: str | os.PathLike[str] | IO[bytes]) -> None:
     >>> en.load(path).edges[0, 1]["weight"] == model.weight.item()
     True
     """
-    from ..module import CompiledNetwork
-    from ..recurrent import RecurrentNetwork
+    from ..model.dag import CompiledNetwork
+    from ..model.recurrent import RecurrentNetwork
 
     compiled = isinstance(network, (CompiledNetwork, RecurrentNetwork))
     G = network.to_network() if compiled else network
@@ -246,8 +246,8 @@ def load(path: str | os.PathLike[str] | IO[bytes], into: Target | None = None) -
     header, arrays = _read(path, name)
     ids = header["nodes"]
     src, dst = arrays["src"], arrays["dst"]
-    from ..module import CompiledNetwork
-    from ..recurrent import RecurrentNetwork
+    from ..model.dag import CompiledNetwork
+    from ..model.recurrent import RecurrentNetwork
 
     if into is None:
         return _build(name, header, arrays)

@@ -27,8 +27,8 @@ import numpy as np
 import torch
 
 from ..errors import EdgenetError
-from ..network import Network
-from ..validate import check_fits, edge_weights, real
+from ..graph.network import Network
+from ..graph.validate import check_fits, edge_weights, real
 
 _NODE_FIELDS = ("role", "activation")
 

@@ -37,7 +37,7 @@ from torch import nn
 
 from ..activations import BUILTINS
 from ..errors import EdgenetError
-from ..network import Network
+from ..graph.network import Network
 
 
 def _accepted() -> str:

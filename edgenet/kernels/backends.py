@@ -1,7 +1,7 @@
 """The kernel seam: every way of running a compiled DAG is a :class:`Backend` registered
 here by its own module, and everything else finds it by name.
 
-A backend runs a whole pass over a :class:`~edgenet.layout.Layout`:
+A backend runs a whole pass over a :class:`~edgenet.model.tensors.Layout`:
 
 - ``forward(x, weight, bias, L) -> (y[B, n_out], H[N, B], Z[N - n_in, B])`` (a backend may
   leave the ``Z`` rows of identity neurons unwritten: no backward reads them);
@@ -30,7 +30,7 @@ from torch import Tensor
 from ..errors import EdgenetError
 
 if TYPE_CHECKING:
-    from ..layout import Layout
+    from ..model.tensors import Layout
 
 Forward = Callable[[Tensor, Tensor, Tensor, "Layout"], tuple[Tensor, Tensor, Tensor]]
 Backward = Callable[

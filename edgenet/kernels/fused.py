@@ -52,7 +52,7 @@ from .backends import Backend, register
 from .sparse import gradient_buffer, outputs, transposed
 
 if TYPE_CHECKING:
-    from ..layout import Layout
+    from ..model.tensors import Layout
 
 
 def _kernels():

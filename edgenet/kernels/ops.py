@@ -1,8 +1,8 @@
 """The ``edgenet::dag_forward`` custom op: a whole DAG pass as one opaque node for autograd
 and ``torch.compile``, with a hand-written backward (``edgenet::dag_backward``) and fake
 (meta) implementations so ``torch.compile(model, fullgraph=True)`` traces it without
-graph breaks. The ops take the :class:`~edgenet.layout.Layout` flattened into its fields
-(:meth:`~edgenet.layout.Layout.flatten`) and the name of the registered backend
+graph breaks. The ops take the :class:`~edgenet.model.tensors.Layout` flattened into its fields
+(:meth:`~edgenet.model.tensors.Layout.flatten`) and the name of the registered backend
 (:mod:`.backends`) that runs the pass.
 
 Eager calls on ordinary tensors take a shorter road to the same backend functions: a
@@ -36,7 +36,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ..layout import TENSOR_FIELDS, Layout
+from ..model.tensors import TENSOR_FIELDS, Layout
 from . import backends, reference
 
 

@@ -33,7 +33,7 @@ from torch import Tensor
 from ..activations import get_activation
 
 if TYPE_CHECKING:
-    from ..layout import Layout
+    from ..model.tensors import Layout
 
 
 def forward(x: Tensor, weight: Tensor, bias: Tensor, L: Layout) -> Tensor:

@@ -56,7 +56,7 @@ from . import csr
 from .backends import Backend, register
 
 if TYPE_CHECKING:
-    from ..layout import Layout
+    from ..model.tensors import Layout
 
 BIAS, SPARSE, DENSE = 0, 1, 2
 #: Run sparse generations with torch's CSR ops on the CPU too (as on CUDA) instead of the

@@ -29,7 +29,7 @@ Activation codes are those of :data:`edgenet.kernels.CODES`, derivatives as in
 tensors under Triton's interpreter (``TRITON_INTERPRET=1``, set before triton is
 imported); that is how the test suite proves them on machines without CUDA.
 
-``L`` is a :class:`~edgenet.layout.Layout`; the kernels read ``crow`` (``(N - n_in + 1,)``
+``L`` is a :class:`~edgenet.model.tensors.Layout`; the kernels read ``crow`` (``(N - n_in + 1,)``
 CSR row pointer over computed rows), ``col`` (``(E,)`` source row of each edge),
 ``codes`` (``(N - n_in,)`` activation codes), ``n_in`` and ``out_rows``.
 The backend registers itself as ``"triton"`` from :mod:`edgenet.kernels` (importing

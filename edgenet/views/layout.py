@@ -3,7 +3,7 @@
 Layered graph drawing in three steps (Sugiyama, Tagawa and Toda, 1981):
 
 1. **Cycles.** A cyclic graph (a recurrent connectome) loses a small set of feedback
-   edges, chosen by :func:`edgenet.cycles.break_cycles`; they are kept and drawn apart.
+   edges, chosen by :func:`edgenet.graph.cycles.break_cycles`; they are kept and drawn apart.
 2. **Layers.** A neuron's column is its topological generation in what is left
    (inputs on the left); outputs that feed nothing line up in the last column.
 3. **Order.** Within each column, neurons are ordered to shorten and uncross edges by
@@ -17,7 +17,7 @@ where ``widest`` is the largest column, so a picture that gives each of the wide
 column's neurons room gives every neuron room.
 
 >>> import networkx as nx
->>> from edgenet.placement import place
+>>> from edgenet.views.layout import place
 >>> pos = place(nx.DiGraph([("a", "b"), ("b", "c"), ("c", "b")]))
 >>> pos.nodes, pos.x.tolist(), pos.feedback.tolist()
 (['a', 'b', 'c'], [0, 1, 2], [False, False, True])
@@ -31,8 +31,8 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
-from .cycles import break_cycles
-from .validate import check_graph, edge_weights, generations, resolve_roles
+from ..graph.cycles import break_cycles
+from ..graph.validate import check_graph, edge_weights, generations, resolve_roles
 
 #: Barycentre sweeps (each one right to left, then left to right) tried by default.
 SWEEPS = 4
@@ -81,7 +81,7 @@ def place(G: nx.DiGraph, *, sweeps: int = SWEEPS) -> Placement:
     """Place every neuron of a directed graph, cyclic or not (see the module docstring).
 
     >>> import networkx as nx
-    >>> from edgenet.placement import place
+    >>> from edgenet.views.layout import place
     >>> pos = place(nx.DiGraph([("a", "h"), ("h", "y"), ("a", "y")]))
     >>> pos.nodes, pos.level.tolist()
     (['a', 'h', 'y'], [0, 1, 2])
@@ -133,7 +133,7 @@ def acyclic(G: nx.DiGraph) -> tuple[nx.DiGraph, list[tuple[Hashable, Hashable]]]
     """``G`` itself when it is a DAG, else a DAG copy and the feedback edges removed.
 
     >>> import networkx as nx
-    >>> from edgenet.placement import acyclic
+    >>> from edgenet.views.layout import acyclic
     >>> acyclic(nx.DiGraph([(0, 1), (1, 1)]))[1]
     [(1, 1)]
     """
@@ -264,7 +264,7 @@ def bends(pos: Placement, edges: np.ndarray) -> np.ndarray:
     running backwards never hides under the forward ones; self-loops get a small loop.
 
     >>> import networkx as nx
-    >>> from edgenet.placement import place, bends
+    >>> from edgenet.views.layout import place, bends
     >>> pos = place(nx.DiGraph([(0, 1), (1, 2), (0, 2)]))
     >>> float(bends(pos, pos.skip.nonzero()[0])[0]) > 0
     True
@@ -300,7 +300,7 @@ def summary(pos: Placement) -> str:
     """A one-line description of the drawn network: the default title of a picture.
 
     >>> import networkx as nx
-    >>> from edgenet.placement import place, summary
+    >>> from edgenet.views.layout import place, summary
     >>> summary(place(nx.DiGraph([(0, 1), (1, 2), (2, 1)])))
     '1 inputs · 2 neurons · 3 edges (0 skip, 1 feedback) · 3 layers · 5 parameters'
     """

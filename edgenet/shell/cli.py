@@ -11,7 +11,7 @@ malformed file, ...; the reason is printed on stderr), 2 for a usage error. Cycl
 are facts, not errors: ``info`` describes a cyclic graph (a recurrent connectome) and
 ``--break-cycles`` describes the DAG left by removing a small feedback arc set.
 
->>> from edgenet.cli import main
+>>> from edgenet.shell.cli import main
 >>> main(["info", "no-such-file.graphml"])
 1
 """
@@ -27,10 +27,10 @@ from collections.abc import Hashable, Sequence
 import networkx as nx
 import torch
 
-from . import cycles
-from .errors import EdgenetError
-from .io.files import read_network
-from .validate import check_graph, generations, resolve_roles
+from ..errors import EdgenetError
+from ..graph import cycles
+from ..graph.validate import check_graph, generations, resolve_roles
+from ..io.files import read_network
 
 
 def _levels(G: nx.DiGraph) -> tuple[list[list[Hashable]], int]:
@@ -46,7 +46,7 @@ def printable(text: object) -> str:
     newlines, escape sequences, bidirectional overrides) written as a Python escape, so
     that names read from a file cannot forge or hide output.
 
-    >>> from edgenet.cli import printable
+    >>> from edgenet.shell.cli import printable
     >>> print(printable("a\x1b]0;owned\x07\nb"))
     a\x1b]0;owned\x07\nb
     """
@@ -108,7 +108,7 @@ def info(path: str, *, all_generations: bool = False, break_cycles: bool = False
     ]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from .compile import compile
+        from ..model.compile import compile
 
         model = compile(G, seed=0, dtype=torch.float64)  # holds every finite weight
     n_bias = model.bias.numel()
@@ -178,7 +178,7 @@ def draw_file(
 
     ``out`` ending in ``.html`` writes an interactive page instead of a picture.
     """
-    from .draw import draw
+    from ..views.draw import draw
 
     G = read_network(path, **read)
     stem = path[: -len(".gz")] if path.lower().endswith(".gz") else path
@@ -189,7 +189,8 @@ def draw_file(
 
 
 def demo(out: str, *, quick: bool, seed: int, rewire: bool = False) -> int:
-    """Run :func:`edgenet.demo.run`, or with ``rewire`` :func:`edgenet.demo.compare_rewiring`."""
+    """Run :func:`edgenet.shell.demo.run`, or with ``rewire``
+    :func:`edgenet.shell.demo.compare_rewiring`."""
     from .demo import compare_rewiring, run
 
     if rewire:
@@ -207,7 +208,7 @@ def demo(out: str, *, quick: bool, seed: int, rewire: bool = False) -> int:
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser of the ``edgenet`` command."""
-    from . import __version__
+    from .. import __version__
 
     p = argparse.ArgumentParser(
         prog="edgenet",
@@ -275,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``edgenet`` command with ``argv`` (default: ``sys.argv[1:]``); returns the
     exit status.
 
-    >>> from edgenet.cli import main
+    >>> from edgenet.shell.cli import main
     >>> main(["draw", "missing.graphml"])
     1
     """

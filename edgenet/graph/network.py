@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 import numpy as np
 
-from .errors import EdgenetError
+from ..errors import EdgenetError
 from .validate import generations, resolve_roles
 
 if TYPE_CHECKING:
-    from .module import CompiledNetwork
-    from .recurrent import RecurrentNetwork
+    from ..model.dag import CompiledNetwork
+    from ..model.recurrent import RecurrentNetwork
 
 
 class Network(nx.DiGraph):
@@ -166,7 +166,7 @@ class Network(nx.DiGraph):
         >>> net.compile()(torch.tensor([[3.0]])).tolist()
         [[6.0]]
         """
-        from .compile import compile
+        from ..model.compile import compile
 
         return compile(self, **kwargs)
 

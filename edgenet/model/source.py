@@ -8,7 +8,7 @@ compiled order among the places they hold. Compiling the written-back graph agai
 therefore lays every neuron in the same row.
 
 >>> import networkx as nx
->>> from edgenet.source import Source
+>>> from edgenet.model.source import Source
 >>> src = Source.of(nx.DiGraph([("a", "y"), ("b", "y")]), ["b", "a"], ["y"])
 >>> src.nodes
 ['b', 'y', 'a']
@@ -25,7 +25,7 @@ import networkx as nx
 import numpy as np
 
 if TYPE_CHECKING:
-    from .layout import Arrangement
+    from .tensors import Arrangement
 
 
 def canonical_order(nodes: Sequence[Hashable], *chosen: Sequence[Hashable]) -> list[Hashable]:

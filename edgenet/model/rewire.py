@@ -2,7 +2,7 @@
 
 Rewiring works on the arrays of the compiled layout, never through NetworkX: the kept
 edges and neurons are renumbered, the new ones appended, and the layout is rebuilt by
-the same function :func:`edgenet.compile` uses (:func:`edgenet.layout.arrange`). The
+the same function :func:`edgenet.compile` uses (:func:`edgenet.model.tensors.arrange`). The
 model's ``weight`` and ``bias`` stay the same ``Parameter`` objects (their data changes
 size), so an optimizer built before keeps working; with ``optimizer=`` every state
 tensor shaped like a parameter (momentum, Adam's moments, ...) follows its edge or
@@ -32,14 +32,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from .activations import CODES, get_activation
-from .errors import EdgenetError
-from .layout import arrange
+from ..activations import CODES, get_activation
+from ..errors import EdgenetError
+from ..graph.validate import check_fits
 from .source import Source
-from .validate import check_fits
+from .tensors import arrange
 
 if TYPE_CHECKING:
-    from .module import CompiledNetwork
+    from .dag import CompiledNetwork
 
 Edge = tuple[Hashable, Hashable]
 

@@ -58,13 +58,20 @@ import numpy as np
 import torch
 from torch import nn
 
-from .activations import backward as act_backward
-from .activations import get_activation
-from .errors import EdgenetError, InputError
-from .kernels import csr
-from .kernels import sparse as engine
-from .layout import initial_weights
-from .network import Network
+from ..activations import backward as act_backward
+from ..activations import get_activation
+from ..errors import EdgenetError, InputError
+from ..graph.network import Network
+from ..graph.validate import (
+    check_fits,
+    edge_weights,
+    neuron_attributes,
+    real,
+    resolve_roles,
+    time_constant,
+)
+from ..kernels import csr
+from ..kernels import sparse as engine
 from .rewire import (
     added_weights,
     carried,
@@ -74,14 +81,7 @@ from .rewire import (
     removed_neurons,
 )
 from .source import Source
-from .validate import (
-    check_fits,
-    edge_weights,
-    neuron_attributes,
-    real,
-    resolve_roles,
-    time_constant,
-)
+from .tensors import initial_weights
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ def lower_recurrent(
     order, and the activation of every neuron.
 
     >>> import networkx as nx
-    >>> from edgenet.recurrent import lower_recurrent
+    >>> from edgenet.model.recurrent import lower_recurrent
     >>> plan, w, b, acts = lower_recurrent(nx.DiGraph([("x", "a"), ("a", "a", {"weight": 2.0})]),
     ...                                    inputs=["x"], outputs=["a"])
     >>> plan.nodes, w.tolist(), acts
@@ -216,7 +216,7 @@ def compile_recurrent(
     weight or bias that ``dtype`` cannot hold (``1e300`` in float32) is refused.
 
     >>> import networkx as nx, torch
-    >>> from edgenet.recurrent import compile_recurrent
+    >>> from edgenet.model.recurrent import compile_recurrent
     >>> G = nx.DiGraph([("x", "a"), ("a", "b"), ("b", "a")])
     >>> rnn = compile_recurrent(G, inputs=["x"], outputs=["b"], seed=0)
     >>> rnn(torch.zeros(2, 5, 1)).shape
@@ -430,7 +430,7 @@ class RecurrentNetwork(nn.Module):
     for every step) or ``(B, T, n_in)``; ``h0`` is ``(B, n_neurons)`` in :attr:`neurons`
     order (default zeros); the result is ``(B, T, n_out)``, the outputs after every step.
     ``checkpoint=k`` keeps the state only every ``k`` steps and recomputes in backward
-    (same gradients, less memory; see :mod:`edgenet.recurrent`).
+    (same gradients, less memory; see :mod:`edgenet.model.recurrent`).
 
     >>> import networkx as nx, torch, edgenet as en
     >>> G = nx.cycle_graph(3, create_using=nx.DiGraph); G.add_edge("x", 0)

@@ -46,11 +46,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from .errors import EdgenetError
-from .kernels import backends
+from ..errors import EdgenetError
+from ..kernels import backends
 
 if TYPE_CHECKING:
-    from .module import CompiledNetwork
+    from .dag import CompiledNetwork
 
 Edge = tuple[Hashable, Hashable]
 #: Elements of one block of candidate scores (``targets x sources``) RigL holds at a time.

@@ -23,7 +23,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from .errors import EdgenetError
+from ..errors import EdgenetError
 from .network import Network
 
 

@@ -5,7 +5,7 @@ enough to be worth one (``total >= threshold``) and stderr is a terminal; in a
 pipe, a log file or a test run it returns the iterable untouched, so it costs
 nothing and prints nothing.
 
->>> from edgenet.progress import progress
+>>> from edgenet.shell.progress import progress
 >>> sum(progress(range(5), total=5, desc="adding"))
 10
 """
@@ -25,7 +25,7 @@ THRESHOLD = 1_000_000
 def interactive() -> bool:
     """True when stderr is a terminal, where a progress bar is useful.
 
-    >>> from edgenet.progress import interactive
+    >>> from edgenet.shell.progress import interactive
     >>> isinstance(interactive(), bool)
     True
     """
@@ -49,7 +49,7 @@ def progress(
     ``tqdm`` is not installed, the iterable is returned as it is. Extra keyword
     arguments go to ``tqdm``.
 
-    >>> from edgenet.progress import progress
+    >>> from edgenet.shell.progress import progress
     >>> list(progress(["a", "b"], desc="letters", threshold=10))
     ['a', 'b']
     """
@@ -72,7 +72,7 @@ def bar(total: int, desc: str | None = None, *, unit: str = "it", **tqdm_kwargs:
     Use it for work that is not a plain loop, e.g. epochs of training whose postfix
     shows the loss.
 
-    >>> from edgenet.progress import bar
+    >>> from edgenet.shell.progress import bar
     >>> with bar(3, desc="epochs") as b:
     ...     for _ in range(3):
     ...         b.update(1)

@@ -19,14 +19,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from .activations import CODES
-from .errors import EdgenetError, InputError
-from .kernels import backends, cost, ops
-from .kernels.sparse import KERNELS
-from .layout import Layout
-from .network import Network
+from ..activations import CODES
+from ..errors import EdgenetError, InputError
+from ..graph.network import Network
+from ..kernels import backends, cost, ops
+from ..kernels.sparse import KERNELS
 from .rewire import rewire
 from .source import Source
+from .tensors import Layout
 
 
 class CompiledNetwork(nn.Module):
@@ -35,7 +35,7 @@ class CompiledNetwork(nn.Module):
     Parameters: ``weight`` (one per edge, in :attr:`edges` order) and ``bias`` (one per
     non-input neuron, in :attr:`neurons` order). Call it on ``(batch, n_inputs)`` (or
     ``(n_inputs,)``) tensors of its dtype and device. The structure is one
-    :class:`~edgenet.layout.Layout` (:attr:`layout`); :meth:`rewire` changes it in place.
+    :class:`~edgenet.model.tensors.Layout` (:attr:`layout`); :meth:`rewire` changes it in place.
 
     >>> import networkx as nx, torch, edgenet as en
     >>> model = en.compile(nx.DiGraph([("a", "y"), ("b", "y")]), seed=0)
@@ -80,7 +80,7 @@ class CompiledNetwork(nn.Module):
 
     @property
     def layout(self) -> Layout:
-        """The compiled structure (:class:`~edgenet.layout.Layout`) on this module's device,
+        """The compiled structure (:class:`~edgenet.model.tensors.Layout`) on this module's device,
         with the cost model's kernel per generation."""
         return self._layout
 
@@ -190,7 +190,7 @@ class CompiledNetwork(nn.Module):
         weights: Sequence[float] | None = None,
         optimizer: torch.optim.Optimizer | None = None,
     ) -> None:
-        """Change the graph in place: see :func:`edgenet.rewire.rewire`.
+        """Change the graph in place: see :func:`edgenet.model.rewire.rewire`.
 
         >>> import torch, edgenet as en
         >>> net = en.Network(); net.add_input("x"); net.add_output("y")

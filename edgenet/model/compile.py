@@ -27,12 +27,8 @@ import networkx as nx
 import numpy as np
 import torch
 
-from .errors import EdgenetError
-from .layout import Arrangement, arrange, initial_weights
-from .module import CompiledNetwork, Source
-from .progress import THRESHOLD, progress
-from .recurrent import compile_recurrent
-from .validate import (
+from ..errors import EdgenetError
+from ..graph.validate import (
     check_fits,
     check_graph,
     check_seed,
@@ -40,11 +36,15 @@ from .validate import (
     neuron_attributes,
     resolve_roles,
 )
+from ..shell.progress import THRESHOLD, progress
+from .dag import CompiledNetwork, Source
+from .recurrent import compile_recurrent
+from .tensors import Arrangement, arrange, initial_weights
 
 
 @dataclass(frozen=True)
 class Lowered:
-    """A validated graph as arrays: the :class:`~edgenet.layout.Arrangement` of its nodes
+    """A validated graph as arrays: the :class:`~edgenet.model.tensors.Arrangement` of its nodes
     and edges, the weights (float64, NaN where missing) and biases (float64) in layout
     order, every computed row's activation name, and what ``to_network`` keeps of the
     graph."""
@@ -64,7 +64,7 @@ def lower(
     """Validate ``G`` and lay it out with one pass over its edges.
 
     >>> import networkx as nx
-    >>> from edgenet.compile import lower
+    >>> from edgenet.model.compile import lower
     >>> low = lower(nx.DiGraph([("a", "c", {"weight": 2.0}), ("b", "c")]))
     >>> low.source.nodes_in_rows(low.arrangement.row_node), low.weights.tolist()
     (['a', 'b', 'c'], [2.0, nan])
@@ -126,7 +126,7 @@ def compile(
     ``"dense"`` and ``"fused"`` force one path everywhere (for tests and benchmarks).
 
     ``recurrent=True`` accepts any directed graph, cycles and self-loops included, and
-    returns a :class:`edgenet.recurrent.RecurrentNetwork` run over time steps.
+    returns a :class:`edgenet.model.recurrent.RecurrentNetwork` run over time steps.
 
     >>> import torch, edgenet as en
     >>> net = en.Network()
@@ -136,7 +136,7 @@ def compile(
     >>> model(torch.tensor([[1.0], [-1.0]])).tolist()
     [[2.0], [0.0]]
     """
-    if recurrent:  # any directed graph, cycles allowed: see edgenet.recurrent
+    if recurrent:  # any directed graph, cycles allowed: see edgenet.model.recurrent
         return compile_recurrent(G, inputs=inputs, outputs=outputs, dtype=dtype, device=device,
                                  seed=seed)
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:

@@ -6,7 +6,7 @@ a cycle) is violet whatever its sign. Neuron colour is the activation, the marke
 role. Colours are plain hex strings and numpy arrays, so both the matplotlib picture
 and the HTML page read them from here without either library.
 
->>> from edgenet.palette import weight_rgb
+>>> from edgenet.views.palette import weight_rgb
 >>> weight_rgb([2.0, -2.0], scale=1.0).round(3).tolist()  # strongest red, strongest blue
 [[0.404, 0.0, 0.122], [0.02, 0.188, 0.38]]
 """

@@ -15,7 +15,7 @@ It is trained with Adam on cross-entropy and compared, edge for edge, with the
 dense MLP of the same shape (every neuron of one stage connected to every neuron
 of the next). :func:`run` writes the trained network as GraphML and its picture.
 
->>> from edgenet.demo import build
+>>> from edgenet.shell.demo import build
 >>> net = build(channels=2, hidden=8, fan_in=4)
 >>> len(net.inputs), len(net.outputs), len(net.layers())
 (64, 10, 4)
@@ -36,12 +36,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from .errors import EdgenetError
-from .io.files import write_network
-from .network import Network
+from ..errors import EdgenetError
+from ..graph.network import Network
+from ..graph.wiring import random_mask
+from ..io.files import write_network
+from ..model.schedulers import SET
 from .progress import bar
-from .schedulers import SET
-from .wiring import random_mask
 
 SIDE = 8  # digits images are 8 x 8 pixels
 CLASSES = 10
@@ -63,7 +63,7 @@ def build(
     stage, by the top-left corner of its window), ``"b{k}"`` (second stage) and
     ``"digit{d}"`` (outputs).
 
-    >>> from edgenet.demo import build
+    >>> from edgenet.shell.demo import build
     >>> net = build(channels=1, patch=4, stride=4, hidden=2, fan_in=2, skip=False)
     >>> sorted(net.predecessors("a0_04"))[:3], net.in_degree("a0_04")
     (['p04', 'p05', 'p06'], 16)
@@ -116,7 +116,7 @@ def dense_edges(net: Network) -> int:
     """Edges of the dense MLP with the same layer sizes (each layer fully feeds the next).
 
     >>> import edgenet as en
-    >>> from edgenet.demo import dense_edges
+    >>> from edgenet.shell.demo import dense_edges
     >>> net = en.Network(); net.add_input("x"); net.add_input("z"); net.add_output("y")
     >>> net.connect(["x"], ["y"]); dense_edges(net)
     2
@@ -146,7 +146,7 @@ def load(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch
     """The digits data, scaled to [0, 1] and split 75/25 (stratified): ``x_train, y_train,
     x_test, y_test``.
 
-    >>> from edgenet.demo import load
+    >>> from edgenet.shell.demo import load
     >>> x_train, y_train, x_test, y_test = load()
     >>> tuple(x_train.shape), tuple(x_test.shape), float(x_train.max())
     ((1347, 64), (450, 64), 1.0)
@@ -187,7 +187,7 @@ def train(
     A progress bar shows the epochs when stderr is a terminal.
 
     >>> import torch, edgenet as en
-    >>> from edgenet.demo import build, train
+    >>> from edgenet.shell.demo import build, train
     >>> model = en.compile(build(channels=1, hidden=4, fan_in=2), seed=0)
     >>> x, y = torch.rand(32, 64), torch.randint(0, 10, (32,))
     >>> losses = train(model, x, y, epochs=2)
@@ -222,7 +222,7 @@ def accuracy(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     """Share of ``x`` whose largest output is the right class.
 
     >>> import torch, edgenet as en
-    >>> from edgenet.demo import accuracy
+    >>> from edgenet.shell.demo import accuracy
     >>> net = en.Network(); net.add_input("x"); net.add_output("a"); net.add_output("b")
     >>> net.add_edge("x", "a", weight=1.0); net.add_edge("x", "b", weight=-1.0)
     >>> accuracy(net.compile(), torch.tensor([[1.0], [-1.0]]), torch.tensor([0, 0]))
@@ -246,12 +246,12 @@ def run(
     ``digits.html`` into ``out`` (created if needed).
 
     >>> import tempfile
-    >>> from edgenet.demo import run
+    >>> from edgenet.shell.demo import run
     >>> result = run(tempfile.mkdtemp(), quick=True, echo=lambda line: None)
     >>> result.ratio < 0.1
     True
     """
-    from .draw import draw
+    from ..views.draw import draw
 
     started = time.perf_counter()
     torch.manual_seed(seed)

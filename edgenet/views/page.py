@@ -1,6 +1,6 @@
 """An interactive, self-contained HTML view of a network, built on plotly's WebGL traces.
 
-The page shows the same layout and colours as the static picture (:mod:`edgenet.draw`):
+The page shows the same layout and colours as the static picture (:mod:`edgenet.views.draw`):
 pan and zoom (drag, scroll), hover a neuron for its name, role, activation, bias and
 layer, hover the middle of an edge for its weight, and click a neuron to highlight its
 inputs and outputs and list their weights (double-click, or Escape, clears). Edges and
@@ -12,7 +12,7 @@ makes no request and works offline. The only script of its own is the click hand
 plotly is imported only here, when a page is built (``pip install "edgenet[html]"``).
 
 >>> import networkx as nx
->>> from edgenet.page import page
+>>> from edgenet.views.page import page
 >>> fig = page(nx.DiGraph([("x", "h", {"weight": 0.5}), ("h", "y", {"weight": -1.0})]))
 >>> fig.layout.meta["edgenet"]["names"], fig.layout.meta["edgenet"]["weight"]
 (['x', 'h', 'y'], [0.5, -1.0])
@@ -27,7 +27,8 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from .errors import EdgenetError
+from ..errors import EdgenetError
+from .layout import Placement, bends, curves, place, strongest, summary
 from .palette import (
     FEEDBACK,
     NEUTRAL,
@@ -38,7 +39,6 @@ from .palette import (
     weight_rgb,
     weight_scale,
 )
-from .placement import Placement, bends, curves, place, strongest, summary
 
 #: Colours of the highlighted inputs and outputs of a clicked neuron.
 INPUTS_OF = "#1b7837"
@@ -101,7 +101,7 @@ def page(G: nx.DiGraph, *, max_edges: int | None = 20_000, title: str | None = N
     in ``layout.meta`` for the click handler.
 
     >>> import networkx as nx
-    >>> from edgenet.page import page
+    >>> from edgenet.views.page import page
     >>> fig = page(nx.DiGraph([(0, 1), (1, 2), (2, 1)]))
     >>> [trace.name for trace in fig.data if trace.legendgroup and trace.showlegend is not False]
     ['no weight', 'feedback edge (1)']
@@ -168,7 +168,7 @@ def html(fig: Any) -> str:
     """The page of a :func:`page` figure: one HTML file, every script inlined.
 
     >>> import networkx as nx
-    >>> from edgenet.page import html, page
+    >>> from edgenet.views.page import html, page
     >>> text = html(page(nx.DiGraph([(0, 1)])))
     >>> text.startswith("<!doctype html>") and "<script src=" not in text
     True

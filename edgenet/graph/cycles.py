@@ -39,7 +39,7 @@ from typing import TypeVar
 
 import networkx as nx
 
-from .errors import EdgenetError
+from ..errors import EdgenetError
 
 Graph = TypeVar("Graph", bound=nx.DiGraph)
 
@@ -102,7 +102,7 @@ def feedback_order(G: nx.DiGraph) -> list[Hashable]:
     Inputs (``role="input"``) come first. Ties go to the node inserted first.
 
     >>> import networkx as nx
-    >>> from edgenet.cycles import feedback_order
+    >>> from edgenet.graph.cycles import feedback_order
     >>> feedback_order(nx.DiGraph([(3, 1), (1, 2), (2, 3), (2, 4)]))
     [3, 1, 2, 4]
     """
@@ -178,7 +178,7 @@ def sift(G: nx.DiGraph, order: list[Hashable], fixed: int = 0) -> list[Hashable]
     A move happens only when it removes backward edges, so the count never grows.
 
     >>> import networkx as nx
-    >>> from edgenet.cycles import sift
+    >>> from edgenet.graph.cycles import sift
     >>> sift(nx.DiGraph([(0, 1), (1, 2), (2, 3), (3, 1)]), [2, 0, 1, 3])
     [0, 1, 2, 3]
     """

@@ -19,7 +19,7 @@ A generation's level is the length of the longest path from a source to its neur
 generation, so the output rows stay one block when they can.
 
 >>> import numpy as np
->>> from edgenet.layout import arrange
+>>> from edgenet.model.tensors import arrange
 >>> a = arrange(3, inputs=np.array([0]), outputs=np.array([2]), src=np.array([0, 1, 0]),
 ...             dst=np.array([1, 2, 2]), activations=["", "relu", "identity"],
 ...             rank=np.arange(3))
@@ -36,8 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .activations import CODES
-from .errors import CycleError
+from ..activations import CODES
+from ..errors import CycleError
 
 
 @dataclass(frozen=True)
@@ -330,7 +330,7 @@ def initial_weights(
     always give the same weights.
 
     >>> import numpy as np, torch
-    >>> from edgenet.layout import initial_weights
+    >>> from edgenet.model.tensors import initial_weights
     >>> w0 = initial_weights(np.array([0, 2]), np.array([np.nan, np.nan]), torch.float64, 1)
     >>> bool((w0.abs() <= 2 ** -0.5).all())
     True

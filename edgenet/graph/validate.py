@@ -21,8 +21,8 @@ import networkx as nx
 import numpy as np
 import torch
 
-from .activations import get_activation
-from .errors import CycleError, EdgenetError
+from ..activations import get_activation
+from ..errors import CycleError, EdgenetError
 
 ROLES = ("input", "hidden", "output")
 DEFAULT_ACTIVATION = {"hidden": "relu", "output": "identity"}
@@ -33,7 +33,7 @@ def check_graph(G: Any) -> None:
 
     >>> import networkx as nx, edgenet as en
     >>> try:
-    ...     en.validate.check_graph(nx.Graph([(0, 1)]))
+    ...     en.graph.validate.check_graph(nx.Graph([(0, 1)]))
     ... except en.EdgenetError as err:
     ...     print(str(err)[:43])
     expected a directed graph (networkx.DiGraph
@@ -63,7 +63,7 @@ def generations(G: nx.DiGraph) -> list[list[Hashable]]:
     """Topological generations of ``G`` in node-insertion order, or a :class:`CycleError`.
 
     >>> import networkx as nx, edgenet as en
-    >>> en.validate.generations(nx.DiGraph([("x", "h"), ("h", "y"), ("x", "y")]))
+    >>> en.graph.validate.generations(nx.DiGraph([("x", "h"), ("h", "y"), ("x", "y")]))
     [['x'], ['h'], ['y']]
     """
     try:
@@ -182,7 +182,7 @@ def real(value: Any, what: str) -> float:
     """``value`` as a finite float, or an error naming ``what`` and showing the value.
 
     >>> import edgenet as en
-    >>> en.validate.real(3, "bias of node 'h'")
+    >>> en.graph.validate.real(3, "bias of node 'h'")
     3.0
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
@@ -208,7 +208,7 @@ def time_constant(value: Any, what: str) -> float:
     else a finite positive real (an error naming ``what`` otherwise).
 
     >>> import edgenet as en
-    >>> en.validate.time_constant(None, "tau of node 'a'"), en.validate.time_constant(5, "t")
+    >>> en.graph.validate.time_constant(None, "tau of node 'a'"), en.graph.validate.time_constant(5, "t")
     (1.0, 5.0)
     """
     if value is None:
@@ -223,7 +223,7 @@ def shown(value: Any, limit: int = 40) -> str:
     """``repr(value)`` cut to ``limit`` characters (huge numbers included).
 
     >>> import edgenet as en
-    >>> en.validate.shown(-(2**100000))
+    >>> en.graph.validate.shown(-(2**100000))
     '-(an integer of 100001 bits)'
     """
     try:
@@ -240,7 +240,7 @@ def edge_weights(G: nx.DiGraph, edges: list[tuple[Any, Any, Any]]) -> np.ndarray
     """Weights of ``edges`` (``(u, v, weight)`` triples) as float64; NaN marks a missing one.
 
     >>> import networkx as nx, edgenet as en
-    >>> en.validate.edge_weights(nx.DiGraph(), [("a", "b", 0.5), ("a", "c", None)])
+    >>> en.graph.validate.edge_weights(nx.DiGraph(), [("a", "b", 0.5), ("a", "c", None)])
     array([0.5, nan])
     """
     raw = [t[2] for t in edges]
@@ -295,7 +295,7 @@ def check_seed(seed: Any) -> None:
 
     >>> import edgenet as en
     >>> try:
-    ...     en.validate.check_seed("abc")
+    ...     en.graph.validate.check_seed("abc")
     ... except en.EdgenetError as err:
     ...     print(str(err)[:25])
     seed='abc' of type str; e
@@ -323,7 +323,7 @@ def check_fits(
 
     >>> import numpy as np, torch, edgenet as en
     >>> try:
-    ...     en.validate.check_fits(torch.float32, np.array([0.5, 1e300]), np.array([0.0]),
+    ...     en.graph.validate.check_fits(torch.float32, np.array([0.5, 1e300]), np.array([0.0]),
     ...                            lambda i: ("a", "b"), lambda i: "b")
     ... except en.EdgenetError as err:
     ...     print(str(err)[:57])

@@ -1,6 +1,6 @@
 """Draw a network: a layered picture (PNG, SVG, PDF) or an interactive page (HTML).
 
-Neurons are placed by :mod:`edgenet.placement`: layers left to right, each layer
+Neurons are placed by :mod:`edgenet.views.layout`: layers left to right, each layer
 ordered to uncross edges, feedback edges of a cyclic graph set apart. Edges are
 coloured by the sign of their weight and shaded by its magnitude; a skip connection
 (an edge spanning more than one layer) is a dashed arc and a feedback edge a dotted
@@ -12,7 +12,7 @@ never overlap. Every file is written atomically: a failed or interrupted draw le
 an existing picture as it was.
 
 matplotlib is imported only when drawing (``pip install "edgenet[draw]"``); the page
-is built by :mod:`edgenet.page` (``pip install "edgenet[html]"``).
+is built by :mod:`edgenet.views.page` (``pip install "edgenet[html]"``).
 
 >>> import os, tempfile, networkx as nx, edgenet as en
 >>> G = nx.DiGraph([("x", "h", {"weight": 1.0}), ("h", "y", {"weight": -2.0}), ("x", "y")])
@@ -34,8 +34,9 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from .errors import EdgenetError
-from .io.atomic import atomic_write
+from ..errors import EdgenetError
+from ..io.atomic import atomic_write
+from .layout import Placement, bends, curves, place, slots, strongest, summary
 from .page import html, page
 from .palette import (
     FEEDBACK,
@@ -47,7 +48,6 @@ from .palette import (
     weight_rgb,
     weight_scale,
 )
-from .placement import Placement, bends, curves, place, slots, strongest, summary
 
 __all__ = ["FORMATS", "Placement", "draw", "place", "strongest"]
 
@@ -92,7 +92,7 @@ def draw(
     path : str or path-like, optional
         Write the drawing there; the suffix picks the format: ``.png``, ``.svg``,
         ``.pdf``, or ``.html`` for a self-contained interactive page (see
-        :func:`edgenet.page.page`). Rendering uses the non-interactive Agg canvas, no
+        :func:`edgenet.views.page.page`). Rendering uses the non-interactive Agg canvas, no
         display needed. The file is replaced atomically.
     ax : matplotlib Axes, optional
         Draw into this Axes instead of a new figure (not with ``.html``).
