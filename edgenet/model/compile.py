@@ -27,16 +27,15 @@ import networkx as nx
 import numpy as np
 import torch
 
-from ..errors import EdgenetError
 from ..graph.validate import (
     check_fits,
     check_graph,
-    check_seed,
     edge_weights,
     neuron_attributes,
     resolve_roles,
 )
 from ..shell.progress import THRESHOLD, progress
+from .base import check_arguments
 from .dag import CompiledNetwork, Source
 from .recurrent import compile_recurrent
 from .tensors import Arrangement, arrange, initial_weights
@@ -136,14 +135,9 @@ def compile(
     >>> model(torch.tensor([[1.0], [-1.0]])).tolist()
     [[2.0], [0.0]]
     """
+    check_arguments(dtype=dtype, device=device, seed=seed, engine=engine, recurrent=recurrent)
     if recurrent:  # any directed graph, cycles allowed: see edgenet.model.recurrent
-        return compile_recurrent(G, inputs=inputs, outputs=outputs, dtype=dtype, device=device,
-                                 seed=seed)
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise EdgenetError(
-            f"dtype must be a floating torch dtype such as torch.float32 (got {dtype!r})"
-        )
-    check_seed(seed)
+        return compile_recurrent(G, inputs, outputs, dtype, device, seed, engine)
     low = lower(G, inputs, outputs)
     layout = low.arrangement.layout
     weight = initial_weights(layout.crow.numpy(), low.weights, dtype, seed)
