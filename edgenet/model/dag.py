@@ -149,7 +149,14 @@ class CompiledNetwork(CompiledModel):
         rewire(self, edit, optimizer)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``(batch, n_inputs) -> (batch, n_outputs)``; ``(n_inputs,)`` gives ``(n_outputs,)``."""
+        """Run the DAG on ``x`` of shape ``(batch, n_inputs)`` (one column per input, in
+        :attr:`inputs` order) to ``(batch, n_outputs)``; ``(n_inputs,)`` gives ``(n_outputs,)``.
+
+        >>> import networkx as nx, torch, edgenet as en
+        >>> model = en.compile(nx.DiGraph([("x", "y", {"weight": 3.0})]))
+        >>> model(torch.tensor([2.0])).tolist()
+        [6.0]
+        """
         n = self._layout.n_in
         expected = f"(batch, {n}) or ({n},)"
         if isinstance(x, torch.Tensor) and x.dim() not in (1, 2):

@@ -332,7 +332,29 @@ class RecurrentNetwork(CompiledModel):
 
     def forward(self, x: torch.Tensor, steps: int | None = None, dt: float = 1.0,
                 h0: torch.Tensor | None = None, checkpoint: int | None = None) -> torch.Tensor:
-        """``(B, n_in)`` held for ``steps`` steps, or ``(B, T, n_in)``, to ``(B, T, n_out)``."""
+        """Run the network over time: ``(B, n_in)`` held for ``steps`` steps, or
+        ``(B, T, n_in)``, to the outputs after every step, ``(B, T, n_out)``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            The stimulus of the input neurons, ``(B, n_in)`` or ``(B, T, n_in)``.
+        steps : int, optional
+            How many steps to hold a ``(B, n_in)`` input (must agree with ``T``, if given
+            with a ``(B, T, n_in)`` one).
+        dt : float
+            The time step: each neuron moves ``dt / tau`` of the way to its new value.
+        h0 : torch.Tensor, optional
+            The initial state ``(B, n_neurons)`` in :attr:`neurons` order (default zeros).
+        checkpoint : int, optional
+            Keep the state only every ``checkpoint`` steps and recompute in backward.
+
+        >>> import networkx as nx, torch, edgenet as en
+        >>> rnn = en.compile(nx.DiGraph([("x", "a", {"weight": 2.0})]), recurrent=True,
+        ...                  inputs=["x"], outputs=["a"])
+        >>> rnn(torch.ones(1, 1), steps=2, dt=0.5)[0, :, 0].tolist()
+        [1.0, 1.5]
+        """
         x = self._input(x, steps)
         B, T, _ = x.shape
         M = self.bias.shape[0]
