@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from . import threads
+
 _compiled: dict[str, Callable[..., Any]] = {}
 
 
@@ -62,17 +64,12 @@ def _kernel(name: str) -> Callable[..., Any]:
 
 
 def _call(name: str, work: int, *args: Any) -> None:
-    import numba
-
-    if work >= PARALLEL_WORK:
+    """Run kernel ``name`` on the threads :func:`.threads.count` gives ``work``
+    multiply-adds: one below :data:`PARALLEL_WORK`, else up to the thread limit, fewer
+    where other processes hold cores. Results do not depend on the count (each output
+    element is summed by one thread, in a fixed order)."""
+    with threads.using(threads.count(work, PARALLEL_WORK)):
         _kernel(name)(*args)
-        return
-    threads = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        _kernel(name)(*args)
-    finally:
-        numba.set_num_threads(threads)
 
 
 def spmm(z: np.ndarray, H: np.ndarray, w: np.ndarray, b: np.ndarray, crow: np.ndarray,

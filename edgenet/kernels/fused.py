@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from . import threads
 from .backends import Backend, register
 from .sparse import gradient_buffer, outputs, transposed
 
@@ -75,8 +76,9 @@ def forward(
     Z = x.new_empty(bias.shape[0], B)  # (N - n_in, B)
     transposed(H[:n_in], x)
     fwd, _ = _kernels()
-    fwd(_np(H), _np(Z), _np(weight.contiguous()), _np(bias.contiguous()), _np(L.crow),
-        _np(L.col), _np(L.codes), n_in)
+    with threads.using(threads.count(L.n_edges * B)):
+        fwd(_np(H), _np(Z), _np(weight.contiguous()), _np(bias.contiguous()), _np(L.crow),
+            _np(L.col), _np(L.codes), n_in)
     return outputs(H, L.out_rows, L.out_lo), H, Z
 
 
@@ -92,8 +94,9 @@ def backward(
     dw = torch.zeros_like(weight)  # (E,)
     db = weight.new_empty(Z.shape[0])  # (N - n_in,)
     _, bwd = _kernels()
-    bwd(_np(G), _np(H), _np(Z), _np(weight.contiguous()), _np(L.crow), _np(L.col),
-        _np(L.codes), n_in, _np(dw), _np(db), need_w, floor, _np(H).dtype.type(0))
+    with threads.using(threads.count(L.n_edges * H.shape[1])):
+        bwd(_np(G), _np(H), _np(Z), _np(weight.contiguous()), _np(L.crow), _np(L.col),
+            _np(L.codes), n_in, _np(dw), _np(db), need_w, floor, _np(H).dtype.type(0))
     dx = G[:n_in].T.contiguous() if need_x else H.new_empty(0, n_in)  # (B, n_in)
     return dx, dw, db, G[n_in:]
 
