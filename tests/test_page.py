@@ -8,7 +8,7 @@ import sys
 import networkx as nx
 import numpy as np
 import pytest
-from dags import every_edge_kind
+from dags import HOSTILE, HOSTILE_TITLE, LINK, every_edge_kind, hostile
 
 import edgenet as en
 from edgenet.shell.cli import main
@@ -186,20 +186,6 @@ def test_bad_max_edges(bad):
         page(every_edge_kind(), max_edges=bad)
 
 
-# Strings from a file, each aimed at one part of plotly's label markup (a small set of
-# tags, entities, `%{...}` templates, newlines) or of the page (its <script> blocks).
-LINK = '<a href="https://evil.example/phish">click-me</a>'
-HOSTILE = {  # node name: activation
-    LINK: '<span style="font-size:60px">big</span>',
-    'say "hi" & <b>bold</b>': LINK,
-    "p%{x}q %{customdata[1]} %{meta}": "%{meta}",
-    "</script><script>window.pwned = 1</script>": 'say "hi"',
-    "&amp; &lt; &#65; &quot; <extra>x</extra>": "<sup>up</sup><br>down",
-    "$x^2$ 100% <!-- <script>": "<span style=font-size:60px>big</span>",
-    "two  spaces\nand a newline": "<i>it</i> <em>em</em> <s>s</s> <u>u</u> <sub>d</sub>",
-}
-TITLE = '<a href="https://evil.example">%{meta} say "hi"</a>'
-
 # plotly.js's label markup (src/lib/svg_text_utils.js, 2.x to 4.x): the tags it obeys,
 # the entities it decodes, and the template and newline rules applied before.
 PLOTLY_TAGS = {"sup", "sub", "s", "u", "b", "i", "a", "span", "em"}
@@ -233,20 +219,6 @@ def plotly_text(label: str) -> tuple[str, list[str]]:
     return "".join(shown), obeyed
 
 
-def hostile_graph(tmp_path) -> nx.DiGraph:
-    """x -> each hostile neuron -> y, read back from a GraphML file."""
-    G = nx.DiGraph()
-    for name, act in HOSTILE.items():
-        G.add_node(name, activation=act)
-        G.add_edge("x", name, weight=1.0)
-        G.add_edge(name, "y", weight=-0.5)
-    path = tmp_path / "hostile.graphml"
-    en.write_graphml(G, path)
-    read = en.read_graphml(path)
-    assert set(read.nodes) == {"x", "y", *HOSTILE}
-    return read
-
-
 def test_plotly_text_model_sees_markup():
     """The model used below does see what the page used to let through."""
     assert plotly_text(LINK) == ("click-me", ['<a href="https://evil.example/phish">', "</a>"])
@@ -256,9 +228,9 @@ def test_plotly_text_model_sees_markup():
 
 
 def test_file_strings_are_plain_text_in_legend_hover_and_title(tmp_path):
-    G = hostile_graph(tmp_path)
+    G = hostile(tmp_path / "hostile.graphml")
     G.nodes[LINK]["bias"] = "<i>tilted</i>"  # a graph built in code may hold any value
-    fig = page(G, title=TITLE)
+    fig = page(G, title=HOSTILE_TITLE)
     acts = {n: a for n, a in G.nodes(data="activation")}
     legend = [plotly_text(t.name) for t in fig.data if t.meta == "neurons"]
     assert sorted(legend) == sorted((a, []) for a in {*HOSTILE.values(), "input", "identity"})
@@ -283,12 +255,12 @@ def test_file_strings_are_plain_text_in_legend_hover_and_title(tmp_path):
     assert shown == sorted(
         (f"{names[s]} → {names[d]}\nweight: {w:.4g}", [])
         for s, d, w in zip(net["src"], net["dst"], net["weight"], strict=True))
-    assert plotly_text(fig.layout.title.text) == (TITLE, [])
+    assert plotly_text(fig.layout.title.text) == (HOSTILE_TITLE, [])
 
 
 def test_click_data_carries_names_as_written(tmp_path):
     """The click panel shows meta names as text (textContent), so they travel unescaped."""
-    G = hostile_graph(tmp_path)
+    G = hostile(tmp_path / "hostile.graphml")
     net = page(G).layout.meta["edgenet"]
     assert sorted(net["names"]) == sorted(str(n) for n in G.nodes)
 
@@ -301,7 +273,7 @@ def test_click_panel_inserts_text_not_markup():
 
 
 def test_script_in_a_name_cannot_close_the_page_script(tmp_path):
-    text = html(page(hostile_graph(tmp_path), title=TITLE))
+    text = html(page(hostile(tmp_path / "hostile.graphml"), title=HOSTILE_TITLE))
     openers = re.findall(r"<script\b", text, flags=re.I)
     closers = re.findall(r"</script", text, flags=re.I)
     # plotly's config, plotly.js, and the figure with the click handler; plotly's JSON
