@@ -6,7 +6,8 @@ missing, without them. The page is opened from a file with a fresh profile and e
 background service off; the test checks that plotly drew it, that the console has no
 error, that no request left the page, that hovering a neuron shows its details and
 that hovering an edge shows its weight and that clicking a neuron lists its inputs and
-outputs. It saves ``page.png`` (a screenshot)
+outputs, and that names from a file built to attack the page (links, styles, entities,
+templates, a script end) are shown exactly as written. It saves ``page.png`` (a screenshot)
 in the test's temporary folder, or in ``$EDGENET_SCREENSHOTS`` when that is set.
 """
 

@@ -107,7 +107,8 @@ def draw(
         else the names of the outputs when there are at most 30. (The page shows names
         on hover.)
     title : str, optional
-        Title; by default a one-line summary of the topology.
+        Title; by default a one-line summary of the topology. Like names and
+        activations, it is drawn as written (not as mathtext, not as markup).
     dpi : int
         Resolution of raster output.
 
