@@ -313,10 +313,12 @@ def check_fits(
     biases: np.ndarray,
     edge: Callable[[int], Any],
     neuron: Callable[[int], Any],
+    taus: np.ndarray | None = None,
 ) -> None:
-    """Refuse finite weights or biases (float64 arrays; NaN marks a missing value) that
-    ``dtype`` cannot hold: they would become infinite. ``edge(i)`` and ``neuron(i)`` name
-    the owner of entry ``i``; they are called only to write the message.
+    """Refuse finite weights, biases or time constants ``taus`` (float64 arrays; NaN marks
+    a missing value) that ``dtype`` cannot hold: they would become infinite. ``edge(i)``
+    and ``neuron(i)`` name the owner of entry ``i``; they are called only to write the
+    message.
 
     >>> import numpy as np, torch, edgenet as en
     >>> try:
@@ -327,7 +329,9 @@ def check_fits(
     edge ('a', 'b') has weight 1e+300, which torch.float32 ca
     """
     for values, what, plural, owner in ((weights, "weight", "weights", edge),
-                                        (biases, "bias", "biases", neuron)):
+                                        (biases, "bias", "biases", neuron),
+                                        (taus if taus is not None else biases[:0], "tau",
+                                         "time constants", neuron)):
         if not len(values):
             continue
         top = float(np.nanmax(np.abs(values))) if not np.isnan(values).all() else 0.0

@@ -30,6 +30,7 @@ CSR kernels on the CPU, torch's CSR ops on CUDA. This module lays the graph out
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -199,7 +200,7 @@ def compile_recurrent(G: nx.DiGraph, inputs: Sequence[Hashable] | None,
         target = int(np.searchsorted(plan.crow, i, side="right")) - 1
         return plan.nodes[int(plan.col[i])], plan.nodes[n_in + target]
 
-    check_fits(dtype, weights, bias, edge, lambda i: plan.nodes[n_in + i])
+    check_fits(dtype, weights, bias, edge, lambda i: plan.nodes[n_in + i], plan.tau)
     weight = initial_weights(plan.crow, weights, dtype, seed)
     model = RecurrentNetwork(G, plan, weight, torch.as_tensor(bias).to(dtype), acts, engine)
     return model.to(device) if device is not None else model
@@ -318,20 +319,57 @@ class RecurrentNetwork(CompiledModel):
         commit()
         self._set_structure(new.plan, new._source, new.activations)
 
-    def _pass(self, device: torch.device, dt: float) -> Pass:
+    def leak(self, dt: float = 1.0, update: str = "euler") -> np.ndarray:
+        """Each neuron's leak per step ``a`` (float64, :attr:`neurons` order), checked:
+        ``dt / tau`` for the explicit ``"euler"`` update, which overshoots its target
+        where ``dt > tau`` (a warning naming the neuron) and diverges where
+        ``dt >= 2 tau`` (an error naming it); ``1 - exp(-dt / tau)`` for the exact
+        ``"exponential"`` update of a leaky integrator, stable for any ``dt``.
+
+        >>> import networkx as nx, edgenet as en
+        >>> G = nx.DiGraph([("x", "a")]); G.nodes["a"]["tau"] = 0.02
+        >>> rnn = en.compile(G, recurrent=True, inputs=["x"], outputs=["a"])
+        >>> rnn.leak(dt=0.01).tolist(), rnn.leak(dt=1.0, update="exponential").tolist()
+        ([0.5], [1.0])
+        """
+        dt = real(dt, "dt")
+        if dt <= 0:
+            raise EdgenetError(f"dt is {dt!r}; expected a positive time step")
+        tau = self.plan.tau
+        if update == "exponential":
+            return -np.expm1(-dt / tau)
+        if update != "euler":
+            raise EdgenetError(f"update must be 'euler' (h += dt/tau (act - h)) or "
+                               f"'exponential' (h += (1 - exp(-dt/tau)) (act - h)) (got "
+                               f"{update!r})")
+        a = dt / tau
+        if len(a) and a.max() > 1:
+            i = int(np.argmax(a))
+            what = (f"neuron {self.neurons[i]!r} has tau={float(tau[i])!r}, and dt={dt!r} is "
+                    f"{a[i]:.4g} times it: the explicit update h += dt/tau (act - h)")
+            fix = (f"use dt <= {float(tau.min())!r} (the smallest tau), or "
+                   "update='exponential', which is stable for any dt")
+            if a[i] >= 2:
+                raise EdgenetError(f"{what} diverges (it is stable only for dt < 2 tau); {fix}")
+            warnings.warn(f"{what} overshoots its target every step (dt > tau); {fix}",
+                          RuntimeWarning, stacklevel=3)
+        return a
+
+    def _pass(self, device: torch.device, dt: float, update: str = "euler") -> Pass:
         """The structure, products and leaks one call on ``device`` with step ``dt`` walks."""
         engine = "sparse" if self._engine == "auto" else self._engine
         backend = backends.get(backends.backend_of(engine))
         if device.type not in backend.devices or backend.recurrent is None:
             raise EdgenetError(f"engine={self._engine!r} does not run recurrent networks on "
                                f"{device.type}; use engine='auto'")
-        a = (dt / self.tau)[:, None]  # (M, 1)
+        a = torch.as_tensor(self.leak(dt, update)).to(self.weight)[:, None]  # (M, 1)
         S = Structure(self.crow, self.col, self.tcrow, self.tcol, self.perm, self.out,
                       tuple(self.plan.runs), self.plan.n_inputs)
         return Pass(S, backend.recurrent(device.type), a, 1 - a, bool((a != 1).any()))
 
     def forward(self, x: torch.Tensor, steps: int | None = None, dt: float = 1.0,
-                h0: torch.Tensor | None = None, checkpoint: int | None = None) -> torch.Tensor:
+                h0: torch.Tensor | None = None, checkpoint: int | None = None,
+                update: str = "euler") -> torch.Tensor:
         """Run the network over time: ``(B, n_in)`` held for ``steps`` steps, or
         ``(B, T, n_in)``, to the outputs after every step, ``(B, T, n_out)``.
 
@@ -347,7 +385,14 @@ class RecurrentNetwork(CompiledModel):
         h0 : torch.Tensor, optional
             The initial state ``(B, n_neurons)`` in :attr:`neurons` order (default zeros).
         checkpoint : int, optional
-            Keep the state only every ``checkpoint`` steps and recompute in backward.
+            Keep the state only every ``checkpoint`` steps and recompute in backward
+            (the same gradients up to rounding: the sums over steps are grouped by
+            segment, so ``dL/dw`` and ``dL/db`` may differ in the last bits).
+        update : str
+            ``"euler"`` (default): ``h += (dt / tau) (act - h)``, refused where
+            ``dt >= 2 tau`` (it diverges) and warned of where ``dt > tau``;
+            ``"exponential"``: ``h += (1 - exp(-dt / tau)) (act - h)``, the exact update of
+            a leaky integrator over ``dt``, stable for any ``dt`` (see :meth:`leak`).
 
         >>> import networkx as nx, torch, edgenet as en
         >>> rnn = en.compile(nx.DiGraph([("x", "a", {"weight": 2.0})]), recurrent=True,
@@ -358,9 +403,7 @@ class RecurrentNetwork(CompiledModel):
         x = self._input(x, steps)
         B, T, _ = x.shape
         M = self.bias.shape[0]
-        dt = real(dt, "dt")
-        if dt <= 0:
-            raise EdgenetError(f"dt is {dt!r}; expected a positive time step")
+        P = self._pass(x.device, dt, update)
         if checkpoint is not None and (isinstance(checkpoint, bool) or not isinstance(
                 checkpoint, int) or checkpoint < 1):
             raise EdgenetError(
@@ -377,7 +420,6 @@ class RecurrentNetwork(CompiledModel):
                 f"h0 must be a tensor of shape (batch, neurons) = ({B}, {M}), {x.dtype} on "
                 f"{x.device}, one column per neuron in model.neurons order (got {got})"
             )
-        P = self._pass(x.device, dt)
         return BPTT.apply(x, self.weight, self.bias, h0, P, checkpoint)  # (B, T, n_out)
 
     def _input(self, x: torch.Tensor, steps: int | None) -> torch.Tensor:
@@ -395,6 +437,9 @@ class RecurrentNetwork(CompiledModel):
                 raise InputError(f"x has shape {tuple(x.shape)}, one input per sequence: say "
                                  "for how many steps to hold it with steps=T")
             x = x[:, None, :].expand(x.shape[0], steps, n)
+        elif x.shape[1] == 0:
+            raise InputError(f"x has shape {tuple(x.shape)}, no time steps; expected at "
+                             "least one")
         elif steps is not None and steps != x.shape[1]:
             raise InputError(f"x has {x.shape[1]} steps (shape {tuple(x.shape)}) but "
                              f"steps={steps}; pass one or make them agree")
