@@ -86,8 +86,8 @@ _ATTR_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
 
 
 def write_graphml(G: nx.DiGraph, path: str | os.PathLike[str] | IO[bytes]) -> None:
-    """Write a directed graph of neurons (or a compiled network, with its current
-    weights) to ``path`` as GraphML, atomically.
+    """Write ``G``, a directed graph of neurons (or a compiled network, with its current
+    weights), to ``path`` as GraphML, atomically.
 
     Node ids must be ``int`` or ``str``; attribute values ``bool``, ``int``, ``float``
     or ``str`` (``None`` values are skipped). ``weight`` and ``bias`` must be finite
