@@ -135,8 +135,9 @@ def draw(
         isinstance(max_edges, bool) or not isinstance(max_edges, numbers.Integral) or max_edges < 0
     ):
         raise EdgenetError(f"max_edges must be a non-negative int or None (got {max_edges!r})")
-    if hasattr(G, "to_network") and not isinstance(G, nx.Graph):
-        G = G.to_network()  # a compiled network: draw its current weights
+    from ..model.base import as_graph
+
+    G = as_graph(G)  # a compiled model (DAG or recurrent): draw its current weights
     if target is not None and suffix == "html":
         if ax is not None:
             raise EdgenetError(
