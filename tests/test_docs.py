@@ -28,13 +28,7 @@ CLASSES = ("CompiledNetwork", "RecurrentNetwork", "Network", "SET", "RigL")
 #: or gone, so the list only ever shrinks.
 UNDOCUMENTED: dict[str, tuple[str, ...]] = {
     "CompiledNetwork": ("layout", "source", "activations", "row_node", "engine"),
-    "CompiledNetwork.forward": ("x",),
-    "CompiledNetwork.rewire": ("remove", "add", "neurons", "remove_neurons", "weights",
-                               "optimizer"),
-    "RecurrentNetwork": ("graph", "plan", "activations"),
-    "RecurrentNetwork.forward": ("x", "dt", "h0", "checkpoint"),
-    "RecurrentNetwork.rewire": ("remove", "add", "remove_neurons", "weights"),
-    "compile": ("G", "dtype", "device", "seed"),
+    "RecurrentNetwork": ("graph", "plan", "activations", "engine"),
 }
 
 
