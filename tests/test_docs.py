@@ -22,14 +22,10 @@ import edgenet as en
 #: The classes whose public methods are entry points too.
 CLASSES = ("CompiledNetwork", "RecurrentNetwork", "Network", "SET", "RigL")
 
-#: TODO(lead): parameters not yet documented in edgenet/model/dag.py, recurrent.py and
-#: compile.py (being rewritten, so left alone here). Document them there and empty this
-#: list; test_undocumented_list_is_current fails for each entry that is documented, renamed
-#: or gone, so the list only ever shrinks.
-UNDOCUMENTED: dict[str, tuple[str, ...]] = {
-    "CompiledNetwork": ("layout", "source", "activations", "row_node", "engine"),
-    "RecurrentNetwork": ("graph", "plan", "activations", "engine"),
-}
+#: Parameters allowed to stay undocumented, by entry point (none today);
+#: test_undocumented_list_is_current fails for each entry that is documented, renamed or
+#: gone, so the list only ever shrinks.
+UNDOCUMENTED: dict[str, tuple[str, ...]] = {}
 
 
 def _edgenets(f: Any) -> bool:
