@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 import edgenet as en
-from edgenet.kernels import _vector_math as k
+from edgenet.kernels import _fused_kernels as k
 from edgenet.kernels import csr
 
 TORCH = {
