@@ -195,3 +195,39 @@ def test_recurrent_second_derivatives_are_exact():
                 rnn.weight[i] -= s
         fd.append((vals[0] - vals[1]) / (2 * eps))
     assert np.allclose(gw.numpy(), fd, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(neurons=["n"]), r"neurons= must be a dict of new neurons .*\(got \['n'\]\)"),
+    (dict(add=[(["a"], "y")]), r"add= edge \(\['a'\], 'y'\) names \['a'\] of type list, which "
+                               r"cannot be a node"),
+    (dict(remove_neurons=[["h"]]), r"remove_neurons= names \['h'\] of type list"),
+    (dict(remove_neurons="h"), r"remove_neurons= must be a list of nodes \(got 'h'\)"),
+    (dict(optimizer="adam"), r"optimizer= must be a torch.optim.Optimizer .*\(got 'adam'\)"),
+    (dict(add=[("x0", "n")], neurons={"n": {}}, weights=5),
+     r"weights= must be a list of numbers, one per edge in add= \(got 5 of type int\)"),
+])
+def test_rewire_refuses_malformed_arguments_by_name_on_both_models(kwargs, message):
+    for model in _models():
+        before = (model.edges, model.weight.detach().clone())
+        with pytest.raises(en.EdgenetError, match=message):
+            model.rewire(**kwargs)
+        assert model.edges == before[0] and torch.equal(model.weight.detach(), before[1])
+
+
+def test_rewire_refuses_lbfgs_whose_history_cannot_follow_the_edges():
+    for model in _models():
+        opt = torch.optim.LBFGS(model.parameters())
+        with pytest.raises(en.EdgenetError, match=r"optimizer= is LBFGS"):
+            model.rewire(add=[("x1", "y")], optimizer=opt)
+        assert ("x1", "y") not in model.edges
+
+
+def test_a_rewire_under_inference_mode_leaves_the_model_trainable():
+    for model in _models():
+        with torch.inference_mode():
+            model.rewire(add=[("x1", "y")], weights=[0.5])
+        x = torch.ones(3, 2, dtype=torch.float64)
+        y = model(x) if model.__class__.__name__ == "CompiledNetwork" else model(x, steps=2)
+        y.sum().backward()
+        assert model.weight.grad is not None and model.weight.grad.shape == model.weight.shape

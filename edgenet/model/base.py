@@ -275,8 +275,11 @@ class CompiledModel(nn.Module):
         """
         from .rewire import Edit
 
-        edit = Edit.checked(self, remove, add, neurons, remove_neurons, weights)
-        self._rewire(edit, optimizer)
+        # Outside inference mode whatever the caller's: new parameter data made as
+        # inference tensors could never take part in training again.
+        with torch.inference_mode(False), torch.no_grad():
+            edit = Edit.checked(self, remove, add, neurons, remove_neurons, weights)
+            self._rewire(edit, optimizer)
 
     def _rewire(self, edit: Any, optimizer: torch.optim.Optimizer | None) -> None:
         raise NotImplementedError

@@ -44,17 +44,41 @@ if TYPE_CHECKING:
 Edge = tuple[Hashable, Hashable]
 
 
+def listed(values: Any, what: str, expected: str) -> list[Any]:
+    """``values`` as a list, or an error naming ``what`` and saying what is ``expected``
+    (a string is not taken as a list of its characters).
+
+    >>> listed((1, 2), "weights=", "a list of numbers")
+    [1, 2]
+    """
+    if isinstance(values, (str, bytes, Mapping)):
+        raise EdgenetError(f"{what} must be {expected} (got {values!r})")
+    try:
+        return list(values)
+    except TypeError:
+        raise EdgenetError(f"{what} must be {expected} (got {values!r} of type "
+                           f"{type(values).__name__})") from None
+
+
+def node(n: Any, what: str) -> Hashable:
+    """``n`` if it can be a node (hashable), else an error naming where it came from."""
+    try:
+        hash(n)
+    except TypeError:
+        raise EdgenetError(f"{what} names {n!r} of type {type(n).__name__}, which cannot be a "
+                           "node: nodes are hashable values such as str, int or tuple") from None
+    return n
+
+
 def edge_list(edges: Iterable[Edge], what: str) -> list[Edge]:
     """``edges`` as a list of ``(source, target)`` pairs, each listed once."""
-    if isinstance(edges, (str, bytes)):
-        raise EdgenetError(f"{what}= must be a list of (source, target) pairs (got {edges!r})")
     out = []
-    for e in edges:
+    for e in listed(edges, f"{what}=", "a list of (source, target) pairs"):
         if not isinstance(e, (tuple, list)) or len(e) != 2:
             raise EdgenetError(
                 f"{what}= must hold (source, target) pairs; got {e!r}"
             )
-        out.append((e[0], e[1]))
+        out.append((node(e[0], f"{what}= edge {e!r}"), node(e[1], f"{what}= edge {e!r}")))
     if len(set(out)) < len(out):  # name the first edge listed twice
         seen: set[Edge] = set()
         for e in out:
@@ -67,9 +91,8 @@ def edge_list(edges: Iterable[Edge], what: str) -> list[Edge]:
 def removed_neurons(remove_neurons: Iterable[Hashable], known: Iterable[Hashable],
                     inputs: Iterable[Hashable], outputs: Iterable[Hashable]) -> list[Hashable]:
     """``remove_neurons`` as a list without repeats, each a hidden neuron among ``known``."""
-    if isinstance(remove_neurons, (str, bytes)):
-        raise EdgenetError(f"remove_neurons= must be a list of nodes (got {remove_neurons!r})")
-    gone = list(dict.fromkeys(remove_neurons))
+    gone = list(dict.fromkeys(node(n, "remove_neurons=") for n in listed(
+        remove_neurons, "remove_neurons=", "a list of nodes")))
     known, inputs, outputs = set(known), set(inputs), set(outputs)
     for n in gone:
         if n not in known:
@@ -86,6 +109,9 @@ def new_neurons(known: set[Hashable], neurons: Mapping[Hashable, Mapping[str, An
     """The checked attributes of the neurons ``neurons=`` adds to a network of ``known``
     nodes (defaults applied), none of them among those ``removing``."""
     specs: dict[Hashable, dict[str, Any]] = {}
+    if neurons is not None and not isinstance(neurons, Mapping):
+        raise EdgenetError(f"neurons= must be a dict of new neurons and their attributes, such "
+                           f"as {{'n': {{'activation': 'relu', 'bias': 0.0}}}} (got {neurons!r})")
     for n, spec in dict(neurons or {}).items():
         if n in known:
             raise EdgenetError(f"neurons= adds {n!r}, which is already a node of the network")
@@ -116,7 +142,7 @@ def added_weights(weights: Sequence[float] | None, add: list[Edge]) -> np.ndarra
     """The initial weights of the edges in ``add`` (float64; 0.0 when ``weights`` is None)."""
     if weights is None:
         return np.zeros(len(add))
-    weights = list(weights)
+    weights = listed(weights, "weights=", "a list of numbers, one per edge in add=")
     if len(weights) != len(add):
         raise EdgenetError(f"weights= has {len(weights)} values for {len(add)} added edges; "
                            "give one weight per edge in add=, or none for 0.0")
@@ -137,12 +163,31 @@ def edge_origins(keep: np.ndarray, n_added: int) -> np.ndarray:
     return np.concatenate((np.asarray(keep, dtype=np.int64), np.full(n_added, -1, np.int64)))
 
 
+def check_optimizer(optimizer: Any) -> None:
+    """Refuse an ``optimizer=`` that is not a ``torch.optim.Optimizer`` whose state can
+    follow the edges (LBFGS keeps a history of whole flattened parameter vectors, which no
+    longer line up once the edges change).
+
+    >>> check_optimizer(None)
+    """
+    if optimizer is None:
+        return
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise EdgenetError(f"optimizer= must be a torch.optim.Optimizer built on the model's "
+                           f"parameters, or None (got {optimizer!r})")
+    if isinstance(optimizer, torch.optim.LBFGS):
+        raise EdgenetError("optimizer= is LBFGS, whose history holds whole flattened "
+                           "parameter vectors that no longer line up with the edges after a "
+                           "rewire; build a new LBFGS after rewiring instead")
+
+
 def carried(moves: list[tuple[torch.nn.Parameter, np.ndarray, torch.Tensor]],
             optimizer: torch.optim.Optimizer | None) -> Callable[[], None]:
     """Prepare new data, gradients and optimizer state for parameters whose entries move:
     ``(p, source, init)`` says entry ``i`` comes from ``p[source[i]]``, or is ``init[i]``
     where ``source[i] < 0`` (its gradient and state then start at zero). Returns the
     commit, which cannot fail."""
+    check_optimizer(optimizer)
     sources = [where_from(f, p.device) for p, f, _ in moves]
     new_data = [moved(p.detach(), at, init) for (p, _, init), at in zip(moves, sources)]
     new_grads = [None if p.grad is None else moved(p.grad, at)
