@@ -151,9 +151,9 @@ def count(work: int, parallel_work: int = 1) -> int:
     >>> count(0, 1000)
     1
     """
+    n = limit()  # read first: a bad EDGENET_NUM_THREADS is refused on every call
     if work < parallel_work:
         return 1
-    n = limit()
     if ADAPT and n > 1:
         n = max(1, min(n, math.floor(free_cores() + 1 - FREE_SHARE)))
     return n
