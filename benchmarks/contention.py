@@ -163,7 +163,8 @@ def main(argv: list[str] | None = None) -> None:
 
     print(f"{cpu_model()}, {os.cpu_count()} CPUs; torch {torch.__version__} ({n} threads), "
           f"numba {numba.__version__} ({numba.threading_layer()} layer), float32, "
-          f"median of {rounds} rounds")
+          f"median of {rounds} rounds; OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}, "
+          f"load average {os.getloadavg()[0]:.2f} before the run")
     results: dict[tuple[str, str], dict[str, float]] = {}
     for scene in args.beside.split(","):
         kind, _, k = scene.strip().partition(" x")

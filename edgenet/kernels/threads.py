@@ -32,9 +32,11 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from ..errors import EdgenetError
 
@@ -176,3 +178,49 @@ def using(n: int) -> Iterator[None]:
         yield
     finally:
         numba.set_num_threads(before)
+
+
+_torch_lock = threading.Lock()
+_torch_depth = 0
+_torch_saved = 0
+
+
+@contextmanager
+def torch_matched(device: Any) -> Iterator[None]:
+    """Run the body with torch's intra-op threads lowered to :func:`count`'s (for a large
+    call) where other processes hold cores; on a quiet machine, or off the CPU, nothing
+    changes. For edgenet's own torch operations between its kernels (the recurrent walk's
+    activations and leaks, ``T`` times per pass): torch's OpenMP threads split each one
+    statically and spin between them, so beside a busy process every one waits for the
+    thread that shares its core. torch's count is process-wide: the first body to enter
+    saves it and the last to leave restores it, and torch work on other Python threads
+    meanwhile runs on the lowered count too.
+
+    >>> import torch
+    >>> before = torch.get_num_threads()
+    >>> with torch_matched(torch.device("cpu")):
+    ...     1 <= torch.get_num_threads() <= before
+    True
+    >>> torch.get_num_threads() == before
+    True
+    """
+    global _torch_depth, _torch_saved
+    import torch
+
+    if torch.device(device).type != "cpu":
+        yield
+        return
+    with _torch_lock:
+        if _torch_depth == 0:
+            _torch_saved = torch.get_num_threads()
+            n = count(1)
+            if n < _torch_saved:
+                torch.set_num_threads(n)
+        _torch_depth += 1
+    try:
+        yield
+    finally:
+        with _torch_lock:
+            _torch_depth -= 1
+            if _torch_depth == 0 and torch.get_num_threads() != _torch_saved:
+                torch.set_num_threads(_torch_saved)
