@@ -24,7 +24,7 @@ Without ``/proc/stat`` (not Linux) the limit is used as it is.
 >>> from edgenet.kernels import threads
 >>> 1 <= threads.count(10**12) <= threads.limit()
 True
->>> threads.count(10)
+>>> threads.count(10, parallel_work=1000)  # too small to wake the workers
 1
 """
 
