@@ -216,10 +216,12 @@ def step(model, x):
 
 
 @pytest.fixture
-def threads():
-    before = numba.get_num_threads()
-    yield lambda n: numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
-    numba.set_num_threads(before)
+def threads(monkeypatch):
+    """Sets the kernels' thread count: ``EDGENET_NUM_THREADS``, not adapting to the load."""
+    from edgenet.kernels import threads as policy
+
+    monkeypatch.setattr(policy, "ADAPT", False)
+    return lambda n: monkeypatch.setenv(policy.ENV, str(n))
 
 
 def test_threads_split_the_batch_and_agree_with_the_generation_engine(threads):

@@ -153,7 +153,7 @@ def test_fused_gradients_do_not_depend_on_how_many_threads_adapting_left(monkeyp
     prev = list(range(4))
     for g in range(30):  # a deep, narrow DAG: the fused engine's case
         gen = [f"n{g}_{k}" for k in range(3)]
-        for k, v in enumerate(gen):
+        for v in gen:
             if g < 29:
                 net.add_neuron(v, activation="tanh")
             else:
