@@ -183,6 +183,7 @@ def test_torch_threads_are_lowered_only_while_cores_are_busy_and_restored(monkey
     monkeypatch.setattr(threads, "free_cores", lambda: 0.5)
     with threads.torch_matched("cpu"):
         assert torch.get_num_threads() == 1
+        assert threads.limit() == 2  # the limit is torch's count as the user set it
         with threads.torch_matched("cpu"):  # nested: the outer one restores
             assert torch.get_num_threads() == 1
         assert torch.get_num_threads() == 1

@@ -50,6 +50,11 @@ FREE_SHARE = 0.7
 #: Whether :func:`count` adapts to the free cores (benchmarks switch it off to compare).
 ADAPT = True
 
+#: :func:`torch_matched`'s state: nesting depth, and torch's count before it lowered it.
+_torch_lock = threading.Lock()
+_torch_depth = 0
+_torch_saved = 0
+
 
 def parse(value: str | None) -> int | None:
     """The thread cap an ``EDGENET_NUM_THREADS`` value asks for (``None``: unset or empty).
@@ -84,7 +89,9 @@ def limit() -> int:
     import torch
 
     asked = parse(os.environ.get(ENV))
-    n = torch.get_num_threads() if asked is None else asked
+    if asked is None:  # torch's count, as it was before torch_matched lowered it
+        asked = _torch_saved if _torch_depth else torch.get_num_threads()
+    n = asked
     return max(1, min(n, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
 
 
@@ -179,10 +186,6 @@ def using(n: int) -> Iterator[None]:
     finally:
         numba.set_num_threads(before)
 
-
-_torch_lock = threading.Lock()
-_torch_depth = 0
-_torch_saved = 0
 
 
 @contextmanager
