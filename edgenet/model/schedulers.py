@@ -42,6 +42,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -52,6 +53,7 @@ from ..kernels import backends
 
 if TYPE_CHECKING:
     from .dag import CompiledNetwork
+    from .tensors import Layout
 
 Edge = tuple[Hashable, Hashable]
 #: Elements of one block of candidate scores (``targets x sources``) RigL holds at a time.
@@ -65,15 +67,15 @@ class _Schedule:
                  fraction: float = 0.3, every: int = 100, until: int | None = None,
                  candidates: Iterable[Edge] | Sequence[tuple[Sequence[Hashable],
                                                              Sequence[Hashable]]] | None = None):
-        if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) \
-                or not 0 <= fraction <= 1:
-            raise EdgenetError(f"fraction must be a number in [0, 1] (got {fraction!r} of type "
-                               f"{type(fraction).__name__})" if isinstance(fraction, bool) else
-                               f"fraction must be a number in [0, 1] (got {fraction!r})")
-        every = _count(every, "every", "a positive int")
-        until = None if until is None else _count(until, "until", "a positive int or None")
+        real = (int, float, np.integer, np.floating)
+        if isinstance(fraction, bool) or not isinstance(fraction, real) \
+                or not 0 <= float(fraction) <= 1:
+            kind = f" of type {type(fraction).__name__}" if isinstance(fraction, bool) else ""
+            raise EdgenetError(f"fraction must be a number in [0, 1] (got {fraction!r}{kind})")
         self.model, self.optimizer = model, optimizer
-        self.fraction, self.every, self.until = float(fraction), every, until
+        self.fraction = float(fraction)
+        self.every = _count(every, "every", "a positive int")
+        self.until = None if until is None else _count(until, "until", "a positive int or None")
         self.candidates = _candidates(model, candidates)
         self.t = 0  # optimizer steps seen
         #: ``(removed, added)`` edges of the last rewiring step.
@@ -312,7 +314,7 @@ class RigL(_Schedule):
                  fraction: float = 0.3, every: int = 100, until: int | None = None,
                  candidates: Any = None):
         super().__init__(model, optimizer, fraction, every, until, candidates)
-        self._pass: dict[str, torch.Tensor] = {}
+        self._pass: _Capture | None = None
         self._hook = model.register_forward_hook(self._capture)
 
     def _capture(self, module: torch.nn.Module, args: tuple, y: torch.Tensor) -> None:
@@ -320,14 +322,13 @@ class RigL(_Schedule):
             return
         x = args[0]
         backend, L = self.model._pass(x.device)  # the structure this pass walked
-        self._pass = {"x": (x[None] if x.dim() == 1 else x).detach().clone(),
-                      "weight": self.model.weight.detach().clone(),
-                      "bias": self.model.bias.detach().clone(),
-                      "layout": L, "backend": backend, "nodes": self.model.nodes}
-        captured = self._pass
+        captured = _Capture((x[None] if x.dim() == 1 else x).detach().clone(),
+                            self.model.weight.detach().clone(),
+                            self.model.bias.detach().clone(), L, backend, self.model.nodes)
+        self._pass = captured
 
         def keep(grad: torch.Tensor) -> None:
-            captured["grad_y"] = (grad[None] if grad.dim() == 1 else grad).detach()
+            captured.grad_y = (grad[None] if grad.dim() == 1 else grad).detach()
 
         y.register_hook(keep)
 
@@ -339,23 +340,23 @@ class RigL(_Schedule):
         """``(H[N, B], D[N - n_in, B])``: every neuron's output and ``dL/dz`` in the last
         captured pass (the one before a rewiring step), replayed on the structure, weights
         and engine that pass used; refused when the model's structure has changed since."""
-        if "grad_y" not in self._pass:
+        p = self._pass
+        if p is None or p.grad_y is None:
             raise EdgenetError("RigL needs a forward and backward pass through the model before "
                                "each rewiring step; call step() after optimizer.step()")
-        p = self._pass
         self._check_structure(p)
-        L = p["layout"]
-        impl = backends.get(p["backend"])
-        _, H, Z = impl.forward(p["x"], p["weight"], p["bias"], L)
-        _, _, _, D = impl.backward(p["grad_y"], p["weight"], H, Z, L, False, False)
+        L = p.layout
+        impl = backends.get(p.backend)
+        _, H, Z = impl.forward(p.x, p.weight, p.bias, L)
+        _, _, _, D = impl.backward(p.grad_y, p.weight, H, Z, L, False, False)
         return H, D
 
-    def _check_structure(self, p: dict[str, Any]) -> None:
+    def _check_structure(self, p: _Capture) -> None:
         """Refuse a capture taken on another structure than the model's now (a rewire
         between the captured pass and :meth:`step`): its rows are not the model's rows."""
-        model, L = self.model, p["layout"]
+        model, L = self.model, p.layout
         now = model.layout
-        same = now is L or (model.nodes == p["nodes"] and all(
+        same = now is L or (model.nodes == p.nodes and all(
             torch.equal(getattr(now, f).cpu(), getattr(L, f).cpu()) for f in ("crow", "col")))
         if not same:
             raise EdgenetError(
@@ -380,7 +381,7 @@ class RigL(_Schedule):
                 scores[i : i + step] = (H[a] * D[b]).sum(1).abs().double().cpu().numpy()
             self._check_scores(scores, u, v)
             top = _top(scores, np.arange(len(u)), k)
-            self._pass = {}
+            self._pass = None
             return list(zip(u[top].tolist(), v[top].tolist()))
         # Every forward pair: blocks of target rows against all earlier rows.
         present = np.sort(dst * n + src)
@@ -408,7 +409,7 @@ class RigL(_Schedule):
         if len(order) < k:  # cannot happen: step() counted at least k free forward pairs
             raise EdgenetError(f"RigL step {self.t + 1} found {len(order)} of the {k} free "
                                "forward pairs it needs; nothing was changed")
-        self._pass = {}
+        self._pass = None
         return [(int(key % n), int(key // n)) for key in best_key[order].tolist()]
 
     def _check_scores(self, scores: np.ndarray, u: np.ndarray, v: np.ndarray) -> None:
@@ -425,6 +426,21 @@ class RigL(_Schedule):
                 "not stay constant. Nothing was changed; find the NaN, then run a forward and "
                 "backward pass again before step()"
             )
+
+
+@dataclass
+class _Capture:
+    """The pass RigL scores a rewiring step by: input ``x[B, n_in]``, the parameters, the
+    layout and backend it ran on, the node of every row, and (once backward reached the
+    output) ``grad_y[B, n_out] = dL/dy``."""
+
+    x: torch.Tensor
+    weight: torch.Tensor
+    bias: torch.Tensor
+    layout: Layout
+    backend: str
+    nodes: list[Hashable]
+    grad_y: torch.Tensor | None = None
 
 
 def _top(scores: np.ndarray, keys: np.ndarray, k: int) -> np.ndarray:
