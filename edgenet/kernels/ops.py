@@ -198,7 +198,10 @@ def check_sizes(L: Layout, weight: Tensor, bias: Tensor | None = None, H: Tensor
     ...     print(str(err)[:40])
     weight has 3 entries where the layout ha
     """
-    n_rows = L.n_nodes - L.n_in
+    n_rows = L.codes.shape[0]  # N - n_in
+    if weight.shape[0] == L.col.shape[0] and (bias is None or bias.shape[0] == n_rows) and (
+            H is None or H.shape[0] == L.n_in + n_rows) and (Z is None or Z.shape[0] == n_rows):
+        return  # the common case, checked without building anything
     want = {"weight": (weight, L.n_edges), "bias": (bias, n_rows), "H": (H, L.n_nodes),
             "Z": (Z, n_rows)}
     for name, (t, n) in want.items():
