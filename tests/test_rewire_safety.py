@@ -253,6 +253,42 @@ def test_rigl_refuses_a_capture_from_before_a_user_rewire(engine):
     assert len(model.edges) == 20
 
 
+RIGL_SCRIPT = r"""
+import torch, edgenet as en
+net = en.Network()
+ins, hs = [f"x{i}" for i in range(6)], [f"h{j}" for j in range(40)]
+for n in ins: net.add_input(n)
+for n in hs: net.add_neuron(n, activation="tanh")
+net.add_output("y")
+net.connect(ins, hs); net.connect(hs, ["y"])
+model = en.compile(net, seed=0)
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+sched = en.RigL(model, opt, fraction=0.3, every=1)
+x = torch.randn(16, 6, generator=torch.Generator().manual_seed(0))
+model(x).square().sum().backward(); opt.step()
+grow = [(f"h{j}", f"h{k}") for j in range(40) for k in range(j + 1, 40)][:600]
+model.rewire(add=grow, optimizer=opt)  # between the capture and step(): 280 -> 880 edges
+try:
+    sched.step()
+except en.EdgenetError as err:
+    print("refused:", str(err)[:40])
+model.zero_grad(); model(x).square().sum().backward(); opt.step(); sched.step()
+print(sched.last)
+"""
+
+
+def test_rigl_after_a_user_rewire_is_the_same_in_fresh_processes():
+    """Before the fix the step replayed the 280 captured weights through the 880-edge
+    layout, reading past them: two processes regrew different edges."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    procs = [subprocess.Popen([sys.executable, "-c", RIGL_SCRIPT], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+             for _ in range(2)]
+    outs = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert outs[0][0] == outs[1][0] and outs[0][0].startswith("refused: RigL step 1: the model")
+
+
 def test_rigl_replays_the_engine_its_capture_ran_on():
     """Changing the engine between the captured pass and step() is no structural change:
     the same edges are regrown as without the change."""
