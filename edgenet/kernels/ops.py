@@ -23,9 +23,9 @@ its docs) and runs only for higher-order derivatives.
 A backward pass runs on the structure its forward pass walked, or not at all: a graph
 recorded before :meth:`~edgenet.CompiledNetwork.rewire` (or an in-place edit of
 ``weight`` or ``bias``) is refused with :class:`~edgenet.EdgenetError` (:func:`stamp`,
-:func:`check_unchanged`; on the custom op's path, torch's own in-place modification
-error), and the native kernels never see a weight, bias or saved pass whose size is
-not the layout's (:func:`check_sizes`).
+:func:`check_unchanged`, used by the recurrent model's backward too; on the custom op's
+path, torch's own in-place modification error), and the native kernels never see a
+weight, bias or saved pass whose size is not the layout's (:func:`check_sizes`).
 
 >>> import torch, edgenet as en
 >>> net = en.Network(); net.add_input("x"); net.add_output("y"); net.add_edge("x", "y", weight=2.0)
