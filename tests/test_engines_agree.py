@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import contextlib
 import math
-from typing import Any
 
 import pytest
 import torch
 from dags import SMOOTH, networks
 from hypothesis import given, settings
-from oracle import assert_agrees
+from oracle import assert_agrees, hard_inputs, tolerance
 
 import edgenet as en
 from edgenet.activations import BUILTINS
@@ -46,16 +45,6 @@ def single(activation: str, n: int, dtype) -> en.CompiledNetwork:
         net.add_output(f"y{i}", activation=activation)
         net.add_edge(f"x{i}", f"y{i}", weight=1.0)
     return en.compile(net, dtype=dtype)
-
-
-def sweep(dtype) -> torch.Tensor:
-    """Finite inputs: a grid on [-12, 12] and the hard cases (signed zeros, the smallest
-    normal and a subnormal, values whose results overflow or underflow, the largest)."""
-    info = torch.finfo(dtype)
-    values = [0.0, -0.0, info.tiny, -info.tiny, info.tiny / 8, 1e-30, -1e-30, 0.5, -0.5, 3.0,
-              -3.0, 19.9, 20.0, 20.1, -20.0, 60.0, -60.0, 88.0, 89.0, -104.0, 700.0, 710.0,
-              -745.0, 1e4, -1e4, info.max, -info.max]
-    return torch.cat([torch.linspace(-12, 12, 97, dtype=dtype), torch.tensor(values, dtype=dtype)])
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -92,25 +81,13 @@ def value_and_slope(act: str, z: torch.Tensor, engine: str) -> tuple[torch.Tenso
     return got[0].detach(), x.grad[0]
 
 
-def tolerance(act: str, z: torch.Tensor) -> dict[str, Any]:
-    """Relative to the value, plus a few units in the last place of 1: slopes such as
-    sigmoid's h (1 - h) amplify a last-bit difference in h where h is near 1. gelu and silu
-    are z times a factor (Phi(z), sigmoid(z)): a few ulp of the factor are |z| times that,
-    for |z| up to 8, beyond which the factor is 0 or 1 to the last bit (torch's float32
-    gelu, which the sparse engines run, is off by 2.5 |z| eps near z = 3, where
-    1 + erf(z / sqrt 2) cancels, on every x86 kernel path)."""
-    eps = torch.finfo(z.dtype).eps
-    scale = z.abs().nan_to_num(1.0, 1.0, 1.0).clamp(1, 8).numpy()  # (n,)
-    return dict(rtol=16 * eps, atol=4 * eps * (scale if act in ("gelu", "silu") else 1))
-
-
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize("act", [b.name for b in BUILTINS])
 def test_every_engine_computes_every_builtin_exactly(act, dtype, engine):
     """Against the exact value, not torch's: torch's float32 gelu(3.4028235e38) is inf on
     every x86 kernel path, where gelu is 3.4028235e38 (the oracle's rule accepts both)."""
-    z = sweep(dtype)
+    z = hard_inputs(dtype)
     got, slope = value_and_slope(act, z, engine)
     assert_agrees(got, act, z, **tolerance(act, z), what=f"{engine}: ")
     assert_agrees(slope, act, z, slope=True, **tolerance(act, z), what=f"{engine}: ")

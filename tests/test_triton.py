@@ -31,10 +31,11 @@ import reference  # noqa: E402
 from dags import ALL, networks  # noqa: E402
 from hypothesis import assume, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+from oracle import assert_agrees, hard_inputs, tolerance  # noqa: E402
 from reference import evaluate  # noqa: E402
 
 import edgenet as en  # noqa: E402
-from edgenet.activations import CODES  # noqa: E402
+from edgenet.activations import BUILTINS, CODES  # noqa: E402
 from edgenet.kernels import sparse  # noqa: E402
 from edgenet.kernels import triton as kt  # noqa: E402
 
@@ -135,6 +136,28 @@ def test_random_dags_match_reference_and_generation_engine(net, batch, seed):
                                rtol=1e-10, atol=1e-10)
     for a, b in zip(got, generation_engine(model, x, grad_y), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
+
+
+# The interpreter runs the kernels in NumPy, which warns where IEEE arithmetic overflows or
+# meets inf * 0 (as it must here); the GPU computes the same values silently.
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("act", [b.name for b in BUILTINS])
+def test_every_activation_is_exact_at_huge_and_non_finite_inputs(act, dtype):
+    """act(z) and act'(z) for one neuron, the batch running over the hard inputs (subnormals
+    to the largest floats, nan, +inf, -inf), against the exact oracle by its rule, as every
+    other engine is (tests/test_engines_agree.py). Before: relu(-inf) was nan (0 * -inf) and
+    elu(nan) 0 with slope 1 (tl.minimum drops nan)."""
+    net = en.Network()
+    net.add_input("x")
+    net.add_output("y", activation=act)
+    net.add_edge("x", "y", weight=1.0)
+    model = en.compile(net, dtype=dtype, engine="sparse", device=DEVICE)
+    z = torch.cat([hard_inputs(dtype), torch.tensor([math.nan, math.inf, -math.inf], dtype=dtype)])
+    x = z[:, None].to(DEVICE)  # (B, 1)
+    got, slope, _, _ = triton_engine(model, x, torch.ones_like(x))
+    assert_agrees(got[:, 0].cpu(), act, z, **tolerance(act, z), what="triton: ")
+    assert_agrees(slope[:, 0].cpu(), act, z, slope=True, **tolerance(act, z), what="triton: ")
 
 
 def test_backward_is_bitwise_repeatable_and_independent_of_the_program_count():
