@@ -94,14 +94,26 @@ def rounded(value: Any, dtype: type[np.floating]) -> float:
     finite float plus half an ulp on; subnormals rounded once, not twice)."""
     if mp.isnan(value):
         return math.nan
-    fi = np.finfo(dtype)
-    half_ulp = mp.mpf(2) ** (int(fi.maxexp) - int(fi.nmant) - 2)
-    if abs(value) >= mp.mpf(float(fi.max)) + half_ulp:
+    if abs(value) >= _TOP[dtype]:
         return math.copysign(math.inf, value)
-    f = dtype(float(value))
+    d = float(value)  # correctly rounded to float64 where that is normal
+    f = dtype(d)
+    if float(f) == d and d == value:  # exact in dtype
+        return d
     with np.errstate(over="ignore"):
         near = (f, np.nextafter(f, dtype(np.inf)), np.nextafter(f, dtype(-np.inf)))
+    # Rounding d again gives value's rounding unless d is a midpoint of dtype's grid.
+    if abs(d) >= _NORMAL and all(d != (float(f) + float(c)) / 2 for c in near[1:]):
+        return float(f)
     return float(min(near, key=lambda c: abs(mp.mpf(float(c)) - value)))
+
+
+#: From the largest finite value plus half an ulp on, values round to +-inf.
+_TOP = {t: mp.mpf(float(np.finfo(t).max))
+        + mp.mpf(2) ** (int(np.finfo(t).maxexp) - int(np.finfo(t).nmant) - 2)
+        for t in (np.float32, np.float64)}
+#: Below the smallest normal float64, ``float(mpf)`` may round twice.
+_NORMAL = float(np.finfo(np.float64).tiny)
 
 
 def _truth(name: str, slope: bool, z: float, dtype: type[np.floating]) -> tuple[float, float]:
