@@ -160,6 +160,28 @@ def test_every_activation_is_exact_at_huge_and_non_finite_inputs(act, dtype):
     assert_agrees(slope[:, 0].cpu(), act, z, slope=True, **tolerance(act, z), what="triton: ")
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy's, in the interpreter
+@settings(max_examples=20)
+@given(net=networks(activations=ALL, max_nodes=8), batch=st.integers(1, 3),
+       seed=st.integers(0, 2**16),
+       special=st.lists(st.sampled_from([math.nan, math.inf, -math.inf]), min_size=1, max_size=3))
+def test_random_dags_carry_nan_and_infinities_like_the_generation_engine(net, batch, seed,
+                                                                         special):
+    """Inputs with nan and +-inf among ordinary values: the same values, the same nan and
+    the same infinities as the generation engine, forward and every gradient."""
+    gen = torch.Generator().manual_seed(seed)
+    model = en.compile(net, dtype=torch.float64, engine="sparse", device=DEVICE, seed=seed)
+    x = torch.randn(batch, len(net.inputs), generator=gen, dtype=torch.float64)
+    at = torch.randint(x.numel(), (len(special),), generator=gen)
+    x.view(-1)[at] = torch.tensor(special, dtype=torch.float64)
+    grad_y = torch.randn(batch, len(net.outputs), generator=gen, dtype=torch.float64)
+    x, grad_y = x.to(DEVICE), grad_y.to(DEVICE)
+    got = triton_engine(model, x, grad_y)
+    want = generation_engine(model, x, grad_y)
+    for name, a, b in zip(("y", "dx", "dweight", "dbias"), got, want, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10, equal_nan=True, msg=name)
+
+
 def test_backward_is_bitwise_repeatable_and_independent_of_the_program_count():
     model = en.compile(every_code(), dtype=torch.float64, engine="sparse", device=DEVICE)
     gen = torch.Generator().manual_seed(1)
