@@ -96,7 +96,7 @@ def test_every_engine_computes_every_builtin_exactly(act, dtype, engine):
 #: A known engine fault the oracle finds: the fused engine's float32 gelu slope clamps
 #: |z| at 15 in its normal density, so z phi(z) grows with z instead of reaching 0.
 FUSED_GELU32 = pytest.mark.xfail(
-    strict=True, reason="fused float32 gelu'(+-inf) is +-inf (edgenet/kernels/_fused_kernels.py "
+    strict=True, reason="fused float32 gelu'(+-inf) is +-inf (edgenet/kernels/_vector_math.py "
     "vgelu_grad: _gauss clamps |z| at 15 for float32), where the limit is 1 and 0")
 
 
