@@ -33,6 +33,7 @@ from .io.graphml import read_graphml, write_graphml
 from .io.matrices import from_connection_matrices
 from .io.native import load, save
 from .io.pyg import from_pyg, to_pyg
+from .io.table import EdgeTable, to_table, write_edgelist
 from .io.torch import from_torch
 from .model.compile import compile
 from .model.dag import CompiledNetwork
@@ -45,6 +46,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CompiledNetwork",
     "CycleError",
+    "EdgeTable",
     "EdgenetError",
     "FormatError",
     "GraphMLError",
@@ -76,5 +78,7 @@ __all__ = [
     "scale_free",
     "small_world",
     "to_pyg",
+    "to_table",
+    "write_edgelist",
     "write_graphml",
 ]

@@ -270,8 +270,8 @@ def time_constant(value: Any, what: str) -> float:
     """A neuron's time constant ``tau`` from its attribute ``value``: 1.0 where absent,
     else a finite positive real (an error naming ``what`` otherwise).
 
-    >>> import edgenet as en
-    >>> en.graph.validate.time_constant(None, "tau of node 'a'"), en.graph.validate.time_constant(5, "t")
+    >>> from edgenet.graph.validate import time_constant
+    >>> time_constant(None, "tau of node 'a'"), time_constant(5, "tau of node 'a'")
     (1.0, 5.0)
     """
     if value is None:

@@ -36,7 +36,9 @@ from ..graph.validate import (
     neuron_attributes,
     resolve_roles,
 )
+from ..io.table import EdgeTable
 from ..shell.progress import THRESHOLD, progress
+from .columnar import compile_table
 from .dag import CompiledNetwork, Source
 from .recurrent import compile_recurrent
 from .tensors import Arrangement, arrange, initial_weights
@@ -114,8 +116,9 @@ def compile(
     """Compile a neuron DAG into a ``torch.nn.Module`` mapping ``(batch, n_inputs)`` to
     ``(batch, n_outputs)``.
 
-    Accepts an :class:`edgenet.Network` or any ``networkx.DiGraph`` (roles inferred:
-    sources are inputs, sinks are outputs). Each neuron computes
+    Accepts an :class:`edgenet.Network`, any ``networkx.DiGraph`` (roles inferred:
+    sources are inputs, sinks are outputs) or an :class:`edgenet.EdgeTable` (compiled
+    from its arrays, no graph built: :mod:`edgenet.model.columnar`). Each neuron computes
     ``h_v = act_v(b_v + sum_u w_uv * h_u)``. Parameters are one weight per edge and one
     bias per non-input neuron. The graph is never modified.
 
@@ -136,6 +139,9 @@ def compile(
     >>> model(torch.tensor([[1.0], [-1.0]])).tolist()
     [[2.0], [0.0]]
     """
+    if isinstance(G, EdgeTable):  # columns, no graph: see edgenet.model.columnar
+        return compile_table(G, recurrent=recurrent, inputs=inputs, outputs=outputs,
+                             dtype=dtype, device=device, seed=seed, engine=engine)
     if recurrent:  # any directed graph, cycles allowed: see edgenet.model.recurrent
         return compile_recurrent(G, inputs=inputs, outputs=outputs, dtype=dtype, device=device,
                                  seed=seed)

@@ -269,6 +269,12 @@ class CompiledNetwork(nn.Module):
                          self.weight.detach().cpu().double().tolist(),
                          np.argsort(src.seq, kind="stable").tolist())
 
+    def to_table(self) -> Any:
+        """The trained weights as an :class:`edgenet.EdgeTable`: see :func:`edgenet.to_table`."""
+        from ..io.table import to_table
+
+        return to_table(self)
+
     def generation_stats(self) -> list[dict[str, Any]]:
         """Per generation: neurons, edges, distinct sources, density and the kernel that runs it.
 

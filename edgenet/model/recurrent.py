@@ -489,12 +489,13 @@ class RecurrentNetwork(nn.Module):
     ([2, 0, 1], torch.Size([4, 6, 1]))
     """
 
-    def __init__(self, graph: nx.DiGraph, plan: RecurrentPlan, weight: torch.Tensor,
+    def __init__(self, graph: nx.DiGraph | Source, plan: RecurrentPlan, weight: torch.Tensor,
                  bias: torch.Tensor, activations: list[str]):
         super().__init__()
         self.plan = plan
         self.activations = activations
-        self._source = Source.of(graph, plan.inputs, plan.outputs)
+        self._source = graph if isinstance(graph, Source) else Source.of(graph, plan.inputs,
+                                                                           plan.outputs)
         self.weight = nn.Parameter(weight)
         self.bias = nn.Parameter(bias)
         self.crow: torch.Tensor
@@ -688,6 +689,12 @@ class RecurrentNetwork(nn.Module):
                                   self.bias.detach().cpu().double().tolist(), self.edges,
                                   self.weight.detach().cpu().double().tolist(),
                                   self.plan.order.tolist())
+
+    def to_table(self) -> Any:
+        """The trained weights as an :class:`edgenet.EdgeTable`: see :func:`edgenet.to_table`."""
+        from ..io.table import to_table
+
+        return to_table(self)
 
     def summary(self) -> str:
         """A printable description: sizes, self-loops, strongly connected components,
