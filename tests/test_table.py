@@ -285,3 +285,29 @@ def test_integer_sums_equal_python_sums(dtype, data):
                    for s in exact)
         return
     assert out.tolist() == exact and np.dtype(out.dtype).kind == np.dtype(dtype).kind
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4)), min_size=1, max_size=30))
+def test_repeated_pairs_are_merged_in_file_order_and_the_first_repeat_is_named(pairs):
+    src, dst = [u for u, _ in pairs], [v for _, v in pairs]
+    weight = list(range(1, len(pairs) + 1))
+    seen: dict[tuple[int, int], int] = {}
+    first_repeat = None
+    for i, p in enumerate(pairs):
+        if p in seen and first_repeat is None:
+            first_repeat = (p, seen[p], i)
+        seen.setdefault(p, i)
+    if first_repeat is None:
+        assert en.EdgeTable(src, dst, weight).n_edges == len(pairs)
+    else:
+        (u, v), a, b = first_repeat
+        with pytest.raises(en.EdgenetError, match=rf"pair \({u}, {v}\) appears more than once "
+                                                  rf"\(data rows {a + 1} and {b + 1}\)"):
+            en.EdgeTable(src, dst, weight)
+    t = en.EdgeTable(src, dst, weight, parallel="sum")
+    sums: dict[tuple[int, int], int] = {}
+    for p, w in zip(pairs, weight):
+        sums[p] = sums.get(p, 0) + w
+    assert list(zip(t.source.tolist(), t.target.tolist())) == list(sums)
+    assert t.weight.tolist() == [float(w) for w in sums.values()]

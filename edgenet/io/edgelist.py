@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import EdgenetError
+from .table import at
 
 #: File suffixes by format.
 SUFFIXES = {
@@ -371,25 +372,27 @@ def _merge(us: np.ndarray, vs: np.ndarray, n: int, parallel: str, ids: np.ndarra
     """None when every pair is distinct; else the error (``"refuse"``) or, for ``"sum"``,
     the first row of each distinct pair (in file order) and every row's group."""
     key = us.astype(np.int64) * n + vs
-    order = np.argsort(key, kind="stable")
+    order = np.argsort(key)  # not stable (several times faster): file order is restored below
     sk = key[order]
-    dup = np.flatnonzero(sk[1:] == sk[:-1])
-    if not len(dup):
-        return None
-    if parallel == "refuse":
-        rows = order[dup + 1]  # every repeating row, the first in file order reported
-        i = int(rows.min())
-        first = int(order[np.searchsorted(sk, key[i])])
-        u, v = ids[us[i]].item(), ids[vs[i]].item()
-        raise EdgenetError(
-            f"{name!r}: the pair ({u!r}, {v!r}) appears more than once (data rows {first + 1} "
-            f"and {i + 1}); pass parallel='sum' to merge repeated pairs, summing weights"
-        )
     new = np.ones(len(sk), dtype=bool)
     new[1:] = sk[1:] != sk[:-1]
+    if new.all():
+        return None
+    starts = np.flatnonzero(new)
+    firsts = np.minimum.reduceat(order, starts)  # first row (file order) of each pair
+    if parallel == "refuse":
+        size = np.diff(np.append(starts, len(sk)))
+        first_of = np.repeat(firsts, size)  # (E,) by sorted position
+        repeats = order[order != first_of]  # every row repeating an earlier one
+        i = int(repeats.min())
+        first = int(first_of[np.flatnonzero(order == i)[0]])
+        u, v = at(ids, us[i]), at(ids, vs[i])
+        raise EdgenetError(
+            f"{name}: the pair ({u!r}, {v!r}) appears more than once (data rows {first + 1} "
+            f"and {i + 1}); pass parallel='sum' to merge repeated pairs, summing weights"
+        )
     group_sorted = np.cumsum(new) - 1  # group of each sorted row
-    firsts = order[new]  # first row (file order: the sort is stable) of each group
-    by_file = np.argsort(firsts, kind="stable")
+    by_file = np.argsort(firsts)  # firsts are distinct rows: any sort gives one order
     relabel = np.empty(len(by_file), dtype=np.int64)
     relabel[by_file] = np.arange(len(by_file))
     group = np.empty(len(key), dtype=np.int64)
