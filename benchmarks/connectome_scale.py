@@ -8,8 +8,9 @@ Run from the repository root::
 Nothing is downloaded. The table is generated FlyWire-shaped: 64-bit root ids, a
 heavy-tailed (Pareto) in-degree and a log-normal out-degree, synapse counts (at least 1,
 heavy-tailed) as weights, about 8% of connections split over two neuropil rows (so
-``parallel="sum"`` merges them), 2,000 sensory inputs (n / 20 when smaller) without incoming edges, 100
-readout neurons, leaky tanh/relu neurons with time constants in a node table.
+``parallel="sum"`` merges them), 2,000 sensory inputs (n / 20 when smaller) without
+incoming edges, 100 readout neurons, leaky tanh/relu neurons with time constants in a
+node table.
 
 Each measurement runs in its own process, so its peak RSS is its own. Within a process,
 every phase resets the kernel's high-water mark (``/proc/self/clear_refs``) and reads
@@ -145,8 +146,13 @@ def child(kind: str, edges: str, nodes: str, out: str | None) -> None:
         table = phase("read", lambda: en.read_edgelist(edges, as_graph=False, **read))
         model = phase("compile", lambda: en.compile(table, recurrent=True, seed=0))
         E = table.n_edges
+    arrays = [a for a in vars(model.plan).values() if isinstance(a, np.ndarray)]
+    shared = {a.__array_interface__["data"][0] for a in arrays}
+    held = sum(a.nbytes for a in arrays) + sum(
+        t.numel() * t.element_size() for t in [*model.parameters(), *model.buffers()]
+        if t.untyped_storage().data_ptr() not in shared)  # buffers share the plan's arrays
     print(json.dumps({"phase": "size", "edges": E, "neurons": len(model.neurons),
-                      "inputs": len(model.inputs)}), flush=True)
+                      "inputs": len(model.inputs), "held": held}), flush=True)
     gen = torch.Generator().manual_seed(1)
     x = torch.rand(BATCH, T, len(model.inputs), generator=gen)  # (B, T, n_in)
     with torch.no_grad():
@@ -192,9 +198,10 @@ def show(title: str, phases: dict[str, dict]) -> None:
     top = max(row["peak_gib"] for row in phases.values())
     print(f"  peak RSS of the run: {top:.2f} GiB")
     if "read" in phases and "compile" in phases and size.get("edges"):
-        held = (phases["compile"]["rss_gib"] - phases["read"]["rss_gib"]) * 2**30
-        print(f"  compile keeps {held / size['edges']:.1f} bytes per edge beyond the table "
-              f"(RSS after compile - RSS after read)")
+        grown = (phases["compile"]["rss_gib"] - phases["read"]["rss_gib"]) * 2**30
+        print(f"  the model holds {size['held'] / size['edges']:.1f} bytes per edge (its "
+              f"arrays and tensors, counted); RSS grew {grown / size['edges']:.1f} bytes per "
+              "edge over the compile (freed temporaries the allocator keeps included)")
 
 
 def main() -> None:

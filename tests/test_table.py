@@ -126,7 +126,8 @@ def test_trained_weights_round_trip_through_a_written_table_bitwise(tmp_path, su
 
 def test_a_dag_writes_back_to_a_table_that_compiles_to_it(tmp_path):
     net = en.Network()
-    net.add_input("x"); net.add_neuron("h", activation="tanh", bias=0.3, color="red")
+    net.add_input("x")
+    net.add_neuron("h", activation="tanh", bias=0.3, color="red")
     net.add_output("y")
     net.add_weighted_edges_from([("x", "h", 0.5), ("h", "y", -1.5), ("x", "y", 2.0)])
     model = en.compile(net)
