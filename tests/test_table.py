@@ -136,6 +136,23 @@ def test_a_dag_writes_back_to_a_table_that_compiles_to_it(tmp_path):
                          as_graph=False)
     same(en.compile(t), model, torch.randn(3, 1))
     assert t.node_attributes()["h"]["color"] == "red"
+    assert "color" not in t.node_attributes()["y"]  # an empty CSV cell: no attribute
+
+
+def test_a_model_compiled_from_a_table_writes_back_and_rewires_as_a_graph_model(tmp_path):
+    e, v = files(tmp_path)
+    table, G = read(e, v, False), read(e, v, True)
+    a = en.compile(table, recurrent=True, seed=0)
+    b = en.compile(G, recurrent=True, seed=0)
+    na, nb = a.to_network(), b.to_network()
+    assert list(na.nodes(data=True)) == list(nb.nodes(data=True))
+    assert sorted(na.edges(data="weight")) == sorted(nb.edges(data="weight"))
+    u, w = a.neurons[0], a.neurons[1]
+    add = [] if na.has_edge(u, w) else [(u, w)]
+    remove = [a.edges[0]]
+    for model in (a, b):
+        model.rewire(add=add, remove=remove, weights=[0.25] * len(add))
+    same(a, b, torch.randn(2, 4))
 
 
 def test_a_failed_write_leaves_the_old_file(tmp_path, monkeypatch):

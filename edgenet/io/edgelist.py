@@ -136,7 +136,7 @@ def read_edgelist(
     if nodes is not None:
         node_name = os.fspath(nodes)
         node_kind = _format(node_name)
-        node_columns, node_batches = _open(node_name, node_kind)
+        node_columns, node_batches = _open(node_name, node_kind, empty_is_null=True)
         if node_id not in node_columns:
             raise EdgenetError(f"cannot read {node_name!r}: no column {node_id!r} (node_id=); "
                                f"its columns are {node_columns!r}")
@@ -257,7 +257,7 @@ def _format(name: str) -> str:
 
 
 def _open(
-    name: str, kind: str
+    name: str, kind: str, empty_is_null: bool = False
 ) -> tuple[list[str], Callable[[list[str], list[str]], Iterator[Any]]]:
     """The table's column names and a function streaming record batches of some columns
     (the second list: id columns, which a text table hands over as text)."""
@@ -290,7 +290,7 @@ def _open(
         names = list(head.schema.names)
 
         def csv(cols: list[str], ids: list[str]) -> Iterator[Any]:
-            conv = pcsv.ConvertOptions(include_columns=cols,
+            conv = pcsv.ConvertOptions(include_columns=cols, strings_can_be_null=empty_is_null,
                                        column_types={c: pa.string() for c in ids})
             read = pcsv.ReadOptions(block_size=64 << 20)
             yield from pcsv.open_csv(name, parse_options=opts, convert_options=conv,
