@@ -160,7 +160,7 @@ def test_a_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
     path = tmp_path / "w.parquet"
     en.write_edgelist(model, path)
     before = path.read_bytes()
-    import edgenet.io.table as table_module
+    import edgenet.io.edgelist as table_module
 
     def broken(*args):
         raise OSError("disk full")
@@ -329,3 +329,22 @@ def test_repeated_pairs_are_merged_in_file_order_and_the_first_repeat_is_named(p
         sums[p] = sums.get(p, 0) + w
     assert list(zip(t.source.tolist(), t.target.tolist())) == list(sums)
     assert t.weight.tolist() == [float(w) for w in sums.values()]
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "csv", "feather"])
+def test_uint64_and_text_ids_stay_exact_through_compile_and_write_back(tmp_path, suffix):
+    ids = np.array([2**64 - 1, 2**63, 5, 2**63 + 1], dtype=np.uint64)  # float64 merges 2 and 4
+    t = en.EdgeTable(ids[[0, 1, 2, 3]], ids[[1, 2, 3, 1]], weight=[1.0, 2.0, 3.0, 4.0])
+    assert t.ids.dtype == np.uint64
+    rnn = en.compile(t, recurrent=True, inputs=[2**64 - 1], outputs=[5])
+    assert rnn.nodes[0] == 2**64 - 1 and all(type(n) is int for n in rnn.nodes)
+    edges, nodes = en.write_edgelist(rnn, tmp_path / f"u.{suffix}")
+    back = en.read_edgelist(edges, source="source", target="target", weight="weight",
+                            nodes=nodes, as_graph=False)
+    assert back.ids.tolist() == ids.tolist() and back.source.tolist() == t.source.tolist()
+    same(en.compile(back, recurrent=True), rnn, torch.randn(2, 1))
+    words = en.EdgeTable(["ä b", "1"], ["1", "x,y"], weight=[1.0, 2.0])
+    edges, nodes = en.write_edgelist(en.compile(words, recurrent=True), tmp_path / f"s.{suffix}")
+    again = en.read_edgelist(edges, source="source", target="target", weight="weight",
+                             nodes=nodes, as_graph=False)
+    assert again.ids.tolist() == ["ä b", "1", "x,y"]

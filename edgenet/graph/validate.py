@@ -59,7 +59,12 @@ def check_graph(G: Any) -> None:
 
 
 def self_loop_error(u: Hashable) -> EdgenetError:
-    """The error for a self-loop on ``u`` in a feed-forward network."""
+    """The error for a self-loop on ``u`` in a feed-forward network.
+
+    >>> from edgenet.graph.validate import self_loop_error
+    >>> str(self_loop_error("h"))[:37]
+    "node 'h' has a self-loop ('h' -> 'h')"
+    """
     return EdgenetError(
         f"node {u!r} has a self-loop ({u!r} -> {u!r}); a feed-forward network cannot feed a "
         "neuron its own output: remove the edge"
@@ -365,7 +370,12 @@ def bias_of(value: Any, node: Hashable) -> float:
 
 
 def weight_error(u: Hashable, v: Hashable, w: Any) -> EdgenetError:
-    """The error for edge ``(u, v)`` whose weight ``w`` is not a finite real number."""
+    """The error for edge ``(u, v)`` whose weight ``w`` is not a finite real number.
+
+    >>> from edgenet.graph.validate import weight_error
+    >>> str(weight_error("a", "b", float("nan")))
+    "edge ('a', 'b') has weight nan; expected a finite real number"
+    """
     return EdgenetError(
         f"edge ({u!r}, {v!r}) has weight {float(w)!r}; expected a finite real number"
     )

@@ -20,13 +20,12 @@ columns (a few tens of bytes per row) plus the graph NetworkX needs in the end.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from ..errors import EdgenetError
-from .table import at
 
 #: File suffixes by format.
 SUFFIXES = {
@@ -301,48 +300,6 @@ def _open(
         raise EdgenetError(f"cannot read {name!r} as {kind}: {err}") from None
 
 
-def _factorize(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct ids in order of first appearance (source before target within a row) and
-    the codes of ``concat(src, dst)``."""
-    src, dst = _common(src, dst)
-    both = np.empty(2 * len(src), dtype=src.dtype)
-    both[0::2], both[1::2] = src, dst  # row order, source first
-    if both.dtype == object:  # ids of several Python types need not be ordered: hash them
-        index: dict[Any, int] = {}
-        codes = np.fromiter((index.setdefault(x, len(index)) for x in both.tolist()),
-                            dtype=np.int64, count=len(both))
-        uniq = np.empty(len(index), dtype=object)
-        uniq[:] = list(index)
-        return uniq, np.concatenate((codes[0::2], codes[1::2]))
-    uniq, first, inverse = np.unique(both, return_index=True, return_inverse=True)
-    order = np.argsort(first, kind="stable")  # by first appearance
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    codes = rank[inverse.reshape(-1)]
-    return uniq[order], np.concatenate((codes[0::2], codes[1::2]))
-
-
-def _common(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The two id columns as arrays of one dtype that holds every id exactly as read.
-
-    NumPy promotes int64 with uint64 (and an integer with a float) to float64, which
-    rounds 64-bit ids and merges distinct neurons; such pairs become uint64 (no negative
-    id), int64 (no id above 2**63 - 1) or Python objects (ints and floats as read)."""
-    dtype = np.result_type(src.dtype, dst.dtype)
-    kinds = src.dtype.kind + dst.dtype.kind
-    if dtype.kind in "iub" or src.dtype == dst.dtype or not {"i", "u"} & set(kinds):
-        return src.astype(dtype, copy=False), dst.astype(dtype, copy=False)
-    if set(kinds) == {"i", "u"}:  # a signed and an unsigned 64-bit column
-        if not any(a.dtype.kind == "i" and len(a) and a.min() < 0 for a in (src, dst)):
-            return src.astype(np.uint64), dst.astype(np.uint64)
-        if not any(a.dtype.kind == "u" and len(a) and a.max() > np.iinfo(np.int64).max
-                   for a in (src, dst)):
-            return src.astype(np.int64), dst.astype(np.int64)
-    objects = (np.empty(len(src), dtype=object), np.empty(len(dst), dtype=object))
-    objects[0][:], objects[1][:] = src.tolist(), dst.tolist()  # exact Python ints, floats, str
-    return objects
-
-
 def _text_ids(src: list[Any], dst: list[Any]) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The id columns of a text table, given as chunks of text: integers (int64, else
     uint64, else Python ints) when every id of both columns is a decimal integer, else the
@@ -367,34 +324,99 @@ def _text_ids(src: list[Any], dst: list[Any]) -> tuple[list[np.ndarray], list[np
     return [parse(c) for c in src], [parse(c) for c in dst]
 
 
-def _merge(us: np.ndarray, vs: np.ndarray, n: int, parallel: str, ids: np.ndarray,
-           name: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """None when every pair is distinct; else the error (``"refuse"``) or, for ``"sum"``,
-    the first row of each distinct pair (in file order) and every row's group."""
-    key = us.astype(np.int64) * n + vs
-    order = np.argsort(key)  # not stable (several times faster): file order is restored below
-    sk = key[order]
-    new = np.ones(len(sk), dtype=bool)
-    new[1:] = sk[1:] != sk[:-1]
-    if new.all():
-        return None
-    starts = np.flatnonzero(new)
-    firsts = np.minimum.reduceat(order, starts)  # first row (file order) of each pair
-    if parallel == "refuse":
-        size = np.diff(np.append(starts, len(sk)))
-        first_of = np.repeat(firsts, size)  # (E,) by sorted position
-        repeats = order[order != first_of]  # every row repeating an earlier one
-        i = int(repeats.min())
-        first = int(first_of[np.flatnonzero(order == i)[0]])
-        u, v = at(ids, us[i]), at(ids, vs[i])
-        raise EdgenetError(
-            f"{name}: the pair ({u!r}, {v!r}) appears more than once (data rows {first + 1} "
-            f"and {i + 1}); pass parallel='sum' to merge repeated pairs, summing weights"
-        )
-    group_sorted = np.cumsum(new) - 1  # group of each sorted row
-    by_file = np.argsort(firsts)  # firsts are distinct rows: any sort gives one order
-    relabel = np.empty(len(by_file), dtype=np.int64)
-    relabel[by_file] = np.arange(len(by_file))
-    group = np.empty(len(key), dtype=np.int64)
-    group[order] = relabel[group_sorted]
-    return firsts[by_file], group
+def write_edgelist(
+    what: Any,
+    path: str | os.PathLike[str],
+    *,
+    nodes: str | os.PathLike[str] | None = None,
+    source: str = "source",
+    target: str = "target",
+    weight: str = "weight",
+    node_id: str = "id",
+) -> tuple[str, str]:
+    """Write a compiled model's trained weights (or an :class:`EdgeTable`) as an edge
+    table at ``path`` and its node table at ``nodes`` (default: ``path`` with
+    ``.nodes`` before the suffix), each atomically (a failed write leaves the old file).
+
+    The format follows the suffix: ``.parquet``/``.pq``, ``.feather``/``.arrow``,
+    ``.csv`` or ``.tsv``. Edges: columns ``source``, ``target``, ``weight`` (float64;
+    every value round-trips exactly). Nodes: ``node_id``, then ``role``, ``activation``,
+    ``bias``, ``tau`` and the other node attributes (nulls where absent).
+    ``en.read_edgelist(path, source=..., target=..., weight=..., nodes=..., as_graph=False)``
+    reads both back. Returns the two paths.
+
+    >>> import os, tempfile, networkx as nx, torch, edgenet as en
+    >>> rnn = en.compile(nx.DiGraph([("x", "a"), ("a", "a")]), recurrent=True,
+    ...                  inputs=["x"], outputs=["a"], seed=0)
+    >>> path = os.path.join(tempfile.mkdtemp(), "trained.parquet")
+    >>> edges, nodes = en.write_edgelist(rnn, path)
+    >>> t = en.read_edgelist(edges, source="source", target="target", weight="weight",
+    ...                      nodes=nodes, as_graph=False)
+    >>> again = en.compile(t, recurrent=True)
+    >>> torch.equal(again.weight, rnn.weight), again.inputs, again.outputs
+    (True, ['x'], ['a'])
+    """
+    from ..model.columns import to_table
+    from .atomic import atomic_write
+    from .table import EdgeTable
+
+    table = what if isinstance(what, EdgeTable) else to_table(what)
+    name = os.fspath(path)
+    kind = _kind(name, SUFFIXES)
+    if nodes is None:
+        low = name.lower()
+        suffix = max((s for s in SUFFIXES if low.endswith(s)), key=len)
+        nodes = name[: len(name) - len(suffix)] + ".nodes" + name[len(name) - len(suffix):]
+    node_name = os.fspath(nodes)
+    node_kind = _kind(node_name, SUFFIXES)
+    pa = _arrow()
+    edge_cols = {source: table.source, target: table.target}
+    if table.weight is not None:
+        edge_cols[weight] = table.weight
+    edge_cols.update({k: v for k, v in table.edge_columns.items() if k not in edge_cols})
+    node_cols = {node_id: table.ids, **table.node_columns}
+    for file, kind_, cols in ((name, kind, edge_cols), (node_name, node_kind, node_cols)):
+        arrays = {k: _arrow_array(pa, v) for k, v in cols.items()}
+        data = pa.table(arrays)
+        with atomic_write(file) as f:
+            _write(data, f, kind_)
+    return name, node_name
+
+
+def _kind(name: str, suffixes: Mapping[str, str]) -> str:
+    low = name.lower()
+    for suffix, kind in sorted(suffixes.items(), key=lambda s: -len(s[0])):
+        if low.endswith(suffix):
+            if suffix.endswith(".gz"):
+                break
+            return kind
+    raise EdgenetError(
+        f"cannot write {name!r}: unknown table type; expected a name ending in .parquet, "
+        ".pq, .feather, .arrow, .csv or .tsv"
+    )
+
+
+def _arrow_array(pa: Any, values: np.ndarray) -> Any:
+    if values.dtype != object:
+        return pa.array(values)
+    items = values.tolist()
+    present = [v for v in items if v is not None]
+    if present and all(isinstance(v, float) for v in present):
+        return pa.array(items, type=pa.float64())
+    return pa.array(items)
+
+
+def _write(data: Any, f: Any, kind: str) -> None:
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        pq.write_table(data, f)
+    elif kind == "feather":
+        import pyarrow.feather as feather
+
+        feather.write_feather(data, f)
+    else:
+        import pyarrow.csv as pcsv
+
+        pcsv.write_csv(data, f, write_options=pcsv.WriteOptions(
+            delimiter="," if kind == "csv" else "\t"))

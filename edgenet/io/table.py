@@ -7,7 +7,7 @@ connections) is a table, and NetworkX spends about 400 bytes on every edge of it
 and optional per-node columns (``role``, ``activation``, ``bias``, ``tau`` and any other
 attribute). ``en.read_edgelist(..., as_graph=False)`` returns one, ``en.compile(table,
 recurrent=True)`` (or the DAG compile) lowers it with sorts and counts over the arrays,
-and :func:`to_table` / :func:`write_edgelist` put trained weights back into a table
+and :func:`edgenet.to_table` / :func:`edgenet.write_edgelist` put trained weights back into a table
 (Parquet, CSV/TSV or Feather, written atomically) that compiles to the same model.
 
 >>> import numpy as np, torch, edgenet as en
@@ -24,7 +24,6 @@ EdgeTable(3 nodes, 4 edges)
 
 from __future__ import annotations
 
-import os
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -96,8 +95,6 @@ class EdgeTable:
         name: str = "edge table",
         unsummable: str = "refuse",
     ):
-        from .edgelist import _common, _factorize, _merge
-
         if parallel not in ("refuse", "sum"):
             raise EdgenetError(f"parallel must be 'refuse' or 'sum' (got {parallel!r})")
         src, dst = _column(source, "source", name), _column(target, "target", name)
@@ -128,7 +125,7 @@ class EdgeTable:
                 if len(values) != len(ids):
                     raise EdgenetError(f"{name}: node column {col!r} has {len(values)} rows "
                                        f"but the node ids {len(ids)}")
-            ids, codes = _lookup(ids, src, dst, name, _common)
+            ids, codes = _lookup(ids, src, dst, name)
         del src, dst
         if w is not None:
             bad = np.flatnonzero(~np.isfinite(w))
@@ -267,12 +264,12 @@ def _column(values: Any, what: str, name: str) -> np.ndarray:
     return arr
 
 
-def _lookup(ids: np.ndarray, src: np.ndarray, dst: np.ndarray, name: str,
-            common: Any) -> tuple[np.ndarray, np.ndarray]:
+def _lookup(ids: np.ndarray, src: np.ndarray, dst: np.ndarray,
+            name: str) -> tuple[np.ndarray, np.ndarray]:
     """Node-table ids (each once) and the codes of ``concat(src, dst)`` into them."""
     n = len(ids)
     both = np.concatenate((src, dst)) if len(src) else np.empty(0, dtype=ids.dtype)
-    ids, both = common(ids, both)
+    ids, both = _common(ids, both)
     if ids.dtype == object:
         index: dict[Any, int] = {}
         for i, x in enumerate(ids.tolist()):
@@ -392,164 +389,76 @@ def _id_array(nodes: Sequence[Hashable]) -> np.ndarray:
     return out
 
 
-def to_table(model: Any) -> EdgeTable:
-    """The trained network as an :class:`EdgeTable`: one row per edge with its current
-    weight (float64, in the source table's or graph's edge order) and a node table with
-    every node's ``role``, ``activation``, ``bias`` (None for inputs), ``tau`` (recurrent
-    models) and the other attributes it came with. Compiling it again (same dtype) gives
-    the same model bitwise. Vectorised over the edges.
-
-    >>> import networkx as nx, edgenet as en
-    >>> model = en.compile(nx.DiGraph([("x", "y", {"weight": 2.0})]))
-    >>> t = en.to_table(model)
-    >>> t.weight.tolist(), t.node_columns["role"].tolist(), t.node_columns["bias"].tolist()
-    ([2.0], ['input', 'output'], [None, 0.0])
-    """
-    from ..model.dag import CompiledNetwork
-    from ..model.recurrent import RecurrentNetwork
-
-    source: Any = getattr(model, "_source", None)
-    if isinstance(model, RecurrentNetwork):
-        plan = model.plan
-        targets = np.repeat(np.arange(plan.n_inputs, plan.n_nodes), np.diff(plan.crow))
-        rows = (plan.col[plan.order], targets[plan.order])  # (E,) each: table edge order
-        weight = model.weight.detach().cpu().double().numpy()[plan.order]
-        tau: np.ndarray | None = plan.tau
-    elif isinstance(model, CompiledNetwork):
-        src, dst = model.edge_rows()
-        order = np.argsort(source.seq, kind="stable")
-        rows = (src[order], dst[order])
-        weight = model.weight.detach().cpu().double().numpy()[order]
-        tau = None
-    else:
-        raise EdgenetError(f"to_table expects a compiled model (edgenet.compile) (got "
-                           f"{type(model).__name__})")
-    table_ids = getattr(source, "table_ids", None)
-    nodes = source.nodes if table_ids is None else table_ids.tolist()
-    ids = _id_array(nodes) if table_ids is None else table_ids
-    position = {n: i for i, n in enumerate(nodes)}
-    where = np.fromiter((position[n] for n in model.nodes), np.int64, len(position))  # row->i
-    n, n_in = len(nodes), len(model.inputs)
-    neuron = where[n_in:]  # (M,) table position of every neuron row
-    role = np.full(n, "hidden", dtype=object)
-    role[[position[x] for x in model.outputs]] = "output"
-    role[where[:n_in]] = "input"
-    act = np.full(n, None, dtype=object)
-    act[neuron] = model.activations
-    bias = np.full(n, None, dtype=object)
-    bias[neuron] = model.bias.detach().cpu().double().numpy().tolist()
-    columns: dict[str, np.ndarray] = {"role": role, "activation": act, "bias": bias}
-    if tau is not None:
-        taus = np.full(n, None, dtype=object)
-        taus[neuron] = tau.tolist()
-        columns["tau"] = taus
-    attrs = source.node_attrs
-    extra = getattr(attrs, "_columns", None)
-    if extra is not None:  # a table's node columns
-        columns.update({k: v for k, v in extra.items() if k not in columns})
-    else:
-        for i, x in enumerate(nodes):
-            for k, v in attrs[x].items():
-                if k not in columns:
-                    columns[k] = np.full(n, None, dtype=object)
-                columns[k][i] = v
-    index = np.int32 if n < 2**31 else np.int64
-    return EdgeTable._of(ids, where[rows[0]].astype(index), where[rows[1]].astype(index),
-                         weight, columns, "model table")
+def _factorize(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct ids in order of first appearance (source before target within a row) and
+    the codes of ``concat(src, dst)``."""
+    src, dst = _common(src, dst)
+    both = np.empty(2 * len(src), dtype=src.dtype)
+    both[0::2], both[1::2] = src, dst  # row order, source first
+    if both.dtype == object:  # ids of several Python types need not be ordered: hash them
+        index: dict[Any, int] = {}
+        codes = np.fromiter((index.setdefault(x, len(index)) for x in both.tolist()),
+                            dtype=np.int64, count=len(both))
+        uniq = np.empty(len(index), dtype=object)
+        uniq[:] = list(index)
+        return uniq, np.concatenate((codes[0::2], codes[1::2]))
+    uniq, first, inverse = np.unique(both, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # by first appearance
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    codes = rank[inverse.reshape(-1)]
+    return uniq[order], np.concatenate((codes[0::2], codes[1::2]))
 
 
-def write_edgelist(
-    what: Any,
-    path: str | os.PathLike[str],
-    *,
-    nodes: str | os.PathLike[str] | None = None,
-    source: str = "source",
-    target: str = "target",
-    weight: str = "weight",
-    node_id: str = "id",
-) -> tuple[str, str]:
-    """Write a compiled model's trained weights (or an :class:`EdgeTable`) as an edge
-    table at ``path`` and its node table at ``nodes`` (default: ``path`` with
-    ``.nodes`` before the suffix), each atomically (a failed write leaves the old file).
+def _common(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two id columns as arrays of one dtype that holds every id exactly as read.
 
-    The format follows the suffix: ``.parquet``/``.pq``, ``.feather``/``.arrow``,
-    ``.csv`` or ``.tsv``. Edges: columns ``source``, ``target``, ``weight`` (float64;
-    every value round-trips exactly). Nodes: ``node_id``, then ``role``, ``activation``,
-    ``bias``, ``tau`` and the other node attributes (nulls where absent).
-    ``en.read_edgelist(path, source=..., target=..., weight=..., nodes=..., as_graph=False)``
-    reads both back. Returns the two paths.
-
-    >>> import os, tempfile, networkx as nx, torch, edgenet as en
-    >>> rnn = en.compile(nx.DiGraph([("x", "a"), ("a", "a")]), recurrent=True,
-    ...                  inputs=["x"], outputs=["a"], seed=0)
-    >>> path = os.path.join(tempfile.mkdtemp(), "trained.parquet")
-    >>> edges, nodes = en.write_edgelist(rnn, path)
-    >>> t = en.read_edgelist(edges, source="source", target="target", weight="weight",
-    ...                      nodes=nodes, as_graph=False)
-    >>> again = en.compile(t, recurrent=True)
-    >>> torch.equal(again.weight, rnn.weight), again.inputs, again.outputs
-    (True, ['x'], ['a'])
-    """
-    from .atomic import atomic_write
-    from .edgelist import SUFFIXES, _arrow
-
-    table = what if isinstance(what, EdgeTable) else to_table(what)
-    name = os.fspath(path)
-    kind = _kind(name, SUFFIXES)
-    if nodes is None:
-        low = name.lower()
-        suffix = max((s for s in SUFFIXES if low.endswith(s)), key=len)
-        nodes = name[: len(name) - len(suffix)] + ".nodes" + name[len(name) - len(suffix):]
-    node_name = os.fspath(nodes)
-    node_kind = _kind(node_name, SUFFIXES)
-    pa = _arrow()
-    edge_cols = {source: table.source, target: table.target}
-    if table.weight is not None:
-        edge_cols[weight] = table.weight
-    edge_cols.update({k: v for k, v in table.edge_columns.items() if k not in edge_cols})
-    node_cols = {node_id: table.ids, **table.node_columns}
-    for file, kind_, cols in ((name, kind, edge_cols), (node_name, node_kind, node_cols)):
-        arrays = {k: _arrow_array(pa, v) for k, v in cols.items()}
-        data = pa.table(arrays)
-        with atomic_write(file) as f:
-            _write(data, f, kind_)
-    return name, node_name
+    NumPy promotes int64 with uint64 (and an integer with a float) to float64, which
+    rounds 64-bit ids and merges distinct neurons; such pairs become uint64 (no negative
+    id), int64 (no id above 2**63 - 1) or Python objects (ints and floats as read)."""
+    dtype = np.result_type(src.dtype, dst.dtype)
+    kinds = src.dtype.kind + dst.dtype.kind
+    if dtype.kind in "iub" or src.dtype == dst.dtype or not {"i", "u"} & set(kinds):
+        return src.astype(dtype, copy=False), dst.astype(dtype, copy=False)
+    if set(kinds) == {"i", "u"}:  # a signed and an unsigned 64-bit column
+        if not any(a.dtype.kind == "i" and len(a) and a.min() < 0 for a in (src, dst)):
+            return src.astype(np.uint64), dst.astype(np.uint64)
+        if not any(a.dtype.kind == "u" and len(a) and a.max() > np.iinfo(np.int64).max
+                   for a in (src, dst)):
+            return src.astype(np.int64), dst.astype(np.int64)
+    objects = (np.empty(len(src), dtype=object), np.empty(len(dst), dtype=object))
+    objects[0][:], objects[1][:] = src.tolist(), dst.tolist()  # exact Python ints, floats, str
+    return objects
 
 
-def _kind(name: str, suffixes: Mapping[str, str]) -> str:
-    low = name.lower()
-    for suffix, kind in sorted(suffixes.items(), key=lambda s: -len(s[0])):
-        if low.endswith(suffix):
-            if suffix.endswith(".gz"):
-                break
-            return kind
-    raise EdgenetError(
-        f"cannot write {name!r}: unknown table type; expected a name ending in .parquet, "
-        ".pq, .feather, .arrow, .csv or .tsv"
-    )
-
-
-def _arrow_array(pa: Any, values: np.ndarray) -> Any:
-    if values.dtype != object:
-        return pa.array(values)
-    items = values.tolist()
-    present = [v for v in items if v is not None]
-    if present and all(isinstance(v, float) for v in present):
-        return pa.array(items, type=pa.float64())
-    return pa.array(items)
-
-
-def _write(data: Any, f: Any, kind: str) -> None:
-    if kind == "parquet":
-        import pyarrow.parquet as pq
-
-        pq.write_table(data, f)
-    elif kind == "feather":
-        import pyarrow.feather as feather
-
-        feather.write_feather(data, f)
-    else:
-        import pyarrow.csv as pcsv
-
-        pcsv.write_csv(data, f, write_options=pcsv.WriteOptions(
-            delimiter="," if kind == "csv" else "\t"))
+def _merge(us: np.ndarray, vs: np.ndarray, n: int, parallel: str, ids: np.ndarray,
+           name: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """None when every pair is distinct; else the error (``"refuse"``) or, for ``"sum"``,
+    the first row of each distinct pair (in file order) and every row's group."""
+    key = us.astype(np.int64) * n + vs
+    order = np.argsort(key)  # not stable (several times faster): file order is restored below
+    sk = key[order]
+    new = np.ones(len(sk), dtype=bool)
+    new[1:] = sk[1:] != sk[:-1]
+    if new.all():
+        return None
+    starts = np.flatnonzero(new)
+    firsts = np.minimum.reduceat(order, starts)  # first row (file order) of each pair
+    if parallel == "refuse":
+        size = np.diff(np.append(starts, len(sk)))
+        first_of = np.repeat(firsts, size)  # (E,) by sorted position
+        repeats = order[order != first_of]  # every row repeating an earlier one
+        i = int(repeats.min())
+        first = int(first_of[np.flatnonzero(order == i)[0]])
+        u, v = at(ids, us[i]), at(ids, vs[i])
+        raise EdgenetError(
+            f"{name}: the pair ({u!r}, {v!r}) appears more than once (data rows {first + 1} "
+            f"and {i + 1}); pass parallel='sum' to merge repeated pairs, summing weights"
+        )
+    group_sorted = np.cumsum(new) - 1  # group of each sorted row
+    by_file = np.argsort(firsts)  # firsts are distinct rows: any sort gives one order
+    relabel = np.empty(len(by_file), dtype=np.int64)
+    relabel[by_file] = np.arange(len(by_file))
+    group = np.empty(len(key), dtype=np.int64)
+    group[order] = relabel[group_sorted]
+    return firsts[by_file], group

@@ -24,6 +24,7 @@ from ..errors import EdgenetError, InputError
 from ..graph.network import Network
 from ..kernels import backends, cost, ops
 from ..kernels.sparse import KERNELS
+from .columns import to_table
 from .rewire import rewire
 from .source import Source
 from .tensors import Layout
@@ -271,8 +272,6 @@ class CompiledNetwork(nn.Module):
 
     def to_table(self) -> Any:
         """The trained weights as an :class:`edgenet.EdgeTable`: see :func:`edgenet.to_table`."""
-        from ..io.table import to_table
-
         return to_table(self)
 
     def generation_stats(self) -> list[dict[str, Any]]:

@@ -72,6 +72,7 @@ from ..graph.validate import (
 )
 from ..kernels import csr
 from ..kernels import sparse as engine
+from .columns import to_table
 from .rewire import (
     added_weights,
     carried,
@@ -692,8 +693,6 @@ class RecurrentNetwork(nn.Module):
 
     def to_table(self) -> Any:
         """The trained weights as an :class:`edgenet.EdgeTable`: see :func:`edgenet.to_table`."""
-        from ..io.table import to_table
-
         return to_table(self)
 
     def summary(self) -> str:
