@@ -228,6 +228,15 @@ def test_a_table_is_refused_as_its_graph_is_with_the_same_words(nodes, kwargs, e
         assert np.array_equal(a, b)  # a refused table changes nothing
 
 
+def test_a_weight_set_to_nan_after_construction_is_refused_not_drawn():
+    table = en.EdgeTable(["x", "a"], ["a", "y"], weight=[1.0, 2.0])
+    table.weight = np.array([1.0, np.nan])
+    for recurrent in (False, True):
+        with pytest.raises(en.EdgenetError, match=r"edge table, data row 2: edge \('a', 'y'\) "
+                                                  r"has weight nan"):
+            en.compile(table, recurrent=recurrent)
+
+
 def test_the_dag_compile_refuses_self_loops_and_cycles_in_a_table():
     with pytest.raises(en.EdgenetError, match=r"data row 2: node 'a' has a self-loop"):
         en.compile(en.EdgeTable(["x", "a", "a"], ["a", "a", "y"]))

@@ -127,13 +127,9 @@ class EdgeTable:
                                        f"but the node ids {len(ids)}")
             ids, codes = _lookup(ids, src, dst, name)
         del src, dst
-        if w is not None:
-            bad = np.flatnonzero(~np.isfinite(w))
-            if len(bad):
-                i = int(bad[0])
-                err = weight_error(at(ids, codes[i]), at(ids, codes[len(w) + i]), w[i])
-                raise EdgenetError(f"{name}, data row {i + 1}: {err}")
         E = len(codes) // 2
+        if w is not None:
+            check_weights(w, ids, codes[:E], codes[E:], name)
         index = np.int32 if len(ids) < 2**31 else np.int64
         us, vs = codes[:E].astype(index), codes[E:].astype(index)
         del codes
@@ -243,6 +239,26 @@ class _NodeAttributes(Mapping[Hashable, dict[str, Any]]):
 
     def __len__(self) -> int:
         return len(self._ids)
+
+
+def check_weights(w: np.ndarray, ids: np.ndarray, src: np.ndarray, dst: np.ndarray,
+                  name: str) -> None:
+    """Refuse a weight that is not a finite number, naming its row and edge with the
+    graph path's words (:func:`~edgenet.graph.validate.weight_error`).
+
+    >>> import numpy as np
+    >>> try:
+    ...     check_weights(np.array([1.0, np.inf]), np.array([5, 6]), np.array([0, 1]),
+    ...                   np.array([1, 0]), "t")
+    ... except Exception as err:
+    ...     print(err)
+    t, data row 2: edge (6, 5) has weight inf; expected a finite real number
+    """
+    bad = np.flatnonzero(~np.isfinite(w))
+    if len(bad):
+        i = int(bad[0])
+        err = weight_error(at(ids, src[i]), at(ids, dst[i]), w[i])
+        raise EdgenetError(f"{name}, data row {i + 1}: {err}")
 
 
 def at(values: np.ndarray, i: Any) -> Any:

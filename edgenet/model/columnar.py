@@ -38,7 +38,7 @@ from ..graph.validate import (
     self_loop_error,
     time_constant,
 )
-from ..io.table import EdgeTable, at
+from ..io.table import EdgeTable, at, check_weights
 from .source import Source, canonical_order
 from .tensors import arrange, initial_weights
 
@@ -190,6 +190,8 @@ def compile_table(
         )
     check_seed(seed)
     nodes, ins, outs, acts, bias, tau, src, dst = _checked(table, inputs, outputs, recurrent)
+    if table.weight is not None:  # the columns are public: checked again, as a graph's are
+        check_weights(table.weight, table.ids, src, dst, table.name)
     weights = table.weight if table.weight is not None else np.full(table.n_edges, np.nan)
     inputs_, outputs_ = [nodes[i] for i in ins.tolist()], [nodes[i] for i in outs.tolist()]
     source = _source(table, nodes, inputs_, outputs_)
