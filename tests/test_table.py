@@ -238,8 +238,9 @@ def test_a_weight_set_to_nan_after_construction_is_refused_not_drawn():
 
 
 def test_the_dag_compile_refuses_self_loops_and_cycles_in_a_table():
-    with pytest.raises(en.EdgenetError, match=r"data row 2: node 'a' has a self-loop"):
+    with pytest.raises(en.CycleError, match=r"cycle: 'a' -> 'a'") as err:
         en.compile(en.EdgeTable(["x", "a", "a"], ["a", "a", "y"]))
+    assert err.value.cycle == ["a"] and err.value.__notes__ == ["edge table, data row 2"]
     with pytest.raises(en.CycleError):
         en.compile(en.EdgeTable(["x", "a", "b", "b"], ["a", "b", "a", "y"]))
 

@@ -31,7 +31,8 @@ DEFAULT_ACTIVATION = {"hidden": "relu", "output": "identity"}
 
 
 def check_graph(G: Any) -> None:
-    """Refuse anything that is not a simple directed graph without self-loops.
+    """Refuse anything that is not a simple directed graph without self-loops (a
+    self-loop is a :class:`~edgenet.CycleError` of one node, like any other cycle).
 
     >>> import networkx as nx, edgenet as en
     >>> try:
@@ -58,17 +59,14 @@ def check_graph(G: Any) -> None:
         raise self_loop_error(u)
 
 
-def self_loop_error(u: Hashable) -> EdgenetError:
-    """The error for a self-loop on ``u`` in a feed-forward network.
+def self_loop_error(u: Hashable) -> CycleError:
+    """The error for a self-loop on ``u`` in a feed-forward network: a cycle of one node.
 
     >>> from edgenet.graph.validate import self_loop_error
-    >>> str(self_loop_error("h"))[:37]
-    "node 'h' has a self-loop ('h' -> 'h')"
+    >>> self_loop_error("h").cycle
+    ['h']
     """
-    return EdgenetError(
-        f"node {u!r} has a self-loop ({u!r} -> {u!r}); a feed-forward network cannot feed a "
-        "neuron its own output: remove the edge"
-    )
+    return CycleError([u])
 
 
 def generations(G: nx.DiGraph) -> list[list[Hashable]]:
@@ -276,7 +274,7 @@ def time_constant(value: Any, what: str) -> float:
     else a finite positive real (an error naming ``what`` otherwise).
 
     >>> from edgenet.graph.validate import time_constant
-    >>> time_constant(None, "tau of node 'a'"), time_constant(5, "tau of node 'a'")
+    >>> time_constant(None, "tau of node 'a'"), time_constant(5, "tau of node 'b'")
     (1.0, 5.0)
     """
     if value is None:
@@ -411,10 +409,12 @@ def check_fits(
     biases: np.ndarray,
     edge: Callable[[int], Any],
     neuron: Callable[[int], Any],
+    taus: np.ndarray | None = None,
 ) -> None:
-    """Refuse finite weights or biases (float64 arrays; NaN marks a missing value) that
-    ``dtype`` cannot hold: they would become infinite. ``edge(i)`` and ``neuron(i)`` name
-    the owner of entry ``i``; they are called only to write the message.
+    """Refuse finite weights, biases or time constants ``taus`` (float64 arrays; NaN marks
+    a missing value) that ``dtype`` cannot hold: they would become infinite. ``edge(i)``
+    and ``neuron(i)`` name the owner of entry ``i``; they are called only to write the
+    message.
 
     >>> import numpy as np, torch, edgenet as en
     >>> try:
@@ -425,7 +425,9 @@ def check_fits(
     edge ('a', 'b') has weight 1e+300, which torch.float32 ca
     """
     for values, what, plural, owner in ((weights, "weight", "weights", edge),
-                                        (biases, "bias", "biases", neuron)):
+                                        (biases, "bias", "biases", neuron),
+                                        (taus if taus is not None else biases[:0], "tau",
+                                         "time constants", neuron)):
         if not len(values):
             continue
         top = float(np.nanmax(np.abs(values))) if not np.isnan(values).all() else 0.0

@@ -26,13 +26,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..errors import EdgenetError
 from ..graph.validate import (
     DEFAULT_ACTIVATION,
     activation_of,
     bias_of,
     check_fits,
-    check_seed,
     checked_role,
     roles_by_index,
     self_loop_error,
@@ -73,7 +71,9 @@ def _checked(table: EdgeTable, inputs: Sequence[Hashable] | None,
         loops = np.flatnonzero(src == dst)
         if len(loops):
             i = int(loops[0])
-            raise EdgenetError(f"{table.name}, data row {i + 1}: {self_loop_error(nodes[src[i]])}")
+            err = self_loop_error(nodes[src[i]])
+            err.add_note(f"{table.name}, data row {i + 1}")
+            raise err
     cols = table.node_columns
     role_col = cols.get("role")
     roles: list[Any] = [None] * n if role_col is None else role_col.tolist()
@@ -172,8 +172,9 @@ def compile_table(
 ) -> Any:
     """Compile an :class:`~edgenet.EdgeTable`; ``en.compile(table, ...)`` calls this.
 
-    The same arguments, rules, errors and result as compiling the graph
-    ``table.to_network()``; nothing of the table changes.
+    The same arguments (checked by :func:`edgenet.compile` before it calls this), rules,
+    errors and result as compiling the graph ``table.to_network()``; nothing of the table
+    changes.
 
     >>> import torch, edgenet as en
     >>> t = en.EdgeTable([0, 1, 1], [1, 1, 2], weight=[1.0, 0.5, 1.0])
@@ -184,11 +185,6 @@ def compile_table(
     from .dag import CompiledNetwork
     from .recurrent import RecurrentNetwork, lower_recurrent_arrays
 
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise EdgenetError(
-            f"dtype must be a floating torch dtype such as torch.float32 (got {dtype!r})"
-        )
-    check_seed(seed)
     nodes, ins, outs, acts, bias, tau, src, dst = _checked(table, inputs, outputs, recurrent)
     if table.weight is not None:  # the columns are public: checked again, as a graph's are
         check_weights(table.weight, table.ids, src, dst, table.name)
@@ -204,9 +200,10 @@ def compile_table(
             target = int(np.searchsorted(plan.crow, i, side="right")) - 1
             return plan.nodes[int(plan.col[i])], plan.nodes[n_in + target]
 
-        check_fits(dtype, w, b, edge, lambda i: plan.nodes[n_in + i])
+        check_fits(dtype, w, b, edge, lambda i: plan.nodes[n_in + i], plan.tau)
         weight = initial_weights(plan.crow, w, dtype, seed)
-        rnn = RecurrentNetwork(source, plan, weight, torch.as_tensor(b).to(dtype), names)
+        rnn = RecurrentNetwork(source, plan, weight, torch.as_tensor(b).to(dtype), names,
+                               engine)
         return rnn.to(device) if device is not None else rnn
     # The DAG: node ids in canonical order, as lower() numbers a graph's nodes.
     rank = np.empty(len(nodes), dtype=np.int64)  # canonical position of every table node

@@ -37,21 +37,15 @@ def to_table(model: Any) -> EdgeTable:
     ([2.0], ['input', 'output'], [None, 0.0])
     """
     source: Any = getattr(model, "_source", None)
-    plan = getattr(model, "plan", None)
-    if source is None or (plan is None and not hasattr(model, "edge_rows")):
+    if source is None or not hasattr(model, "_edge_order"):
         raise EdgenetError(f"to_table expects a compiled model (edgenet.compile) (got "
                            f"{type(model).__name__})")
-    if plan is not None:  # a RecurrentNetwork
-        targets = np.repeat(np.arange(plan.n_inputs, plan.n_nodes), np.diff(plan.crow))
-        rows = (plan.col[plan.order], targets[plan.order])  # (E,) each: table edge order
-        weight = model.weight.detach().cpu().double().numpy()[plan.order]
-        tau: np.ndarray | None = plan.tau
-    else:  # a CompiledNetwork
-        src, dst = model.edge_rows()
-        order = np.argsort(source.seq, kind="stable")
-        rows = (src[order], dst[order])
-        weight = model.weight.detach().cpu().double().numpy()[order]
-        tau = None
+    src, dst = model.edge_rows()  # (E,) each, in weight order
+    order = model._edge_order()  # (E,) weight positions in the source's edge order
+    rows = (src[order], dst[order])
+    weight = model.weight.detach().cpu().double().numpy()[order]
+    plan = getattr(model, "plan", None)  # a recurrent model: its float64 time constants
+    tau = np.asarray(plan.tau, dtype=np.float64) if plan is not None else None
     table_ids = getattr(source, "table_ids", None)
     nodes = source.nodes if table_ids is None else table_ids.tolist()
     ids = _id_array(nodes) if table_ids is None else table_ids
