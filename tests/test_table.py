@@ -358,3 +358,16 @@ def test_uint64_and_text_ids_stay_exact_through_compile_and_write_back(tmp_path,
     again = en.read_edgelist(edges, source="source", target="target", weight="weight",
                              nodes=nodes, as_graph=False)
     assert again.ids.tolist() == ["ä b", "1", "x,y"]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_a_table_compiles_onto_cuda_and_runs_as_on_the_cpu(tmp_path):
+    e, v = files(tmp_path)
+    table = read(e, v, False)
+    cpu = en.compile(table, recurrent=True, seed=0, dtype=torch.float64)
+    gpu = en.compile(table, recurrent=True, seed=0, dtype=torch.float64, device="cuda")
+    assert torch.equal(gpu.weight.cpu(), cpu.weight)
+    x = torch.randn(8, 10, 4, dtype=torch.float64)
+    torch.testing.assert_close(gpu(x.cuda()).cpu(), cpu(x), rtol=1e-10, atol=1e-12)
+    back = gpu.to_table()
+    assert np.array_equal(back.weight, cpu.to_table().weight)
