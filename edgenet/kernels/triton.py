@@ -24,8 +24,8 @@ bitwise identical.
 Memory: ``H`` and ``Z`` (``(N, B)`` each) from forward, ``G`` (``(N, B)``) in backward,
 and the partial sums, ``P * (E + N)`` with ``P <= PROGRAMS``: nothing per edge and batch.
 
-Activation codes are those of :data:`edgenet.kernels.CODES`, derivatives as in
-:func:`edgenet.kernels._fused_kernels.slope`. Without a GPU the kernels run on CPU
+Activation codes are those of :data:`edgenet.activations.CODES`, derivatives as in
+:func:`edgenet.kernels._vector_math.deactivate`. Without a GPU the kernels run on CPU
 tensors under Triton's interpreter (``TRITON_INTERPRET=1``, set before triton is
 imported); that is how the test suite proves them on machines without CUDA.
 
@@ -79,10 +79,13 @@ def _sigmoid(z):
 
 @triton.jit
 def _act(c, z):
-    """``act(z)`` for activation code ``c`` (one scalar code for the whole row)."""
+    """``act(z)`` for activation code ``c`` (one scalar code for the whole row). nan and
+    +-inf give what every engine gives: a branch is chosen by a comparison that nan fails
+    towards the branch carrying nan, never by ``0 * z`` (nan at +-inf) or ``tl.minimum``
+    (which drops nan)."""
     h = z
-    if c == 1:  # relu
-        h = tl.where(z > 0, z, 0.0 * z)
+    if c == 1:  # relu: 0 where z <= 0, z (nan included) elsewhere
+        h = tl.where(z <= 0, tl.zeros_like(z), z)
     if c == 2:  # sigmoid
         h = _sigmoid(z)
     if c == 3:  # tanh, from exp(-2|z|) (no overflow)
@@ -95,8 +98,8 @@ def _act(c, z):
         h = 0.5 * z * (1.0 + tl.math.erf(z * 0.7071067811865476))
     if c == 6:  # softplus, threshold 20: max(z, 0) + log(1 + exp(-|z|))
         h = tl.where(z > 20.0, z, tl.maximum(z, 0.0) + tl.log(1.0 + tl.exp(-tl.abs(z))))
-    if c == 7:  # elu
-        h = tl.where(z > 0, z, tl.exp(tl.minimum(z, 0.0)) - 1.0)
+    if c == 7:  # elu; exp sees z <= 0 or nan, never a z that would overflow
+        h = tl.where(z > 0, z, tl.exp(tl.where(z > 0, tl.zeros_like(z), z)) - 1.0)
     if c == 8:  # silu
         h = z * _sigmoid(z)
     if c == 9:
@@ -134,8 +137,8 @@ def _slope(c, z, h):
         )
     if c == 6:
         s = tl.where(z > 20.0, one, _sigmoid(z))
-    if c == 7:
-        s = tl.where(z > 0, one, tl.exp(tl.minimum(z, 0.0)))
+    if c == 7:  # nan at nan, as exp(nan)
+        s = tl.where(z > 0, one, tl.exp(tl.where(z > 0, zero, z)))
     if c == 8:
         g = _sigmoid(z)
         s = g * (1.0 + z * (1.0 - g))
