@@ -334,8 +334,8 @@ def write_edgelist(
     weight: str = "weight",
     node_id: str = "id",
 ) -> tuple[str, str]:
-    """Write a compiled model's trained weights (or an :class:`EdgeTable`) as an edge
-    table at ``path`` and its node table at ``nodes`` (default: ``path`` with
+    """Write ``what``, a compiled model's trained weights (or an :class:`EdgeTable`), as an
+    edge table at ``path`` and its node table at ``nodes`` (default: ``path`` with
     ``.nodes`` before the suffix), each atomically (a failed write leaves the old file).
 
     The format follows the suffix: ``.parquet``/``.pq``, ``.feather``/``.arrow``,

@@ -24,10 +24,11 @@ from ..io.table import EdgeTable, _id_array
 
 
 def to_table(model: Any) -> EdgeTable:
-    """The trained network as an :class:`EdgeTable`: one row per edge with its current
-    weight (float64, in the source table's or graph's edge order) and a node table with
-    every node's ``role``, ``activation``, ``bias`` (None for inputs), ``tau`` (recurrent
-    models) and the other attributes it came with. Compiling it again (same dtype) gives
+    """The trained network ``model`` (a compiled DAG or recurrent model) as an
+    :class:`EdgeTable`: one row per edge with its current weight (float64, in the source
+    table's or graph's edge order) and a node table with every node's ``role``,
+    ``activation``, ``bias`` (None for inputs), ``tau`` (recurrent models) and the other
+    attributes it came with. Compiling it again (same dtype) gives
     the same model bitwise. Vectorised over the edges.
 
     >>> import networkx as nx, edgenet as en
