@@ -28,7 +28,8 @@ def to_table(model: Any) -> EdgeTable:
     :class:`EdgeTable`: one row per edge with its current weight (float64, in the source
     table's or graph's edge order) and a node table with every node's ``role``,
     ``activation``, ``bias`` (None for inputs), ``tau`` (recurrent models) and the other
-    attributes it came with. Compiling it again (same dtype) gives
+    attributes it came with. A source table's extra edge columns (``neuropil``, ...) are
+    not kept by the model and are not written back. Compiling it again (same dtype) gives
     the same model bitwise. Vectorised over the edges.
 
     >>> import networkx as nx, edgenet as en
