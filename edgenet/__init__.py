@@ -29,6 +29,7 @@ from .graph.wiring import (
     small_world,
 )
 from .io.edgelist import read_edgelist
+from .io.export import ExportError, export_onnx, to_torch
 from .io.graphml import read_graphml, write_graphml
 from .io.matrices import from_connection_matrices
 from .io.native import load, save
@@ -46,6 +47,7 @@ __all__ = [
     "CompiledNetwork",
     "CycleError",
     "EdgenetError",
+    "ExportError",
     "FormatError",
     "GraphMLError",
     "InputError",
@@ -58,6 +60,7 @@ __all__ = [
     "break_cycles",
     "compile",
     "draw",
+    "export_onnx",
     "from_connection_matrices",
     "from_pyg",
     "from_torch",
@@ -76,5 +79,6 @@ __all__ = [
     "scale_free",
     "small_world",
     "to_pyg",
+    "to_torch",
     "write_graphml",
 ]
