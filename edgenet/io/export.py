@@ -210,7 +210,7 @@ def plan(model: nn.Module, *, steps: int | None = None, dt: float = 1.0,
         block = _block(n_in, order, [acts[i] for i in order], by_target, row[src][by_target],
                        row[dst][by_target] - n_in, kernel)
         tau = model.tau.detach().cpu().double().numpy()
-        out = np.array([row[index[o]] for o in outputs], dtype=np.int64)
+        out = np.array([row[index[o]] - n_in for o in outputs], dtype=np.int64)  # rows of h
         return Plan(n_in, n_in + M, [block], out, inputs, outputs, neurons, steps, float(dt),
                     tau)
     if steps is not None:
@@ -372,6 +372,12 @@ def to_torch(model: nn.Module, *, steps: int | None = None, dt: float = 1.0,
         node.type = None
     kind = "DAG" if p.steps is None else "Recurrent"
     gm = torch.fx.GraphModule(builder, graph, class_name=f"Plain{kind}Network")
+    for name in ("weight", "bias"):  # both, in this order, even where the graph uses neither
+        gm._parameters.pop(name, None)
+    gm.weight, gm.bias = builder.weight, builder.bias
+    for name, index in list(gm.named_buffers()):  # the state dict is the model's: weight, bias
+        if index.dtype == torch.int64:
+            gm.register_buffer(name, index, persistent=False)
     gm.inputs = [_portable(n) for n in p.inputs]
     gm.outputs = [_portable(n) for n in p.outputs]
     return gm
@@ -385,10 +391,8 @@ def _portable(name: Hashable) -> Any:
 # --------------------------------------------------------------------------------------------
 # ONNX: a graph of standard operators built node by node.
 
-_ONNX_UNARY = {
-    "relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "softplus": "Softplus",
-    "sin": "Sin", "abs": "Abs", "exp": "Exp", "softsign": "Softsign",
-}
+_ONNX_UNARY = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "sin": "Sin", "abs": "Abs",
+               "exp": "Exp"}
 
 
 class _Graph:
@@ -414,8 +418,8 @@ class _Graph:
 
     def const(self, stem: str, a: np.ndarray, float_: bool = True) -> str:
         name = self.fresh(stem)
-        a = np.asarray(a, dtype=self.np_dtype if float_ else np.int64)
-        self.inits.append(self.numpy_helper.from_array(np.ascontiguousarray(a), name))
+        a = np.array(a, dtype=self.np_dtype if float_ else np.int64, order="C")  # 0-d stays 0-d
+        self.inits.append(self.numpy_helper.from_array(a, name))
         return name
 
     def op(self, kind: str, *inputs: str, stem: str | None = None, **attrs: Any) -> str:
@@ -429,10 +433,20 @@ def _onnx_activation(g: _Graph, name: str, z: str, node: Hashable) -> str:
         return z
     if name in _ONNX_UNARY:
         return g.op(_ONNX_UNARY[name], z)
+    if name in ("softplus", "softsign") and g.np_dtype != np.float64:
+        return g.op(name.capitalize(), z)
     if name == "leaky_relu":
         return g.op("LeakyRelu", z, alpha=0.01)
-    if name == "elu":
+    if name == "elu" and g.np_dtype != np.float64:
         return g.op("Elu", z, alpha=1.0)
+    if name == "elu":  # ONNX Runtime has no double Elu
+        exp = g.op("Sub", g.op("Exp", z), g.const("one", np.array(1.0)))
+        return g.op("Where", g.op("Greater", z, g.const("zero", np.array(0.0))), z, exp)
+    if name == "softplus" and g.np_dtype == np.float64:  # nor Softplus: torch's form
+        soft = g.op("Log", g.op("Add", g.op("Exp", z), g.const("one", np.array(1.0))))
+        return g.op("Where", g.op("Greater", z, g.const("twenty", np.array(20.0))), z, soft)
+    if name == "softsign" and g.np_dtype == np.float64:  # nor a double Softsign
+        return g.op("Div", z, g.op("Add", g.op("Abs", z), g.const("one", np.array(1.0))))
     if name == "square":
         return g.op("Mul", z, z)
     if name == "silu":
