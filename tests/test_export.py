@@ -3,7 +3,6 @@ half precision, each checked against the compiled model it came from."""
 
 from __future__ import annotations
 
-import io
 import os
 import subprocess
 import sys
@@ -178,11 +177,20 @@ def test_to_torch_copies_the_weights_under_the_same_names():
     assert plain.inputs == model.inputs and plain.outputs == model.outputs
 
 
+def chain(activation: str, hidden: str = "h") -> en.Network:
+    """x -> hidden -> y, the hidden neuron with ``activation``."""
+    net = en.Network()
+    net.add_input("x")
+    net.add_neuron(hidden, activation=activation)
+    net.add_output("y")
+    net.add_edge("x", hidden, weight=1.0)
+    net.add_edge(hidden, "y", weight=3.0)
+    return net
+
+
 def test_to_torch_keeps_a_traceable_custom_activation():
     en.register_activation("export_clamp", lambda z: torch.clamp(z, -0.5, 0.5) * 2, overwrite=True)
-    net = en.Network(); net.add_input("x"); net.add_neuron("h", activation="export_clamp")
-    net.add_output("y"); net.add_edge("x", "h", weight=1.0); net.add_edge("h", "y", weight=3.0)
-    model = net.compile(dtype=torch.float64)
+    model = chain("export_clamp").compile(dtype=torch.float64)
     x = torch.linspace(-1, 1, 9, dtype=torch.float64)[:, None]
     torch.testing.assert_close(en.to_torch(model)(x), model(x))
 
@@ -190,8 +198,7 @@ def test_to_torch_keeps_a_traceable_custom_activation():
 def test_to_torch_names_a_custom_activation_it_cannot_trace():
     en.register_activation("export_numpy", lambda z: torch.as_tensor(np.tanh(z.detach().numpy())),
                            overwrite=True)
-    net = en.Network(); net.add_input("x"); net.add_neuron("h", activation="export_numpy")
-    net.add_output("y"); net.add_edge("x", "h"); net.add_edge("h", "y")
+    net = chain("export_numpy")
     with pytest.raises(en.ExportError, match=r"neuron 'h': custom activation 'export_numpy'") as e:
         en.to_torch(net.compile(seed=0))
     assert (e.value.node, e.value.activation) == ("h", "export_numpy")
@@ -358,9 +365,7 @@ def test_onnx_form_follows_density():
 
 def test_onnx_refuses_a_custom_activation_and_writes_nothing(tmp_path):
     en.register_activation("export_custom", lambda z: z.clamp(0, 1), overwrite=True)
-    net = en.Network(); net.add_input("x"); net.add_neuron("gate", activation="export_custom")
-    net.add_output("y"); net.add_edge("x", "gate"); net.add_edge("gate", "y")
-    model = net.compile(seed=0)
+    model = chain("export_custom", hidden="gate").compile()
     path = tmp_path / "m.onnx"
     with pytest.raises(en.ExportError, match=r"neuron 'gate' uses the custom activation "
                                              r"'export_custom'") as e:
