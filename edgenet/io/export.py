@@ -216,7 +216,7 @@ def plan(model: Model, *, steps: int | None = None, dt: float = 1.0,
         by_target = np.lexsort((row[src], row[dst]))
         block = _block(n_in, order, [acts[i] for i in order], by_target, row[src][by_target],
                        row[dst][by_target] - n_in, kernel)
-        tau = model.tau.detach().cpu().double().numpy()  # type: ignore[union-attr,operator]
+        tau = model.tau.detach().cpu().double().numpy()  # type: ignore[operator]
         out = np.array([row[index[o]] - n_in for o in outputs], dtype=np.int64)  # rows of h
         return Plan(n_in, n_in + M, [block], out, inputs, outputs, neurons, steps, float(dt),
                     tau)
