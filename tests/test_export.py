@@ -140,6 +140,17 @@ def test_to_torch_gives_the_model_function_and_gradients(which, kernel):
         torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12)
 
 
+def test_to_torch_sparse_form_in_chunks(monkeypatch):
+    """Messages are gathered CHUNK edges at a time; a small CHUNK splits every generation."""
+    monkeypatch.setattr("edgenet.io.export.CHUNK", 50)
+    model = digits_model(torch.float64)
+    assert max(len(b.edges) for b in plan(model).blocks) > 20 * 50
+    plain = en.to_torch(model, kernel="sparse")
+    x = torch.randn(6, 64, dtype=torch.float64)
+    for got, want in zip(grads(plain, x), grads(model, x), strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12)
+
+
 @given(networks(activations=ALL))
 def test_to_torch_agrees_on_generated_networks(net):
     model = en.compile(net, dtype=torch.float64, seed=0)

@@ -64,6 +64,10 @@ Model = Union["CompiledNetwork", "RecurrentNetwork"]
 #: most this many entries per edge; the sparse (gather, scatter-add) form runs otherwise.
 DENSE_RATIO = 16
 
+#: The plain-torch sparse form gathers at most this many edges' messages at once
+#: (``(CHUNK, B)``): one ``(e, B)`` tensor costs more in fresh pages than in arithmetic.
+CHUNK = 4096
+
 #: ONNX opsets :func:`export_onnx` writes: 16 (the first with ``ScatterND``'s
 #: ``reduction="add"``) and later.
 OPSETS = range(16, 22)
@@ -265,41 +269,51 @@ class _Builder(nn.Module):
         self.weight = nn.Parameter(weight.detach().clone())
         self.bias = nn.Parameter(bias.detach().clone())
         dev = weight.device
+        arrays: list[np.ndarray] = []
+        #: Per block, the span of each of its index arrays in the one buffer ``index``.
+        self.spans: list[dict[str, tuple[int, int]]] = []
 
-        def buf(name: str, a: np.ndarray) -> str:
-            self.register_buffer(name, torch.as_tensor(np.ascontiguousarray(a)).to(dev))
-            return name
+        def put(a: np.ndarray) -> tuple[int, int]:
+            start = sum(map(len, arrays))
+            arrays.append(np.asarray(a, dtype=np.int64))
+            return start, start + len(a)
 
-        self.names: list[dict[str, str]] = []
-        for i, b in enumerate(p.blocks):
-            names = {"neurons": buf(f"b{i}_neurons", b.neurons),
-                     "edges": buf(f"b{i}_edges", b.edges)}
+        for b in p.blocks:
+            spans = {"neurons": put(b.neurons), "edges": put(b.edges)}
             if b.dense:
-                names["sources"] = buf(f"b{i}_sources", b.sources)
-                names["pos"] = buf(f"b{i}_pos", b.dst * len(b.sources) + b.local)
+                spans["sources"] = put(b.sources)
+                spans["pos"] = put(b.dst * len(b.sources) + b.local)
             else:
-                names["src"] = buf(f"b{i}_src", b.src)
-                names["dst"] = buf(f"b{i}_dst", b.dst)
-            self.names.append(names)
-        buf("out", p.out)
+                spans["src"], spans["dst"] = put(b.src), put(b.dst)
+            self.spans.append(spans)
+        self.out_span = put(p.out)
+        # One index buffer, sliced per use: tracing looks each tensor up among the buffers.
+        self.register_buffer("index", torch.as_tensor(np.concatenate(arrays)).to(dev))
         if p.tau is not None:
             self.register_buffer("leak", (p.dt / torch.as_tensor(p.tau[p.blocks[0].neurons]))
                                  .to(dev, weight.dtype)[:, None])  # (M, 1) dt / tau
 
+    def ix(self, span: tuple[int, int]) -> Tensor:
+        """The index array at ``span`` of the index buffer."""
+        return self.get_buffer("index")[span[0]:span[1]]
+
     def z(self, i: int, S: Tensor, B: Any) -> Tensor:
         """Pre-activations ``(n, B)`` of block ``i`` from the node-major buffer ``S``."""
-        b, names = self.p.blocks[i], self.names[i]
-        get = self.get_buffer
-        bias = self.bias.index_select(0, get(names["neurons"]))[:, None]  # (n, 1)
+        b, spans = self.p.blocks[i], self.spans[i]
+        bias = self.bias.index_select(0, self.ix(spans["neurons"]))[:, None]  # (n, 1)
         if not len(b.edges):
             return bias.expand(b.n, B)
-        w = self.weight.index_select(0, get(names["edges"]))  # (e,)
+        w = self.weight.index_select(0, self.ix(spans["edges"]))  # (e,)
         if b.dense:
             k = len(b.sources)
-            block = w.new_zeros(b.n * k).scatter(0, get(names["pos"]), w).view(b.n, k)
-            return torch.addmm(bias, block, S.index_select(0, get(names["sources"])))  # (n, B)
-        msg = S.index_select(0, get(names["src"])) * w[:, None]  # (e, B)
-        return (bias + S.new_zeros(b.n, B)).index_add(0, get(names["dst"]), msg)  # (n, B)
+            block = w.new_zeros(b.n * k).scatter(0, self.ix(spans["pos"]), w).view(b.n, k)
+            return torch.addmm(bias, block, S.index_select(0, self.ix(spans["sources"])))
+        z = bias + S.new_zeros(b.n, B)  # (n, B)
+        src, dst = self.ix(spans["src"]), self.ix(spans["dst"])
+        for c in range(0, len(b.edges), CHUNK):  # messages in chunks: fresh memory is slow
+            msg = S.index_select(0, src[c:c + CHUNK]) * w[c:c + CHUNK, None]  # (chunk, B)
+            z = z.index_add(0, dst[c:c + CHUNK], msg)  # (n, B)
+        return z
 
     def act(self, i: int, z: Tensor) -> list[Tensor]:
         """Activations of block ``i``, one ``(run, B)`` tensor per activation run."""
@@ -316,7 +330,7 @@ class _Builder(nn.Module):
                 z = self.z(i, H, B)  # (n, B)
                 for run, h in zip(b.runs, self.act(i, z)):
                     H.narrow(0, b.first + run[0], run[1] - run[0]).copy_(h)
-            return H.index_select(0, self.get_buffer("out")).T  # (B, n_out)
+            return H.index_select(0, self.ix(self.out_span)).T  # (B, n_out)
         B = x.shape[0]  # a recurrent model: x (B, T, n_in)
         h = x.new_zeros(p.n_nodes - p.n_in, B)  # (M, B)
         ys = []
@@ -325,7 +339,7 @@ class _Builder(nn.Module):
             S = torch.cat([x[:, t].T, h])  # (N, B)
             f = torch.cat(self.act(0, self.z(0, S, B)))  # (M, B)
             h = h + self.get_buffer("leak") * (f - h) if leaky else f  # (M, B)
-            ys.append(h.index_select(0, self.get_buffer("out")).T)  # (B, n_out)
+            ys.append(h.index_select(0, self.ix(self.out_span)).T)  # (B, n_out)
         return torch.stack(ys, 1)  # (B, T, n_out)
 
 
