@@ -307,6 +307,15 @@ def test_torch_export_of_the_plain_form_trains_and_follows_the_batch():
     torch.testing.assert_close(module.weight.grad, model.weight.grad, rtol=1e-10, atol=1e-12)
 
 
+def test_torch_export_of_a_recurrent_plain_form():
+    model = recurrent_model(torch.float64, n=30, m=200, n_in=3, n_out=2)
+    plain = en.to_torch(model, steps=4)
+    x = torch.randn(2, 4, 3, dtype=torch.float64)
+    program = torch.export.export(plain, (x,), dynamic_shapes={"x": {0: torch.export.Dim("b")}})
+    x5 = torch.randn(5, 4, 3, dtype=torch.float64)
+    torch.testing.assert_close(program.module()(x5), model(x5), rtol=1e-10, atol=1e-12)
+
+
 # ------------------------------------------------------------------ ONNX
 
 onnx = pytest.importorskip("onnx")
@@ -438,6 +447,18 @@ def test_half_precision_within_the_documented_bound(which, dtype):
         assert got.dtype == dtype
         err = (got.double() - want).abs().max().item()
         assert err <= bound, f"{which} {dtype}: error {err:.3g} above the bound {bound:.3g}"
+
+
+@pytest.mark.parametrize("kernel", ["dense", "sparse"])
+def test_onnx_float16_within_the_documented_bound(tmp_path, kernel):
+    model = mixed_model()
+    en.export_onnx(model, tmp_path / "h.onnx", dtype=torch.float16, kernel=kernel)
+    x = torch.rand(64, 5, dtype=torch.float64) * 2 - 1
+    want = model(x).detach()
+    got = torch.as_tensor(onnx_run(tmp_path / "h.onnx", x.half())).double()
+    bound = HALF_BOUND * UNIT[torch.float16] * (len(plan(model).blocks) + 1) * max(
+        1.0, want.abs().max().item())
+    assert (got - want).abs().max().item() <= bound
 
 
 @pytest.mark.cuda

@@ -502,8 +502,14 @@ def _onnx_z(g: _Graph, b: Block, S: str, weight: np.ndarray, bias: np.ndarray,
                g.const("w", w[:, None]))  # (e, B)
     data = g.op("Expand", bcol, g.op("Concat", g.const("n", np.array([b.n]), False),
                                      zeros_like, axis=0))  # (n, B)
-    return g.op("ScatterND", data, g.const("dst", b.dst[:, None], False), msg,
-                reduction="add")
+    dst = g.const("dst", b.dst[:, None], False)
+    if g.np_dtype != np.float16:
+        return g.op("ScatterND", data, dst, msg, reduction="add")
+    # ONNX Runtime's CPU ScatterND cannot add float16: sum in float32 (more accurate too).
+    single = g.onnx.TensorProto.FLOAT
+    z = g.op("ScatterND", g.op("Cast", data, to=single), dst, g.op("Cast", msg, to=single),
+             reduction="add")
+    return g.op("Cast", z, to=g.elem)
 
 
 def _onnx_act(g: _Graph, p: Plan, b: Block, z: str) -> list[str]:
