@@ -329,7 +329,6 @@ class CompiledNetwork(nn.Module):
             f"edges={L.n_edges}, generations={L.depth}"
         )
 
-
     def to_torch(self, **options: Any) -> torch.fx.GraphModule:
         """A plain-torch module computing this network, loadable without edgenet:
         ``edgenet.to_torch(self, **options)`` (see there).

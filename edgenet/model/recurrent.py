@@ -676,7 +676,6 @@ class RecurrentNetwork(nn.Module):
         return (f"inputs={p.n_inputs}, outputs={len(p.outputs)}, "
                 f"neurons={p.n_nodes - p.n_inputs}, edges={p.n_edges}")
 
-
     def to_torch(self, **options: Any) -> torch.fx.GraphModule:
         """A plain-torch module computing this network, loadable without edgenet:
         ``edgenet.to_torch(self, **options)`` (see there).
