@@ -365,12 +365,16 @@ def test_onnx_both_forms_and_float64(tmp_path, kernel):
         assert_relative(onnx_run(tmp_path / "m.onnx", x), model(x), 1e-10)
 
 
-def test_onnx_recurrent_sparse_form_with_leaks(tmp_path):
+@pytest.mark.parametrize("update", ["euler", "exponential"])
+def test_recurrent_leaks_in_onnx_and_plain_torch(tmp_path, update):
     model = recurrent_model(torch.float64, n=50, m=400, n_in=5, n_out=4)
-    en.export_onnx(model, tmp_path / "r.onnx", steps=5, dt=0.5, kernel="sparse")
+    en.export_onnx(model, tmp_path / "r.onnx", steps=5, dt=0.5, update=update, kernel="sparse")
     x = torch.randn(3, 5, 5, dtype=torch.float64)
     with torch.no_grad():
-        assert_relative(onnx_run(tmp_path / "r.onnx", x), model(x, dt=0.5), 1e-12)
+        want = model(x, dt=0.5, update=update)
+        assert_relative(onnx_run(tmp_path / "r.onnx", x), want, 1e-12)
+        plain = model.to_torch(steps=5, dt=0.5, update=update)
+        torch.testing.assert_close(plain(x), want, rtol=1e-12, atol=1e-12)
 
 
 def test_onnx_form_follows_density():
@@ -415,7 +419,7 @@ def test_recurrent_export_needs_steps(tmp_path):
     model = recurrent_model(n=20, m=60, n_in=2, n_out=2)
     with pytest.raises(en.ExportError, match=r"steps is None; exporting a recurrent model needs"):
         en.export_onnx(model, tmp_path / "r.onnx")
-    with pytest.raises(en.ExportError, match=r"dt is -1.0; expected a positive finite time step"):
+    with pytest.raises(en.EdgenetError, match=r"dt is -1.0; expected a positive time step"):
         en.to_torch(model, steps=3, dt=-1.0)
     with pytest.raises(en.ExportError, match=r"expected a compiled edgenet model .* got Linear"):
         en.to_torch(torch.nn.Linear(2, 2))

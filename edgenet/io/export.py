@@ -24,7 +24,7 @@ pre-activations ``Z[n, B] = b + W H[sources]``:
   targets. This one holds an ``(e, B)`` message tensor for the generation.
 
 Recurrent models (:class:`~edgenet.RecurrentNetwork`) export for a fixed number of steps
-``steps`` and time step ``dt`` (given when exporting), unrolled; their input is
+``steps``, time step ``dt`` and ``update`` rule (given when exporting), unrolled; their input is
 ``(B, steps, n_in)`` and the initial state is zero.
 
 >>> import torch, edgenet as en
@@ -39,7 +39,6 @@ Recurrent models (:class:`~edgenet.RecurrentNetwork`) export for a fixed number 
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -92,7 +91,7 @@ class ExportError(EdgenetError):
 
 # --------------------------------------------------------------------------------------------
 # The plan: read from the models' public structure (inputs, outputs, neurons, edges,
-# activations, weight, bias, tau), never from their private layout.
+# activations, weight, bias, leak), never from their private layout.
 
 
 @dataclass(frozen=True)
@@ -125,7 +124,8 @@ class Block:
 class Plan:
     """What both exporters walk: ``blocks`` (generations in order for a DAG, one block over
     all neurons for a recurrent model), the rows ``out`` of the outputs, node names, and
-    for a recurrent model the steps, ``dt`` and ``tau`` (in :attr:`bias` order)."""
+    for a recurrent model the steps and each neuron's leak per step ``a`` (in :attr:`bias`
+    order: ``h <- h + a (act(z) - h)``)."""
 
     n_in: int
     n_nodes: int
@@ -135,8 +135,7 @@ class Plan:
     outputs: list[Hashable]
     neuron_names: list[Hashable]
     steps: int | None = None
-    dt: float = 1.0
-    tau: np.ndarray | None = None
+    leak: np.ndarray | None = None
 
 
 def _kind(kernel: str, n: int, k: int, e: int) -> bool:
@@ -163,17 +162,15 @@ def _block(first: int, neurons: np.ndarray, acts: list[str], edges: np.ndarray, 
 
 
 def _model_kind(model: Any) -> str:
-    from ..model.dag import CompiledNetwork
+    from ..model.base import is_model
     from ..model.recurrent import RecurrentNetwork
 
-    if isinstance(model, CompiledNetwork):
-        return "dag"
-    if isinstance(model, RecurrentNetwork):
-        return "recurrent"
-    raise ExportError(
-        f"expected a compiled edgenet model (edgenet.compile's CompiledNetwork or "
-        f"RecurrentNetwork), got {type(model).__name__}"
-    )
+    if not is_model(model):
+        raise ExportError(
+            f"expected a compiled edgenet model (edgenet.compile's CompiledNetwork or "
+            f"RecurrentNetwork), got {type(model).__name__}"
+        )
+    return "recurrent" if isinstance(model, RecurrentNetwork) else "dag"
 
 
 def _edge_arrays(model: Model, index: dict[Hashable, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -183,12 +180,13 @@ def _edge_arrays(model: Model, index: dict[Hashable, int]) -> tuple[np.ndarray, 
     return src, dst
 
 
-def plan(model: Model, *, steps: int | None = None, dt: float = 1.0,
+def plan(model: Model, *, steps: int | None = None, dt: float = 1.0, update: str = "euler",
          kernel: str = "auto") -> Plan:
     """The export plan of a compiled model (see the module docstring).
 
     ``kernel`` forces every block's form (``"dense"`` or ``"sparse"``; ``"auto"`` chooses by
-    :data:`DENSE_RATIO`). ``steps`` (required) and ``dt`` are for recurrent models.
+    :data:`DENSE_RATIO`). ``steps`` (required), ``dt`` and ``update`` are for recurrent
+    models (see :meth:`edgenet.RecurrentNetwork.leak`).
 
     >>> import networkx as nx, edgenet as en
     >>> from edgenet.io.export import plan
@@ -210,9 +208,7 @@ def plan(model: Model, *, steps: int | None = None, dt: float = 1.0,
                 f"steps is {steps!r}; exporting a recurrent model needs a fixed whole number "
                 "of steps >= 1 (steps=T)"
             )
-        if isinstance(dt, bool) or not isinstance(dt, (int, float)) or not (
-                math.isfinite(dt) and dt > 0):
-            raise ExportError(f"dt is {dt!r}; expected a positive finite time step")
+        leak = model.leak(dt, update)  # type: ignore[operator]  # (M,), checked there
         order = np.array(sorted(range(M), key=lambda i: acts[i]), dtype=np.int64)
         row = np.empty(n_in + M, dtype=np.int64)  # position -> row of the state
         row[:n_in] = np.arange(n_in)
@@ -220,10 +216,8 @@ def plan(model: Model, *, steps: int | None = None, dt: float = 1.0,
         by_target = np.lexsort((row[src], row[dst]))
         block = _block(n_in, order, [acts[i] for i in order], by_target, row[src][by_target],
                        row[dst][by_target] - n_in, kernel)
-        tau = model.tau.detach().cpu().double().numpy()  # type: ignore[operator]
         out = np.array([row[index[o]] - n_in for o in outputs], dtype=np.int64)  # rows of h
-        return Plan(n_in, n_in + M, [block], out, inputs, outputs, neurons, steps, float(dt),
-                    tau)
+        return Plan(n_in, n_in + M, [block], out, inputs, outputs, neurons, steps, leak)
     if steps is not None:
         raise ExportError(f"steps={steps!r} is for recurrent models; a DAG model takes none")
     from ..model.tensors import levels
@@ -289,9 +283,9 @@ class _Builder(nn.Module):
         self.out_span = put(p.out)
         # One index buffer, sliced per use: tracing looks each tensor up among the buffers.
         self.register_buffer("index", torch.as_tensor(np.concatenate(arrays)).to(dev))
-        if p.tau is not None:
-            self.register_buffer("leak", (p.dt / torch.as_tensor(p.tau[p.blocks[0].neurons]))
-                                 .to(dev, weight.dtype)[:, None])  # (M, 1) dt / tau
+        if p.leak is not None:
+            self.register_buffer("leak", torch.as_tensor(p.leak[p.blocks[0].neurons])
+                                 .to(dev, weight.dtype)[:, None])  # (M, 1)
 
     def ix(self, span: tuple[int, int]) -> Tensor:
         """The index array at ``span`` of the index buffer."""
@@ -334,7 +328,7 @@ class _Builder(nn.Module):
         B = x.shape[0]  # a recurrent model: x (B, T, n_in)
         h = x.new_zeros(p.n_nodes - p.n_in, B)  # (M, B)
         ys = []
-        leaky = bool((p.dt / p.tau != 1).any()) if p.tau is not None else False
+        leaky = p.leak is not None and bool((p.leak != 1).any())
         for t in range(p.steps):
             S = torch.cat([x[:, t].T, h])  # (N, B)
             f = torch.cat(self.act(0, self.z(0, S, B)))  # (M, B)
@@ -349,7 +343,7 @@ def _activation(p: Plan, b: Block, run: tuple[int, int, str]) -> Any:
 
 
 def to_torch(model: Model, *, steps: int | None = None, dt: float = 1.0,
-             kernel: str = "auto") -> torch.fx.GraphModule:
+             update: str = "euler", kernel: str = "auto") -> torch.fx.GraphModule:
     """A plain ``torch.nn.Module`` computing ``model``'s function with torch operators only.
 
     The result is a ``torch.fx.GraphModule`` with Parameters ``weight`` and ``bias`` (copies
@@ -361,10 +355,11 @@ def to_torch(model: Model, *, steps: int | None = None, dt: float = 1.0,
 
     A DAG model's form takes ``x`` of shape ``(B, n_in)`` and returns ``(B, n_out)``; a
     recurrent model's takes ``(B, steps, n_in)`` and returns ``(B, steps, n_out)`` from a zero
-    initial state, for the ``steps`` and ``dt`` given here. Activations are traced: a custom
-    registered activation is kept if ``torch.fx`` can trace it (torch operations only), and
-    an :class:`ExportError` naming the neuron says when it cannot. ``kernel`` forces the
-    dense or sparse form of every generation (see :mod:`edgenet.io.export`).
+    initial state, for the ``steps``, ``dt`` and ``update`` given here. Activations are
+    traced: a custom registered activation is kept if ``torch.fx`` can trace it (torch
+    operations only), and an :class:`ExportError` naming the neuron says when it cannot.
+    ``kernel`` forces the dense or sparse form of every generation (see
+    :mod:`edgenet.io.export`).
 
     >>> import io, torch, networkx as nx, edgenet as en
     >>> model = en.compile(nx.DiGraph([("a", "h"), ("b", "h"), ("h", "y")]), seed=0)
@@ -374,7 +369,7 @@ def to_torch(model: Model, *, steps: int | None = None, dt: float = 1.0,
     >>> torch.allclose(plain(x), model(x))
     True
     """
-    p = plan(model, steps=steps, dt=dt, kernel=kernel)
+    p = plan(model, steps=steps, dt=dt, update=update, kernel=kernel)
     builder = _Builder(p, model.weight, model.bias)
     try:
         graph = torch.fx.Tracer().trace(builder)
@@ -523,8 +518,8 @@ def _onnx_act(g: _Graph, p: Plan, b: Block, z: str) -> list[str]:
 
 
 def onnx_model(model: Model, *, batch: str | int = "dynamic", opset: int = 17,
-               steps: int | None = None, dt: float = 1.0, dtype: torch.dtype | None = None,
-               kernel: str = "auto") -> Any:
+               steps: int | None = None, dt: float = 1.0, update: str = "euler",
+               dtype: torch.dtype | None = None, kernel: str = "auto") -> Any:
     """The ``onnx.ModelProto`` :func:`export_onnx` writes (arguments as there).
 
     >>> import importlib.util, networkx as nx, edgenet as en
@@ -555,7 +550,7 @@ def onnx_model(model: Model, *, batch: str | int = "dynamic", opset: int = 17,
                                                            torch.float16):
         raise ExportError(f"dtype is {dtype!r}; ONNX export writes torch.float32, torch.float64 "
                           "or torch.float16")
-    p = plan(model, steps=steps, dt=dt, kernel=kernel)
+    p = plan(model, steps=steps, dt=dt, update=update, kernel=kernel)
     for b in p.blocks:  # refuse custom activations before building anything
         for run in b.runs:
             if run[2] not in BUILTIN:
@@ -583,8 +578,8 @@ def onnx_model(model: Model, *, batch: str | int = "dynamic", opset: int = 17,
     else:
         b = p.blocks[0]
         M = b.n
-        assert p.tau is not None
-        leak = p.dt / p.tau[b.neurons]
+        assert p.leak is not None
+        leak = p.leak[b.neurons]
         h = g.op("Expand", g.const("zero", np.zeros((M, 1))), g.op(
             "Concat", g.const("M", np.array([M]), False), B, axis=0))  # (M, B)
         leak_c = g.const("leak", leak[:, None]) if (leak != 1).any() else None
@@ -615,19 +610,21 @@ def onnx_model(model: Model, *, batch: str | int = "dynamic", opset: int = 17,
 
 def export_onnx(model: Model, path: str | os.PathLike[str], *, batch: str | int = "dynamic",
                 opset: int = 17, steps: int | None = None, dt: float = 1.0,
-                dtype: torch.dtype | None = None, kernel: str = "auto") -> None:
+                update: str = "euler", dtype: torch.dtype | None = None,
+                kernel: str = "auto") -> None:
     """Write ``model`` as an ONNX graph of standard operators to ``path``, atomically.
 
     The graph's input ``x`` is ``(batch, n_in)`` (DAG) or ``(batch, steps, n_in)``
-    (recurrent, from a zero state, for the ``steps`` and ``dt`` given here); its output ``y``
-    is ``(batch, n_out)`` or ``(batch, steps, n_out)``. ``batch`` is ``"dynamic"`` or a fixed
-    size; ``opset`` is 16 to 21; ``dtype`` (default the model's) is ``torch.float32``,
-    ``torch.float64`` or ``torch.float16``. Weights are baked in as initializers. Per
-    generation the graph multiplies a dense block or gathers and scatter-adds messages,
-    chosen by size (:data:`DENSE_RATIO`; ``kernel`` forces one). Needs the ``onnx`` package
-    (``pip install 'edgenet[onnx]'``; ONNX Runtime runs the result). A neuron with a custom
-    registered activation raises :class:`ExportError` naming it, and nothing is written.
-    Files over 2 GB (ONNX's protobuf limit) are refused.
+    (recurrent, from a zero state, for the ``steps``, ``dt`` and ``update`` given here);
+    its output ``y`` is ``(batch, n_out)`` or ``(batch, steps, n_out)``. ``batch`` is
+    ``"dynamic"`` or a fixed size; ``opset`` is 16 to 21; ``dtype`` (default the
+    model's) is ``torch.float32``, ``torch.float64`` or ``torch.float16``. Weights are
+    baked in as initializers. Per generation the graph multiplies a dense block or
+    gathers and scatter-adds messages, chosen by size (:data:`DENSE_RATIO`; ``kernel``
+    forces one). Needs the ``onnx`` package (``pip install 'edgenet[onnx]'``; ONNX
+    Runtime runs the result). A neuron with a custom registered activation raises
+    :class:`ExportError` naming it, and nothing is written. Files over 2 GB (ONNX's
+    protobuf limit) are refused.
 
     >>> import importlib.util, os, tempfile, networkx as nx, edgenet as en
     >>> model = en.compile(nx.DiGraph([("a", "h"), ("h", "y")]), seed=0)
@@ -639,8 +636,8 @@ def export_onnx(model: Model, path: str | os.PathLike[str], *, batch: str | int 
     >>> os.path.getsize(path) > 0
     True
     """
-    proto = onnx_model(model, batch=batch, opset=opset, steps=steps, dt=dt, dtype=dtype,
-                       kernel=kernel)
+    proto = onnx_model(model, batch=batch, opset=opset, steps=steps, dt=dt, update=update,
+                       dtype=dtype, kernel=kernel)
     size = proto.ByteSize()
     if size >= 2**31:
         raise ExportError(f"the ONNX graph is {size / 2**30:.1f} GiB; ONNX files hold at most "

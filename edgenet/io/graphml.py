@@ -104,10 +104,9 @@ def write_graphml(G: nx.DiGraph, path: str | os.PathLike[str] | IO[bytes]) -> No
     >>> nx.read_graphml(path).edges["a", "b"]["weight"]
     0.1
     """
-    from ..model.dag import CompiledNetwork
+    from ..model.base import as_graph
 
-    if isinstance(G, CompiledNetwork):
-        G = G.to_network()
+    G = as_graph(G)  # a compiled model (DAG or recurrent): its current weights
     if not isinstance(G, nx.Graph) or not G.is_directed() or G.is_multigraph():
         kind = type(G).__name__
         raise GraphMLError(

@@ -72,10 +72,9 @@ def save(network: Any, path: str | os.PathLike[str] | IO[bytes]) -> None:
     >>> en.load(path).edges[0, 1]["weight"] == model.weight.item()
     True
     """
-    from ..model.dag import CompiledNetwork
-    from ..model.recurrent import RecurrentNetwork
+    from ..model.base import is_model
 
-    compiled = isinstance(network, (CompiledNetwork, RecurrentNetwork))
+    compiled = is_model(network)
     G = network.to_network() if compiled else network
     if not isinstance(G, nx.Graph) or not G.is_directed() or G.is_multigraph():
         raise EdgenetError(
@@ -246,12 +245,11 @@ def load(path: str | os.PathLike[str] | IO[bytes], into: Target | None = None) -
     header, arrays = _read(path, name)
     ids = header["nodes"]
     src, dst = arrays["src"], arrays["dst"]
-    from ..model.dag import CompiledNetwork
-    from ..model.recurrent import RecurrentNetwork
+    from ..model.base import is_model
 
     if into is None:
         return _build(name, header, arrays)
-    if isinstance(into, (CompiledNetwork, RecurrentNetwork)):
+    if is_model(into):
         _into_model(name, header, arrays, into)
         return into
     if not isinstance(into, nx.Graph) or not into.is_directed() or into.is_multigraph():
