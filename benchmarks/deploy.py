@@ -5,7 +5,9 @@ Run from the repository root::
     python benchmarks/deploy.py            # 4096 x 4096 at 1%, batch 256; a deep DAG
     python benchmarks/deploy.py --quick    # small sizes
 
-Per case, forward only (``torch.no_grad()``), float32, medians over interleaved rounds:
+Per case, forward only (``torch.no_grad()``), float32, medians over rounds, each method
+in its own block after two warm-up calls (not interleaved: the numba engine's worker
+threads keep spinning after a pass and slow whatever torch or ONNX Runtime runs next):
 edgenet's compiled model, the plain-torch form (:func:`edgenet.to_torch`), the program
 ``torch.export`` makes of the model, and ONNX Runtime (CPU provider) on the graph
 :func:`edgenet.export_onnx` writes, in its ``auto`` form and forced dense and sparse. Ratios
@@ -16,8 +18,10 @@ every core torch is given (``torch.get_num_threads()``).
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import torch
@@ -26,9 +30,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from graphs import bipartite, deep  # noqa: E402
-from run import measure  # noqa: E402
 
 import edgenet as en  # noqa: E402
+
+
+def blocks(steps: dict, rounds: int) -> dict[str, float]:
+    """Median seconds per call of each step, one step at a time after two warm-up calls."""
+    times = {}
+    for name, step in steps.items():
+        step(), step()
+        ts = []
+        for _ in range(rounds):
+            t = time.perf_counter()
+            step()
+            ts.append(time.perf_counter() - t)
+        times[name] = statistics.median(ts)
+    return times
 
 
 def case(name: str, model: torch.nn.Module, batch: int, rounds: int) -> None:
@@ -47,7 +64,7 @@ def case(name: str, model: torch.nn.Module, batch: int, rounds: int) -> None:
         session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
         steps[f"onnx {kernel}"] = (lambda s: lambda: s.run(None, {"x": x.numpy()}))(session)
     with torch.no_grad():
-        times = measure(steps, rounds)
+        times = blocks(steps, rounds)
     base = times["edgenet"]
     print(f"{name}, batch {batch}: edgenet {base * 1e3:.2f} ms; " + ", ".join(
         f"{k} {t * 1e3:.2f} ms ({t / base:.2f}x)" for k, t in times.items() if k != "edgenet"))
