@@ -479,9 +479,10 @@ def _onnx_activation(g: _Graph, name: str, z: str, node: Hashable) -> str:
 
 
 def _onnx_z(g: _Graph, b: Block, S: str, weight: np.ndarray, bias: np.ndarray,
-            zeros_like: str) -> str:
-    """Pre-activations ``(n, B)`` of block ``b`` from the node-major state ``S``;
-    ``zeros_like`` is the shape ``(n, B)`` tensor's name factory input (``[B]``)."""
+            zeros_like: str, rows: np.ndarray | None = None) -> str:
+    """Pre-activations ``(n, B)`` of block ``b`` from the node-major state ``S``, whose
+    row ``rows[r]`` holds node row ``r`` (``S``'s rows are the node rows without
+    ``rows``); ``zeros_like`` is the batch size as a 1-element shape (``[B]``)."""
     bcol = g.const("bias", bias[b.neurons][:, None])  # (n, 1)
     if not len(b.edges):
         return g.op("Expand", bcol, g.op("Concat", g.const("n", np.array([b.n]), False),
@@ -491,9 +492,11 @@ def _onnx_z(g: _Graph, b: Block, S: str, weight: np.ndarray, bias: np.ndarray,
         k = len(b.sources)
         block = np.zeros(b.n * k, dtype=np.float64)
         block[b.dst * k + b.local] = w
-        hs = g.op("Gather", S, g.const("sources", b.sources, False), axis=0)  # (k, B)
+        sources = b.sources if rows is None else rows[b.sources]
+        hs = g.op("Gather", S, g.const("sources", sources, False), axis=0)  # (k, B)
         return g.op("Add", g.op("MatMul", g.const("w", block.reshape(b.n, k)), hs), bcol)
-    msg = g.op("Mul", g.op("Gather", S, g.const("src", b.src, False), axis=0),
+    src = b.src if rows is None else rows[b.src]
+    msg = g.op("Mul", g.op("Gather", S, g.const("src", src, False), axis=0),
                g.const("w", w[:, None]))  # (e, B)
     data = g.op("Expand", bcol, g.op("Concat", g.const("n", np.array([b.n]), False),
                                      zeros_like, axis=0))  # (n, B)
@@ -505,6 +508,23 @@ def _onnx_z(g: _Graph, b: Block, S: str, weight: np.ndarray, bias: np.ndarray,
     z = g.op("ScatterND", g.op("Cast", data, to=single), dst, g.op("Cast", msg, to=single),
              reduction="add")
     return g.op("Cast", z, to=g.elem)
+
+
+def _onnx_rows(g: _Graph, chunks: list[str], starts: list[int], need: np.ndarray,
+               n_nodes: int) -> tuple[str, np.ndarray]:
+    """The chunks holding node rows ``need``, concatenated, and where each node row lies
+    in that concatenation (``-1`` for rows not in it)."""
+    bounds = np.append(starts, n_nodes)
+    used = np.unique(np.searchsorted(bounds, need, side="right") - 1)
+    rows = np.full(n_nodes, -1, dtype=np.int64)
+    offset = 0
+    for c in used.tolist():
+        size = int(bounds[c + 1] - bounds[c])
+        rows[bounds[c]:bounds[c + 1]] = np.arange(offset, offset + size)
+        offset += size
+    if len(used) == 1:
+        return chunks[int(used[0])], rows
+    return g.op("Concat", *[chunks[c] for c in used.tolist()], axis=0), rows
 
 
 def _onnx_act(g: _Graph, p: Plan, b: Block, z: str) -> list[str]:
@@ -560,19 +580,20 @@ def onnx_model(model: Model, *, batch: str | int = "dynamic", opset: int = 17,
     g = _Graph(dtype)
     B = g.op("Slice", g.op("Shape", "x"), g.const("zero", np.array([0]), False),
              g.const("one", np.array([1]), False), stem="batch")  # [B]
-    out = g.const("out", p.out, False)
     if p.steps is None:
-        M = p.n_nodes - p.n_in
-        H = g.op("Concat", g.op("Transpose", "x", perm=[1, 0]), g.op(
-            "Expand", g.const("zero", np.zeros((M, 1))), g.op(
-                "Concat", g.const("M", np.array([M]), False), B, axis=0)), axis=0)  # (N, B)
+        # Each generation's activations stay their own tensor (a chunk); a generation reads
+        # the concatenation of only the chunks its sources lie in.
+        chunks = [g.op("Transpose", "x", perm=[1, 0])]  # (n_in, B), then (n, B) each
+        starts = [0]  # first node row of each chunk
         for b in p.blocks:
-            parts = _onnx_act(g, p, b, _onnx_z(g, b, H, weight, bias, B))
-            h = parts[0] if len(parts) == 1 else g.op("Concat", *parts, axis=0)  # (n, B)
-            rows = g.const("rows", np.arange(b.first, b.first + b.n)[:, None], False)
-            H = g.op("ScatterND", H, rows, h)  # (N, B)
-        g.nodes.append(helper.make_node("Transpose", [g.op("Gather", H, out, axis=0)], ["y"],
-                                        perm=[1, 0]))
+            S, rows = _onnx_rows(g, chunks, starts, b.sources, p.n_nodes) if len(b.edges) else (
+                "", None)
+            parts = _onnx_act(g, p, b, _onnx_z(g, b, S, weight, bias, B, rows))
+            chunks.append(parts[0] if len(parts) == 1 else g.op("Concat", *parts, axis=0))
+            starts.append(b.first)
+        S, rows = _onnx_rows(g, chunks, starts, p.out, p.n_nodes)
+        y = g.op("Gather", S, g.const("out", rows[p.out], False), axis=0)  # (n_out, B)
+        g.nodes.append(helper.make_node("Transpose", [y], ["y"], perm=[1, 0]))
         x_shape: list[Any] = [batch if batch != "dynamic" else "batch", p.n_in]
         y_shape: list[Any] = [x_shape[0], len(p.outputs)]
     else:
@@ -583,6 +604,7 @@ def onnx_model(model: Model, *, batch: str | int = "dynamic", opset: int = 17,
         h = g.op("Expand", g.const("zero", np.zeros((M, 1))), g.op(
             "Concat", g.const("M", np.array([M]), False), B, axis=0))  # (M, B)
         leak_c = g.const("leak", leak[:, None]) if (leak != 1).any() else None
+        out = g.const("out", p.out, False)
         ys = []
         for t in range(p.steps):
             xt = g.op("Gather", "x", g.const("t", np.array(t), False), axis=1)  # (B, n_in)
