@@ -254,6 +254,26 @@ def _neuron_name(p: Plan, b: Block, run: tuple[int, int, str]) -> Hashable:
     return p.neuron_names[int(b.neurons[run[0]])]
 
 
+def chunk_rows(starts: list[int], need: np.ndarray, n_nodes: int) -> tuple[list[int], np.ndarray]:
+    """Node rows live in chunks (the inputs, then one per generation) starting at rows
+    ``starts``. Returns the chunks holding rows ``need``, in order, and ``rows``: where each
+    node row lies in their concatenation (``-1`` for rows outside it).
+
+    >>> used, rows = chunk_rows([0, 2, 5], np.array([0, 6]), 8)
+    >>> used, rows.tolist()
+    ([0, 2], [0, 1, -1, -1, -1, 2, 3, 4])
+    """
+    bounds = np.append(starts, n_nodes)
+    used = np.unique(np.searchsorted(bounds, need, side="right") - 1).tolist()
+    rows = np.full(n_nodes, -1, dtype=np.int64)
+    offset = 0
+    for c in used:
+        size = int(bounds[c + 1] - bounds[c])
+        rows[bounds[c]:bounds[c + 1]] = np.arange(offset, offset + size)
+        offset += size
+    return used, rows
+
+
 class _Builder(nn.Module):
     """The module :func:`to_torch` traces; its Python loops unroll into the traced graph."""
 
@@ -272,15 +292,27 @@ class _Builder(nn.Module):
             arrays.append(np.asarray(a, dtype=np.int64))
             return start, start + len(a)
 
-        for b in p.blocks:
+        #: DAG: per block, the chunks (earlier generations' activations) it reads.
+        self.used: list[list[int]] = []
+        starts = [0] + [b.first for b in p.blocks]  # first node row of each chunk
+        rows = None
+        for i, b in enumerate(p.blocks):
             spans = {"neurons": put(b.neurons), "edges": put(b.edges)}
+            if p.steps is None:
+                used, rows = chunk_rows(starts[:i + 1], b.sources, p.n_nodes)
+                self.used.append(used)
             if b.dense:
-                spans["sources"] = put(b.sources)
+                spans["sources"] = put(b.sources if rows is None else rows[b.sources])
                 spans["pos"] = put(b.dst * len(b.sources) + b.local)
             else:
-                spans["src"], spans["dst"] = put(b.src), put(b.dst)
+                spans["src"] = put(b.src if rows is None else rows[b.src])
+                spans["dst"] = put(b.dst)
             self.spans.append(spans)
-        self.out_span = put(p.out)
+        if p.steps is None:
+            self.out_used, rows = chunk_rows(starts, p.out, p.n_nodes)
+            self.out_span = put(rows[p.out])
+        else:
+            self.out_span = put(p.out)
         # One index buffer, sliced per use: tracing looks each tensor up among the buffers.
         self.register_buffer("index", torch.as_tensor(np.concatenate(arrays)).to(dev))
         if p.leak is not None:
@@ -318,13 +350,17 @@ class _Builder(nn.Module):
         p = self.p
         if p.steps is None:  # a DAG: x (B, n_in)
             B = x.shape[0]
-            H = x.new_zeros(p.n_nodes, B)  # (N, B)
-            H.narrow(0, 0, p.n_in).copy_(x.T)
+            chunks = [x.T]  # (n_in, B), then each generation's (n, B)
+
+            def read(used: list[int]) -> Tensor:  # the chunks a generation reads, as one
+                return chunks[used[0]] if len(used) == 1 else torch.cat(
+                    [chunks[c] for c in used])  # (rows, B)
+
             for i, b in enumerate(p.blocks):
-                z = self.z(i, H, B)  # (n, B)
-                for run, h in zip(b.runs, self.act(i, z)):
-                    H.narrow(0, b.first + run[0], run[1] - run[0]).copy_(h)
-            return H.index_select(0, self.ix(self.out_span)).T  # (B, n_out)
+                z = self.z(i, read(self.used[i]) if len(b.edges) else x, B)  # (n, B)
+                parts = self.act(i, z)
+                chunks.append(parts[0] if len(parts) == 1 else torch.cat(parts))  # (n, B)
+            return read(self.out_used).index_select(0, self.ix(self.out_span)).T  # (B, n_out)
         B = x.shape[0]  # a recurrent model: x (B, T, n_in)
         h = x.new_zeros(p.n_nodes - p.n_in, B)  # (M, B)
         ys = []
@@ -512,19 +548,11 @@ def _onnx_z(g: _Graph, b: Block, S: str, weight: np.ndarray, bias: np.ndarray,
 
 def _onnx_rows(g: _Graph, chunks: list[str], starts: list[int], need: np.ndarray,
                n_nodes: int) -> tuple[str, np.ndarray]:
-    """The chunks holding node rows ``need``, concatenated, and where each node row lies
-    in that concatenation (``-1`` for rows not in it)."""
-    bounds = np.append(starts, n_nodes)
-    used = np.unique(np.searchsorted(bounds, need, side="right") - 1)
-    rows = np.full(n_nodes, -1, dtype=np.int64)
-    offset = 0
-    for c in used.tolist():
-        size = int(bounds[c + 1] - bounds[c])
-        rows[bounds[c]:bounds[c + 1]] = np.arange(offset, offset + size)
-        offset += size
+    """The chunks holding node rows ``need``, concatenated, and :func:`chunk_rows`' map."""
+    used, rows = chunk_rows(starts, need, n_nodes)
     if len(used) == 1:
-        return chunks[int(used[0])], rows
-    return g.op("Concat", *[chunks[c] for c in used.tolist()], axis=0), rows
+        return chunks[used[0]], rows
+    return g.op("Concat", *[chunks[c] for c in used], axis=0), rows
 
 
 def _onnx_act(g: _Graph, p: Plan, b: Block, z: str) -> list[str]:
