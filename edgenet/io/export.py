@@ -11,21 +11,26 @@ Two ways out of edgenet that need neither edgenet nor numba where the model runs
 - :func:`export_onnx`: an ONNX graph of standard operators with the weights baked in, for
   ONNX Runtime and other ONNX consumers.
 
-Both walk the same plan. Rows of a node-major buffer ``H[N, B]`` are the inputs, then the
-neurons by (topological generation, activation). Per generation, with ``n`` neurons, ``e``
-incoming edges and ``k`` distinct source rows, one of two forms computes the
-pre-activations ``Z[n, B] = b + W H[sources]``:
+(``torch.export.export(model, ...)`` on a compiled DAG model needs neither either: see
+:func:`edgenet.kernels.ops.dag`.)
 
-- dense, when ``n * k <= DENSE_RATIO * e`` (and for recurrent models over all edges at
-  once when ``M * N <= DENSE_RATIO * E``): the weights scattered into an ``(n, k)`` block,
-  a gather of the ``k`` source rows and one matrix product;
+Both walk the same :func:`plan`. Node rows are the inputs, then the neurons by
+(topological generation, activation). A DAG's activations are node-major chunks, the
+inputs' ``(n_in, B)`` and one ``(n, B)`` per generation; a generation reads the
+concatenation of the chunks holding its sources (:func:`chunk_rows`). Per generation
+(for a recurrent model, per step over all edges), with ``n`` neurons, ``e`` incoming
+edges and ``k`` distinct source rows, one of two forms computes the pre-activations
+``Z[n, B] = b + W S[sources]``:
+
+- dense, when ``n * k <= DENSE_RATIO * e``: the weights scattered into an ``(n, k)``
+  block, a gather of the ``k`` source rows and one matrix product;
 - sparse otherwise: a gather of each edge's source row, a product with its weight and a
-  scatter-add (``index_add`` / ONNX ``ScatterND`` with ``reduction="add"``) into the
-  targets. This one holds an ``(e, B)`` message tensor for the generation.
+  scatter-add (``index_add`` in chunks of :data:`CHUNK` edges / ONNX ``ScatterND`` with
+  ``reduction="add"``) into the targets: ``(edges, B)`` messages.
 
 Recurrent models (:class:`~edgenet.RecurrentNetwork`) export for a fixed number of steps
-``steps``, time step ``dt`` and ``update`` rule (given when exporting), unrolled; their input is
-``(B, steps, n_in)`` and the initial state is zero.
+``steps``, time step ``dt`` and ``update`` rule (given when exporting), unrolled; their
+input is ``(B, steps, n_in)`` and the initial state is zero.
 
 >>> import torch, edgenet as en
 >>> net = en.Network(); net.add_input("x"); net.add_neuron("h", activation="tanh")
