@@ -24,7 +24,7 @@ TORCH = {
     k.SILU: F.silu, k.SIN: torch.sin, k.ABS: torch.abs, k.SQUARE: torch.square,
     k.EXP: torch.exp, k.SOFTSIGN: F.softsign,
 }
-#: The bounds the module docstring of ``_fused_kernels`` states.
+#: The bounds the module docstring of ``_vector_math`` states.
 ULPS = {np.float32: 1, np.float64: 4}
 
 

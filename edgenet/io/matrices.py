@@ -41,7 +41,8 @@ def from_connection_matrices(
     the mask are not used, but every entry must be finite: nan or inf anywhere is
     refused) and ``biases`` (one vector per layer) are optional: missing
     weights are initialised by :func:`edgenet.compile`, missing biases are 0.
-    ``activation`` is one name for every hidden layer or one per hidden layer.
+    ``activation`` is one name for every hidden layer or one per hidden layer;
+    ``output_activation`` is that of the output layer.
 
     >>> import numpy as np, torch, edgenet as en
     >>> M = np.array([[1, 0], [1, 1]])

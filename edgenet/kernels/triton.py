@@ -24,8 +24,8 @@ bitwise identical.
 Memory: ``H`` and ``Z`` (``(N, B)`` each) from forward, ``G`` (``(N, B)``) in backward,
 and the partial sums, ``P * (E + N)`` with ``P <= PROGRAMS``: nothing per edge and batch.
 
-Activation codes are those of :data:`edgenet.kernels.CODES`, derivatives as in
-:func:`edgenet.kernels._fused_kernels.slope`. Without a GPU the kernels run on CPU
+Activation codes are those of :data:`edgenet.activations.CODES`, derivatives as in
+:func:`edgenet.kernels._vector_math.deactivate`. Without a GPU the kernels run on CPU
 tensors under Triton's interpreter (``TRITON_INTERPRET=1``, set before triton is
 imported); that is how the test suite proves them on machines without CUDA.
 

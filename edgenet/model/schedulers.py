@@ -64,6 +64,29 @@ class _Schedule:
                  fraction: float = 0.3, every: int = 100, until: int | None = None,
                  candidates: Iterable[Edge] | Sequence[tuple[Sequence[Hashable],
                                                              Sequence[Hashable]]] | None = None):
+        """The arguments of :class:`SET` and :class:`RigL`.
+
+        Parameters
+        ----------
+        model : CompiledNetwork
+            The model whose edges are rewired, in place.
+        optimizer : torch.optim.Optimizer or None
+            The optimizer of ``model``'s parameters: its state of every regrown edge is
+            zeroed (:meth:`~edgenet.CompiledNetwork.rewire`); ``None`` when there is no
+            optimizer state to keep in step.
+        fraction : float
+            The fraction of the edges dropped and regrown at a rewiring step, in
+            ``[0, 1]``, before the cosine decay.
+        every : int
+            Rewire at every ``every``-th call of :meth:`step` (a positive int).
+        until : int or None
+            The step at which the fraction has decayed to 0 (a positive int); ``None``
+            keeps it constant.
+        candidates : iterable of edges, list of ``(sources, targets)`` blocks, or None
+            Where edges may grow (see the module docstring); ``None``: every pair
+            ``(u, v)`` with ``u`` before ``v`` in the current topological order and ``v``
+            not an input.
+        """
         if not isinstance(fraction, (int, float)) or not 0 <= fraction <= 1:
             raise EdgenetError(f"fraction must be a number in [0, 1] (got {fraction!r})")
         if not isinstance(every, int) or isinstance(every, bool) or every < 1:
@@ -215,7 +238,9 @@ def _absent(u: np.ndarray, v: np.ndarray, src: np.ndarray, dst: np.ndarray,
 class SET(_Schedule):
     """Sparse Evolutionary Training: regrow uniformly at random among the candidates.
 
-    ``seed`` makes the draws repeatable (a NumPy generator of its own).
+    ``model``, ``optimizer``, ``fraction``, ``every``, ``until`` and ``candidates`` are
+    those of every scheduler (see ``help(SET.__init__)``); ``seed`` makes the draws
+    repeatable (a NumPy generator of its own).
 
     >>> import torch, edgenet as en
     >>> net = en.Network(); net.add_input("x"); net.add_neuron("h"); net.add_output("y")
@@ -262,6 +287,8 @@ class RigL(_Schedule):
     input, parameters and output gradient of the pass before each rewiring step (hooks
     on the model), replays it, and scores candidates in blocks of target rows against all
     source rows, never an ``N x N`` matrix (at most :data:`SCORE_BLOCK` scores at a time).
+    ``model``, ``optimizer``, ``fraction``, ``every``, ``until`` and ``candidates`` are
+    those of every scheduler (see ``help(RigL.__init__)``).
 
     >>> import torch, edgenet as en
     >>> net = en.Network(); net.add_input("a"); net.add_input("b"); net.add_output("y")
