@@ -79,8 +79,9 @@ OPSETS = range(16, 22)
 
 class ExportError(EdgenetError):
     """A model cannot be exported as asked: an activation the target format cannot express,
-    a missing optional package, or an argument out of range. ``node`` and ``activation``
-    name the neuron at fault where there is one. Nothing is written.
+    a missing optional package, or an argument out of range. ``message`` says which;
+    ``node`` and ``activation`` name the neuron at fault where there is one. Nothing is
+    written.
 
     >>> import edgenet as en
     >>> issubclass(en.ExportError, en.EdgenetError)
@@ -167,15 +168,16 @@ def _block(first: int, neurons: np.ndarray, acts: list[str], edges: np.ndarray, 
 
 
 def _model_kind(model: Any) -> str:
+    """``"recurrent"`` for a model that runs over time (it has a per-step ``leak``), else
+    ``"dag"``; an :class:`ExportError` for anything but a compiled model."""
     from ..model.base import is_model
-    from ..model.recurrent import RecurrentNetwork
 
     if not is_model(model):
         raise ExportError(
             f"expected a compiled edgenet model (edgenet.compile's CompiledNetwork or "
             f"RecurrentNetwork), got {type(model).__name__}"
         )
-    return "recurrent" if isinstance(model, RecurrentNetwork) else "dag"
+    return "recurrent" if callable(getattr(model, "leak", None)) else "dag"
 
 
 def _edge_arrays(model: Model, index: dict[Hashable, int]) -> tuple[np.ndarray, np.ndarray]:
