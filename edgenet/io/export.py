@@ -230,7 +230,7 @@ def plan(model: Model, *, steps: int | None = None, dt: float = 1.0, update: str
     from ..model.tensors import levels
 
     level = levels(n_in + M, src, dst, lambda i: [*inputs, *neurons][i])[n_in:]  # (M,)
-    act_names, act_id = np.unique(np.array(acts, dtype=str), return_inverse=True) if M else (
+    _, act_id = np.unique(np.array(acts, dtype=str), return_inverse=True) if M else (
         np.array([], dtype=str), np.zeros(0, dtype=np.int64))
     order = np.lexsort((np.arange(M), act_id.reshape(-1), level))  # rows -> neuron index
     row = np.empty(n_in + M, dtype=np.int64)
