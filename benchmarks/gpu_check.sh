@@ -54,7 +54,8 @@ run() {  # run <seconds> <label> <command...>
 read -r t_tests t_bench t_suite <<<"${LIMITS:-150 150 260}"
 part tests && run "$t_tests" "CUDA and compiled Triton tests" \
     "$py" -m pytest -q -rs -p no:cacheprovider tests/test_cuda.py tests/test_triton.py \
-    tests/test_models.py tests/test_recurrent.py -k "cuda or CUDA or triton or Triton or models"
+    tests/test_models.py tests/test_recurrent.py tests/test_rewire_safety.py \
+    -k "cuda or CUDA or triton or Triton or models"
 part bench && run "$t_bench" "GPU benchmarks" "$py" benchmarks/gpu.py
 # The whole suite, CPU tests included (this machine's CPU differs from CI's): in parallel
 # where pytest-xdist is installed.
