@@ -233,3 +233,35 @@ class CompiledNetwork(CompiledModel):
             f"inputs={L.n_in}, outputs={len(self.outputs)}, neurons={L.n_nodes - L.n_in}, "
             f"edges={L.n_edges}, generations={L.depth}"
         )
+
+    def to_torch(self, **options: Any) -> torch.fx.GraphModule:
+        """A plain-torch module computing this network, loadable without edgenet:
+        ``edgenet.to_torch(self, **options)`` (see there).
+
+        >>> import torch, networkx as nx, edgenet as en
+        >>> model = en.compile(nx.DiGraph([("a", "y"), ("b", "y")]), seed=0)
+        >>> x = torch.randn(3, 2)
+        >>> torch.allclose(model.to_torch()(x), model(x))
+        True
+        """
+        from ..io.export import to_torch
+
+        return to_torch(self, **options)
+
+    def export_onnx(self, path: Any, **options: Any) -> None:
+        """Write this network as an ONNX graph: ``edgenet.export_onnx(self, path, **options)``
+        (see there).
+
+        >>> import importlib.util, os, tempfile, networkx as nx, edgenet as en
+        >>> model = en.compile(nx.DiGraph([("a", "y")]), seed=0)
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.onnx")
+        >>> if importlib.util.find_spec("onnx"):  # the optional onnx package
+        ...     model.export_onnx(path)
+        ... else:
+        ...     _ = open(path, "wb").write(b"onnx")
+        >>> os.path.getsize(path) > 0
+        True
+        """
+        from ..io.export import export_onnx
+
+        export_onnx(self, path, **options)

@@ -532,3 +532,37 @@ class RecurrentNetwork(CompiledModel):
             "  activations: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())),
             f"  tau: {tau.min():g} to {tau.max():g} (dt / tau is each neuron's leak per step)",
         ])
+
+    def to_torch(self, **options: Any) -> torch.fx.GraphModule:
+        """A plain-torch module computing this network, loadable without edgenet:
+        ``edgenet.to_torch(self, **options)`` (see there).
+
+        >>> import torch, networkx as nx, edgenet as en
+        >>> G = nx.DiGraph([("x", "a"), ("a", "a")])
+        >>> rnn = en.compile(G, recurrent=True, inputs=["x"], outputs=["a"], seed=0)
+        >>> x = torch.randn(2, 5, 1)
+        >>> torch.allclose(rnn.to_torch(steps=5)(x), rnn(x))
+        True
+        """
+        from ..io.export import to_torch
+
+        return to_torch(self, **options)
+
+    def export_onnx(self, path: Any, **options: Any) -> None:
+        """Write this network as an ONNX graph: ``edgenet.export_onnx(self, path, **options)``
+        (see there).
+
+        >>> import importlib.util, os, tempfile, networkx as nx, edgenet as en
+        >>> model = en.compile(nx.DiGraph([("x", "a"), ("a", "a")]), recurrent=True,
+        ...                    inputs=["x"], outputs=["a"], seed=0)
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.onnx")
+        >>> if importlib.util.find_spec("onnx"):  # the optional onnx package
+        ...     model.export_onnx(path, steps=3)
+        ... else:
+        ...     _ = open(path, "wb").write(b"onnx")
+        >>> os.path.getsize(path) > 0
+        True
+        """
+        from ..io.export import export_onnx
+
+        export_onnx(self, path, **options)
