@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,12 +22,13 @@ from torch import nn
 
 from ..activations import CODES
 from ..errors import EdgenetError, InputError
+from ..graph.validate import check_fits
 from ..kernels import backends, cost, ops
 from ..kernels.sparse import KERNELS
 from .base import CompiledModel
 from .rewire import Edit, rewire
 from .source import Source
-from .tensors import Layout
+from .tensors import Arrangement, Layout, initial_weights
 
 
 class CompiledNetwork(CompiledModel):
@@ -265,3 +267,37 @@ class CompiledNetwork(CompiledModel):
         from ..io.export import export_onnx
 
         export_onnx(self, path, **options)
+
+
+@dataclass(frozen=True)
+class Lowered:
+    """A validated graph as arrays: the :class:`~edgenet.model.tensors.Arrangement` of its nodes
+    and edges, the weights (float64, NaN where missing) and biases (float64) in layout
+    order, every computed row's activation name, and what ``to_network`` keeps of the
+    graph."""
+
+    arrangement: Arrangement
+    weights: np.ndarray
+    bias: np.ndarray
+    activations: list[str]
+    source: Source
+
+
+def build(low: Lowered, dtype: torch.dtype, device: torch.device | str | None, seed: int | None,
+          engine: str) -> CompiledNetwork:
+    """The model of a lowered DAG (from a graph or a table): missing weights drawn from
+    ``seed``, weights and biases checked against ``dtype``, parameters on ``device``.
+
+    >>> import networkx as nx, torch
+    >>> from edgenet.model.compile import lower
+    >>> low = lower(nx.DiGraph([("x", "y", {"weight": 2.0})]))
+    >>> build(low, torch.float64, None, None, "auto").weight.tolist()
+    [2.0]
+    """
+    layout = low.arrangement.layout
+    weight = initial_weights(layout.crow.numpy(), low.weights, dtype, seed)
+    model = CompiledNetwork(layout, low.source, weight, torch.as_tensor(low.bias).to(dtype),
+                            low.activations, low.arrangement.row_node, engine=engine)
+    check_fits(dtype, low.weights, low.bias, lambda i: model.edges[i],
+               lambda i: model.neurons[i])
+    return model.to(device) if device is not None else model

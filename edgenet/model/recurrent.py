@@ -244,6 +244,22 @@ def compile_recurrent(G: nx.DiGraph, inputs: Sequence[Hashable] | None,
     """
     check_arguments(dtype=dtype, device=device, seed=seed, engine=engine, recurrent=True)
     plan, weights, bias, acts = lower_recurrent(G, inputs, outputs)
+    return build(G, plan, weights, bias, acts, dtype, device, seed, engine)
+
+
+def build(source: nx.DiGraph | Source, plan: RecurrentPlan, weights: np.ndarray,
+          bias: np.ndarray, activations: list[str], dtype: torch.dtype,
+          device: torch.device | str | None, seed: int | None, engine: str) -> RecurrentNetwork:
+    """The model of a laid-out ``plan`` (from a graph or a table): weights (NaN where
+    missing, then drawn from ``seed``), biases and time constants checked against
+    ``dtype``, parameters on ``device``.
+
+    >>> import networkx as nx, torch
+    >>> G = nx.DiGraph([("x", "a", {"weight": 2.0})])
+    >>> plan, w, b, acts = lower_recurrent(G, ["x"], ["a"])
+    >>> build(G, plan, w, b, acts, torch.float64, None, None, "auto").weight.tolist()
+    [2.0]
+    """
     n_in = plan.n_inputs
 
     def edge(i: int) -> tuple[Hashable, Hashable]:
@@ -252,7 +268,8 @@ def compile_recurrent(G: nx.DiGraph, inputs: Sequence[Hashable] | None,
 
     check_fits(dtype, weights, bias, edge, lambda i: plan.nodes[n_in + i], plan.tau)
     weight = initial_weights(plan.crow, weights, dtype, seed)
-    model = RecurrentNetwork(G, plan, weight, torch.as_tensor(bias).to(dtype), acts, engine)
+    model = RecurrentNetwork(source, plan, weight, torch.as_tensor(bias).to(dtype), activations,
+                             engine)
     return model.to(device) if device is not None else model
 
 
