@@ -25,7 +25,7 @@ import networkx as nx
 import numpy as np
 
 from ..errors import EdgenetError
-from .validate import generations, resolve_roles
+from .validate import generations, refuse_complex, resolve_roles
 
 if TYPE_CHECKING:
     from ..model.dag import CompiledNetwork
@@ -188,6 +188,7 @@ def _node_list(nodes: Sequence[Hashable], what: str) -> list[Hashable]:
 
 
 def _array(value: Any, shape: tuple[int, int] | None, what: str) -> np.ndarray:
+    refuse_complex(value, what)
     if hasattr(value, "detach"):
         value = value.detach().cpu().numpy()
     try:

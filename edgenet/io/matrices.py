@@ -22,6 +22,7 @@ import numpy as np
 
 from ..errors import EdgenetError
 from ..graph.network import Network
+from ..graph.validate import refuse_complex
 
 
 def from_connection_matrices(
@@ -105,6 +106,7 @@ def from_connection_matrices(
 
 
 def _matrix(M: Any, what: str) -> np.ndarray:
+    refuse_complex(M, what)
     if hasattr(M, "detach"):
         M = M.detach().cpu().numpy()
     try:
@@ -122,6 +124,7 @@ def _matrix(M: Any, what: str) -> np.ndarray:
 
 
 def _vector(b: Any, width: int, what: str) -> np.ndarray:
+    refuse_complex(b, what)
     if hasattr(b, "detach"):
         b = b.detach().cpu().numpy()
     try:
