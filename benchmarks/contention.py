@@ -30,7 +30,9 @@ interleaved (one step of each method per round), the medians of:
   torch loop takes seconds). ``loss only`` (layers) is the torch part every step shares:
   ``mean(y^2)`` and its backward on a ``(256, 4096)`` output, with torch's N threads.
 
-The closing table checks issue 22's bars: beside one busy loop, edgenet's N-thread step
+Run with ``OMP_WAIT_POLICY=PASSIVE`` in the environment, it shows what making torch's
+and numba's OpenMP threads sleep instead of spin changes (the competitors keep the
+defaults). The closing table checks issue 22's bars: beside one busy loop, edgenet's N-thread step
 at most 1.3x its 1-thread step alone; beside one 2-thread torch loop, dense / edgenet
 >= 5 at 1% and gather / edgenet >= 2 at 0.1%.
 """
@@ -72,8 +74,10 @@ TORCH = ("import torch; torch.set_num_threads(2); a = torch.randn(1024, 1024); "
 def beside(kind: str, k: int) -> Iterator[None]:
     """Run ``k`` competing processes of ``kind`` (``busy`` or ``torch``) for the body."""
     code = {"busy": BUSY, "torch": TORCH}[kind]
-    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-             for _ in range(k)]
+    env = {k: v for k, v in os.environ.items()  # the same competitors whatever this run's
+           if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}  # OpenMP settings
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                              env=env) for _ in range(k)]
     try:
         for p in procs:
             assert p.stdout is not None
