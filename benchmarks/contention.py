@@ -32,9 +32,9 @@ interleaved (one step of each method per round), the medians of:
 
 Run with ``OMP_WAIT_POLICY=PASSIVE`` in the environment, it shows what making torch's
 and numba's OpenMP threads sleep instead of spin changes (the competitors keep the
-defaults). The closing table checks issue 22's bars: beside one busy loop, edgenet's N-thread step
-at most 1.3x its 1-thread step alone; beside one 2-thread torch loop, dense / edgenet
->= 5 at 1% and gather / edgenet >= 2 at 0.1%.
+defaults). The closing table checks issue 22's bars: beside one busy loop, edgenet's
+N-thread step at most 1.3x its 1-thread step alone; beside one 2-thread torch loop,
+dense / edgenet >= 5 at 1% and gather / edgenet >= 2 at 0.1%.
 """
 
 from __future__ import annotations
