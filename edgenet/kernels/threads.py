@@ -17,9 +17,14 @@ left. A step then took 7 to 9 times its one-thread time (``benchmarks/RESULTS.md
   cores other processes left idle over the last :data:`WINDOW` seconds (this process's
   own threads count as free; niced processes too, since they yield);
 - :func:`count` takes the smaller of the two (at least 1), and 1 for calls too small
-  to pay for waking the workers.
+  to pay for waking the workers;
+- :func:`torch_matched` lowers torch's intra-op threads to the same count for the
+  torch operations inside edgenet's own passes (the recurrent walk runs several per
+  time step), and restores them after.
 
-Without ``/proc/stat`` (not Linux) the limit is used as it is.
+Without ``/proc/stat`` (not Linux) the limit is used as it is. The torch operations of
+the user's own code (the loss, the optimizer) keep torch's threads: on a busy machine,
+``OMP_WAIT_POLICY=PASSIVE`` set before Python starts makes them sleep instead of spin.
 
 >>> from edgenet.kernels import threads
 >>> 1 <= threads.count(10**12) <= threads.limit()
