@@ -20,6 +20,7 @@ from .graph.cycles import break_cycles
 from .graph.network import Network, as_network
 from .graph.validate import resolve_roles
 from .graph.wiring import (
+    layer_densities,
     local_mask,
     locally_connected,
     orient,
@@ -27,6 +28,7 @@ from .graph.wiring import (
     random_sparse,
     scale_free,
     small_world,
+    sparse_mlp,
 )
 from .io.edgelist import read_edgelist
 from .io.graphml import read_graphml, write_graphml
@@ -37,7 +39,7 @@ from .io.torch import from_torch
 from .model.compile import compile
 from .model.dag import CompiledNetwork
 from .model.recurrent import RecurrentNetwork
-from .model.schedulers import SET, RigL
+from .model.schedulers import SET, GradualPruning, RigL
 from .views.draw import draw
 
 __version__ = "0.1.0"
@@ -47,6 +49,7 @@ __all__ = [
     "CycleError",
     "EdgenetError",
     "FormatError",
+    "GradualPruning",
     "GraphMLError",
     "InputError",
     "Network",
@@ -62,6 +65,7 @@ __all__ = [
     "from_pyg",
     "from_torch",
     "get_activation",
+    "layer_densities",
     "load",
     "local_mask",
     "locally_connected",
@@ -75,6 +79,7 @@ __all__ = [
     "save",
     "scale_free",
     "small_world",
+    "sparse_mlp",
     "to_pyg",
     "write_graphml",
 ]
