@@ -299,9 +299,9 @@ def _candidates(model: CompiledModel, candidates: Any) -> tuple[str, Any]:
             return ("blocks", _layer_blocks(model))
         return (candidates, None)
     if isinstance(candidates, bytes) or not isinstance(candidates, Iterable):
-        raise EdgenetError(f"candidates= must be None, 'layers', 'forward', 'any', a list of "
-                           f"(source, target) edges or a list of (sources, targets) blocks (got "
-                           f"{candidates!r})")
+        raise EdgenetError(f"candidates= must be None, a list of (source, target) edges, a "
+                           f"list of (sources, targets) blocks or one of 'layers', 'forward', "
+                           f"'any' (got {candidates!r})")
     items = list(candidates)
     known = set(model.nodes)
     group = (list, set, frozenset, range, np.ndarray)  # node ids may be tuples: not a group
@@ -450,8 +450,9 @@ class RigL(_Schedule):
     candidates in blocks of target rows against all source rows, never an ``N x N``
     matrix (at most :data:`SCORE_BLOCK` scores at a time). Under gradient accumulation
     (several forward and backward passes per ``optimizer.step()``) the scores sum over
-    all of them, as the accumulated gradient does. A pass that no backward reached (a
-    forward for logging between ``backward()`` and ``step()``) is not counted.
+    all of them, as the accumulated gradient does; a pass begun while the weight gradient
+    is None or zero (after ``zero_grad()``) starts the sum anew. A pass that no backward
+    reached (a forward for logging between ``backward()`` and ``step()``) is not counted.
     ``model``, ``optimizer``, ``fraction``, ``every``, ``until`` and ``candidates`` are
     those of every scheduler (see ``help(RigL.__init__)``). A DAG only: a
     :class:`~edgenet.RecurrentNetwork` is refused (use :class:`SET`).
@@ -472,6 +473,8 @@ class RigL(_Schedule):
     >>> model.edges
     [('b', 'y')]
     """
+
+    model: CompiledNetwork
 
     def __init__(self, model: CompiledNetwork, optimizer: torch.optim.Optimizer | None,
                  fraction: float = 0.3, every: int = 100, until: int | None = None,
@@ -495,6 +498,13 @@ class RigL(_Schedule):
         captured = _Capture((x[None] if x.dim() == 1 else x).detach().clone(),
                             self.model.weight.detach().clone(),
                             self.model.bias.detach().clone(), L, backend, self.model.nodes)
+        # Passes add up (micro-batches of one accumulated gradient), except that a pass
+        # begun with no weight gradient (after zero_grad()) starts anew, and passes
+        # before a rewire of the model (another network) are replaced.
+        grad = self.model.weight.grad
+        if grad is None or not bool(grad.any()):
+            self._passes = []
+        self._passes = [p for p in self._passes if self._same(p)]
         self._passes.append(captured)
 
         def keep(grad: torch.Tensor) -> None:
@@ -518,16 +528,16 @@ class RigL(_Schedule):
         captured passes (those since the last :meth:`step` that a backward reached, their
         batches side by side), each replayed on the structure, weights and engine it used;
         refused when the model's structure has changed since."""
-        passes = [p for p in self._passes if p.grad_y is not None]
+        passes = [(p, p.grad_y) for p in self._passes if p.grad_y is not None]
         if not passes:
             raise EdgenetError("RigL needs a forward and backward pass through the model before "
                                "each rewiring step; call step() after optimizer.step()")
         Hs, Ds = [], []
-        for p in passes:
+        for p, grad_y in passes:
             self._check_structure(p)
             impl = backends.get(p.backend)
             _, H, Z = impl.forward(p.x, p.weight, p.bias, p.layout)
-            _, _, _, D = impl.backward(p.grad_y, p.weight, H, Z, p.layout, False, False)
+            _, _, _, D = impl.backward(grad_y, p.weight, H, Z, p.layout, False, False)
             Hs.append(H)  # (N, B_i)
             Ds.append(D)  # (N - n_in, B_i)
         if len(Hs) == 1:
@@ -535,14 +545,18 @@ class RigL(_Schedule):
         # sum_i D_i @ H_i.T == [D_1 .. D_k] @ [H_1 .. H_k].T: the batches side by side
         return torch.cat(Hs, 1), torch.cat(Ds, 1)  # (N, sum B_i), (N - n_in, sum B_i)
 
+    def _same(self, p: _Capture) -> bool:
+        """Whether the capture ``p`` ran on the model's structure now."""
+        now, L = self.model.layout, p.layout
+        return now is L or (self.model.nodes == p.nodes and all(
+            torch.equal(getattr(now, f).cpu(), getattr(L, f).cpu()) for f in ("crow", "col")))
+
     def _check_structure(self, p: _Capture) -> None:
         """Refuse a capture taken on another structure than the model's now (a rewire
         between the captured pass and :meth:`step`): its rows are not the model's rows."""
         model, L = self.model, p.layout
         now = model.layout
-        same = now is L or (model.nodes == p.nodes and all(
-            torch.equal(getattr(now, f).cpu(), getattr(L, f).cpu()) for f in ("crow", "col")))
-        if not same:
+        if not self._same(p):
             raise EdgenetError(
                 f"RigL step {self.t + 1}: the model was rewired after the forward pass RigL "
                 f"captured for this step ({L.n_edges} edges, {L.n_nodes} nodes then; "
