@@ -283,3 +283,18 @@ def test_pruning_arguments_get_typed_errors(kwargs, message):
     args = {"sparsity": 0.9, "end": 10, **kwargs}
     with pytest.raises(en.EdgenetError, match=message):
         en.GradualPruning(mlp_model(), None, **args)
+
+
+# --------------------------------------------------------------------------- the demo
+
+def test_demo_rewire_prints_the_five_methods(capsys):
+    """``edgenet demo --rewire --quick``: the five runs side by side, same edge count."""
+    pytest.importorskip("sklearn")
+    from edgenet.shell.cli import main
+
+    assert main(["demo", "--rewire", "--quick"]) == 0
+    out = capsys.readouterr().out
+    lines = [line.strip() for line in out.splitlines()[1:]]
+    assert [line.split(":")[0] for line in lines] == ["static uniform", "static ERK", "SET",
+                                                      "RigL", "pruning"]
+    assert all(line.endswith(", 474 edges") for line in lines)

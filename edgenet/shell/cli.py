@@ -249,8 +249,8 @@ def parser() -> argparse.ArgumentParser:
                    help="directory for digits.graphml, .png and .html (default: edgenet-demo)")
     m.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     m.add_argument("--rewire", action="store_true",
-                   help="instead: a sparse MLP at 5%% of the dense edges trained with SET "
-                   "rewiring against the same density kept static, over 5 seeds")
+                   help="instead: an MLP at 5%% of the dense edges, static (uniform, ERK), "
+                   "with SET, RigL and gradual pruning, side by side over 5 seeds")
     return p
 
 
