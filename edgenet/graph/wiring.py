@@ -265,7 +265,8 @@ def sparse_mlp(
     Each layer gets exactly ``round(density_l * n_in * n_out)`` edges at positions drawn
     without replacement from ``numpy.random.default_rng(seed)``. Nodes are named
     ``"x{i}"`` (inputs), ``"h{layer}_{j}"`` (hidden, layer from 1) and ``"y{k}"``
-    (outputs); weights are left for :func:`edgenet.compile` to initialise.
+    (outputs); hidden neurons get ``activation``, outputs ``output_activation``, and
+    weights are left for :func:`edgenet.compile` to initialise.
 
     >>> import edgenet as en
     >>> net = en.sparse_mlp([64, 128, 10], density=0.05, allocation="erk", seed=0)
