@@ -298,3 +298,23 @@ def test_demo_rewire_prints_the_five_methods(capsys):
     assert [line.split(":")[0] for line in lines] == ["static uniform", "static ERK", "SET",
                                                       "RigL", "pruning"]
     assert all(line.endswith(", 474 edges") for line in lines)
+
+
+def test_pruning_groups_survive_a_removed_neuron():
+    """Layer-pair groups are fixed at construction: removing the neuron of the highest
+    layer must not renumber them."""
+    net = en.Network()
+    net.add_input("x")
+    net.add_neuron("h0")
+    net.add_neuron("h1")
+    net.add_neuron("g")
+    net.add_neuron("d")
+    net.add_output("y")
+    net.add_edges_from([("x", "h0"), ("x", "h1"), ("h0", "g"), ("h1", "g"), ("g", "d"),
+                        ("h0", "y"), ("x", "y")])  # d, a sink, is the highest layer
+    model = en.compile(net, seed=0)
+    prune = en.GradualPruning(model, None, 0.5, end=1, every=1)
+    before = dict(zip(model.edges, prune._groups().tolist()))
+    model.rewire(remove_neurons=["d"])
+    after = dict(zip(model.edges, prune._groups().tolist()))
+    assert all(after[e] == before[e] for e in after)

@@ -38,9 +38,11 @@ Candidates (where edges may grow):
 * an iterable of edges, or bipartite blocks ``[(sources, targets), ...]`` with
   ``sources`` and ``targets`` lists of nodes (the seed's masked layers: only those blocks).
 
-On a DAG an explicit pair is grown only while it is forward in the current row order (a
+On a DAG a candidate pair is grown only while it is forward in the current row order (a
 backward pair could close a cycle, and the row order changes as the wiring does): a
 :class:`UserWarning` at construction says how many listed pairs are not forward then.
+(``"layers"`` pairs are forward but where a node of a later layer has no path from
+the earlier one, such as an output fed only by inputs; they are not warned about.)
 Listed pairs whose node a later ``rewire(remove_neurons=...)`` removed are skipped.
 
 >>> import torch, edgenet as en
@@ -352,7 +354,7 @@ def _warn_backward(model: CompiledModel, kind_items: tuple[str, Any]) -> None:
         warnings.warn(
             f"{back.size} of the {len(u)} candidate pairs into a neuron are not forward in the "
             f"current node order (such as {first!r}); they are not grown while they stay so, "
-            "since a backward edge could close a cycle", UserWarning, stacklevel=4)
+            "since a backward edge could close a cycle", UserWarning, stacklevel=5)
 
 
 def _row_pairs(model: CompiledModel, kind_items: tuple[str, Any],
@@ -727,6 +729,7 @@ class GradualPruning:
         self.t = 0  # optimizer steps seen
         #: The layer of every node at construction (``scope="layer"``).
         self.layers = node_layers(model) if scope == "layer" else {}
+        self._width = max(self.layers.values(), default=0) + 2  # layer ids -1 .. max
         groups = self._groups()
         #: Edges of each group (a layer pair; one group for ``"global"``) at construction.
         self.initial = dict(zip(*np.unique(groups, return_counts=True)))
@@ -752,8 +755,7 @@ class GradualPruning:
             return np.zeros(len(src), dtype=np.int64)
         nodes = self.model._nodes
         lv = np.array([self.layers.get(u, -1) for u in nodes], dtype=np.int64) + 1
-        width = int(lv.max()) + 1 if len(lv) else 1
-        return lv[src] * width + lv[dst]  # (E,) one id per (layer of u, layer of v)
+        return lv[src] * self._width + lv[dst]  # (E,) one id per (layer of u, layer of v)
 
     def step(self) -> None:
         """Call after ``optimizer.step()``: at ``begin``, every ``every`` steps after it
