@@ -32,10 +32,12 @@ from .io.edgelist import read_edgelist
 from .io.graphml import read_graphml, write_graphml
 from .io.matrices import from_connection_matrices
 from .io.native import load, save
+from .io.neat import from_neat, neat_config, to_neat
 from .io.pyg import from_pyg, to_pyg
 from .io.torch import from_torch
 from .model.compile import compile
 from .model.dag import CompiledNetwork
+from .model.population import Population, compile_population
 from .model.recurrent import RecurrentNetwork
 from .model.schedulers import SET, RigL
 from .views.draw import draw
@@ -50,6 +52,7 @@ __all__ = [
     "GraphMLError",
     "InputError",
     "Network",
+    "Population",
     "RigL",
     "SET",
     "RecurrentNetwork",
@@ -57,13 +60,16 @@ __all__ = [
     "as_network",
     "break_cycles",
     "compile",
+    "compile_population",
     "draw",
     "from_connection_matrices",
+    "from_neat",
     "from_pyg",
     "from_torch",
     "get_activation",
     "load",
     "local_mask",
+    "neat_config",
     "locally_connected",
     "orient",
     "random_mask",
@@ -75,6 +81,7 @@ __all__ = [
     "save",
     "scale_free",
     "small_world",
+    "to_neat",
     "to_pyg",
     "write_graphml",
 ]

@@ -283,7 +283,50 @@ def neuron_attributes(
         raise EdgenetError(f"node {node!r}: {err}") from None
     bias = data.get("bias")
     bias = 0.0 if bias is None else real(bias, f"bias of node {node!r}")
+    agg, response = aggregation(G, node)
+    if agg != "sum":
+        raise EdgenetError(
+            f"node {node!r} has aggregation {agg!r}; compile's engines sum a neuron's weighted "
+            "inputs: evaluate the graph with edgenet.compile_population([G]) (or its "
+            ".member(0)), whose aggregation path runs every aggregation"
+        )
+    if response != 1.0:
+        raise EdgenetError(
+            f"node {node!r} has response {response!r}; compile's engines compute "
+            "act(bias + sum of weighted inputs): multiply its incoming weights by the response "
+            "(edgenet.from_neat does), or use edgenet.compile_population([G])"
+        )
     return act, bias
+
+
+#: How a neuron may combine its weighted inputs (node attribute ``aggregation``, default
+#: ``"sum"``): neat-python's built-in aggregations.
+AGGREGATIONS = ("sum", "product", "max", "min", "maxabs", "median", "mean")
+
+
+def aggregation(G: nx.DiGraph, node: Hashable) -> tuple[str, float]:
+    """The checked ``(aggregation, response)`` of a neuron, which computes
+    ``act(bias + response * aggregation(w_u * h_u for its inputs u))``: ``aggregation``
+    is one of :data:`AGGREGATIONS` (absent: ``"sum"``), ``response`` a finite real
+    (absent: 1). :func:`edgenet.compile` runs ``("sum", 1.0)`` only.
+
+    >>> import networkx as nx, edgenet as en
+    >>> G = nx.DiGraph([("x", "y")]); G.nodes["y"].update(aggregation="max", response=2)
+    >>> en.graph.validate.aggregation(G, "y"), en.graph.validate.aggregation(G, "x")
+    (('max', 2.0), ('sum', 1.0))
+    """
+    data = G.nodes[node]
+    agg = data.get("aggregation")
+    response = data.get("response")
+    if agg is None and response is None:
+        return "sum", 1.0
+    agg = "sum" if agg is None else agg
+    if not isinstance(agg, str) or agg not in AGGREGATIONS:
+        raise EdgenetError(
+            f"node {node!r} has aggregation {shown(agg)}; expected one of "
+            f"{', '.join(map(repr, AGGREGATIONS))}"
+        )
+    return agg, 1.0 if response is None else real(response, f"response of node {node!r}")
 
 
 #: The seeds ``torch.Generator.manual_seed`` takes.
