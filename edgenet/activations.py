@@ -193,7 +193,7 @@ def _neat_inv(z: torch.Tensor) -> torch.Tensor:
 
 #: neat-python's activations that differ from edgenet's built-ins, by neat's name.
 NEAT_ACTIVATIONS: dict[str, Activation] = {
-    "sigmoid": lambda z: 1.0 / (1.0 + torch.exp(-torch.clamp(5.0 * z, -60.0, 60.0))),
+    "sigmoid": lambda z: torch.sigmoid(torch.clamp(5.0 * z, -60.0, 60.0)),
     "tanh": lambda z: torch.tanh(torch.clamp(2.5 * z, -60.0, 60.0)),
     "sin": lambda z: torch.sin(torch.clamp(5.0 * z, -60.0, 60.0)),
     "gauss": lambda z: torch.exp(-5.0 * torch.clamp(z, -3.4, 3.4) ** 2),

@@ -59,6 +59,26 @@ def _stripped(G: nx.DiGraph, i: int | None) -> tuple[list[tuple[Any, dict]], Rul
     return nodes, rules
 
 
+def _join(union: nx.DiGraph, i: int, nodes: list[tuple[Any, dict]], G: nx.DiGraph) -> None:
+    """Add member ``G`` (its ``nodes`` from :func:`_stripped`) to ``union`` as ``(i, node)``.
+
+    The union exists only for one compile, which reads it and never changes it (what the
+    model keeps, :class:`~edgenet.model.source.Source` copies): so it shares the members'
+    attribute dicts and is filled through NetworkX's adjacency dicts directly, in the
+    members' node and edge order, at a third of ``add_edges_from``'s cost.
+    """
+    node, succ, pred = union._node, union._succ, union._pred
+    for key, d in nodes:
+        node[key] = d
+        succ[key] = {}
+        pred[key] = {}
+    for u, nbrs in G.adj.items():
+        out = succ[i, u]
+        for v, d in nbrs.items():
+            out[i, v] = d
+            pred[i, v][i, u] = d
+
+
 def _compiled(G: nx.DiGraph, rules: Rules, **options: Any) -> CompiledNetwork:
     """``G`` (without the attributes ``rules`` holds) compiled, as an
     :class:`~edgenet.model.aggregate.AggregateNetwork` when ``rules`` is not empty."""
@@ -213,8 +233,7 @@ def compile_population(
         outputs += [(i, n) for n in outs]
         rules.update(member_rules)
         attrs.append(dict(G.graph))
-        union.add_nodes_from(nodes)
-        union.add_edges_from(((i, u), (i, v), d) for u, v, d in G.edges(data=True))
+        _join(union, i, nodes, G)
     options = {"dtype": dtype, "seed": seed, "engine": engine}
     model = _compiled(union, rules, inputs=inputs, outputs=outputs, device=device, **options)
     return Population(model, attrs, n_in, n_out, {"dtype": dtype, "engine": engine})
