@@ -181,12 +181,15 @@ def test_lamarckian_trained_weights_go_back(xor_population):
 
 def test_to_neat_relabels_a_handmade_network():
     net = en.Network()
-    net.add_input("a"); net.add_input("b")
+    net.add_input("a")
+    net.add_input("b")
     net.add_neuron("h", activation="neat_gauss", bias=0.3)
     net.add_neuron(5, activation="relu")
     net.add_output("y", activation="neat_sigmoid", aggregation="max", response=-0.5)
-    net.add_edge("a", "h", weight=1.0); net.add_edge("b", 5, weight=-1.0)
-    net.add_edge("h", "y", weight=2.0); net.add_edge(5, "y", weight=0.5)
+    net.add_edge("a", "h", weight=1.0)
+    net.add_edge("b", 5, weight=-1.0)
+    net.add_edge("h", "y", weight=2.0)
+    net.add_edge(5, "y", weight=0.5)
     config = en.neat_config(activation_options=ACTIVATIONS, aggregation_options=AGGREGATIONS)
     g = en.to_neat(net, config)
     assert sorted(g.nodes) == [0, 5, 6]
@@ -229,7 +232,9 @@ def test_unknown_activation_is_refused_naming_the_node():
 
 def test_to_neat_refusals():
     config = en.neat_config()
-    net = en.Network(); net.add_input("x"); net.add_output("y", activation="gelu")
+    net = en.Network()
+    net.add_input("x")
+    net.add_output("y", activation="gelu")
     net.add_edge("x", "y", weight=1.0)
     with pytest.raises(en.EdgenetError, match="has 1 inputs and 1 outputs; the neat config expects 2 and 1"):
         en.to_neat(net, en.neat_config(num_inputs=2))

@@ -17,7 +17,8 @@ AGGS = ["sum", "product", "max", "min", "maxabs", "median", "mean"]
 def member(rng: np.random.Generator, n_in: int, n_out: int, acts=ACTS, aggs=("sum",),
            names: str = "int") -> en.Network:
     """A random DAG of 0-30 hidden neurons with skip edges, bias-only neurons and outputs
-    that feed other neurons; node names are ints or strings."""
+    that feed other neurons
+    node names are ints or strings."""
     hidden = int(rng.integers(0, 30))
     name = (lambda i: i) if names == "int" else (lambda i: f"n{i}")
     net = en.Network(tag=int(rng.integers(100)))
@@ -148,7 +149,10 @@ def test_union_is_as_deep_as_the_deepest_member():
 
 def test_bad_members_are_refused_and_nothing_is_built():
     graphs = population(9, 3)
-    odd = en.Network(); odd.add_input("a"); odd.add_output("y"); odd.add_edge("a", "y")
+    odd = en.Network()
+    odd.add_input("a")
+    odd.add_output("y")
+    odd.add_edge("a", "y")
     with pytest.raises(en.EdgenetError, match="graph 3 has 1 inputs and 1 outputs, graph 0 3 and 2"):
         en.compile_population(graphs + [odd])
     with pytest.raises(en.EdgenetError, match="at least one graph"):

@@ -36,9 +36,9 @@ from typing import Any
 
 import networkx as nx
 
+from ..activations import get_activation
 from ..errors import CycleError, EdgenetError
 from ..graph.network import Network
-from ..activations import get_activation
 from ..graph.validate import AGGREGATIONS, DEFAULT_ACTIVATION, aggregation, real, resolve_roles
 
 #: neat-python activations that are edgenet built-ins under the same name.
