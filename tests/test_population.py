@@ -188,3 +188,20 @@ def test_population_trains_with_one_optimizer():
         opt.step()
         losses.append(loss.detach())
     assert (losses[-1] < losses[0]).all()
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("aggs", [("sum",), tuple(AGGS)])
+def test_cuda_population_equals_the_members_on_cpu(aggs):
+    graphs = population(11, 10, aggs=aggs)
+    pop = en.compile_population(graphs, dtype=torch.float64, device="cuda")
+    x = torch.randn(10, 6, 3, dtype=torch.float64)
+    xc = x.cuda().requires_grad_(True)
+    y = pop(xc)
+    y.sum().backward()
+    for i, m in enumerate(member_models(graphs)):
+        xi = x[i].clone().requires_grad_(True)
+        yi = m(xi)
+        yi.sum().backward()
+        torch.testing.assert_close(y[i].cpu(), yi.detach(), rtol=0, atol=1e-12)
+        torch.testing.assert_close(xc.grad[i].cpu(), xi.grad, rtol=0, atol=1e-12)
