@@ -28,6 +28,7 @@ population's outputs equal neat-python's.
 from __future__ import annotations
 
 import argparse
+import pickle
 import random
 import statistics
 import sys
@@ -92,6 +93,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="20 genomes, fewer rounds")
     parser.add_argument("--members", type=int, default=150)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="pickle of the grown genomes: read when present, else written")
     parser.add_argument("--activation", default="sigmoid",
                         help="neat activation of every neuron (sigmoid: neat's default; relu "
                              "is an edgenet built-in, so the fused engine can run it)")
@@ -99,9 +103,18 @@ def main() -> None:
     P = 20 if args.quick else args.members
     rounds = 2 if args.quick else args.rounds
     torch.manual_seed(0)
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     t = time.perf_counter()
-    genomes, config = grow(P, 20, 300, args.activation, seed=1)
+    if args.cache is not None and args.cache.exists():
+        with open(args.cache, "rb") as f:
+            genomes, config = pickle.load(f)
+    else:
+        genomes, config = grow(P, 20, 300, args.activation, seed=1)
+        if args.cache is not None:
+            with open(args.cache, "wb") as f:
+                pickle.dump((genomes, config), f)
     grow_s = time.perf_counter() - t
     sizes = [len(g.nodes) for g in genomes]
     from neat.nn import FeedForwardNetwork

@@ -262,3 +262,36 @@ def test_compile_refuses_aggregation_and_response_naming_the_neuron():
     G.nodes["y"]["aggregation"] = "softmax"
     with pytest.raises(en.EdgenetError, match=r"node 'y' has aggregation 'softmax'; expected one of"):
         en.compile(G)
+
+
+def test_custom_neat_aggregation_is_refused_naming_the_node():
+    config = en.neat_config()
+    config.genome_config.add_aggregation("softmax", lambda xs: sum(xs))
+    g = config.genome_type(4)
+    node = config.genome_config.node_gene_type(0)
+    node.init_attributes(config.genome_config)
+    node.aggregation = "softmax"
+    g.nodes[0] = node
+    with pytest.raises(en.EdgenetError, match=r"genome 4, node 0 has aggregation 'softmax'; edgenet runs"):
+        en.from_neat(g, config)
+
+
+def test_to_neat_refuses_what_neat_cannot_hold():
+    net = en.Network()
+    net.add_input("x")
+    net.add_output("y", activation="neat_bent2", aggregation="median")
+    net.add_edge("x", "y", weight=1.0)
+    en.register_activation("neat_bent2", lambda z: z - 1, overwrite=True)
+    with pytest.raises(en.EdgenetError, match=r"node 'y' has activation 'neat_bent2', which neat-python's config does not know \(as 'bent2'\)"):
+        en.to_neat(net, en.neat_config(num_inputs=1))
+    with pytest.raises(en.EdgenetError, match="expected an edgenet.Network, networkx.DiGraph or compiled"):
+        en.to_neat([("x", "y")], en.neat_config(num_inputs=1))
+    cyclic = nx.DiGraph([("x", "a"), ("a", "b"), ("b", "a"), ("b", "y")])
+    with pytest.raises(en.CycleError):
+        en.to_neat(cyclic, en.neat_config(num_inputs=1))
+
+
+def test_missing_neat_python_is_a_typed_error(monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "neat", None)
+    with pytest.raises(en.EdgenetError, match=r"pip install edgenet\[neat\]"):
+        en.neat_config()

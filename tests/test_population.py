@@ -205,3 +205,9 @@ def test_cuda_population_equals_the_members_on_cpu(aggs):
         yi.sum().backward()
         torch.testing.assert_close(y[i].cpu(), yi.detach(), rtol=0, atol=1e-12)
         torch.testing.assert_close(xc.grad[i].cpu(), xi.grad, rtol=0, atol=1e-12)
+
+
+def test_population_refuses_a_non_tensor():
+    pop = en.compile_population(population(12, 2))
+    with pytest.raises(en.InputError, match=r"expected a torch.Tensor of shape \(batch, 3\) or \(2, batch, 3\) \(got list\)"):
+        pop([[0.0, 0.0, 0.0]])

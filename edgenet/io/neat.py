@@ -328,10 +328,7 @@ def to_neat(network: Any, config: Any, *, key: Hashable | None = None) -> Any:
                 f"know (as {name!r}); use one of neat's: "
                 f"{', '.join(sorted(edgenet_activation(a) for a in gc.activation_defs.functions))}"
             )
-        agg, response = aggregation(G, n)
-        if not gc.aggregation_function_defs.is_valid(agg):
-            raise EdgenetError(f"node {n!r} has aggregation {agg!r}, which the neat config "
-                               "does not know")
+        agg, response = aggregation(G, n)  # neat-python defines all of AGGREGATIONS
         gene = gc.node_gene_type(keys[n])
         gene.init_attributes(gc)
         gene.bias, gene.response, gene.activation, gene.aggregation = bias, response, name, agg
