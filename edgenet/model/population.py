@@ -43,14 +43,16 @@ def _in_member(i: int, err: EdgenetError) -> EdgenetError:
     return err
 
 
-def _stripped(G: nx.DiGraph, i: int | None) -> tuple[list[tuple[Any, dict]], Rules]:
+def _stripped(G: nx.DiGraph, i: int | None,
+              inputs: Iterable[Hashable]) -> tuple[list[tuple[Any, dict]], Rules]:
     """``G``'s nodes (relabelled ``(i, node)`` unless ``i`` is None) with their attributes,
-    less ``aggregation`` and ``response`` where a neuron does anything but sum with response
-    1, and those neurons' ``(aggregation, response)``."""
+    less ``aggregation`` and ``response`` where a neuron (not one of the ``inputs``) does
+    anything but sum with response 1, and those neurons' ``(aggregation, response)``."""
     nodes, rules = [], {}
+    skip = set(inputs)
     for n, d in G.nodes(data=True):
         key = n if i is None else (i, n)
-        if "aggregation" in d or "response" in d:
+        if ("aggregation" in d or "response" in d) and n not in skip:
             rule = aggregation(G, n)
             if rule != ("sum", 1.0):
                 rules[key] = rule
@@ -168,7 +170,7 @@ class Population(nn.Module):
         if not isinstance(i, int) or not -len(self) <= i < len(self):
             raise EdgenetError(f"member index {i!r} out of range for a population of {len(self)}")
         G = self.to_networks()[i]
-        nodes, rules = _stripped(G, None)
+        nodes, rules = _stripped(G, None, resolve_roles(G)[0])
         bare = Network()
         bare.graph.update(G.graph)
         bare.add_nodes_from(nodes)
@@ -220,7 +222,7 @@ def compile_population(
         try:
             check_graph(G)
             ins, outs = resolve_roles(G)
-            nodes, member_rules = _stripped(G, i)
+            nodes, member_rules = _stripped(G, i, ins)
         except EdgenetError as err:
             raise _in_member(i, err) from None
         if i and (len(ins), len(outs)) != (n_in, n_out):
