@@ -69,8 +69,8 @@ def graphs() -> dict[str, nx.DiGraph]:
 
 def old_draw():
     """edgenet 0.1's draw function, from git."""
-    source = subprocess.run(["git", "show", f"{BEFORE}:edgenet/views/draw.py"], cwd=ROOT, check=True,
-                            capture_output=True, text=True).stdout
+    source = subprocess.run(["git", "show", f"{BEFORE}:edgenet/draw.py"], cwd=ROOT,
+                            check=True, capture_output=True, text=True).stdout
     source = source.replace("from .errors", "from edgenet.errors").replace(
         "from .validate", "from edgenet.graph.validate")
     path = Path(tempfile.mkdtemp()) / "old_draw.py"

@@ -172,3 +172,31 @@ def every_edge_kind(self_loop: bool = False) -> en.Network:
     net.add_edge("g", "y", weight=1.0)
     net.add_edge("x0", "y", weight=0.3)  # skip
     return net
+
+
+# Names from a file, each aimed at one part of plotly's label markup (its tags, entities,
+# `%{...}` templates, newlines) or at the page around it (its <script> blocks, comments).
+LINK = '<a href="https://evil.example/phish">click-me</a>'
+HOSTILE = {  # node name: activation
+    LINK: '<span style="font-size:60px">big</span>',
+    'say "hi" & <b>bold</b>': LINK,
+    "p%{x}q %{customdata[1]} %{meta}": "%{meta}",
+    "</script><script>window.pwned = 1</script>": 'say "hi"',
+    "&amp; &lt; &#65; &quot; <extra>x</extra>": "<sup>up</sup><br>down",
+    "$x^2$ 100% <!-- <script>": "<span style=font-size:60px>big</span>",
+    "two  spaces\nand a newline": "<i>it</i> <em>em</em> <s>s</s> <u>u</u> <sub>d</sub>",
+}
+HOSTILE_TITLE = '<a href="https://evil.example">%{meta} say "hi"</a>'
+
+
+def hostile(path) -> nx.DiGraph:
+    """x -> each neuron of :data:`HOSTILE` -> y, written to GraphML at ``path`` and read back."""
+    G = nx.DiGraph()
+    for name, act in HOSTILE.items():
+        G.add_node(name, activation=act)
+        G.add_edge("x", name, weight=1.0)
+        G.add_edge(name, "y", weight=-0.5)
+    en.write_graphml(G, path)
+    read = en.read_graphml(path)
+    assert set(read.nodes) == {"x", "y", *HOSTILE}
+    return read

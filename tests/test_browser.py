@@ -6,7 +6,8 @@ missing, without them. The page is opened from a file with a fresh profile and e
 background service off; the test checks that plotly drew it, that the console has no
 error, that no request left the page, that hovering a neuron shows its details and
 that hovering an edge shows its weight and that clicking a neuron lists its inputs and
-outputs. It saves ``page.png`` (a screenshot)
+outputs, and that names from a file built to attack the page (links, styles, entities,
+templates, a script end) are shown exactly as written. It saves ``page.png`` (a screenshot)
 in the test's temporary folder, or in ``$EDGENET_SCREENSHOTS`` when that is set.
 """
 
@@ -19,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from dags import every_edge_kind
+from dags import HOSTILE, HOSTILE_TITLE, LINK, every_edge_kind, hostile
 
 import edgenet as en
 
@@ -59,10 +60,10 @@ def browser(tmp_path_factory):
     driver.quit()
 
 
-def wait_for(driver, script: str, timeout: float = 10.0):
+def wait_for(driver, script: str, *args, timeout: float = 10.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        value = driver.execute_script(script)
+        value = driver.execute_script(script, *args)
         if value:
             return value
         time.sleep(0.05)
@@ -81,6 +82,27 @@ def neuron_offset(driver, name: str) -> tuple[float, float]:
         """,
         name,
     ))
+
+
+def panel_rows(driver) -> list[str]:
+    """The click panel's lines of text, as shown."""
+    return driver.execute_script(
+        "var p = document.querySelector('.edgenet-panel');"
+        "return p && !p.hidden ? Array.from(p.children).map(c => c.textContent) : null;")
+
+
+def hover_lines(driver, count: int, before: list[str] | None = None) -> list[str]:
+    """The lines of the hover box once it has ``count`` lines and differs from ``before``."""
+    return wait_for(driver, """
+        var t = document.querySelectorAll('.hoverlayer .hovertext text.nums > tspan.line');
+        var lines = Array.from(t).map(l => l.textContent);
+        return lines.length === arguments[0] && JSON.stringify(lines) !== arguments[1] && lines;
+        """, count, json.dumps(before))
+#: Every link and styled piece of text the plot holds, as [tag, style, text].
+MARKUP = ("var gd = document.querySelector('.js-plotly-plot');"
+          "return Array.from(gd.querySelectorAll('a, svg tspan[style]'))"
+          ".filter(e => !e.closest('.modebar'))"
+          ".map(e => [e.tagName, e.getAttribute('style') || '', e.textContent]);")
 
 
 def test_page_offline_hover_and_click(browser, tmp_path):
@@ -128,10 +150,9 @@ def test_page_offline_hover_and_click(browser, tmp_path):
     ActionChains(browser).move_to_element_with_offset(plot, int(dx), int(dy)).click().perform()
     assert wait_for(browser, "return document.querySelector('.js-plotly-plot').dataset.selected"
                     ) == "h"
-    panel = browser.execute_script(
-        "return document.querySelector('.js-plotly-plot')._fullLayout.annotations[0].text")
-    assert "inputs (3)" in panel and "x1: -1.500" in panel and "g: -0.7500" in panel, panel
-    assert "outputs (1)" in panel and "g: 2.000" in panel, panel
+    panel = panel_rows(browser)
+    assert panel[:2] == ["h", "inputs (3)"] and "x1: -1.500" in panel and "g: -0.7500" in panel
+    assert panel[-2:] == ["outputs (1)", "g: 2.000"], panel
     shown = browser.execute_script(
         "var gd = document.querySelector('.js-plotly-plot'), net = gd._fullLayout.meta.edgenet;"
         "return [gd.data[net.inputs_trace].x.length, gd.data[net.outputs_trace].x.length];")
@@ -151,3 +172,62 @@ def test_page_offline_hover_and_click(browser, tmp_path):
     inside = ("data:", "blob:", "chrome:")
     leaving = [u for u in urls if u != path.as_uri() and not u.startswith(inside)]
     assert path.as_uri() in urls and leaving == []
+
+
+def test_names_from_a_file_show_as_plain_text(browser, tmp_path):
+    """Hostile names and activations (links, styles, entities, templates, a script end)
+    from a GraphML file: no link, no style from them, and every text exactly as written."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    G = hostile(tmp_path / "hostile.graphml")
+    path = tmp_path / "hostile.html"
+    en.draw(G, path, title=HOSTILE_TITLE)
+    browser.get_log("browser")
+    browser.get(Path(path).as_uri())
+    wait_for(browser, "var gd = document.querySelector('.js-plotly-plot');"
+                      "return gd && gd._fullLayout && gd.querySelector('.gl-canvas-context');")
+    assert browser.execute_script("return window.pwned === undefined")
+    assert browser.execute_script(
+        "return document.querySelector('.gtitle').textContent") == HOSTILE_TITLE
+    legend = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.legendtext')).map(t => t.textContent)")
+    assert set(HOSTILE.values()) <= set(legend), legend
+    assert browser.execute_script(MARKUP) == []
+
+    plot = browser.find_element(By.CSS_SELECTOR, ".js-plotly-plot")
+    lines = None
+    for name, act in HOSTILE.items():
+        dx, dy = neuron_offset(browser, name)
+        ActionChains(browser).move_to_element_with_offset(plot, int(dx), int(dy)).perform()
+        lines = hover_lines(browser, 4 + len(name.split("\n")), lines)
+        assert lines == [*name.split("\n"), "role: hidden", f"activation: {act}",
+                         "bias: 0 (default)", "layer: 1"], (name, lines)
+        bold = [["tspan", "font-weight:bold", line] for line in name.split("\n")]
+        assert browser.execute_script(MARKUP) == bold, name  # the hover's own <b>, no more
+
+        ActionChains(browser).move_to_element_with_offset(plot, int(dx), int(dy)).click().perform()
+        wait_for(browser, "return document.querySelector('.js-plotly-plot').dataset.selected"
+                          " === arguments[0]", name)
+        assert panel_rows(browser) == [name, "inputs (1)", "x: 1.000", "outputs (1)",
+                                       "y: -0.5000"], name
+        assert browser.execute_script(MARKUP) in ([], bold)
+        assert browser.execute_script(  # rows of text, nothing inside them
+            "return Array.from(document.querySelectorAll('.edgenet-panel *'))"
+            ".map(e => e.tagName + e.children.length)") == ["DIV0"] * 5
+
+    ex, ey = browser.execute_script(
+        """
+        var gd = document.querySelector('.js-plotly-plot'), fl = gd._fullLayout;
+        var net = fl.meta.edgenet, box = gd.getBoundingClientRect();
+        var t = gd._fullData.find(d => d.name === 'edges');
+        var i = net.src.findIndex((s, e) => net.names[s] === 'x' && net.names[net.dst[e]] === arguments[0]);
+        return [fl._size.l + fl.xaxis.l2p(t.x[i]) - box.width / 2,
+                fl._size.t + fl.yaxis.l2p(t.y[i]) - box.height / 2];
+        """, LINK)
+    ActionChains(browser).move_to_element_with_offset(plot, int(ex), int(ey)).perform()
+    edge = hover_lines(browser, 2)
+    assert edge == [f"x → {LINK}", "weight: 1"], edge
+    assert browser.execute_script("return window.pwned === undefined")
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == [], errors

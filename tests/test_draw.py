@@ -567,3 +567,19 @@ def test_the_largest_finite_weights_are_drawn(tmp_path, weight):
     path = tmp_path / "net.png"
     en.draw(G, path)
     assert path.stat().st_size > 0
+
+
+def test_names_are_drawn_as_written_not_as_mathtext(tmp_path):
+    """matplotlib reads text between two $ as mathtext: a name, activation or title from
+    a file must neither turn into maths nor, when it is not valid mathtext, stop the draw."""
+    G = nx.DiGraph()
+    G.add_node("$x^2$", activation="$y_1$ costs $5")
+    G.add_edge("in", "$x^2$", weight=1.0)
+    G.add_edge("in", r"$\frac$", weight=-1.0)  # not valid mathtext
+    path = tmp_path / "net.svg"
+    with plt.rc_context({"svg.fonttype": "none", "text.usetex": False}):  # text stays text
+        ax = en.draw(G, path, labels=True, title="$a$ and $b$")
+    svg = path.read_text()
+    for text in ("$x^2$", r"$\frac$", "$y_1$ costs $5", "$a$ and $b$"):
+        assert f">{text}<" in svg, text
+    assert "$y_1$ costs $5" in [t.get_text() for t in ax.get_legend().get_texts()]

@@ -156,7 +156,7 @@ def test_unbatched_input():
 @pytest.mark.parametrize(
     ("x", "message"),
     [
-        (torch.zeros(4, 3), r"expected a tensor of shape \(batch, 2\) or \(2,\); got width 3 \(shape \(4, 3\)\) for inputs \['x0', 'x1'\]"),
+        (torch.zeros(4, 3), r"expected a tensor of shape \(batch, 2\) or \(2,\) for inputs \['x0', 'x1'\] \(got shape \(4, 3\)\)"),
         (torch.zeros(2, 4, 2), r"expected a tensor of shape \(batch, 2\) or \(2,\); got rank 3 with shape \(2, 4, 2\)"),
         (torch.tensor(1.0), r"got rank 0"),
         (torch.zeros(4, 2, dtype=torch.float64), r"expected dtype torch.float32 \(got torch.float64\); convert the input with x.to\(torch.float32\)"),

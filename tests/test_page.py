@@ -8,7 +8,7 @@ import sys
 import networkx as nx
 import numpy as np
 import pytest
-from dags import every_edge_kind
+from dags import HOSTILE, HOSTILE_TITLE, LINK, every_edge_kind, hostile
 
 import edgenet as en
 from edgenet.shell.cli import main
@@ -184,3 +184,99 @@ def test_bad_max_edges(bad):
         en.EdgenetError, match=rf"max_edges must be a non-negative int or None \(got {bad!r}\)"
     ):
         page(every_edge_kind(), max_edges=bad)
+
+
+# plotly.js's label markup (src/lib/svg_text_utils.js, 2.x to 4.x): the tags it obeys,
+# the entities it decodes, and the template and newline rules applied before.
+PLOTLY_TAGS = {"sup", "sub", "s", "u", "b", "i", "a", "span", "em"}
+PLOTLY_ENTITIES = {"mu": "μ", "amp": "&", "lt": "<", "gt": ">", "nbsp": "\xa0", "times": "×",
+                   "plusmn": "±", "deg": "°"}
+
+
+def plotly_text(label: str) -> tuple[str, list[str]]:
+    """What plotly.js shows for ``label``: its text (a ``<br>`` as a newline) and the tags
+    it obeys. A model of ``Lib.templateString`` then ``convertToTspans``."""
+    label = re.sub(r"%{([^\s%{}:]*)([:|][^}]*)?}", "", label)
+    label = re.sub(r"\r\n?|\n", " ", label)
+
+    def entity(m: re.Match) -> str:
+        code = m.group(1)
+        if code.startswith("#"):
+            value = int(code[2:], 16) if code[1] == "x" else int(code[1:])
+            return chr(value) if value <= 0x10FFFF else m.group(0)
+        return PLOTLY_ENTITIES.get(code, m.group(0))
+
+    shown, obeyed = [], []
+    for part in re.split(r"(<[^<>]*>)", label):
+        tag = re.search(r"<(/?)([^ >]*)(\s+(.*))?>", part)
+        kind = tag.group(2).lower() if tag else None
+        if kind == "br":
+            shown.append("\n")
+        elif kind in PLOTLY_TAGS:
+            obeyed.append(part)
+        else:
+            shown.append(re.sub(r"&(#\d+|#x[\da-fA-F]+|[a-z]+);", entity, part))
+    return "".join(shown), obeyed
+
+
+def test_plotly_text_model_sees_markup():
+    """The model used below does see what the page used to let through."""
+    assert plotly_text(LINK) == ("click-me", ['<a href="https://evil.example/phish">', "</a>"])
+    assert plotly_text("say &quot;hi&quot;")[0] == "say &quot;hi&quot;"
+    assert plotly_text("p%{x}q")[0] == "pq"
+    assert plotly_text("a&amp;b &#37;{x}<br>c") == ("a&b %{x}\nc", [])
+
+
+def test_file_strings_are_plain_text_in_legend_hover_and_title(tmp_path):
+    G = hostile(tmp_path / "hostile.graphml")
+    G.nodes[LINK]["bias"] = "<i>tilted</i>"  # a graph built in code may hold any value
+    fig = page(G, title=HOSTILE_TITLE)
+    acts = {n: a for n, a in G.nodes(data="activation")}
+    legend = [plotly_text(t.name) for t in fig.data if t.meta == "neurons"]
+    assert sorted(legend) == sorted((a, []) for a in {*HOSTILE.values(), "input", "identity"})
+    names = fig.layout.meta["edgenet"]["names"]
+    seen = set()
+    for t in fig.data:
+        if t.meta != "neurons":
+            continue
+        for row in t.customdata:
+            name = names[row[5]]
+            seen.add(name)
+            assert plotly_text(row[0]) == (name, [])
+            if name in HOSTILE:
+                assert plotly_text(row[2]) == (acts[name], [])
+    assert seen == set(G.nodes)
+    bias = next(row[3] for t in fig.data if t.meta == "neurons" for row in t.customdata
+                if names[row[5]] == LINK)
+    assert plotly_text(bias) == ("'<i>tilted</i>'", [])
+    (edges,) = [t for t in fig.data if t.name == "edges"]
+    net = fig.layout.meta["edgenet"]
+    shown = sorted(plotly_text(text) for text in edges.text)
+    assert shown == sorted(
+        (f"{names[s]} → {names[d]}\nweight: {w:.4g}", [])
+        for s, d, w in zip(net["src"], net["dst"], net["weight"], strict=True))
+    assert plotly_text(fig.layout.title.text) == (HOSTILE_TITLE, [])
+
+
+def test_click_data_carries_names_as_written(tmp_path):
+    """The click panel shows meta names as text (textContent), so they travel unescaped."""
+    G = hostile(tmp_path / "hostile.graphml")
+    net = page(G).layout.meta["edgenet"]
+    assert sorted(net["names"]) == sorted(str(n) for n in G.nodes)
+
+
+def test_click_panel_inserts_text_not_markup():
+    from edgenet.views.page import POST_SCRIPT
+
+    assert "textContent" in POST_SCRIPT
+    assert "innerHTML" not in POST_SCRIPT and "annotations[0]" not in POST_SCRIPT
+
+
+def test_script_in_a_name_cannot_close_the_page_script(tmp_path):
+    text = html(page(hostile(tmp_path / "hostile.graphml"), title=HOSTILE_TITLE))
+    openers = re.findall(r"<script\b", text, flags=re.I)
+    closers = re.findall(r"</script", text, flags=re.I)
+    # plotly's config, plotly.js, and the figure with the click handler; plotly's JSON
+    # writes "<" as \u003c, so a name cannot end a script or open a comment in one
+    assert len(openers) == len(closers) == 3
+    assert "<!--" not in text and "window.pwned" in text  # present, but only as data

@@ -251,7 +251,7 @@ def test_summary_counts_cycles_and_self_loops():
     (lambda m: m(torch.zeros(2, 3), steps=2, h0=torch.zeros(2, 5)),
      r"h0 must be a tensor of shape \(batch, neurons\) = \(2, 12\).*got \(2, 5\)"),
     (lambda m: m(torch.zeros(2, 3, dtype=torch.float64), steps=2),
-     r"expected torch.float32 on cpu \(got torch.float64 on cpu\)"),
+     r"expected dtype torch.float32 \(got torch.float64\)"),
 ])
 def test_bad_calls_are_named(call, message):
     G, inputs, outputs = random_cyclic(1)
@@ -461,3 +461,62 @@ def test_a_time_constant_must_be_a_positive_real(tau, message):
     G.nodes["a"]["tau"] = tau
     with pytest.raises(en.EdgenetError, match=message):
         en.compile(G, recurrent=True, inputs=["x"], outputs=["a"])
+
+
+def _cpg(tau=0.02):
+    """farms_network's four-neuron CPG shape: two mutually inhibiting pairs, tau in seconds."""
+    G = nx.DiGraph()
+    G.add_node("drive", role="input")
+    for n in ("f1", "e1", "f2", "e2"):
+        G.add_node(n, role="output", activation="tanh", tau=tau)
+        G.add_edge("drive", n, weight=1.0)
+    for u, v in (("f1", "e1"), ("e1", "f1"), ("f2", "e2"), ("e2", "f2"), ("f1", "f2"),
+                 ("f2", "f1")):
+        G.add_edge(u, v, weight=-2.0)
+    return G
+
+
+def test_a_time_constant_the_explicit_update_cannot_follow_is_refused_by_name():
+    rnn = en.compile(_cpg(), recurrent=True, dtype=torch.float64)
+    x = torch.ones(1, 1, dtype=torch.float64)
+    with pytest.raises(en.EdgenetError, match=r"neuron 'f1' has tau=0.02, and dt=1.0 is 50 "
+                                              r"times it: .* diverges .*update='exponential'"):
+        rnn(x, steps=40)
+    with pytest.warns(RuntimeWarning, match=r"neuron 'f1' has tau=0.02.*overshoots"):
+        rnn(x, steps=5, dt=0.03)
+    y = rnn(x, steps=40, update="exponential")  # the exact update: stable for any dt
+    assert torch.isfinite(y).all()
+    small = rnn(x, steps=4000, dt=0.0005)  # with dt << tau both settle on the same state
+    exact = rnn(x, steps=4000, dt=0.0005, update="exponential")
+    assert torch.allclose(small[:, -1], exact[:, -1], atol=1e-6)
+    with pytest.raises(en.EdgenetError, match=r"update must be 'euler'.*\(got 'rk4'\)"):
+        rnn(x, steps=2, update="rk4")
+
+
+def test_the_exponential_update_is_the_exact_leaky_integrator():
+    G = nx.DiGraph([("x", "a", {"weight": 1.0})])
+    G.nodes["a"]["tau"] = 3.0
+    rnn = en.compile(G, recurrent=True, inputs=["x"], outputs=["a"], dtype=torch.float64)
+    y = rnn(torch.ones(1, 1, dtype=torch.float64), steps=5, dt=0.7, update="exponential")
+    t = 0.7 * torch.arange(1, 6, dtype=torch.float64)
+    assert torch.allclose(y[0, :, 0], 1 - torch.exp(-t / 3.0), rtol=1e-14, atol=0)
+
+
+def test_a_time_constant_the_dtype_cannot_hold_is_refused():
+    G = nx.DiGraph([("x", "a")])
+    G.nodes["a"]["tau"] = 1e300
+    with pytest.raises(en.EdgenetError, match=r"node 'a' has tau 1e\+300, which torch.float32 "
+                                              r"cannot hold"):
+        en.compile(G, recurrent=True, inputs=["x"], outputs=["a"])
+    G.nodes["a"]["tau"] = 1e-300  # an explicit update this fast diverges; the exact one is 1
+    rnn = en.compile(G, recurrent=True, inputs=["x"], outputs=["a"])
+    with pytest.raises(en.EdgenetError, match="diverges"):
+        rnn(torch.ones(1, 1), steps=1)
+    assert rnn.leak(update="exponential").tolist() == [1.0]
+
+
+def test_an_input_with_no_steps_is_a_typed_error():
+    G = nx.DiGraph([("x", "a")])
+    rnn = en.compile(G, recurrent=True, inputs=["x"], outputs=["a"])
+    with pytest.raises(en.InputError, match=r"x has shape \(2, 0, 1\), no time steps"):
+        rnn(torch.zeros(2, 0, 1))

@@ -169,7 +169,7 @@ def snapshot(model, opt):
      r"remove= edge \('a', 'zz'\): node 'zz' is not a node of the network"),
     (dict(add=[("a", "h")]), en.EdgenetError, r"add= edge \('a', 'h'\) already exists"),
     (dict(add=[("h", "a")]), en.EdgenetError, r"add= edge \('h', 'a'\) goes into input 'a'"),
-    (dict(add=[("h", "h")]), en.EdgenetError, r"add= edge \('h', 'h'\) is a self-loop"),
+    (dict(add=[("h", "h")]), en.CycleError, r"cycle: 'h' -> 'h'"),
     (dict(add=[("q", "y")]), en.EdgenetError, r"node 'q' is not a node of the network"),
     (dict(add=[("y", "h")]), en.CycleError, r"'h' -> 'y' -> 'h'"),
     (dict(add=[("b", "y")], weights=[float("nan")]), en.EdgenetError,

@@ -29,7 +29,8 @@ DEFAULT_ACTIVATION = {"hidden": "relu", "output": "identity"}
 
 
 def check_graph(G: Any) -> None:
-    """Refuse anything that is not a simple directed graph without self-loops.
+    """Refuse anything that is not a simple directed graph without self-loops (a
+    self-loop is a :class:`~edgenet.CycleError` of one node, like any other cycle).
 
     >>> import networkx as nx, edgenet as en
     >>> try:
@@ -53,10 +54,7 @@ def check_graph(G: Any) -> None:
             "supported: merge them into one edge whose weight is their sum"
         )
     for u, _ in nx.selfloop_edges(G):
-        raise EdgenetError(
-            f"node {u!r} has a self-loop ({u!r} -> {u!r}); a feed-forward network cannot feed a "
-            "neuron its own output: remove the edge"
-        )
+        raise CycleError([u])  # a self-loop is a cycle of one node
 
 
 def generations(G: nx.DiGraph) -> list[list[Hashable]]:
@@ -203,12 +201,54 @@ def real(value: Any, what: str) -> float:
     return out
 
 
+def refuse_complex(value: Any, what: str) -> None:
+    """Raise an error naming ``what`` when ``value`` (a NumPy array, a torch tensor or a
+    nested list of numbers) holds complex numbers: a cast to real would drop their
+    imaginary parts. Anything else passes (the caller converts and checks it).
+
+    >>> import numpy as np, edgenet as en
+    >>> en.graph.validate.refuse_complex([[1, 0]], "mask")
+    >>> try:
+    ...     en.graph.validate.refuse_complex(np.array([[1, 1j]]), "mask")
+    ... except en.EdgenetError as err:
+    ...     print(str(err)[:62])
+    mask holds complex numbers (complex128): mask[0, 1] is 1j; exp
+    """
+    if isinstance(value, torch.Tensor):
+        if not value.is_complex():
+            return
+        value = value.detach().cpu().numpy()
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):  # ragged or not numeric: the caller's conversion says so
+        return
+    if arr.dtype.kind == "c":
+        imaginary = np.argwhere(arr.imag != 0)
+        at = tuple(int(i) for i in (imaginary[0] if len(imaginary) else np.zeros(arr.ndim, int)))
+    elif arr.dtype.kind == "O":  # mixed Python objects: the first complex one
+        found = [i for i in np.ndindex(arr.shape)
+                 if isinstance(arr[i], (complex, np.complexfloating))]
+        if not found:
+            return
+        at = found[0]
+    else:
+        return
+    index = f"[{', '.join(map(str, at))}]" if at else ""
+    entry = f"{what} is empty"
+    if arr.size:
+        v = arr[at]
+        entry = f"{what}{index} is {v.item() if isinstance(v, np.generic) else v!r}"
+    raise EdgenetError(
+        f"{what} holds complex numbers ({arr.dtype}): {entry}; expected real numbers (take "
+        "the real part first if that is what you mean)"
+    )
+
+
 def time_constant(value: Any, what: str) -> float:
     """A neuron's time constant ``tau`` from its attribute ``value``: 1.0 where absent,
     else a finite positive real (an error naming ``what`` otherwise).
 
-    >>> import edgenet as en
-    >>> en.graph.validate.time_constant(None, "tau of node 'a'"), en.graph.validate.time_constant(5, "t")
+    >>> time_constant(None, "tau of node 'a'"), time_constant(5, "tau of node 'b'")
     (1.0, 5.0)
     """
     if value is None:
@@ -359,10 +399,12 @@ def check_fits(
     biases: np.ndarray,
     edge: Callable[[int], Any],
     neuron: Callable[[int], Any],
+    taus: np.ndarray | None = None,
 ) -> None:
-    """Refuse finite weights or biases (float64 arrays; NaN marks a missing value) that
-    ``dtype`` cannot hold: they would become infinite. ``edge(i)`` and ``neuron(i)`` name
-    the owner of entry ``i``; they are called only to write the message.
+    """Refuse finite weights, biases or time constants ``taus`` (float64 arrays; NaN marks
+    a missing value) that ``dtype`` cannot hold: they would become infinite. ``edge(i)``
+    and ``neuron(i)`` name the owner of entry ``i``; they are called only to write the
+    message.
 
     >>> import numpy as np, torch, edgenet as en
     >>> try:
@@ -373,7 +415,9 @@ def check_fits(
     edge ('a', 'b') has weight 1e+300, which torch.float32 ca
     """
     for values, what, plural, owner in ((weights, "weight", "weights", edge),
-                                        (biases, "bias", "biases", neuron)):
+                                        (biases, "bias", "biases", neuron),
+                                        (taus if taus is not None else biases[:0], "tau",
+                                         "time constants", neuron)):
         if not len(values):
             continue
         top = float(np.nanmax(np.abs(values))) if not np.isnan(values).all() else 0.0

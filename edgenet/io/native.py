@@ -56,8 +56,8 @@ Target = TypeVar("Target")
 
 
 def save(network: Any, path: str | os.PathLike[str] | IO[bytes]) -> None:
-    """Save a network (a :class:`~edgenet.Network`, any ``networkx.DiGraph`` or a compiled
-    model, whose current weights are saved) to ``path``, atomically.
+    """Save ``network`` (a :class:`~edgenet.Network`, any ``networkx.DiGraph`` or a
+    compiled model, whose current weights are saved) to ``path``, atomically.
 
     ``path`` may also be an open binary stream (e.g. ``io.BytesIO``), written as it is.
     Node ids must be ``int`` or ``str``; attributes other than ``role``,
@@ -72,10 +72,9 @@ def save(network: Any, path: str | os.PathLike[str] | IO[bytes]) -> None:
     >>> en.load(path).edges[0, 1]["weight"] == model.weight.item()
     True
     """
-    from ..model.dag import CompiledNetwork
-    from ..model.recurrent import RecurrentNetwork
+    from ..model.base import is_model
 
-    compiled = isinstance(network, (CompiledNetwork, RecurrentNetwork))
+    compiled = is_model(network)
     G = network.to_network() if compiled else network
     if not isinstance(G, nx.Graph) or not G.is_directed() or G.is_multigraph():
         raise EdgenetError(
@@ -219,7 +218,7 @@ def _jsonable(value: Any, owner: str, name: str = "", depth: int = 0) -> Any:
 
 
 def load(path: str | os.PathLike[str] | IO[bytes], into: Target | None = None) -> Any:
-    """Load a file written by :func:`save`.
+    """Load the file ``path`` written by :func:`save` (a path, or an open binary stream).
 
     With ``into=None`` a new :class:`~edgenet.Network` is returned. With ``into`` a
     network (``networkx.DiGraph``) the file's weights, biases, activations and roles
@@ -246,12 +245,11 @@ def load(path: str | os.PathLike[str] | IO[bytes], into: Target | None = None) -
     header, arrays = _read(path, name)
     ids = header["nodes"]
     src, dst = arrays["src"], arrays["dst"]
-    from ..model.dag import CompiledNetwork
-    from ..model.recurrent import RecurrentNetwork
+    from ..model.base import is_model
 
     if into is None:
         return _build(name, header, arrays)
-    if isinstance(into, (CompiledNetwork, RecurrentNetwork)):
+    if is_model(into):
         _into_model(name, header, arrays, into)
         return into
     if not isinstance(into, nx.Graph) or not into.is_directed() or into.is_multigraph():

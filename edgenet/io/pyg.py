@@ -28,7 +28,7 @@ import torch
 
 from ..errors import EdgenetError
 from ..graph.network import Network
-from ..graph.validate import check_fits, edge_weights, real
+from ..graph.validate import check_fits, edge_weights, real, refuse_complex
 
 _NODE_FIELDS = ("role", "activation")
 
@@ -94,6 +94,7 @@ def from_pyg(
     [(0, 2, 0.5), (1, 2, 1.5)]
     """
     edge_index = getattr(data, "edge_index", None)
+    refuse_complex(edge_index, "data.edge_index")
     if not isinstance(edge_index, torch.Tensor) or edge_index.dim() != 2 or (
         edge_index.shape[0] != 2) or edge_index.dtype.is_floating_point:
         got = tuple(edge_index.shape) if isinstance(edge_index, torch.Tensor) else edge_index
@@ -171,6 +172,7 @@ def _edge_weights(data: Any, weight: str | None, n_edges: int) -> np.ndarray | N
     else:
         return None
     value = getattr(data, name)
+    refuse_complex(value, f"data.{name}")
     t = torch.as_tensor(value)
     if t.dim() == 2 and t.shape[1] == 1:
         t = t[:, 0]
@@ -191,6 +193,7 @@ def _node_values(data: Any, field: str, num_nodes: int) -> Any:
     value = getattr(data, field, None)
     if value is None:
         return None
+    refuse_complex(value, f"data.{field}")
     if isinstance(value, torch.Tensor):
         if value.ndim == 2 and value.shape[1] == 1:  # (N, 1), as node features often are
             value = value[:, 0]

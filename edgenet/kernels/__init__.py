@@ -7,6 +7,9 @@
   narrow DAGs, backend ``"fused"``;
 - :mod:`~edgenet.kernels.triton`: the Triton whole-DAG kernels (CUDA, or CPU under
   Triton's interpreter), backend ``"triton"``, registered here and imported on first use;
+- :mod:`~edgenet.kernels.recurrent`: the walk through time of a recurrent network, over
+  the sparse products a backend registers (the generation engine's: numba on the CPU,
+  torch's CSR ops on CUDA);
 - :mod:`~edgenet.kernels.cost`: the cost model that picks among them;
 - :mod:`~edgenet.kernels.ops`: the ``edgenet::dag_forward`` / ``edgenet::dag_backward``
   custom ops that autograd and ``torch.compile`` see;
@@ -21,7 +24,7 @@
 import importlib.util
 from typing import Any
 
-from . import backends, cost, fused, ops, reference, sparse
+from . import backends, cost, fused, ops, recurrent, reference, sparse
 
 
 def _triton(name: str) -> Any:
@@ -40,4 +43,4 @@ backends.register(backends.Backend(
     available=importlib.util.find_spec("triton") is not None,
 ))
 
-__all__ = ["backends", "cost", "fused", "ops", "reference", "sparse"]
+__all__ = ["backends", "cost", "fused", "ops", "recurrent", "reference", "sparse"]

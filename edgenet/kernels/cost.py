@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .backends import backend_of
+
 #: Density ``edges / (neurons * sources)`` from which a generation runs as a dense block.
 DENSE_DENSITY = 0.2
 #: Smallest dense block (``neurons * sources``) worth a GEMM.
@@ -29,10 +31,6 @@ DENSE_MIN = 4096
 FUSED_WIDTH = 64
 #: Edge-count floor: tiny DAGs run fused whatever their shape.
 FUSED_EDGES = 4096
-
-#: Engines a user may ask for: ``"auto"``, the generation engine with every generation
-#: forced to one kernel (``"sparse"``, ``"dense"``), or a whole-DAG backend by name.
-ENGINES = ("auto", "sparse", "dense", "fused", "triton")
 
 
 def block_kernel(neurons: int, sources: int, edges: int) -> str:
@@ -85,10 +83,8 @@ def choose(engine: str, device: str, builtin: bool, n_neurons: int, n_edges: int
     >>> choose("auto", "cuda", True, 20_000, 199_000, 1800, ["generations", "fused"])
     'generations'
     """
-    if engine in ("sparse", "dense"):
-        return "generations"
     if engine != "auto":
-        return engine
+        return backend_of(engine)
     whole = {"cpu": "fused", "cuda": "triton"}.get(device)
     if builtin and whole in available and use_fused(n_neurons, n_edges, depth):
         return whole

@@ -54,6 +54,7 @@ from ..activations import backward as act_backward
 from ..activations import get_activation
 from . import csr
 from .backends import Backend, register
+from .recurrent import NUMBA, TORCH, Products
 
 if TYPE_CHECKING:
     from ..model.tensors import Layout
@@ -320,4 +321,11 @@ def backward(
     return dx, dw, db, G[n_in:]
 
 
-register(Backend("generations", ("cpu", "cuda"), forward, backward, builtin_only=False))
+def _recurrent(device: str) -> Products:
+    """The recurrent step's products: the numba kernels on the CPU, torch's CSR ops on
+    CUDA (and on the CPU under :data:`TORCH_OPS_ON_CPU`)."""
+    return NUMBA if device == "cpu" and not TORCH_OPS_ON_CPU else TORCH
+
+
+register(Backend("generations", ("cpu", "cuda"), forward, backward, builtin_only=False,
+                 recurrent=_recurrent))

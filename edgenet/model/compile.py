@@ -27,16 +27,15 @@ import networkx as nx
 import numpy as np
 import torch
 
-from ..errors import EdgenetError
 from ..graph.validate import (
     check_fits,
     check_graph,
-    check_seed,
     edge_weights,
     neuron_attributes,
     resolve_roles,
 )
 from ..shell.progress import THRESHOLD, progress
+from .base import check_arguments
 from .dag import CompiledNetwork, Source
 from .recurrent import compile_recurrent
 from .tensors import Arrangement, arrange, initial_weights
@@ -111,22 +110,40 @@ def compile(
     engine: str = "auto",
     recurrent: bool = False,
 ):
-    """Compile a neuron DAG into a ``torch.nn.Module`` mapping ``(batch, n_inputs)`` to
-    ``(batch, n_outputs)``.
+    """Compile a neuron graph into a ``torch.nn.Module``: a DAG into a
+    :class:`~edgenet.CompiledNetwork` mapping ``(batch, n_inputs)`` to ``(batch, n_outputs)``,
+    or, with ``recurrent=True``, any directed graph into a :class:`~edgenet.RecurrentNetwork`
+    run over time steps.
 
-    Accepts an :class:`edgenet.Network` or any ``networkx.DiGraph`` (roles inferred:
-    sources are inputs, sinks are outputs). Each neuron computes
-    ``h_v = act_v(b_v + sum_u w_uv * h_u)``. Parameters are one weight per edge and one
-    bias per non-input neuron. The graph is never modified.
+    Each neuron computes ``h_v = act_v(b_v + sum_u w_uv * h_u)``. Parameters are one weight
+    per edge and one bias per non-input neuron. The graph is never modified. Every argument
+    is checked before the graph is read, the same way for both models.
 
-    ``engine`` chooses how the DAG runs (it can be changed later through
-    ``model.engine``): ``"auto"`` (default) lets the cost model of
-    :mod:`edgenet.kernels.cost` pick the fused whole-DAG kernel for deep, narrow DAGs on
-    CPU and, otherwise, a sparse (CSR) or dense block per generation; ``"sparse"``,
-    ``"dense"`` and ``"fused"`` force one path everywhere (for tests and benchmarks).
-
-    ``recurrent=True`` accepts any directed graph, cycles and self-loops included, and
-    returns a :class:`edgenet.model.recurrent.RecurrentNetwork` run over time steps.
+    Parameters
+    ----------
+    G : edgenet.Network or networkx.DiGraph
+        The graph. Roles come from node attribute ``role``; without any, sources are
+        inputs and sinks are outputs. Node attributes ``activation``, ``bias`` and (for
+        recurrent networks) ``tau``; edge attribute ``weight`` (missing weights are drawn
+        from ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``).
+    inputs, outputs : sequences of nodes, optional
+        The input and output nodes in tensor order (default: by role, in insertion order).
+    dtype : torch.dtype
+        A floating dtype (default float32; the CPU engines run float32 and float64).
+    device : torch.device or str, optional
+        Where the parameters live (``"cpu"``, ``"cuda:0"``, ...).
+    seed : int, optional
+        Seeds the draw of missing weights (a Python int from -2**63 to 2**64 - 1).
+    engine : str
+        How the model runs (settable later as ``model.engine``; names from
+        :func:`edgenet.kernels.backends.engines`): ``"auto"`` (default) lets the cost model
+        of :mod:`edgenet.kernels.cost` pick the fused whole-DAG kernel for deep, narrow
+        DAGs on CPU and, otherwise, a sparse (CSR) or dense block per generation;
+        ``"sparse"``, ``"dense"``, ``"fused"`` and ``"triton"`` force one path. A
+        recurrent network takes ``"auto"`` or ``"sparse"``.
+    recurrent : bool
+        Accept any directed graph, cycles and self-loops included, and return a
+        :class:`~edgenet.RecurrentNetwork`.
 
     >>> import torch, edgenet as en
     >>> net = en.Network()
@@ -136,14 +153,9 @@ def compile(
     >>> model(torch.tensor([[1.0], [-1.0]])).tolist()
     [[2.0], [0.0]]
     """
+    check_arguments(dtype=dtype, device=device, seed=seed, engine=engine, recurrent=recurrent)
     if recurrent:  # any directed graph, cycles allowed: see edgenet.model.recurrent
-        return compile_recurrent(G, inputs=inputs, outputs=outputs, dtype=dtype, device=device,
-                                 seed=seed)
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise EdgenetError(
-            f"dtype must be a floating torch dtype such as torch.float32 (got {dtype!r})"
-        )
-    check_seed(seed)
+        return compile_recurrent(G, inputs, outputs, dtype, device, seed, engine)
     low = lower(G, inputs, outputs)
     layout = low.arrangement.layout
     weight = initial_weights(layout.crow.numpy(), low.weights, dtype, seed)

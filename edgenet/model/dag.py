@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import numpy as np
@@ -21,15 +21,15 @@ from torch import nn
 
 from ..activations import CODES
 from ..errors import EdgenetError, InputError
-from ..graph.network import Network
 from ..kernels import backends, cost, ops
 from ..kernels.sparse import KERNELS
-from .rewire import rewire
+from .base import CompiledModel
+from .rewire import Edit, rewire
 from .source import Source
 from .tensors import Layout
 
 
-class CompiledNetwork(nn.Module):
+class CompiledNetwork(CompiledModel):
     """A neuron DAG compiled to tensors; build it with :func:`edgenet.compile`.
 
     Parameters: ``weight`` (one per edge, in :attr:`edges` order) and ``bias`` (one per
@@ -53,6 +53,12 @@ class CompiledNetwork(nn.Module):
         row_node: np.ndarray,
         engine: str = "auto",
     ):
+        """Built by :func:`edgenet.compile`, which lowers the graph first: ``layout`` is the
+        compiled structure (:class:`~edgenet.model.tensors.Layout`), ``source`` what
+        ``to_network`` keeps of the graph, ``weight`` and ``bias`` the initial parameters
+        in layout order, ``activations`` every neuron's activation name, ``row_node[r]``
+        the index in ``source.nodes`` of the node in row ``r``, and ``engine`` the initial
+        :attr:`engine`."""
         super().__init__()
         self.weight = nn.Parameter(weight)
         self.bias = nn.Parameter(bias)
@@ -103,11 +109,8 @@ class CompiledNetwork(nn.Module):
 
     @engine.setter
     def engine(self, value: str) -> None:
-        if value not in cost.ENGINES:
-            raise EdgenetError(
-                f"engine must be one of {', '.join(map(repr, cost.ENGINES))} (got {value!r})"
-            )
-        if value not in ("auto", "sparse", "dense"):
+        backends.check_engine(value)
+        if value not in ("auto", *backends.FORCED):
             if value not in backends.names():
                 raise EdgenetError(
                     f"engine={value!r} needs what is not installed here (for 'triton': the "
@@ -131,7 +134,7 @@ class CompiledNetwork(nn.Module):
                 f"engine={self._engine!r} does not run on {device.type} (the model is on "
                 f"{device}); use engine='auto' or 'sparse' there"
             )
-        if self._engine in ("sparse", "dense"):
+        if self._engine in backends.FORCED:
             variant = self._variants.get(self._engine)
             if variant is None:
                 forced = 1 if self._engine == "sparse" else 2
@@ -141,133 +144,35 @@ class CompiledNetwork(nn.Module):
             L = variant
         return backend, L
 
-    @property
-    def inputs(self) -> list[Hashable]:
-        """Input nodes, in the order of the input tensor's columns."""
-        return list(self._source.inputs)
-
-    @property
-    def outputs(self) -> list[Hashable]:
-        """Output nodes, in the order of the output tensor's columns."""
-        return list(self._source.outputs)
-
-    @property
-    def nodes(self) -> list[Hashable]:
-        """Every node in the order of the rows of the activation buffer ``H``: inputs, then
-        the neurons in :attr:`bias` order."""
-        return list(self._nodes)
-
-    @property
-    def neurons(self) -> list[Hashable]:
-        """Non-input nodes in the order of :attr:`bias`."""
-        return self._nodes[self._layout.n_in :]
-
-    @property
-    def edges(self) -> list[tuple[Hashable, Hashable]]:
-        """Edges ``(u, v)`` in the order of :attr:`weight`.
-
-        >>> import networkx as nx, edgenet as en
-        >>> en.compile(nx.DiGraph([("a", "y"), ("b", "y")]), seed=0).edges
-        [('a', 'y'), ('b', 'y')]
-        """
-        src, dst = self.edge_rows()
-        nodes = self._nodes
-        return [(nodes[u], nodes[v]) for u, v in zip(src.tolist(), dst.tolist())]
-
-    def edge_rows(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(source rows, target rows)`` of every edge, in :attr:`weight` order (int64)."""
+    def structure(self) -> tuple[np.ndarray, np.ndarray]:
         L = self._layout
-        crow = L.crow.cpu().numpy().astype(np.int64)
-        dst = np.repeat(np.arange(L.n_in, L.n_nodes), np.diff(crow))
-        return L.col.cpu().numpy().astype(np.int64), dst
+        return L.crow.cpu().numpy().astype(np.int64), L.col.cpu().numpy().astype(np.int64)
 
-    def rewire(
-        self,
-        remove: Iterable[tuple[Hashable, Hashable]] = (),
-        add: Iterable[tuple[Hashable, Hashable]] = (),
-        neurons: Mapping[Hashable, Mapping[str, Any]] | None = None,
-        remove_neurons: Iterable[Hashable] = (),
-        weights: Sequence[float] | None = None,
-        optimizer: torch.optim.Optimizer | None = None,
-    ) -> None:
-        """Change the graph in place: see :func:`edgenet.model.rewire.rewire`.
+    def _edge_order(self) -> np.ndarray:
+        return np.argsort(self._source.seq, kind="stable")
 
-        >>> import torch, edgenet as en
-        >>> net = en.Network(); net.add_input("x"); net.add_output("y")
-        >>> net.add_edge("x", "y", weight=2.0)
-        >>> model = net.compile()
-        >>> model.rewire(remove=[("x", "y")], add=[("x", "h"), ("h", "y")],
-        ...              neurons={"h": {"activation": "identity"}}, weights=[1.0, 3.0])
-        >>> model(torch.tensor([[1.0]])).item(), model.edges
-        (3.0, [('x', 'h'), ('h', 'y')])
-        """
-        rewire(self, remove=remove, add=add, neurons=neurons, remove_neurons=remove_neurons,
-               weights=weights, optimizer=optimizer)
+    def _rewire(self, edit: Edit, optimizer: torch.optim.Optimizer | None) -> None:
+        rewire(self, edit, optimizer)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``(batch, n_inputs) -> (batch, n_outputs)``; ``(n_inputs,)`` gives ``(n_outputs,)``."""
-        self._check(x)
-        if x.device.type == "cpu" and x.dtype not in (torch.float32, torch.float64):
-            raise EdgenetError(
-                f"the CPU engine runs float32 and float64 (the model is {x.dtype}); convert "
-                "it with model.float() or model.double(), or run it on CUDA"
-            )
+        """Run the DAG on ``x`` of shape ``(batch, n_inputs)`` (one column per input, in
+        :attr:`inputs` order) to ``(batch, n_outputs)``; ``(n_inputs,)`` gives ``(n_outputs,)``.
+
+        >>> import networkx as nx, torch, edgenet as en
+        >>> model = en.compile(nx.DiGraph([("x", "y", {"weight": 3.0})]))
+        >>> model(torch.tensor([2.0])).tolist()
+        [6.0]
+        """
+        n = self._layout.n_in
+        expected = f"(batch, {n}) or ({n},)"
+        if isinstance(x, torch.Tensor) and x.dim() not in (1, 2):
+            raise InputError(f"expected a tensor of shape {expected}; got rank {x.dim()} with "
+                             f"shape {tuple(x.shape)}")
+        self._check_tensor(x, expected)
         if x.dim() == 1:
             return self.forward(x[None])[0]
         backend, L = self._pass(x.device)
         return ops.dag(x, self.weight, self.bias, L, backend)  # (B, n_out)
-
-    def _check(self, x: torch.Tensor) -> None:
-        n = self._layout.n_in
-        expected = f"(batch, {n}) or ({n},)"
-        if not isinstance(x, torch.Tensor):
-            raise InputError(
-                f"expected a torch.Tensor of shape {expected} (got {type(x).__name__})"
-            )
-        if x.dim() not in (1, 2):
-            raise InputError(
-                f"expected a tensor of shape {expected}; got rank {x.dim()} with shape "
-                f"{tuple(x.shape)}"
-            )
-        if x.shape[-1] != n:
-            raise InputError(
-                f"expected a tensor of shape {expected}; got width {x.shape[-1]} "
-                f"(shape {tuple(x.shape)}) for inputs {self.inputs!r}"
-            )
-        if x.dtype != self.weight.dtype:
-            raise InputError(
-                f"expected dtype {self.weight.dtype} (got {x.dtype}); convert the input with "
-                f"x.to({self.weight.dtype}) or the model with model.to({x.dtype})"
-            )
-        if x.device != self.weight.device:
-            raise InputError(
-                f"expected the input on {self.weight.device} (got {x.device}); move one of "
-                "them with .to(device)"
-            )
-
-    def to_network(self) -> Network:
-        """A :class:`Network` copy of the source graph carrying the current weights and biases.
-
-        Every other node and edge attribute is kept; ``role`` and ``activation`` are made
-        explicit so the copy compiles back to the same function.
-
-        >>> import torch, edgenet as en
-        >>> net = en.Network(); net.add_input("x"); net.add_output("y", color="red")
-        >>> net.add_edge("x", "y", weight=1.0)
-        >>> model = net.compile()
-        >>> with torch.no_grad():
-        ...     _ = model.weight.fill_(4.0)
-        >>> trained = model.to_network()
-        >>> trained.edges["x", "y"]["weight"], trained.nodes["y"]["color"]
-        (4.0, 'red')
-        >>> net.edges["x", "y"]["weight"]
-        1.0
-        """
-        src = self._source
-        return src.write(Network(), self.neurons, self.activations,
-                         self.bias.detach().cpu().double().tolist(), self.edges,
-                         self.weight.detach().cpu().double().tolist(),
-                         np.argsort(src.seq, kind="stable").tolist())
 
     def generation_stats(self) -> list[dict[str, Any]]:
         """Per generation: neurons, edges, distinct sources, density and the kernel that runs it.

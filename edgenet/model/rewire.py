@@ -24,37 +24,61 @@ Afterwards the model is exactly what compiling ``model.to_network()`` afresh wou
 from __future__ import annotations
 
 import copy
-import math
-import numbers
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from ..activations import CODES, get_activation
-from ..errors import EdgenetError
-from ..graph.validate import check_fits
+from ..errors import CycleError, EdgenetError
+from ..graph.validate import check_fits, real
 from .source import Source
 from .tensors import arrange
 
 if TYPE_CHECKING:
+    from .base import CompiledModel
     from .dag import CompiledNetwork
 
 Edge = tuple[Hashable, Hashable]
 
 
+def listed(values: Any, what: str, expected: str) -> list[Any]:
+    """``values`` as a list, or an error naming ``what`` and saying what is ``expected``
+    (a string is not taken as a list of its characters).
+
+    >>> listed((1, 2), "weights=", "a list of numbers")
+    [1, 2]
+    """
+    if isinstance(values, (str, bytes, Mapping)):
+        raise EdgenetError(f"{what} must be {expected} (got {values!r})")
+    try:
+        return list(values)
+    except TypeError:
+        raise EdgenetError(f"{what} must be {expected} (got {values!r} of type "
+                           f"{type(values).__name__})") from None
+
+
+def node(n: Any, what: str) -> Hashable:
+    """``n`` if it can be a node (hashable), else an error naming where it came from."""
+    try:
+        hash(n)
+    except TypeError:
+        raise EdgenetError(f"{what} names {n!r} of type {type(n).__name__}, which cannot be a "
+                           "node: nodes are hashable values such as str, int or tuple") from None
+    return n
+
+
 def edge_list(edges: Iterable[Edge], what: str) -> list[Edge]:
     """``edges`` as a list of ``(source, target)`` pairs, each listed once."""
-    if isinstance(edges, (str, bytes)):
-        raise EdgenetError(f"{what}= must be a list of (source, target) pairs (got {edges!r})")
     out = []
-    for e in edges:
+    for e in listed(edges, f"{what}=", "a list of (source, target) pairs"):
         if not isinstance(e, (tuple, list)) or len(e) != 2:
             raise EdgenetError(
                 f"{what}= must hold (source, target) pairs; got {e!r}"
             )
-        out.append((e[0], e[1]))
+        out.append((node(e[0], f"{what}= edge {e!r}"), node(e[1], f"{what}= edge {e!r}")))
     if len(set(out)) < len(out):  # name the first edge listed twice
         seen: set[Edge] = set()
         for e in out:
@@ -64,25 +88,11 @@ def edge_list(edges: Iterable[Edge], what: str) -> list[Edge]:
     return out
 
 
-def number(value: Any, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise EdgenetError(f"{what} is {value!r} of type {type(value).__name__}; expected a "
-                           "finite real number")
-    try:
-        out = float(value)
-    except OverflowError:
-        out = math.inf
-    if not math.isfinite(out):
-        raise EdgenetError(f"{what} is {value!r}; expected a finite real number")
-    return out
-
-
 def removed_neurons(remove_neurons: Iterable[Hashable], known: Iterable[Hashable],
                     inputs: Iterable[Hashable], outputs: Iterable[Hashable]) -> list[Hashable]:
     """``remove_neurons`` as a list without repeats, each a hidden neuron among ``known``."""
-    if isinstance(remove_neurons, (str, bytes)):
-        raise EdgenetError(f"remove_neurons= must be a list of nodes (got {remove_neurons!r})")
-    gone = list(dict.fromkeys(remove_neurons))
+    gone = list(dict.fromkeys(node(n, "remove_neurons=") for n in listed(
+        remove_neurons, "remove_neurons=", "a list of nodes")))
     known, inputs, outputs = set(known), set(inputs), set(outputs)
     for n in gone:
         if n not in known:
@@ -99,6 +109,9 @@ def new_neurons(known: set[Hashable], neurons: Mapping[Hashable, Mapping[str, An
     """The checked attributes of the neurons ``neurons=`` adds to a network of ``known``
     nodes (defaults applied), none of them among those ``removing``."""
     specs: dict[Hashable, dict[str, Any]] = {}
+    if neurons is not None and not isinstance(neurons, Mapping):
+        raise EdgenetError(f"neurons= must be a dict of new neurons and their attributes, such "
+                           f"as {{'n': {{'activation': 'relu', 'bias': 0.0}}}} (got {neurons!r})")
     for n, spec in dict(neurons or {}).items():
         if n in known:
             raise EdgenetError(f"neurons= adds {n!r}, which is already a node of the network")
@@ -116,7 +129,7 @@ def new_neurons(known: set[Hashable], neurons: Mapping[Hashable, Mapping[str, An
                                "registered activation (see edgenet.activation_names())")
         get_activation(act)
         attrs["role"], attrs["activation"] = "hidden", act
-        attrs["bias"] = number(attrs.get("bias", 0.0), f"the bias of new neuron {n!r}")
+        attrs["bias"] = real(attrs.get("bias", 0.0), f"the bias of new neuron {n!r}")
         specs[n] = attrs
     both = removing & set(specs)
     if both:
@@ -129,11 +142,11 @@ def added_weights(weights: Sequence[float] | None, add: list[Edge]) -> np.ndarra
     """The initial weights of the edges in ``add`` (float64; 0.0 when ``weights`` is None)."""
     if weights is None:
         return np.zeros(len(add))
-    weights = list(weights)
+    weights = listed(weights, "weights=", "a list of numbers, one per edge in add=")
     if len(weights) != len(add):
         raise EdgenetError(f"weights= has {len(weights)} values for {len(add)} added edges; "
                            "give one weight per edge in add=, or none for 0.0")
-    return np.array([number(w, f"the weight of added edge {e!r}") for w, e in zip(weights, add)],
+    return np.array([real(w, f"the weight of added edge {e!r}") for w, e in zip(weights, add)],
                     dtype=np.float64)
 
 
@@ -150,12 +163,31 @@ def edge_origins(keep: np.ndarray, n_added: int) -> np.ndarray:
     return np.concatenate((np.asarray(keep, dtype=np.int64), np.full(n_added, -1, np.int64)))
 
 
+def check_optimizer(optimizer: Any) -> None:
+    """Refuse an ``optimizer=`` that is not a ``torch.optim.Optimizer`` whose state can
+    follow the edges (LBFGS keeps a history of whole flattened parameter vectors, which no
+    longer line up once the edges change).
+
+    >>> check_optimizer(None)
+    """
+    if optimizer is None:
+        return
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise EdgenetError(f"optimizer= must be a torch.optim.Optimizer built on the model's "
+                           f"parameters, or None (got {optimizer!r})")
+    if isinstance(optimizer, torch.optim.LBFGS):
+        raise EdgenetError("optimizer= is LBFGS, whose history holds whole flattened "
+                           "parameter vectors that no longer line up with the edges after a "
+                           "rewire; build a new LBFGS after rewiring instead")
+
+
 def carried(moves: list[tuple[torch.nn.Parameter, np.ndarray, torch.Tensor]],
             optimizer: torch.optim.Optimizer | None) -> Callable[[], None]:
     """Prepare new data, gradients and optimizer state for parameters whose entries move:
     ``(p, source, init)`` says entry ``i`` comes from ``p[source[i]]``, or is ``init[i]``
     where ``source[i] < 0`` (its gradient and state then start at zero). Returns the
     commit, which cannot fail."""
+    check_optimizer(optimizer)
     sources = [where_from(f, p.device) for p, f, _ in moves]
     new_data = [moved(p.detach(), at, init) for (p, _, init), at in zip(moves, sources)]
     new_grads = [None if p.grad is None else moved(p.grad, at)
@@ -178,55 +210,66 @@ def carried(moves: list[tuple[torch.nn.Parameter, np.ndarray, torch.Tensor]],
     return commit
 
 
-def rewire(
-    model: CompiledNetwork,
-    remove: Iterable[Edge] = (),
-    add: Iterable[Edge] = (),
-    neurons: Mapping[Hashable, Mapping[str, Any]] | None = None,
-    remove_neurons: Iterable[Hashable] = (),
-    weights: Sequence[float] | None = None,
-    optimizer: torch.optim.Optimizer | None = None,
-) -> None:
-    """Change ``model``'s graph in place, atomically.
+@dataclass(frozen=True)
+class Edit:
+    """One checked rewiring request: what :meth:`~edgenet.model.base.CompiledModel.rewire`
+    reads from its arguments, the same way for the DAG and the recurrent model, before
+    either touches its structure. ``specs`` maps each new neuron to its attributes
+    (defaults applied), ``weights`` holds the initial weight of each edge in ``add``."""
 
-    ``neurons`` (``{node: {"activation": ..., "bias": ...}}``, more attributes are kept
-    on the node) are created first, so edges in ``add`` may touch them; ``remove``
-    takes existing edges away, ``remove_neurons`` hidden neurons with all their edges;
-    ``add`` creates edges with initial ``weights`` (in order; default 0.0, so the
-    function is unchanged at the moment of rewiring). An edge both removed and added
-    is new: it takes its weight from ``weights`` and starts with zero gradient and
-    optimizer state. Everything is checked first: an
-    unknown node or edge, an edge added twice or into an input, a non-finite weight or
-    an edge that closes a cycle (:class:`~edgenet.CycleError`) raises, and then nothing
-    has changed: weights, structure, optimizer state.
+    remove: list[Edge]
+    add: list[Edge]
+    specs: dict[Hashable, dict[str, Any]]
+    gone: list[Hashable]
+    weights: np.ndarray
 
-    With ``optimizer``, every per-parameter state tensor shaped like ``weight`` or
-    ``bias`` is carried over for kept edges and neurons and zeroed for new ones; scalar
-    state (step counts) is kept. Gradients held in ``.grad`` follow the same way.
+    @classmethod
+    def checked(cls, model: CompiledModel, remove: Iterable[Edge], add: Iterable[Edge],
+                neurons: Mapping[Hashable, Mapping[str, Any]] | None,
+                remove_neurons: Iterable[Hashable], weights: Sequence[float] | None) -> Edit:
+        """Check the arguments of ``model.rewire`` against the model (nodes known, inputs
+        and outputs kept, weights and biases finite and within the model's dtype, built-in
+        activations where the engine needs them) and return them as an :class:`Edit`.
+
+        >>> import edgenet as en
+        >>> net = en.Network(); net.add_input("x"); net.add_output("y"); net.add_edge("x", "y")
+        >>> Edit.checked(net.compile(), [("x", "y")], [], None, [], None).remove
+        [('x', 'y')]
+        """
+        remove = edge_list(remove, "remove")
+        add = edge_list(add, "add")
+        known = model._source.nodes
+        gone = removed_neurons(remove_neurons, known, model.inputs, model.outputs)
+        specs = new_neurons(set(known), neurons, set(gone))
+        new_w = added_weights(weights, add)
+        names = list(specs)
+        check_fits(model.weight.dtype, new_w,
+                   np.array([s["bias"] for s in specs.values()], dtype=np.float64),
+                   add.__getitem__, names.__getitem__)
+        engine = getattr(model, "engine", "auto")
+        if engine not in ("auto", "sparse", "dense"):
+            custom = sorted({s["activation"] for s in specs.values()} - set(CODES))
+            if custom:
+                raise EdgenetError(f"engine={engine!r} runs built-in activations only; new "
+                                   f"neurons use {custom!r}: set model.engine = 'auto' first")
+        return cls(remove, add, specs, gone, new_w)
+
+
+def rewire(model: CompiledNetwork, edit: Edit,
+           optimizer: torch.optim.Optimizer | None = None) -> None:
+    """Apply a checked :class:`Edit` to a DAG model in place (see
+    :meth:`~edgenet.model.base.CompiledModel.rewire`), on the arrays of its layout.
 
     >>> import torch, edgenet as en
-    >>> net = en.Network(); net.add_input("x"); net.add_output("y")
-    >>> net.add_edge("x", "y", weight=0.5)
+    >>> net = en.Network(); net.add_input("x"); net.add_output("y"); net.add_edge("x", "y")
     >>> model = net.compile()
-    >>> model.rewire(remove=[("x", "y")], add=[("x", "n"), ("n", "y")],
-    ...              neurons={"n": {"activation": "identity"}}, weights=[1.0, 0.5])
-    >>> model(torch.tensor([[2.0]])).item()  # NEAT's add-node keeps the function
-    1.0
+    >>> edit = Edit.checked(model, [], [("x", "n"), ("n", "y")],
+    ...                     {"n": {"activation": "identity"}}, [], [1.0, 0.5])
+    >>> rewire(model, edit); model.layout.depth  # a skip connection past the new neuron
+    2
     """
-    remove = edge_list(remove, "remove")
-    add = edge_list(add, "add")
-    gone = removed_neurons(remove_neurons, model._source.nodes, model.inputs, model.outputs)
-    specs = new_neurons(set(model._source.nodes), neurons, set(gone))
-    new_w = added_weights(weights, add)
+    remove, add, specs, gone, new_w = edit.remove, edit.add, edit.specs, edit.gone, edit.weights
     dtype = model.weight.dtype
-    new_names = list(specs)
-    check_fits(dtype, new_w, np.array([s["bias"] for s in specs.values()], dtype=np.float64),
-               add.__getitem__, new_names.__getitem__)
-    if model.engine not in ("auto", "sparse", "dense"):
-        custom = sorted({s["activation"] for s in specs.values()} - set(CODES))
-        if custom:
-            raise EdgenetError(f"engine={model.engine!r} runs built-in activations only; new "
-                               f"neurons use {custom!r}: set model.engine = 'auto' first")
 
     # Rows of the current layout, and the canonical node order of the new graph.
     L = model.layout
@@ -280,7 +323,7 @@ def rewire(
     if bad.size:
         e = add[int(bad[0])]
         if add_src[bad[0]] == add_dst[bad[0]]:
-            raise EdgenetError(f"add= edge {e!r} is a self-loop; a feed-forward network has none")
+            raise CycleError([e[0]])  # a self-loop is a cycle of one node
         raise EdgenetError(f"add= edge {e!r} goes into input {e[1]!r}; inputs take no edges")
     if len(keys) and add:
         want = add_dst * M + add_src
@@ -352,10 +395,25 @@ def resize(p: torch.nn.Parameter, data: torch.Tensor) -> None:
     a graph built after a change of shape would reuse it and refuse the new gradient.
     Torch resets the accumulator when the data changes dtype, so the data passes through
     an empty tensor of another dtype first.
+
+    Assigning ``.data`` leaves the version counter alone, so a graph recorded before the
+    change (a loss computed before :func:`rewire`, backpropagated after it) would run its
+    backward on the new data through the old structure: native kernels writing outside
+    their arrays, or gradients of edges absent from the forward pass. The version is
+    bumped, as an in-place edit bumps it, so every backward that saved ``p`` refuses.
+
+    >>> p = torch.nn.Parameter(torch.ones(3)); loss = (p * p).sum()
+    >>> resize(p, torch.ones(2))
+    >>> try:
+    ...     loss.backward()
+    ... except RuntimeError as err:
+    ...     print("modified by an inplace operation" in str(err))
+    True
     """
     other = torch.float32 if data.dtype == torch.float64 else torch.float64
     p.data = data.new_empty(0, dtype=other)
     p.data = data
+    torch.autograd.graph.increment_version(p)
 
 
 def where_from(source: np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:

@@ -60,6 +60,9 @@ _MIN_PITCH = 0.14  # inches per column below which the picture wraps onto more r
 _ROW_PITCH = 0.16  # inches per neuron of the widest column
 _LABEL_SIZE = 7.0  # points
 _DOTTED = (0, (1, 1.5))
+#: Text properties for names, activations and titles: shown as written, never read as
+#: mathtext ($...$) or TeX, which would change them or fail on them.
+_AS_WRITTEN = {"parse_math": False, "usetex": False}
 _DASHED = (0, (3, 2))
 
 
@@ -104,7 +107,8 @@ def draw(
         else the names of the outputs when there are at most 30. (The page shows names
         on hover.)
     title : str, optional
-        Title; by default a one-line summary of the topology.
+        Title; by default a one-line summary of the topology. Like names and
+        activations, it is drawn as written (not as mathtext, not as markup).
     dpi : int
         Resolution of raster output.
 
@@ -135,8 +139,9 @@ def draw(
         isinstance(max_edges, bool) or not isinstance(max_edges, numbers.Integral) or max_edges < 0
     ):
         raise EdgenetError(f"max_edges must be a non-negative int or None (got {max_edges!r})")
-    if hasattr(G, "to_network") and not isinstance(G, nx.Graph):
-        G = G.to_network()  # a compiled network: draw its current weights
+    from ..model.base import as_graph
+
+    G = as_graph(G)  # a compiled model (DAG or recurrent): draw its current weights
     if target is not None and suffix == "html":
         if ax is not None:
             raise EdgenetError(
@@ -350,7 +355,7 @@ def _render(
         ax.text(
             xy[i, 0] + dx, xy[i, 1] + dy, str(pos.nodes[i]), ha=ha, va=va, fontsize=8, zorder=4,
             color="#333333", bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
-                                   "alpha": 0.75},
+                                   "alpha": 0.75}, **_AS_WRITTEN,
         )
 
     # Layer numbers under each band, spaced so that they never touch.
@@ -384,7 +389,7 @@ def _render(
                     color="#555555" if k == 0 else "#a33")
 
     n_skip, n_back = int(skip.sum()), int(back.sum())
-    ax.set_title(title if title is not None else summary(pos), fontsize=10)
+    ax.set_title(title if title is not None else summary(pos), fontsize=10, **_AS_WRITTEN)
 
     # Legend: roles by marker, activations by colour, edges by sign and kind.
     handles = []
@@ -405,8 +410,10 @@ def _render(
     if n_back:
         handles.append(Line2D([], [], color=FEEDBACK, lw=1.5, ls=_DOTTED,
                               label=f"feedback edge ({n_back:,})"))
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False,
-              fontsize=8)
+    legend = ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0),
+                       frameon=False, fontsize=8)
+    for text in legend.get_texts():
+        text.update(_AS_WRITTEN)
     if known.any():
         ramp = np.linspace(-1.0, 1.0, 256)
         cmap = ListedColormap(weight_rgb(ramp, 1.0), name="edgenet_weight")

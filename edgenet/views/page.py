@@ -20,8 +20,8 @@ plotly is imported only here, when a page is built (``pip install "edgenet[html]
 
 from __future__ import annotations
 
-import html as markup
 import numbers
+import re
 from typing import Any
 
 import networkx as nx
@@ -48,14 +48,36 @@ _BINS = 4  # strength levels of edge opacity and width (one WebGL trace each)
 #: times the pixels; without a GPU (software WebGL) that doubled the redraw time.
 GL_PIXEL_RATIO = 1
 
-#: The page's own script: clicking a neuron highlights its edges and lists their weights.
+#: The page's own script: clicking a neuron highlights its edges and lists their weights
+#: in a panel. Names go into the panel with ``textContent``: they are shown as text,
+#: never read as HTML.
 POST_SCRIPT = """
 var gd = document.getElementById('{plot_id}');
 var net = gd.layout.meta.edgenet;
+var panel = document.createElement('div');
+panel.className = 'edgenet-panel';
+panel.hidden = true;
+panel.style.cssText = 'position:absolute; z-index:1001; max-width:45%; max-height:60%; ' +
+  'overflow:auto; white-space:pre-wrap; overflow-wrap:anywhere; font:11px sans-serif; ' +
+  'color:#444; background:rgba(255,255,255,0.9); border:1px solid #999; padding:3px 6px';
+gd.style.position = 'relative';
+gd.appendChild(panel);
+function row(text, bold) {
+  var line = document.createElement('div');
+  line.textContent = text;
+  if (bold) { line.style.fontWeight = 'bold'; }
+  panel.appendChild(line);
+}
+function corner() {  // the bottom right corner of the plot area
+  var size = gd._fullLayout._size;
+  panel.style.right = (gd._fullLayout.width - size.l - size.w + 4) + 'px';
+  panel.style.bottom = (size.b + 4) + 'px';
+}
 function clear() {
   Plotly.restyle(gd, {x: [[], []], y: [[], []]}, [net.inputs_trace, net.outputs_trace]);
   Plotly.restyle(gd, {opacity: 1}, net.edge_traces);
-  Plotly.relayout(gd, {'annotations[0].visible': false});
+  panel.hidden = true;
+  panel.replaceChildren();
   gd.dataset.selected = '';
 }
 function select(i) {
@@ -73,15 +95,19 @@ function select(i) {
     }
   }
   function list(title, rows) {
-    var more = rows.length > 12 ? '<br>... and ' + (rows.length - 12) + ' more' : '';
-    return '<b>' + title + ' (' + rows.length + ')</b><br>' + rows.slice(0, 12).join('<br>') + more;
+    row(title + ' (' + rows.length + ')', true);
+    rows.slice(0, 12).forEach(function (text) { row(text, false); });
+    if (rows.length > 12) { row('... and ' + (rows.length - 12) + ' more', false); }
   }
   Plotly.restyle(gd, {x: [ins.x, outs.x], y: [ins.y, outs.y]},
                  [net.inputs_trace, net.outputs_trace]);
   Plotly.restyle(gd, {opacity: 0.25}, net.edge_traces);
-  Plotly.relayout(gd, {'annotations[0].visible': true, 'annotations[0].text':
-    '<b>' + net.names[i] + '</b><br>' + list('inputs', inText) + '<br>' +
-    list('outputs', outText)});
+  panel.replaceChildren();
+  row(net.names[i], true);
+  list('inputs', inText);
+  list('outputs', outText);
+  corner();
+  panel.hidden = false;
   gd.dataset.selected = net.names[i];
 }
 gd.on('plotly_click', function (event) {
@@ -89,8 +115,29 @@ gd.on('plotly_click', function (event) {
   if (p && p.data.meta === 'neurons') { select(p.customdata[5]); }
 });
 gd.on('plotly_doubleclick', clear);
+gd.on('plotly_afterplot', corner);
 document.addEventListener('keydown', function (event) { if (event.key === 'Escape') { clear(); } });
 """
+
+_MARKUP = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "%": "&#37;"})
+_NEWLINE = re.compile(r"\r\n?|\n")  # what plotly takes for a newline
+
+
+def plain(text: str) -> str:
+    r"""``text`` in plotly's label markup, shown exactly as written.
+
+    plotly draws legends, hover boxes and titles from a small HTML-like markup: it fills
+    ``%{...}`` templates, obeys a few tags (``<a href>``, ``<span style>``, ``<b>``,
+    ``<br>``, ...), decodes entities (``&lt;``, ``&#65;``; not ``&quot;``) and shows a
+    newline as a space. So ``&``, ``<``, ``>`` and ``%`` become entities, which plotly
+    decodes once, back to the text, and a line break becomes ``<br>``.
+
+    >>> plain('<a href="x">100%</a> & say "hi"')
+    '&lt;a href="x"&gt;100&#37;&lt;/a&gt; &amp; say "hi"'
+    >>> plain("two\nlines")
+    'two<br>lines'
+    """
+    return _NEWLINE.sub("<br>", text.translate(_MARKUP))
 
 
 def page(G: nx.DiGraph, *, max_edges: int | None = 20_000, title: str | None = None) -> Any:
@@ -127,7 +174,7 @@ def page(G: nx.DiGraph, *, max_edges: int | None = 20_000, title: str | None = N
                                    line={"color": colour, "width": 3}, showlegend=False))
     traces.extend(_neuron_traces(go, G, pos))
 
-    names = [markup.escape(str(n)) for n in pos.nodes]
+    names = [str(n) for n in pos.nodes]  # as written: the click panel sets them as text
     meta = {"edgenet": {
         "names": names, "x": pos.x.tolist(), "y": pos.y.round(6).tolist(),
         "src": pos.src[shown].tolist(), "dst": pos.dst[shown].tolist(),
@@ -135,10 +182,7 @@ def page(G: nx.DiGraph, *, max_edges: int | None = 20_000, title: str | None = N
         "edge_traces": edge_traces, "inputs_trace": len(edge_traces) + 1,
         "outputs_trace": len(edge_traces) + 2,
     }}
-    notes = [{"text": "", "visible": False, "xref": "paper", "yref": "paper", "x": 1.0,
-              "y": 0.0, "xanchor": "left", "yanchor": "bottom", "align": "left",
-              "showarrow": False, "bgcolor": "rgba(255,255,255,0.9)", "bordercolor": "#999",
-              "font": {"size": 11}}]
+    notes = []
     n_edges = len(pos.src)
     caption = "drag to pan, scroll to zoom, hover for details, click a neuron for its edges"
     if len(shown) < n_edges:
@@ -150,7 +194,7 @@ def page(G: nx.DiGraph, *, max_edges: int | None = 20_000, title: str | None = N
     columns = pos.columns
     fig = go.Figure(traces)
     fig.update_layout(
-        title={"text": markup.escape(title if title is not None else summary(pos)),
+        title={"text": plain(title if title is not None else summary(pos)),
                "font": {"size": 14}},
         meta=meta, annotations=notes, template="plotly_white", hovermode="closest",
         dragmode="pan", clickmode="event", margin={"l": 20, "r": 20, "t": 80, "b": 50},
@@ -263,7 +307,7 @@ def _edge_hover(go: Any, pos: Placement, shown: np.ndarray) -> Any:
     mid[straight] = 0.5 * (start[straight] + end[straight])
     kind = np.where(pos.feedback[shown], " (feedback)", np.where(pos.skip[shown], " (skip)", ""))
     text = [
-        f"{markup.escape(names[s])} → {markup.escape(names[d])}{k}<br>weight: "
+        f"{plain(names[s])} → {plain(names[d])}{k}<br>weight: "
         + ("none" if np.isnan(w) else f"{w:.4g}")
         for s, d, w, k in zip(pos.src[shown], pos.dst[shown], pos.weight[shown], kind, strict=True)
     ]
@@ -287,12 +331,12 @@ def _neuron_traces(go: Any, G: nx.DiGraph, pos: Placement) -> list[Any]:
             n = pos.nodes[i]
             bias = G.nodes[n].get("bias")
             data.append([
-                markup.escape(str(n)), pos.roles[i], act,
+                plain(str(n)), pos.roles[i], plain(act),
                 "none (input)" if pos.roles[i] == "input" else _number(bias),
                 int(pos.level[i]), i,
             ])
         traces.append(go.Scattergl(
-            x=pos.x[pick], y=pos.y[pick], mode="markers", name=act, meta="neurons",
+            x=pos.x[pick], y=pos.y[pick], mode="markers", name=plain(act), meta="neurons",
             customdata=data, marker={
                 "color": colour, "size": size, "line": {"color": "white", "width": 0.5},
                 "symbol": [ROLE_MARKERS[pos.roles[i]][1] for i in pick.tolist()],
@@ -309,4 +353,4 @@ def _number(bias: Any) -> str:
     try:
         return f"{float(bias):.4g}"
     except (TypeError, ValueError):
-        return markup.escape(repr(bias))
+        return plain(repr(bias))
