@@ -105,6 +105,10 @@ class Population(nn.Module):
     union's ``weight`` and ``bias`` (:attr:`union`, a :class:`~edgenet.CompiledNetwork`):
     train the whole population with one optimizer, or read :meth:`to_networks`.
 
+    The constructor takes what :func:`compile_population` prepares: ``union`` the compiled
+    union, ``graphs`` each member's graph attributes, ``n_in`` and ``n_out`` the members'
+    input and output counts, ``options`` the ``dtype`` and ``engine`` :meth:`member` uses.
+
     >>> import networkx as nx, torch, edgenet as en
     >>> pop = en.compile_population([nx.DiGraph([("x", "y")])] * 3, seed=0)
     >>> len(pop), pop(torch.zeros(5, 1)).shape
@@ -192,9 +196,11 @@ def compile_population(
     """Compile ``P`` networks with the same numbers of inputs and outputs (any topologies,
     any sizes) into one :class:`Population` module, one pass over their disjoint union.
 
-    Each graph is read as :func:`edgenet.compile` reads it (roles, or sources and sinks;
-    inputs and outputs in their order). Missing weights are drawn for the union from
-    ``seed``. ``engine`` is the union's (see :attr:`edgenet.CompiledNetwork.engine`).
+    Each of the ``graphs`` (a list of ``networkx.DiGraph`` or :class:`edgenet.Network`) is
+    read as :func:`edgenet.compile` reads it (roles, or sources and sinks; inputs and
+    outputs in their order). Missing weights are drawn for the union from ``seed``.
+    ``dtype`` and ``device`` are the module's; ``engine`` is the union's (see
+    :attr:`edgenet.CompiledNetwork.engine`).
     Neurons with an ``aggregation`` other than ``"sum"`` or a ``response`` other than 1
     (see :mod:`edgenet.model.aggregate`) make the union an aggregate network, whose
     plain-torch pass runs them; a compiled ``engine`` named explicitly then refuses them.
