@@ -211,3 +211,19 @@ def test_population_refuses_a_non_tensor():
     pop = en.compile_population(population(12, 2))
     with pytest.raises(en.InputError, match=r"expected a torch.Tensor of shape \(batch, 3\) or \(2, batch, 3\) \(got list\)"):
         pop([[0.0, 0.0, 0.0]])
+
+
+def test_auto_runs_a_population_of_narrow_members_fused_on_the_cpu():
+    graphs = population(13, 40, acts=BUILTIN)
+    pop = en.compile_population(graphs, dtype=torch.float64)
+    x = torch.randn(5, 3, dtype=torch.float64)
+    y = pop(x)
+    assert pop.union.engine == "fused"
+    for i, m in enumerate(member_models(graphs[:5])):
+        torch.testing.assert_close(y[i], m(x), rtol=0, atol=1e-12)
+    pop.union.engine = "sparse"  # a choice of the user's stays
+    torch.testing.assert_close(pop(x), y, rtol=0, atol=1e-12)
+    assert pop.union.engine == "sparse"
+    custom = en.compile_population(population(13, 3), dtype=torch.float64)
+    custom(x)
+    assert custom.union.engine == "auto"  # registered activations: the generation engine

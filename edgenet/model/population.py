@@ -30,6 +30,7 @@ from torch import nn
 from ..errors import EdgenetError, InputError
 from ..graph.network import Network
 from ..graph.validate import aggregation, check_graph, resolve_roles
+from ..kernels import backends, cost
 from .aggregate import AggregateNetwork
 from .compile import compile
 from .dag import CompiledNetwork
@@ -140,8 +141,25 @@ class Population(nn.Module):
             flat = x.transpose(0, 1).reshape(x.shape[1], P * n_in)  # (B, P * n_in)
         else:
             raise InputError(f"expected a tensor of shape {expected} (got {tuple(x.shape)})")
+        self._choose_engine(x.device)
         y = self.union(flat)  # (B, P * n_out)
         return y.view(y.shape[0], P, self.n_out).transpose(0, 1)  # (P, B, n_out)
+
+    def _choose_engine(self, device: torch.device) -> None:
+        """With ``engine="auto"``, run the union on the fused engine on the CPU when its
+        members are narrow DAGs (:func:`edgenet.kernels.cost.use_fused` of the mean member),
+        whatever the union's own width: one pass of the fused engine over the union costs
+        what its members cost, while the generation engine's wide but sparse generations of
+        a union run several times slower (see ``benchmarks/RESULTS.md``)."""
+        if (self._options["engine"] != "auto" or isinstance(self.union, AggregateNetwork)
+                or self.union.engine not in ("auto", "fused")):
+            return  # an engine chosen by the user
+        L, P = self.union.layout, len(self)
+        fused = (device.type == "cpu" and L.builtin and "fused" in backends.names()
+                 and cost.use_fused((L.n_nodes - L.n_in) // P, L.n_edges // P, L.depth))
+        want = "fused" if fused else "auto"
+        if self.union.engine != want:
+            self.union.engine = want
 
     def to_networks(self) -> list[Network]:
         """The ``P`` member networks with the current weights and biases, their original node
