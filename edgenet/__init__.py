@@ -28,13 +28,15 @@ from .graph.wiring import (
     scale_free,
     small_world,
 )
-from .io.edgelist import read_edgelist
+from .io.edgelist import read_edgelist, write_edgelist
 from .io.graphml import read_graphml, write_graphml
 from .io.matrices import from_connection_matrices
 from .io.native import load, save
 from .io.neat import from_neat, neat_config, to_neat
 from .io.pyg import from_pyg, to_pyg
+from .io.table import EdgeTable
 from .io.torch import from_torch
+from .model.columns import to_table
 from .model.compile import compile
 from .model.dag import CompiledNetwork
 from .model.population import Population, compile_population
@@ -47,6 +49,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CompiledNetwork",
     "CycleError",
+    "EdgeTable",
     "EdgenetError",
     "FormatError",
     "GraphMLError",
@@ -83,5 +86,7 @@ __all__ = [
     "small_world",
     "to_neat",
     "to_pyg",
+    "to_table",
+    "write_edgelist",
     "write_graphml",
 ]

@@ -295,3 +295,13 @@ def test_missing_neat_python_is_a_typed_error(monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "neat", None)
     with pytest.raises(en.EdgenetError, match=r"pip install edgenet\[neat\]"):
         en.neat_config()
+
+
+def test_compile_of_a_table_refuses_aggregation_naming_the_neuron():
+    t = en.EdgeTable(["x"], ["y"], weight=[1.0],
+                     nodes={"id": ["x", "y"], "aggregation": [None, "max"]})
+    with pytest.raises(en.EdgenetError, match=r"node 'y' has aggregation 'max'"):
+        en.compile(t)
+    t = en.EdgeTable(["x"], ["y"], weight=[1.0],
+                     nodes={"id": ["x", "y"], "aggregation": ["max", "sum"], "response": [2.0, 1.0]})
+    assert en.compile(t, dtype=torch.float64)(torch.ones(1, 1, dtype=torch.float64)).item() == 1.0

@@ -448,10 +448,11 @@ def _silu_far(v):
     """``silu(v) = v e^v / (1 + e^v)`` for float64 ``v <= -700``, where ``1 + e^v`` is 1
     and ``e^v`` alone would be subnormal (few bits): ``-(|v| / 2^9) e^(v + 9 ln 2)``,
     rounded once, since ``|v| / 2^9`` is below 2 and ``v + 9 ln2_hi`` is exact there;
-    -0 below -760, where the result is below the smallest subnormal."""
-    if v > -760.0:
-        return -_scaled_exp(-v / 512.0, v + 9.0 * _LN2_HI, 9.0 * _LN2_LO)
-    return -0.0
+    -0 below -760, where the result is below the smallest subnormal. Branch-free (the
+    argument is clamped to that range), so a loop calling it still vectorises."""
+    u = min(max(v, -760.0), -700.0)  # in range whatever v is: callers select the result
+    far = -_scaled_exp(-u / 512.0, u + 9.0 * _LN2_HI, 9.0 * _LN2_LO)
+    return far if v > -760.0 else -0.0
 
 
 # ---------------------------------------------------------------------------------------
@@ -494,7 +495,14 @@ def activate(c, z, h, k0, k1):
     elif c == SILU:
         for k in range(n):
             v = z[k]
-            h[k] = _silu_far(v) if (v <= -700.0 and not narrow) else v * vsigmoid(v, narrow)
+            h[k] = v * vsigmoid(v, narrow)
+        far = 0
+        for k in range(0 if narrow else n):  # an integer count: a reduction that vectorises
+            far += 1 if z[k] <= -700.0 else 0
+        if far:  # float64 z e^z where e^z is subnormal: a second pass
+            for k in range(n):
+                v = z[k]
+                h[k] = _silu_far(v) if v <= -700.0 else h[k]
     elif c == SIN:
         for k in range(n):
             h[k] = math.sin(z[k])

@@ -34,8 +34,10 @@ from ..graph.validate import (
     neuron_attributes,
     resolve_roles,
 )
+from ..io.table import EdgeTable
 from ..shell.progress import THRESHOLD, progress
 from .base import check_arguments
+from .columnar import compile_table
 from .dag import CompiledNetwork, Source
 from .recurrent import compile_recurrent
 from .tensors import Arrangement, arrange, initial_weights
@@ -121,9 +123,11 @@ def compile(
 
     Parameters
     ----------
-    G : edgenet.Network or networkx.DiGraph
-        The graph. Roles come from node attribute ``role``; without any, sources are
-        inputs and sinks are outputs. Node attributes ``activation``, ``bias`` and (for
+    G : edgenet.Network, networkx.DiGraph or edgenet.EdgeTable
+        The graph, or a table of its edges compiled from its arrays without building a
+        graph (:mod:`edgenet.model.columnar`; node attributes from its node table). Roles
+        come from node attribute ``role``; without any, sources are inputs and sinks are
+        outputs. Node attributes ``activation``, ``bias`` and (for
         recurrent networks) ``tau``; edge attribute ``weight`` (missing weights are drawn
         from ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``).
     inputs, outputs : sequences of nodes, optional
@@ -154,6 +158,9 @@ def compile(
     [[2.0], [0.0]]
     """
     check_arguments(dtype=dtype, device=device, seed=seed, engine=engine, recurrent=recurrent)
+    if isinstance(G, EdgeTable):  # columns, no graph: see edgenet.model.columnar
+        return compile_table(G, recurrent=recurrent, inputs=inputs, outputs=outputs,
+                             dtype=dtype, device=device, seed=seed, engine=engine)
     if recurrent:  # any directed graph, cycles allowed: see edgenet.model.recurrent
         return compile_recurrent(G, inputs, outputs, dtype, device, seed, engine)
     low = lower(G, inputs, outputs)
