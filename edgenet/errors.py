@@ -61,7 +61,7 @@ class InputError(EdgenetError):
     >>> try:
     ...     net.compile()(torch.zeros(2, 3))
     ... except en.InputError as err:
-    ...     print(str(err))
+    ...     print(str(err)[:81])
     expected a tensor of shape (batch, 1) or (1,) for inputs ['x'] (got shape (2, 3))
     """
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..errors import EdgenetError
 from ..graph.network import Network
+from ..graph.validate import host_tensor
 
 
 def from_connection_matrices(
@@ -105,7 +106,7 @@ def from_connection_matrices(
 
 def _matrix(M: Any, what: str) -> np.ndarray:
     if hasattr(M, "detach"):
-        M = M.detach().cpu().numpy()
+        M = host_tensor(M, what).numpy()
     try:
         arr = np.asarray(M, dtype=np.float64)
     except (TypeError, ValueError):
@@ -122,7 +123,7 @@ def _matrix(M: Any, what: str) -> np.ndarray:
 
 def _vector(b: Any, width: int, what: str) -> np.ndarray:
     if hasattr(b, "detach"):
-        b = b.detach().cpu().numpy()
+        b = host_tensor(b, what).numpy()
     try:
         arr = np.asarray(b, dtype=np.float64)
     except (TypeError, ValueError):

@@ -149,6 +149,8 @@ def dag(x: Tensor, weight: Tensor, bias: Tensor, L: Layout, backend: str) -> Ten
     >>> y.flatten().tolist()
     [3.0, 3.0]
     """
+    if torch.jit.is_tracing():  # torch.jit.trace records torch operators, not numba calls
+        return reference.forward(x, weight, bias, L)  # (B, n_out)
     if not L.builtin and not backends.get(backend).builtin_only:
         return _Eager.apply(x, weight, bias, L, "generations")  # (B, n_out)
     if not torch.compiler.is_compiling() and _plain(x, weight, bias):
