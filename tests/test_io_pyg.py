@@ -230,7 +230,8 @@ def test_a_batch_of_to_pyg_outputs_reads_back_as_one_network_of_its_members():
     from torch_geometric.data import Batch
 
     first, second = network(), en.Network()
-    second.add_input("a"); second.add_output("z", bias=0.25)
+    second.add_input("a")
+    second.add_output("z", bias=0.25)
     second.add_edge("a", "z", weight=-1.5)
     batch = Batch.from_data_list([en.to_pyg(first), en.to_pyg(second)])
     net = en.from_pyg(batch)

@@ -81,7 +81,10 @@ def role_of(G: nx.DiGraph, node: Hashable) -> str | None:
     role = G.nodes[node].get("role")
     if role is not None and role not in ROLES:
         raise EdgenetError(
-            f"node {node!r} has role {role!r}; accepted roles: 'input', 'hidden', 'output'"
+            f"node {node!r} has role {role!r}; accepted roles: 'input', 'hidden', 'output' "
+            "(where a file's 'role' attribute means something else, read it under another "
+            "name: read_graphml(path, rename={'role': 'cell_class'}), or --rename "
+            "role=cell_class on the command line)"
         )
     return role
 
@@ -161,6 +164,15 @@ def resolve_roles(
             "role='output', or pass compile(outputs=[...])"
         )
     both = set(inputs) & set(outputs)
+    isolated = [n for n in inputs if n in both and not G.degree(n)]
+    if isolated:
+        listed = ", ".join(shown(n) for n in isolated[:5])
+        more = f" and {len(isolated) - 5:,} more" if len(isolated) > 5 else ""
+        raise EdgenetError(
+            f"{len(isolated):,} neurons have no edges ({listed}{more}), so each would be both "
+            "an input and an output of the network; connect them, or remove them with "
+            "G.remove_nodes_from(list(nx.isolates(G)))"
+        )
     if both:
         n = next(iter(both))
         raise EdgenetError(

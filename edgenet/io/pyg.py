@@ -96,8 +96,9 @@ def from_pyg(
     An undirected graph (PyG stores each edge both ways) is a graph of 2-cycles: it is
     refused with a :class:`~edgenet.CycleError` naming some, unless ``undirected="both"``
     keeps both directions (a cyclic network; add input neurons that feed it and compile
-    it with ``edgenet.compile(net, recurrent=True, inputs=..., outputs=...)``). A ``Batch`` (``Batch.from_data_list``) is read as one
-    network of its members side by side, node ``n`` of member ``k`` named ``(k, n)``;
+    it with ``edgenet.compile(net, recurrent=True, inputs=..., outputs=...)``). A
+    ``Batch`` (``Batch.from_data_list``) is read as one network of its members side by
+    side, node ``n`` of member ``k`` named ``(k, n)``;
     ``batch.to_data_list()`` gives the members one by one. ``HeteroData`` is refused
     (convert it with ``data.to_homogeneous()``). Tensors may be on any device; meta and
     sparse tensors are refused; bfloat16 and float16 values are read exactly.
