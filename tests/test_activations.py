@@ -44,3 +44,18 @@ def test_register_errors():
 def test_unknown_name():
     with pytest.raises(en.EdgenetError, match=r"unknown activation 'nope'; known activations: abs, "):
         en.get_activation("nope")
+
+
+def test_the_compiled_kernels_branch_on_the_one_table_of_codes():
+    """The numba and Triton kernels name each code from edgenet.activations.CODES, so a
+    reordered table cannot leave a kernel computing another activation (the behaviour
+    of every code on every engine is checked against the oracle in test_engines_agree)."""
+    from edgenet.activations import CODES
+    from edgenet.kernels import _vector_math as numba_math
+
+    for name, code in CODES.items():
+        assert getattr(numba_math, name.upper()) == code, name
+    triton = pytest.importorskip("edgenet.kernels.triton", reason="triton is not installed")
+    for name, code in CODES.items():
+        if name != "identity":  # every branch's default there
+            assert getattr(triton, name.upper()).value == code, name

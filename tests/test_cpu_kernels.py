@@ -1,5 +1,6 @@
-"""The CPU kernels themselves: the fused engine's vectorised activations against torch to a
-stated ulp bound, its batch split across threads (bitwise repeatable, the same outputs for
+"""The CPU kernels themselves: the fused engine's vectorised activations to a stated ulp
+bound (against the exact oracle of tests/oracle.py at extreme values, torch's float64 in
+between), its batch split across threads (bitwise repeatable, the same outputs for
 any thread count), subnormals and non-finite values carried exactly, and the batch-tiled
 CSR kernels against dense products."""
 
@@ -13,8 +14,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from oracle import rounded, truth
 
 import edgenet as en
+from edgenet.activations import BUILTINS
 from edgenet.kernels import _fused_kernels as k
 from edgenet.kernels import csr
 
@@ -24,8 +27,10 @@ TORCH = {
     k.SILU: F.silu, k.SIN: torch.sin, k.ABS: torch.abs, k.SQUARE: torch.square,
     k.EXP: torch.exp, k.SOFTSIGN: F.softsign,
 }
-#: The bounds the module docstring of ``_fused_kernels`` states.
+#: The bounds the module docstring of ``_vector_math`` states.
 ULPS = {np.float32: 1, np.float64: 4}
+#: Activation names by kernel code (the oracle's keys).
+NAMES = {b.code: b.name for b in BUILTINS}
 
 
 def ordered(a: np.ndarray) -> np.ndarray:
@@ -41,23 +46,24 @@ def ulps(got: np.ndarray, want: np.ndarray) -> np.ndarray:
 
 
 def sweep(dtype) -> np.ndarray:
-    """Dense in [-30, 30], geometric from the smallest subnormal up to the largest float,
-    both signs, plus signed zeros, infinities and nan."""
+    """Dense in [-30, 30]; from there to the largest float, where results saturate,
+    overflow or underflow to subnormals, denser up to 750; geometric from the smallest
+    subnormal up to 1e-3; both signs, plus signed zeros, infinities and nan."""
     fi = np.finfo(dtype)
     with np.errstate(over="ignore"):
         mag = np.concatenate([
-            np.geomspace(float(fi.smallest_subnormal), 1e-3, 3000),
+            np.geomspace(float(fi.smallest_subnormal), 1e-3, 1000),
             np.linspace(1e-3, 30, 12000),
-            np.geomspace(30, float(fi.max), 3000),
+            np.linspace(30, 750, 1000),
+            np.geomspace(750, float(fi.max), 1000),
         ]).astype(dtype)
     return np.concatenate([mag, -mag, np.array([0.0, -0.0, np.inf, -np.inf, np.nan], dtype)])
 
 
-def nearest(value: mpmath.mpf, dtype) -> float:
-    """``value`` correctly rounded to ``dtype`` (subnormals too: no double rounding)."""
-    f = dtype(float(value))
-    near = (f, np.nextafter(f, dtype(np.inf)), np.nextafter(f, dtype(-np.inf)))
-    return min(near, key=lambda c: abs(mpmath.mpf(float(c)) - value))
+def ordinary(z: np.ndarray) -> np.ndarray:
+    """Where torch's float64 value is a truth on every CPU: ``1e-3 <= |z| <= 30``, no
+    overflow, underflow or subnormal anywhere in its formulas (gelu below -1 aside)."""
+    return (np.abs(z) >= 1e-3) & (np.abs(z) <= 30)
 
 
 @functools.cache
@@ -68,22 +74,26 @@ def exact(dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     z = np.unique(z[(z >= -40) & (z <= 8)])
     with mpmath.workdps(30):
         cdf = [(mpmath.mpf(float(v)), mpmath.ncdf(mpmath.mpf(float(v)))) for v in z]
-        return (z, np.array([nearest(c, dtype) for _, c in cdf], dtype),
-                np.array([nearest(v * c, dtype) for v, c in cdf], dtype))
+        return (z, np.array([rounded(c, dtype) for _, c in cdf], dtype),
+                np.array([rounded(v * c, dtype) for v, c in cdf], dtype))
 
 
-def reference(code: int, z: np.ndarray) -> np.ndarray:
-    """torch's float64 value of activation ``code`` rounded to ``z``'s dtype, except gelu
-    below -1, where torch's ``1 + erf(z / sqrt 2)`` cancels (to 0 below about -8.3, where
-    gelu is -4e-16): there the exact value."""
+def reference(code: int, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The truth, and a second accepted value, by the rule of tests/oracle.py: the exact
+    value at the extremes (``|z|`` below 1e-3 or above 30, subnormals, +-inf, nan) and for
+    gelu below -1 (where torch's ``1 + erf(z / sqrt 2)`` cancels, to 0 below about -8.3,
+    where gelu is -4e-16); elsewhere torch's float64 value rounded to ``z``'s dtype (float64
+    worked to 1 ulp on every kernel path there, 2 for sigmoid's composite form)."""
     with np.errstate(over="ignore"):
         want = TORCH[code](torch.from_numpy(z.astype(np.float64))).numpy().astype(z.dtype)
+    also = want.copy()
+    far = ~ordinary(z)
+    want[far], also[far] = truth(NAMES[code], z[far])
     if code == k.GELU:
         zs, _, exact_values = exact(z.dtype.type)
-        tail = (z < -1) & (z >= -40)
-        want[tail] = exact_values[np.searchsorted(zs, z[tail])]
-        want[(z < -40) & np.isfinite(z)] = 0.0  # |gelu| < 2^-1075 below -38.6
-    return want
+        tail = (z < -1) & (z >= -30)
+        want[tail] = also[tail] = exact_values[np.searchsorted(zs, z[tail])]
+    return want, also
 
 
 def activated(code: int, z: np.ndarray) -> np.ndarray:
@@ -92,31 +102,48 @@ def activated(code: int, z: np.ndarray) -> np.ndarray:
     return h
 
 
+def within(got: np.ndarray, want: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """ulps from ``got`` to the nearer of the two accepted values."""
+    return np.minimum(ulps(got, want[0]), ulps(got, want[1]))
+
+
 @pytest.mark.parametrize("code", sorted(TORCH))
-def test_float32_activations_within_one_ulp_of_torch(code):
-    """float32: within 1 ulp of torch's float64 value rounded to float32 (the closed forms
-    compute in float64), on every input including subnormals, inf and nan; gelu below -1
-    within 1 ulp of the exact value (see ``reference``)."""
+def test_float32_activations_within_one_ulp_of_the_truth(code):
+    """float32: within 1 ulp of the truth (see ``reference``), on every input including
+    subnormals, inf and nan."""
     z = sweep(np.float32)
-    err = ulps(activated(code, z), reference(code, z))
+    err = within(activated(code, z), reference(code, z))
     assert err.max() <= ULPS[np.float32], z[err.argmax()]
 
 
+#: float64 silu where e^z is subnormal: the fused engine multiplies z by e^z rounded to a
+#: subnormal (fewer bits), off by up to ~350 ulp of z e^z where that is normal, and by up
+#: to |z| times the smallest subnormal where it is subnormal too.
+SILU_SUBNORMAL = (-752.0, -708.3)  # below it z e^z rounds to 0
+
+
 @pytest.mark.parametrize("code", sorted(TORCH))
-def test_float64_activations_within_four_ulp_of_torch(code):
-    """float64: within 4 ulp of torch, except where torch's own formula loses the value:
-    sigmoid and silu below z = -708 (torch's e^-z overflows and returns 0; the exact value
-    there is e^z, resp. z e^z, to far below an ulp), and gelu below z = -1 (torch's
-    1 + erf(z / sqrt 2) cancels), where the bound holds against the exact value."""
+def test_float64_activations_within_four_ulp_of_the_truth(code):
+    """float64: within 4 ulp of the truth (see ``reference``; exact beyond |z| = 30, so
+    sigmoid and silu below -708, where torch's e^-z overflows and it returns 0, are held
+    to e^z and z e^z); silu where e^z is subnormal only to the rounding of e^z (1e-13
+    relative, plus |z| times the smallest subnormal; 4 ulp is the next test)."""
     z = sweep(np.float64)
-    got = activated(code, z)
-    zt = torch.from_numpy(z)
-    want = reference(code, z)
-    if code in (k.SIGMOID, k.SILU):
-        far = z < -708
-        exact_values = torch.exp(zt) * (zt if code == k.SILU else 1)
-        want = np.where(far, exact_values.numpy(), want)
-    err = ulps(got, want)
+    got, want = activated(code, z), reference(code, z)
+    err = within(got, want)
+    if code == k.SILU:
+        known = (z > SILU_SUBNORMAL[0]) & (z < SILU_SUBNORMAL[1])
+        gap = np.abs(got[known] - want[0][known])
+        assert np.all(gap <= 1e-13 * np.abs(want[0][known]) + np.abs(z[known]) * 5e-324)
+        err[known] = 0
+    assert err.max() <= ULPS[np.float64], z[err.argmax()]
+
+
+@pytest.mark.xfail(strict=True, reason="fused float64 silu where e^z is subnormal: z times "
+                   "e^z rounded to a subnormal (edgenet/kernels/_vector_math.py, activate, SILU)")
+def test_float64_silu_within_four_ulp_where_e_to_the_z_is_subnormal():
+    z = np.linspace(*SILU_SUBNORMAL, 400)
+    err = within(activated(k.SILU, z), truth("silu", z))
     assert err.max() <= ULPS[np.float64], z[err.argmax()]
 
 
@@ -131,8 +158,6 @@ def test_gelu_keeps_full_relative_accuracy_where_torch_cancels(dtype):
     err = ulps(np.array([k.vnormal_cdf(v) for v in z], dtype), cdf)
     assert err.max() <= ULPS[dtype], z[err.argmax()]
     assert np.count_nonzero(gelu[z < -9]) > 100  # the bound is tested on nonzero values
-    lost = F.gelu(torch.from_numpy(z[z < -9].astype(np.float64))).numpy()
-    assert np.all(lost == 0)  # torch cancels there
 
 
 @pytest.mark.parametrize("code", sorted(TORCH))
@@ -154,7 +179,10 @@ def test_subnormals_are_computed_not_flushed():
     one = np.array([0, 1])
     k.forward(H, Z, np.array([1e30], np.float32), np.zeros(1, np.float32), one, np.array([0]),
               np.array([k.IDENTITY]), 1)
-    assert H[1, 0] == np.float32(1e-40) * np.float32(1e30)  # 1e-40 is stored as 9.99995e-41
+    # The exact product of the two float32 values (exact in float64), rounded once; not
+    # numpy's float32 product, which a flush-to-zero mode would change. 1e-40 is stored
+    # as 9.99995e-41.
+    assert H[1, 0] == np.float32(float(np.float32(1e-40)) * float(np.float32(1e30)))
     assert abs(H[1, 0] / 1e-10 - 1) < 1e-5
     assert activated(k.TANH, np.array([1e-40], np.float32))[0] == np.float32(1e-40)
 

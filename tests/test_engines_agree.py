@@ -1,15 +1,18 @@
-"""Every engine gives the same answer on every finite input: every built-in activation and
-its derivative against torch's, subnormal numbers computed exactly, non-finite values never
-carried along absent edges, and exact second derivatives."""
+"""Every engine gives the same answer on every input: every built-in activation and its
+derivative against the exact oracle (tests/oracle.py: finite values from subnormals to the
+largest floats, and nan and +-inf by its stated rule), subnormal numbers computed exactly,
+non-finite values never carried along absent edges, and exact second derivatives."""
 
 from __future__ import annotations
 
 import contextlib
+import math
 
 import pytest
 import torch
 from dags import SMOOTH, networks
 from hypothesis import given, settings
+from oracle import assert_agrees, hard_inputs, tolerance
 
 import edgenet as en
 from edgenet.activations import BUILTINS
@@ -44,14 +47,6 @@ def single(activation: str, n: int, dtype) -> en.CompiledNetwork:
     return en.compile(net, dtype=dtype)
 
 
-def sweep(dtype) -> torch.Tensor:
-    info = torch.finfo(dtype)
-    values = [0.0, -0.0, info.tiny, -info.tiny, info.tiny / 8, 1e-30, -1e-30, 0.5, -0.5, 3.0,
-              -3.0, 19.9, 20.0, 20.1, -20.0, 60.0, -60.0, 88.0, 89.0, -104.0, 700.0, 710.0,
-              -745.0, 1e4, -1e4, info.max, -info.max]
-    return torch.cat([torch.linspace(-12, 12, 97, dtype=dtype), torch.tensor(values, dtype=dtype)])
-
-
 @pytest.mark.parametrize("engine", ENGINES)
 def test_an_empty_batch_gives_zero_gradients(engine):
     """No sample, no gradient: exact zeros on every engine (the sparse kernels run no
@@ -76,26 +71,47 @@ def test_an_empty_batch_gives_zero_gradients(engine):
             assert x.grad.shape == (0, 3)
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-@pytest.mark.parametrize("act", [b.name for b in BUILTINS])
-def test_every_engine_computes_every_builtin_like_torch(act, dtype, engine):
-    z = sweep(dtype)
-    model = single(act, len(z), dtype)
-    want_fn = en.get_activation(act)
-    zz = z.clone().requires_grad_(True)
-    want = want_fn(zz)
-    (want_grad,) = torch.autograd.grad(want.sum(), zz)
+def value_and_slope(act: str, z: torch.Tensor, engine: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """``act(z)`` and ``act'(z)`` computed by ``engine``: one neuron per element of ``z``."""
+    model = single(act, len(z), z.dtype)
     with engine_of(model, engine):
         x = z[None].clone().requires_grad_(True)
         got = model(x)
         got.sum().backward()
-    # Relative to the value, plus a few units in the last place of 1: slopes such as
-    # sigmoid's h (1 - h) amplify a last-bit difference in h where h is near 1.
-    eps = torch.finfo(dtype).eps
-    tol = dict(rtol=16 * eps, atol=4 * eps)
-    torch.testing.assert_close(got[0], want.detach(), equal_nan=True, **tol)
-    torch.testing.assert_close(x.grad[0], want_grad, equal_nan=True, **tol)
+    return got[0].detach(), x.grad[0]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("act", [b.name for b in BUILTINS])
+def test_every_engine_computes_every_builtin_exactly(act, dtype, engine):
+    """Against the exact value, not torch's: torch's float32 gelu(3.4028235e38) is inf on
+    every x86 kernel path, where gelu is 3.4028235e38 (the oracle's rule accepts both)."""
+    z = hard_inputs(dtype)
+    got, slope = value_and_slope(act, z, engine)
+    assert_agrees(got, act, z, **tolerance(act, z), what=f"{engine}: ")
+    assert_agrees(slope, act, z, slope=True, **tolerance(act, z), what=f"{engine}: ")
+
+
+#: A known engine fault the oracle finds: the fused engine's float32 gelu slope clamps
+#: |z| at 15 in its normal density, so z phi(z) grows with z instead of reaching 0.
+FUSED_GELU32 = pytest.mark.xfail(
+    strict=True, reason="fused float32 gelu'(+-inf) is +-inf (edgenet/kernels/_vector_math.py "
+    "vgelu_grad: _gauss clamps |z| at 15 for float32), where the limit is 1 and 0")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("act", [b.name for b in BUILTINS])
+def test_every_engine_agrees_on_nan_and_infinities(act, dtype, engine, request):
+    """nan, +inf and -inf in, forward and slope: the oracle's rule (nan stays nan, the limit
+    or IEEE's nan where the function is z times a factor), the same on every engine."""
+    if (act, dtype, engine) == ("gelu", torch.float32, "fused"):
+        request.applymarker(FUSED_GELU32)
+    z = torch.tensor([math.nan, math.inf, -math.inf], dtype=dtype)
+    got, slope = value_and_slope(act, z, engine)
+    assert_agrees(got, act, z, **tolerance(act, z), what=f"{engine}: ")
+    assert_agrees(slope, act, z, slope=True, **tolerance(act, z), what=f"{engine}: ")
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -67,6 +67,15 @@ def test_masks_from_torch_and_missing_weights():
      r"have 3 rows"),
     (dict(matrices=[[["a"]]]), r"matrices\[0\] must be a numeric 2-D array"),
     (dict(matrices=[[[np.nan]]]), r"matrices\[0\]\[0, 0\] is nan"),
+    # complex numbers: a real cast drops the imaginary part (a mask entry 1j gave no edge)
+    (dict(matrices=[np.array([[1, 1j]])]),
+     r"matrices\[0\] holds complex numbers \(complex128\): matrices\[0\]\[0, 1\] is 1j; "
+     r"expected real numbers"),
+    (dict(matrices=[[[1, 1j]]]), r"matrices\[0\] holds complex numbers"),
+    (dict(matrices=[np.ones((2, 2))], weights=[torch.tensor([[1.0, 2.0], [3.0, 1 + 1j]])]),
+     r"weights\[0\] holds complex numbers \(complex64\): weights\[0\]\[1, 1\] is \(1\+1j\)"),
+    (dict(matrices=[np.ones((2, 2))], biases=[np.array([0.5, 2j])]),
+     r"biases\[0\] holds complex numbers \(complex128\): biases\[0\]\[1\] is 2j"),
     (dict(matrices=[np.ones((2, 2))], weights=[np.ones((2, 3))]),
      r"weights\[0\] has shape \(2, 3\); expected \(2, 2\)"),
     (dict(matrices=[np.ones((2, 2))], weights=[]), r"weights has 0 entries but there are 1"),

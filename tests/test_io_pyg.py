@@ -121,6 +121,18 @@ def bad_data(**fields):
     ({}, dict(node_ids=["a", "b"]), r"node_ids has 2 entries but the graph has 3 nodes"),
     ({}, dict(node_ids=["a", "b", "a"]), r"node_ids lists a node id twice"),
     (dict(bias=torch.zeros(2)), {}, r"data.bias has 2 entries; expected 3"),
+    # complex numbers: a real cast drops the imaginary part (edge_weight's was dropped silently)
+    (dict(edge_weight=torch.tensor([1.0, 2 + 3j])), {},
+     r"data.edge_weight holds complex numbers \(complex64\): data.edge_weight\[1\] is "
+     r"\(2\+3j\); expected real numbers"),
+    (dict(edge_attr=torch.tensor([[1j], [1.0]])), {},
+     r"data.edge_attr holds complex numbers \(complex64\): data.edge_attr\[0, 0\] is 1j"),
+    (dict(strength=torch.tensor([0.5, 1j], dtype=torch.complex128)), dict(weight="strength"),
+     r"data.strength holds complex numbers \(complex128\): data.strength\[1\] is 1j"),
+    (dict(bias=torch.tensor([0.0, 1j, 0.0])), {},
+     r"data.bias holds complex numbers \(complex64\): data.bias\[1\] is 1j"),
+    (dict(edge_index=torch.tensor([[0, 1], [1, 2]], dtype=torch.complex64)), {},
+     r"data.edge_index holds complex numbers \(complex64\): data.edge_index\[0, 0\] is 0j"),
 ])
 def test_bad_data_is_refused(fields, kwargs, message):
     with pytest.raises(en.EdgenetError, match=message):

@@ -80,6 +80,25 @@ def test_unsupported_modules_are_refused(module, message):
         en.from_torch(module)
 
 
+def _complex_bias() -> nn.Linear:
+    lin = nn.Linear(2, 1)
+    lin.bias = nn.Parameter(torch.tensor([0.5 - 1j]))
+    return lin
+
+
+@pytest.mark.parametrize("module, message", [
+    (nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1, dtype=torch.complex64)),
+     r"the weight of module 2 \(Linear\(in_features=3, out_features=1, bias=True\)\) holds "
+     r"complex numbers \(complex64\): the weight of module 2 .*\[0, 0\] is .*j\); expected real"),
+    (_complex_bias(), r"the bias of module 0 \(Linear\(.*\)\) holds complex numbers \(complex64\): "
+     r"the bias of module 0 .*\[0\] is \(0.5-1j\)"),
+])
+def test_complex_weights_and_biases_are_refused_by_name(module, message):
+    """A cast to float64 would keep only their real parts (torch warned generically)."""
+    with pytest.raises(en.EdgenetError, match=message):
+        en.from_torch(module)
+
+
 class _Residual(nn.Sequential):
     def forward(self, x):
         return x + super().forward(x)

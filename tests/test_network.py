@@ -78,6 +78,12 @@ def test_connect_keeps_existing_node_attributes():
         ({"weight": [[1.0, float("nan")], [0, 0]]}, r"weight has the non-finite value nan at \(0, 1\)"),
         ({"weight": "heavy"}, r"weight must be numeric \(got 'heavy'\)"),
         ({"mask": [["x", "y"], [1, 0]]}, r"mask must be numeric"),
+        # complex numbers: a cast to real would drop the imaginary part (a mask entry 1j: no edge)
+        ({"mask": np.array([[1, 1j], [0, 1]])},
+         r"mask holds complex numbers \(complex128\): mask\[0, 1\] is 1j; expected real numbers"),
+        ({"weight": torch.tensor([[1.0, 2.0], [3.0, 4 + 2j]])},
+         r"weight holds complex numbers \(complex64\): weight\[1, 1\] is \(4\+2j\)"),
+        ({"weight": 2 + 0j}, r"weight holds complex numbers \(complex128\): weight is \(2\+0j\)"),
     ],
 )
 def test_connect_errors(kwargs, message):

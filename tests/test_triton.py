@@ -31,10 +31,11 @@ import reference  # noqa: E402
 from dags import ALL, networks  # noqa: E402
 from hypothesis import assume, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+from oracle import assert_agrees, hard_inputs, tolerance  # noqa: E402
 from reference import evaluate  # noqa: E402
 
 import edgenet as en  # noqa: E402
-from edgenet.activations import CODES  # noqa: E402
+from edgenet.activations import BUILTINS, CODES  # noqa: E402
 from edgenet.kernels import sparse  # noqa: E402
 from edgenet.kernels import triton as kt  # noqa: E402
 
@@ -135,6 +136,50 @@ def test_random_dags_match_reference_and_generation_engine(net, batch, seed):
                                rtol=1e-10, atol=1e-10)
     for a, b in zip(got, generation_engine(model, x, grad_y), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
+
+
+# The interpreter runs the kernels in NumPy, which warns where IEEE arithmetic overflows or
+# meets inf * 0 (as it must here); the GPU computes the same values silently.
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("act", [b.name for b in BUILTINS])
+def test_every_activation_is_exact_at_huge_and_non_finite_inputs(act, dtype):
+    """act(z) and act'(z) for one neuron, the batch running over the hard inputs (subnormals
+    to the largest floats, nan, +inf, -inf), against the exact oracle by its rule, as every
+    other engine is (tests/test_engines_agree.py). Before: relu(-inf) was nan (0 * -inf) and
+    elu(nan) 0 with slope 1 (tl.minimum drops nan)."""
+    net = en.Network()
+    net.add_input("x")
+    net.add_output("y", activation=act)
+    net.add_edge("x", "y", weight=1.0)
+    model = en.compile(net, dtype=dtype, engine="sparse", device=DEVICE)
+    z = torch.cat([hard_inputs(dtype), torch.tensor([math.nan, math.inf, -math.inf], dtype=dtype)])
+    x = z[:, None].to(DEVICE)  # (B, 1)
+    got, slope, _, _ = triton_engine(model, x, torch.ones_like(x))
+    assert_agrees(got[:, 0].cpu(), act, z, **tolerance(act, z), what="triton: ")
+    assert_agrees(slope[:, 0].cpu(), act, z, slope=True, **tolerance(act, z), what="triton: ")
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy's, in the interpreter
+@settings(max_examples=20)
+@given(net=networks(activations=ALL, max_nodes=8), batch=st.integers(1, 3),
+       seed=st.integers(0, 2**16),
+       special=st.lists(st.sampled_from([math.nan, math.inf, -math.inf]), min_size=1, max_size=3))
+def test_random_dags_carry_nan_and_infinities_like_the_generation_engine(net, batch, seed,
+                                                                         special):
+    """Inputs with nan and +-inf among ordinary values: the same values, the same nan and
+    the same infinities as the generation engine, forward and every gradient."""
+    gen = torch.Generator().manual_seed(seed)
+    model = en.compile(net, dtype=torch.float64, engine="sparse", device=DEVICE, seed=seed)
+    x = torch.randn(batch, len(net.inputs), generator=gen, dtype=torch.float64)
+    at = torch.randint(x.numel(), (len(special),), generator=gen)
+    x.view(-1)[at] = torch.tensor(special, dtype=torch.float64)
+    grad_y = torch.randn(batch, len(net.outputs), generator=gen, dtype=torch.float64)
+    x, grad_y = x.to(DEVICE), grad_y.to(DEVICE)
+    got = triton_engine(model, x, grad_y)
+    want = generation_engine(model, x, grad_y)
+    for name, a, b in zip(("y", "dx", "dweight", "dbias"), got, want, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10, equal_nan=True, msg=name)
 
 
 def test_backward_is_bitwise_repeatable_and_independent_of_the_program_count():

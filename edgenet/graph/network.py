@@ -25,7 +25,7 @@ import networkx as nx
 import numpy as np
 
 from ..errors import EdgenetError
-from .validate import generations, resolve_roles
+from .validate import generations, refuse_complex, resolve_roles
 
 if TYPE_CHECKING:
     from ..model.dag import CompiledNetwork
@@ -50,6 +50,9 @@ class Network(nx.DiGraph):
     def add_input(self, node: Hashable, **attr: Any) -> None:
         """Add an input neuron (``role="input"``); its value comes from the input tensor.
 
+        ``node`` is its id (any hashable, as in NetworkX); the keyword arguments ``attr``
+        become further node attributes, as in ``add_node``.
+
         >>> import edgenet as en
         >>> net = en.Network(); net.add_input("x")
         >>> net.nodes["x"]["role"]
@@ -61,6 +64,10 @@ class Network(nx.DiGraph):
         self, node: Hashable, activation: str = "relu", bias: float = 0.0, **attr: Any
     ) -> None:
         """Add a hidden neuron computing ``activation(bias + sum of weighted inputs)``.
+
+        ``node`` is its id (any hashable, as in NetworkX); ``activation`` is a registered
+        activation name (:func:`edgenet.activation_names`) and ``bias`` a real number; the
+        keyword arguments ``attr`` become further node attributes (``tau``, labels, ...).
 
         >>> import edgenet as en
         >>> net = en.Network(); net.add_neuron("h", activation="tanh", bias=0.5)
@@ -74,7 +81,10 @@ class Network(nx.DiGraph):
     ) -> None:
         """Add an output neuron; outputs are returned in the order they were added.
 
-        An output may also feed other neurons.
+        ``node`` is its id (any hashable, as in NetworkX); ``activation`` is a registered
+        activation name and ``bias`` a real number, as for :meth:`add_neuron`; the
+        keyword arguments ``attr`` become further node attributes. An output may also
+        feed other neurons.
 
         >>> import edgenet as en
         >>> net = en.Network(); net.add_output("y", activation="sigmoid")
@@ -178,6 +188,7 @@ def _node_list(nodes: Sequence[Hashable], what: str) -> list[Hashable]:
 
 
 def _array(value: Any, shape: tuple[int, int] | None, what: str) -> np.ndarray:
+    refuse_complex(value, what)
     if hasattr(value, "detach"):
         value = value.detach().cpu().numpy()
     try:
@@ -199,7 +210,8 @@ def _array(value: Any, shape: tuple[int, int] | None, what: str) -> np.ndarray:
 
 
 def as_network(G: nx.DiGraph) -> Network:
-    """A :class:`Network` copy of any ``networkx.DiGraph``, every attribute kept.
+    """A :class:`Network` copy of any ``networkx.DiGraph`` ``G``, every attribute kept
+    (graph, node and edge attributes; ``G`` itself is not changed).
 
     >>> import networkx as nx, edgenet as en
     >>> type(en.as_network(nx.DiGraph([(0, 1)]))).__name__

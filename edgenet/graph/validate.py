@@ -214,6 +214,49 @@ def real(value: Any, what: str) -> float:
     return out
 
 
+def refuse_complex(value: Any, what: str) -> None:
+    """Raise an error naming ``what`` when ``value`` (a NumPy array, a torch tensor or a
+    nested list of numbers) holds complex numbers: a cast to real would drop their
+    imaginary parts. Anything else passes (the caller converts and checks it).
+
+    >>> import numpy as np, edgenet as en
+    >>> en.graph.validate.refuse_complex([[1, 0]], "mask")
+    >>> try:
+    ...     en.graph.validate.refuse_complex(np.array([[1, 1j]]), "mask")
+    ... except en.EdgenetError as err:
+    ...     print(str(err)[:62])
+    mask holds complex numbers (complex128): mask[0, 1] is 1j; exp
+    """
+    if isinstance(value, torch.Tensor):
+        if not value.is_complex():
+            return
+        value = value.detach().cpu().numpy()
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):  # ragged or not numeric: the caller's conversion says so
+        return
+    if arr.dtype.kind == "c":
+        imaginary = np.argwhere(arr.imag != 0)
+        at = tuple(int(i) for i in (imaginary[0] if len(imaginary) else np.zeros(arr.ndim, int)))
+    elif arr.dtype.kind == "O":  # mixed Python objects: the first complex one
+        found = [i for i in np.ndindex(arr.shape)
+                 if isinstance(arr[i], (complex, np.complexfloating))]
+        if not found:
+            return
+        at = found[0]
+    else:
+        return
+    index = f"[{', '.join(map(str, at))}]" if at else ""
+    entry = f"{what} is empty"
+    if arr.size:
+        v = arr[at]
+        entry = f"{what}{index} is {v.item() if isinstance(v, np.generic) else v!r}"
+    raise EdgenetError(
+        f"{what} holds complex numbers ({arr.dtype}): {entry}; expected real numbers (take "
+        "the real part first if that is what you mean)"
+    )
+
+
 def time_constant(value: Any, what: str) -> float:
     """A neuron's time constant ``tau`` from its attribute ``value``: 1.0 where absent,
     else a finite positive real (an error naming ``what`` otherwise).

@@ -57,7 +57,8 @@ def locally_connected(
     stride: int = 1,
     weight: Any = None,
 ) -> None:
-    """Connect ``sources`` to ``targets`` through :func:`local_mask` (see
+    """Connect ``sources`` to ``targets`` of ``net`` through :func:`local_mask`: target
+    ``j`` sees a ``window`` of consecutive sources starting at ``j * stride`` (see
     :meth:`Network.connect` for ``weight``).
 
     >>> import edgenet as en
@@ -92,8 +93,9 @@ def random_sparse(
     seed: int,
     weight: Any = None,
 ) -> None:
-    """Connect each source-target pair with probability ``density`` (reproducible by
-    ``seed``; see :meth:`Network.connect` for ``weight``).
+    """Connect each pair of a node of ``sources`` and a node of ``targets`` in ``net``
+    with probability ``density`` (reproducible by ``seed``, as :func:`random_mask`; see
+    :meth:`Network.connect` for ``weight``).
 
     >>> import edgenet as en
     >>> net = en.Network()
@@ -115,8 +117,9 @@ def orient(
     """A DAG :class:`~edgenet.Network` from an undirected graph: each edge points from the
     node earlier in ``order`` (default: ``G``'s node order) to the later one.
 
-    Nodes with no incoming edge become inputs, nodes with no outgoing edge outputs,
-    the rest hidden neurons with ``activation``; isolated nodes are left out.
+    Nodes with no incoming edge become inputs, nodes with no outgoing edge outputs
+    with ``output_activation``, the rest hidden neurons with ``activation``; isolated
+    nodes are left out.
     Weights are left unset, for :func:`edgenet.compile` to initialise.
 
     >>> import networkx as nx, edgenet as en
@@ -152,7 +155,8 @@ def small_world(
     output_activation: str = "identity",
 ) -> Network:
     """A Watts-Strogatz small world (``networkx.watts_strogatz_graph(n, k, p, seed)``) made
-    acyclic by :func:`orient` in node order.
+    acyclic by :func:`orient` in node order, with its ``activation`` and
+    ``output_activation``.
 
     >>> import networkx as nx, edgenet as en
     >>> net = en.small_world(100, 6, 0.1, seed=0)
@@ -167,7 +171,8 @@ def scale_free(
     n: int, m: int, seed: int, *, activation: str = "relu", output_activation: str = "identity"
 ) -> Network:
     """A Barabasi-Albert scale-free graph (``networkx.barabasi_albert_graph(n, m, seed)``)
-    made acyclic by :func:`orient` in node order (older nodes feed newer ones).
+    made acyclic by :func:`orient` in node order (older nodes feed newer ones), with its
+    ``activation`` and ``output_activation``.
 
     >>> import networkx as nx, edgenet as en
     >>> net = en.scale_free(200, 3, seed=0)

@@ -86,8 +86,8 @@ _ATTR_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
 
 
 def write_graphml(G: nx.DiGraph, path: str | os.PathLike[str] | IO[bytes]) -> None:
-    """Write a directed graph of neurons (or a compiled network, with its current
-    weights) to ``path`` as GraphML, atomically.
+    """Write ``G``, a directed graph of neurons (or a compiled network, with its current
+    weights), to ``path`` as GraphML, atomically.
 
     Node ids must be ``int`` or ``str``; attribute values ``bool``, ``int``, ``float``
     or ``str`` (``None`` values are skipped). ``weight`` and ``bias`` must be finite
@@ -450,8 +450,24 @@ def _read(f: IO[bytes], reader: _Reader) -> Network:
 _BOOLEAN = {"true": True, "false": False, "1": True, "0": False}
 
 
+#: Marks the converter of ``weight`` and ``bias``: their text must be a finite number.
+_NUMBER: Any = object()
+
+
 class _Reader:
-    """One streaming parse: expat callbacks fill plain lists; the graph is built at the end."""
+    """One streaming parse: expat calls the ``start_*`` and ``end_*`` steps below, which
+    fill plain lists; :meth:`build` makes the graph at the end.
+
+    The parse state, reset by :meth:`run`: ``keys`` (key id -> (for, name, type)),
+    ``defaults`` (key id -> default text), ``graph`` (graph attributes), ``nodes``
+    (``(id, attributes)`` in file order), ``src``, ``dst`` and ``edata`` (one entry per
+    edge), ``undirected_edges`` (indices of undirected edges), ``text`` (the pieces of the
+    value being read); ``owner`` is the attribute dict that ``<data>`` fills (``where``
+    names it: ``"graph"``, ``"node"`` or ``"edge"``), ``graphs`` is 0 before the first
+    ``<graph>``, 1 inside it, 2 after it; ``depth`` > 0 inside a ``<data>`` or
+    ``<default>``; ``skip`` > 0 inside an element whose content is skipped (foreign,
+    ``<desc>``, ``<port>``).
+    """
 
     def __init__(
         self,
@@ -469,6 +485,16 @@ class _Reader:
         self.parallel = parallel
         self.weight = weight
         self.node_type = node_type
+        self.starts: dict[str, Callable[[dict[str, str]], None]] = {
+            "edge": self.start_edge, "data": self.start_data, "node": self.start_node,
+            "key": self.start_key, "default": self.start_default, "graph": self.start_graph,
+            "hyperedge": self.start_hyperedge,
+        }
+        self.starts.update(dict.fromkeys(_SKIPPED, self.start_skipped))
+        self.ends: dict[str, Callable[[], None]] = {
+            "edge": self.end_owner, "node": self.end_owner, "key": self.end_key,
+            "graph": self.end_graph,
+        }
 
     def fail(self, message: str) -> GraphMLError:
         p = self.parser
@@ -477,250 +503,299 @@ class _Reader:
         )
 
     def run(self, f: IO[bytes], canonical: CanonicalStream | None = None) -> Network:
-        p = self.parser = expat.ParserCreate(namespace_separator="}")
-        p.buffer_text = True
-        p.buffer_size = 1 << 16
-        p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-        fail = self.fail
-
-        def refuse(*_: object) -> None:
-            raise fail(
-                "the file declares a DTD or an entity; refused, because entity expansion can "
-                "grow without bound (billion laughs) or read other files. GraphML needs no DTD: "
-                "remove the <!DOCTYPE ...> declaration"
-            )
-
-        p.StartDoctypeDeclHandler = refuse
-        p.EntityDeclHandler = refuse
-        p.UnparsedEntityDeclHandler = refuse
-        p.ExternalEntityRefHandler = refuse  # type: ignore[assignment]
-
-        keys: dict[str, tuple[str, str, str]] = {}  # id -> (for, name, type)
-        defaults: dict[str, str] = {}
-        graph: dict[str, Any] = {}
-        nodes: list[tuple[str, dict[str, Any]]] = []
-        src: list[str] = []
-        dst: list[str] = []
-        edata: list[dict[str, Any]] = []
-        undirected_edges: list[int] = []
-        text: list[str] = []
-        chars = text.append
-        add_src, add_dst, add_edata = src.append, dst.append, edata.append
-        weight_name = self.weight
-        rename = self.rename
-        refuse_undirected = self.undirected == "refuse"
-        # Per domain: key id -> (attribute name, parser); NUMBER marks weight and bias.
-        convs: dict[str, dict[str, tuple[str, Any]]] = {"node": {}, "edge": {}, "graph": {}}
-        NUMBER = object()
-        graphs = 0  # 0 before the first <graph>, 1 inside it, 2 after it
-        depth = 0  # > 0 inside a <data> or <default> element
-        nested = False
-        owner: dict[str, Any] | None = None
-        where = ""
-        key: str | None = None
-        in_key: str | None = None
-        node_id: str | None = None
-        undirected_default = False
-        skip = 0  # > 0 inside an element whose content is skipped (foreign, <desc>, <port>)
-        self.pending = lambda: sum(map(len, text)) if depth else 0
-
-        def converter(kid: str, domain: str) -> tuple[str, Any]:
-            found = keys.get(kid)
-            if found is None:
-                raise fail(
-                    f"a <data> element of a {domain} uses key {kid!r}, which no <key> declares "
-                    "before it; declare the key (a misspelt key would otherwise lose its values)"
-                )
-            name, typ = found[1], found[2]
-            name = rename.get(name, name)
-            if domain == "edge" and name == weight_name:
-                return "weight", NUMBER
-            if domain == "node" and name == "bias":
-                return "bias", NUMBER
-            return name, _PARSERS.get(typ, _string)
-
-        def start(tag: str, attrs: dict[str, str]) -> None:
-            nonlocal depth, nested, owner, where, key, in_key, node_id, graphs
-            nonlocal undirected_default, skip
-            if depth:  # structured content inside <data> (yEd graphics): skipped
-                depth += 1
-                nested = True
-                return
-            if skip:
-                skip += 1
-                return
-            if "}" in tag:
-                space, tag = tag.rsplit("}", 1)
-                if space != NAMESPACE:  # another vocabulary (yEd, ...): skipped
-                    skip = 1
-                    return
-            if where in ("node", "edge") and tag in ("node", "edge", "graph"):
-                inside = f"node {node_id!r}" if where == "node" else (
-                    f"edge ({src[-1]!r}, {dst[-1]!r})")
-                if tag == "graph":
-                    raise fail(f"{inside} holds a nested graph; edgenet reads flat graphs")
-                raise fail(f"{inside} holds a <{tag}>; GraphML nests {tag}s only in a <graph>")
-            if tag == "edge":
-                if graphs != 1:
-                    return
-                try:
-                    s, t = attrs["source"], attrs["target"]
-                except KeyError:
-                    raise fail("an <edge> lacks its source or target attribute") from None
-                d: dict[str, Any] = {}
-                if undirected_default or "directed" in attrs:
-                    if attrs.get("directed", "false" if undirected_default else "true") not in (
-                        "true", "1"
-                    ):
-                        if refuse_undirected:
-                            raise fail(
-                                f"edge ({s!r}, {t!r}) is undirected; edgenet networks are "
-                                "directed. Pass read_graphml(..., undirected='as-written') to "
-                                "orient it as listed, or undirected='both' for one edge each way"
-                            )
-                        undirected_edges.append(len(src))
-                add_src(s)
-                add_dst(t)
-                add_edata(d)
-                owner = d
-                where = "edge"
-            elif tag == "data":
-                depth = 1
-                nested = False
-                key = attrs.get("key")
-                if key is None and owner is not None:
-                    raise fail("a <data> element lacks its key attribute")
-                text.clear()
-                p.CharacterDataHandler = chars
-            elif tag == "node":
-                if graphs != 1:
-                    return
-                try:
-                    node_id = attrs["id"]
-                except KeyError:
-                    raise fail("a <node> lacks its id attribute") from None
-                d = {}
-                nodes.append((node_id, d))
-                owner = d
-                where = "node"
-            elif tag == "key":
-                kid = attrs.get("id")
-                if kid is None:
-                    raise fail("a <key> lacks its id attribute")
-                keys[kid] = (attrs.get("for", "all"), attrs.get("attr.name", kid),
-                             attrs.get("attr.type", "string"))
-                in_key = kid
-            elif tag == "default":
-                if in_key is not None:
-                    depth = 1
-                    nested = False
-                    key = None
-                    text.clear()
-                    p.CharacterDataHandler = chars
-            elif tag == "graph":
-                if graphs:
-                    raise fail(
-                        "the file holds more than one <graph>; edgenet reads one graph per "
-                        "file: split the file, one <graph> each"
-                    )
-                graphs = 1
-                default = attrs.get("edgedefault")
-                if default not in ("directed", "undirected", None):
-                    raise fail(
-                        f"edgedefault={default!r}; GraphML accepts 'directed' or 'undirected'"
-                    )
-                if default != "directed" and refuse_undirected:
-                    said = ("has no edgedefault attribute, which GraphML (and NetworkX and "
-                            "igraph) read as undirected" if default is None else
-                            'is undirected (edgedefault="undirected")')
-                    raise fail(
-                        f"the graph {said}; edgenet networks are directed. Write "
-                        '<graph edgedefault="directed"> if its edges are directed, or pass '
-                        "read_graphml(..., undirected='as-written') to orient each edge as "
-                        "listed, or undirected='both' for one edge each way"
-                    )
-                undirected_default = default != "directed"
-                owner = graph
-                where = "graph"
-            elif tag == "hyperedge":
-                raise fail("the file holds a <hyperedge>; edgenet reads simple directed graphs")
-            elif tag in _SKIPPED:
-                skip = 1
-
-        def end(tag: str) -> None:
-            nonlocal depth, owner, where, in_key, graphs, skip
-            if skip:
-                skip -= 1
-                return
-            if depth:
-                if depth > 1:
-                    depth -= 1
-                    return
-                depth = 0
-                p.CharacterDataHandler = None
-                if nested:
-                    return
-                value = text[0] if len(text) == 1 else "".join(text)
-                if tag.endswith("default"):
-                    defaults[in_key] = value  # type: ignore[index]
-                    return
-                if key is None or owner is None:
-                    return
-                conv = convs[where].get(key)
-                if conv is None:
-                    conv = convs[where][key] = converter(key, where)
-                name, parse = conv
-                if parse is NUMBER:
-                    try:
-                        x = _double(value, where)
-                    except ValueError:
-                        x = math.nan
-                    if x - x != 0.0:  # not finite
-                        if where == "edge":
-                            what = f"edge ({src[-1]!r}, {dst[-1]!r}) has weight"
-                        else:
-                            what = f"node {node_id!r} has bias"
-                        raise fail(f"{what} {value!r}; expected a finite number")
-                    owner[name] = x
-                    return
-                try:
-                    owner[name] = parse(value, where)
-                except ValueError:
-                    typ = keys.get(key, ("", "", "string"))[2]
-                    raise fail(
-                        f"{where} attribute {name!r} has the value {value!r}, which is not a "
-                        f"valid {typ} (the type its <key id={key!r}> declares)"
-                    ) from None
-                return
-            tag = tag.rsplit("}", 1)[-1]
-            if tag == "edge" or tag == "node":
-                if graphs == 1:
-                    owner = graph
-                    where = "graph"
-            elif tag == "key":
-                in_key = None
-            elif tag == "graph" and graphs == 1:
-                owner = None
-                where = ""
-                graphs = 2
-
-        def root(tag: str, attrs: dict[str, str]) -> None:
-            if tag.rsplit("}", 1)[-1] != "graphml" or tag.count("}") and not tag.startswith(
-                    NAMESPACE + "}"):
-                raise fail(f"the root element is <{tag}>; a GraphML file starts with <graphml>")
-            p.StartElementHandler = start
-
-        p.StartElementHandler = root
-        p.EndElementHandler = end
+        """Parse ``f`` (with the edges the fast lane ``canonical`` took out of it) and
+        build the network."""
+        p = self.parser = self.new_parser()
+        self.reset()
+        p.StartElementHandler = self.start_root
+        p.EndElementHandler = self.end
         with paused_gc():
             self.parse(p, f)
             if canonical is not None:  # the edges the fast lane took out of the stream
-                src += canonical.src
-                dst += canonical.dst
-                edata += canonical.data(lambda k: converter(k, "edge"), NUMBER)
-        if not graphs:
+                self.src += canonical.src
+                self.dst += canonical.dst
+                self.edata += canonical.data(lambda k: self.converter(k, "edge"), _NUMBER)
+        if not self.graphs:
             raise GraphMLError(f"{self.name}: no <graph> element; expected a GraphML file")
-        return self.build(keys, defaults, graph, nodes, src, dst, edata, undirected_edges)
+        return self.build(self.keys, self.defaults, self.graph, self.nodes, self.src, self.dst,
+                          self.edata, self.undirected_edges)
+
+    def new_parser(self) -> Any:
+        """An expat parser that refuses document type declarations and entities."""
+        p = expat.ParserCreate(namespace_separator="}")
+        p.buffer_text = True
+        p.buffer_size = 1 << 16
+        p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+        p.StartDoctypeDeclHandler = self.refuse_dtd
+        p.EntityDeclHandler = self.refuse_dtd
+        p.UnparsedEntityDeclHandler = self.refuse_dtd
+        p.ExternalEntityRefHandler = self.refuse_dtd  # type: ignore[assignment]
+        return p
+
+    def refuse_dtd(self, *_: object) -> None:
+        raise self.fail(
+            "the file declares a DTD or an entity; refused, because entity expansion can "
+            "grow without bound (billion laughs) or read other files. GraphML needs no DTD: "
+            "remove the <!DOCTYPE ...> declaration"
+        )
+
+    def reset(self) -> None:
+        """Empty parse state (see the class docstring)."""
+        self.keys: dict[str, tuple[str, str, str]] = {}  # id -> (for, name, type)
+        self.defaults: dict[str, str] = {}
+        self.graph: dict[str, Any] = {}
+        self.nodes: list[tuple[str, dict[str, Any]]] = []
+        self.src: list[str] = []
+        self.dst: list[str] = []
+        self.edata: list[dict[str, Any]] = []
+        self.undirected_edges: list[int] = []
+        self.text: list[str] = []
+        # Per domain: key id -> (attribute name, parser); _NUMBER marks weight and bias.
+        self.convs: dict[str, dict[str, tuple[str, Any]]] = {"node": {}, "edge": {}, "graph": {}}
+        self.graphs = 0
+        self.depth = 0
+        self.nested = False  # an element inside the current <data> (yEd graphics)
+        self.owner: dict[str, Any] | None = None
+        self.where = ""
+        self.key: str | None = None  # the key of the current <data>
+        self.in_key: str | None = None  # the id of the <key> being read
+        self.node_id: str | None = None  # the id of the last <node>
+        self.undirected_default = False
+        self.skip = 0
+
+    def pending(self) -> int:
+        """Characters of the value being read (0 outside a value)."""
+        return sum(map(len, self.text)) if self.depth else 0
+
+    def converter(self, kid: str, domain: str) -> tuple[str, Any]:
+        """``(attribute name, parser)`` for values of key ``kid`` on a ``domain`` element."""
+        found = self.keys.get(kid)
+        if found is None:
+            raise self.fail(
+                f"a <data> element of a {domain} uses key {kid!r}, which no <key> declares "
+                "before it; declare the key (a misspelt key would otherwise lose its values)"
+            )
+        name, typ = found[1], found[2]
+        name = self.rename.get(name, name)
+        if domain == "edge" and name == self.weight:
+            return "weight", _NUMBER
+        if domain == "node" and name == "bias":
+            return "bias", _NUMBER
+        return name, _PARSERS.get(typ, _string)
+
+    # ----------------------------------------------------------------- element starts
+
+    def start_root(self, tag: str, attrs: dict[str, str]) -> None:
+        if tag.rsplit("}", 1)[-1] != "graphml" or tag.count("}") and not tag.startswith(
+                NAMESPACE + "}"):
+            raise self.fail(f"the root element is <{tag}>; a GraphML file starts with <graphml>")
+        self.parser.StartElementHandler = self.start
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        """Any element inside the root: skipped, refused, or handed to its ``start_*``."""
+        if self.depth:  # structured content inside <data> (yEd graphics): skipped
+            self.depth += 1
+            self.nested = True
+            return
+        if self.skip:
+            self.skip += 1
+            return
+        if "}" in tag:
+            space, tag = tag.rsplit("}", 1)
+            if space != NAMESPACE:  # another vocabulary (yEd, ...): skipped
+                self.skip = 1
+                return
+        if self.where in ("node", "edge") and tag in ("node", "edge", "graph"):
+            self.refuse_nesting(tag)
+        step = self.starts.get(tag)
+        if step is not None:
+            step(attrs)
+
+    def refuse_nesting(self, tag: str) -> None:
+        """Refuse a ``<node>``, ``<edge>`` or ``<graph>`` inside a node or an edge."""
+        inside = f"node {self.node_id!r}" if self.where == "node" else (
+            f"edge ({self.src[-1]!r}, {self.dst[-1]!r})")
+        if tag == "graph":
+            raise self.fail(f"{inside} holds a nested graph; edgenet reads flat graphs")
+        raise self.fail(f"{inside} holds a <{tag}>; GraphML nests {tag}s only in a <graph>")
+
+    def start_edge(self, attrs: dict[str, str]) -> None:
+        if self.graphs != 1:
+            return
+        try:
+            s, t = attrs["source"], attrs["target"]
+        except KeyError:
+            raise self.fail("an <edge> lacks its source or target attribute") from None
+        d: dict[str, Any] = {}
+        undirected_default = self.undirected_default
+        if undirected_default or "directed" in attrs:
+            if attrs.get("directed", "false" if undirected_default else "true") not in (
+                "true", "1"
+            ):
+                if self.undirected == "refuse":
+                    raise self.fail(
+                        f"edge ({s!r}, {t!r}) is undirected; edgenet networks are "
+                        "directed. Pass read_graphml(..., undirected='as-written') to "
+                        "orient it as listed, or undirected='both' for one edge each way"
+                    )
+                self.undirected_edges.append(len(self.src))
+        self.src.append(s)
+        self.dst.append(t)
+        self.edata.append(d)
+        self.owner = d
+        self.where = "edge"
+
+    def start_node(self, attrs: dict[str, str]) -> None:
+        if self.graphs != 1:
+            return
+        try:
+            node_id = self.node_id = attrs["id"]
+        except KeyError:
+            raise self.fail("a <node> lacks its id attribute") from None
+        d: dict[str, Any] = {}
+        self.nodes.append((node_id, d))
+        self.owner = d
+        self.where = "node"
+
+    def start_data(self, attrs: dict[str, str]) -> None:
+        key = attrs.get("key")
+        if key is None and self.owner is not None:
+            raise self.fail("a <data> element lacks its key attribute")
+        self.start_value(key)
+
+    def start_default(self, attrs: dict[str, str]) -> None:
+        if self.in_key is not None:
+            self.start_value(None)
+
+    def start_value(self, key: str | None) -> None:
+        """Collect the text of a ``<data>`` (of key ``key``) or of a ``<default>``."""
+        self.depth = 1
+        self.nested = False
+        self.key = key
+        self.text.clear()
+        self.parser.CharacterDataHandler = self.text.append
+
+    def start_key(self, attrs: dict[str, str]) -> None:
+        kid = attrs.get("id")
+        if kid is None:
+            raise self.fail("a <key> lacks its id attribute")
+        self.keys[kid] = (attrs.get("for", "all"), attrs.get("attr.name", kid),
+                          attrs.get("attr.type", "string"))
+        self.in_key = kid
+
+    def start_graph(self, attrs: dict[str, str]) -> None:
+        if self.graphs:
+            raise self.fail(
+                "the file holds more than one <graph>; edgenet reads one graph per "
+                "file: split the file, one <graph> each"
+            )
+        self.graphs = 1
+        default = attrs.get("edgedefault")
+        if default not in ("directed", "undirected", None):
+            raise self.fail(
+                f"edgedefault={default!r}; GraphML accepts 'directed' or 'undirected'"
+            )
+        if default != "directed" and self.undirected == "refuse":
+            said = ("has no edgedefault attribute, which GraphML (and NetworkX and "
+                    "igraph) read as undirected" if default is None else
+                    'is undirected (edgedefault="undirected")')
+            raise self.fail(
+                f"the graph {said}; edgenet networks are directed. Write "
+                '<graph edgedefault="directed"> if its edges are directed, or pass '
+                "read_graphml(..., undirected='as-written') to orient each edge as "
+                "listed, or undirected='both' for one edge each way"
+            )
+        self.undirected_default = default != "directed"
+        self.owner = self.graph
+        self.where = "graph"
+
+    def start_hyperedge(self, attrs: dict[str, str]) -> None:
+        raise self.fail("the file holds a <hyperedge>; edgenet reads simple directed graphs")
+
+    def start_skipped(self, attrs: dict[str, str]) -> None:
+        self.skip = 1
+
+    # ------------------------------------------------------------------- element ends
+
+    def end(self, tag: str) -> None:
+        """Any element's end: a skipped one, a value, or its ``end_*``."""
+        if self.skip:
+            self.skip -= 1
+            return
+        if self.depth:
+            if self.depth > 1:
+                self.depth -= 1
+                return
+            self.end_value(tag)
+            return
+        step = self.ends.get(tag.rsplit("}", 1)[-1])
+        if step is not None:
+            step()
+
+    def end_value(self, tag: str) -> None:
+        """The end of a ``<data>`` or ``<default>``: store its text."""
+        self.depth = 0
+        self.parser.CharacterDataHandler = None
+        if self.nested:
+            return
+        text = self.text
+        value = text[0] if len(text) == 1 else "".join(text)
+        if tag.endswith("default"):
+            self.defaults[self.in_key] = value  # type: ignore[index]
+            return
+        if self.key is None or self.owner is None:
+            return
+        self.decode_data(self.key, value)
+
+    def decode_data(self, key: str, value: str) -> None:
+        """Store the text ``value`` of a ``<data key=key>`` on its owner, converted to the
+        key's type (weights and biases to finite floats)."""
+        where = self.where
+        conv = self.convs[where].get(key)
+        if conv is None:
+            conv = self.convs[where][key] = self.converter(key, where)
+        name, parse = conv
+        owner: dict[str, Any] = self.owner  # type: ignore[assignment]
+        if parse is _NUMBER:
+            owner[name] = self.finite(value)
+            return
+        try:
+            owner[name] = parse(value, where)
+        except ValueError:
+            typ = self.keys.get(key, ("", "", "string"))[2]
+            raise self.fail(
+                f"{where} attribute {name!r} has the value {value!r}, which is not a "
+                f"valid {typ} (the type its <key id={key!r}> declares)"
+            ) from None
+
+    def finite(self, value: str) -> float:
+        """The weight or bias ``value`` as a float, refused unless a finite number."""
+        try:
+            x = _double(value, self.where)
+        except ValueError:
+            x = math.nan
+        if x - x != 0.0:  # not finite
+            if self.where == "edge":
+                what = f"edge ({self.src[-1]!r}, {self.dst[-1]!r}) has weight"
+            else:
+                what = f"node {self.node_id!r} has bias"
+            raise self.fail(f"{what} {value!r}; expected a finite number")
+        return x
+
+    def end_owner(self) -> None:
+        """The end of a ``<node>`` or ``<edge>``: ``<data>`` is the graph's again."""
+        if self.graphs == 1:
+            self.owner = self.graph
+            self.where = "graph"
+
+    def end_key(self) -> None:
+        self.in_key = None
+
+    def end_graph(self) -> None:
+        if self.graphs == 1:
+            self.owner = None
+            self.where = ""
+            self.graphs = 2
 
     def parse(self, p: Any, f: IO[bytes]) -> None:
         # About 100 bytes per edge: files of a million edges or more show a progress bar.
@@ -773,15 +848,48 @@ class _Reader:
         edata: list[dict[str, Any]],
         undirected_edges: list[int],
     ) -> Network:
+        """The network of what the parse collected: node ids converted, key defaults
+        filled in, undirected edges oriented, parallel edges merged or refused."""
         id_kind = graph.pop(ID_TYPE, None)
+        mapping = self.node_ids(id_kind, nodes, src, dst)
+        self.fill_defaults(keys, defaults, nodes, edata)
+        final: list[tuple[Hashable, dict[str, Any]]] = list(nodes)
+        if mapping is not None:
+            final = [(mapping[nid], d) for nid, d in nodes]
+            us: list[Hashable] = list(map(mapping.__getitem__, src))
+            vs: list[Hashable] = list(map(mapping.__getitem__, dst))
+        else:
+            us, vs = src, dst  # type: ignore[assignment]
+        if undirected_edges:
+            us, vs, edata = self.orient(us, vs, edata, undirected_edges)
+        G, repeated = bulk_graph(final, us, vs, edata)
+        G.graph.update(graph)
+        if repeated:
+            seen: set[Hashable] = set()
+            for (raw, _), (key, _) in zip(nodes, final, strict=True):
+                if key in seen:
+                    same = "" if raw == key else f" (read as {key!r})"
+                    raise GraphMLError(f"{self.name}: node id {raw!r}{same} appears twice")
+                seen.add(key)
+            self.merge_parallel(G, us, vs, edata)
+        return G
+
+    def node_ids(
+        self, id_kind: str | None, nodes: list[tuple[str, dict[str, Any]]], src: list[str],
+        dst: list[str],
+    ) -> dict[str, Hashable] | None:
+        """The node of each id text, or ``None`` where ids stay the strings of the file:
+        converted with ``node_type``, or as the writer recorded them (``id_kind``, the
+        graph attribute ``edgenet.node_ids``: ``int``, ``str`` or ``mixed``)."""
         if self.node_type is not None and self.node_type is not int:
             cast: Callable[[str], Hashable] = self.node_type
         elif id_kind == "int" or self.node_type is int:
             cast = _integer_id
         else:
             cast = str
+        if cast is str and id_kind != "mixed":
+            return None
         mapping: dict[str, Hashable] = {}
-        converting = cast is not str or id_kind == "mixed"
         nid = ""
         try:
             if id_kind == "mixed" and self.node_type is None:
@@ -791,13 +899,20 @@ class _Reader:
             elif cast is not str:
                 for nid, _ in nodes:
                     mapping[nid] = cast(nid)
-            if converting:
-                for nid in _undeclared(mapping, src, dst):
-                    mapping[nid] = cast(nid)
+            for nid in _undeclared(mapping, src, dst):
+                mapping[nid] = cast(nid)
         except (TypeError, ValueError) as err:
             raise GraphMLError(
                 f"{self.name}: node id {nid!r} cannot be converted with {cast!r}: {err}"
             ) from None
+        return mapping
+
+    def fill_defaults(
+        self, keys: dict[str, tuple[str, str, str]], defaults: dict[str, str],
+        nodes: list[tuple[str, dict[str, Any]]], edata: list[dict[str, Any]],
+    ) -> None:
+        """Give every node and edge without a value of a key that has a ``<default>`` that
+        default."""
         for kid, raw in defaults.items():
             domain, name, typ = keys[kid]
             name = self.rename.get(name, name)
@@ -822,38 +937,26 @@ class _Reader:
             for d in targets:
                 d.setdefault(name, value)
 
-        final: list[tuple[Hashable, dict[str, Any]]] = list(nodes)
-        if converting:
-            final = [(mapping[nid], d) for nid, d in nodes]
-            us: list[Hashable] = list(map(mapping.__getitem__, src))
-            vs: list[Hashable] = list(map(mapping.__getitem__, dst))
-        else:
-            us, vs = src, dst  # type: ignore[assignment]
-        if undirected_edges:
-            us, vs = list(us), list(vs)
-            # Undirected edges joining the same two neurons are parallel, whichever way
-            # each is written: orient them alike so that ``parallel`` decides.
-            first: set[tuple[Hashable, Hashable]] = set()
-            for i in undirected_edges:
-                if (vs[i], us[i]) in first and us[i] != vs[i]:
-                    us[i], vs[i] = vs[i], us[i]
-                first.add((us[i], vs[i]))
-        if self.undirected == "both" and undirected_edges:
+    def orient(
+        self, us: list[Hashable], vs: list[Hashable], edata: list[dict[str, Any]],
+        undirected_edges: list[int],
+    ) -> tuple[list[Hashable], list[Hashable], list[dict[str, Any]]]:
+        """Endpoints and data with the undirected edges oriented alike (and, with
+        ``undirected="both"``, each also added the other way, a self-loop once)."""
+        us, vs = list(us), list(vs)
+        # Undirected edges joining the same two neurons are parallel, whichever way
+        # each is written: orient them alike so that ``parallel`` decides.
+        first: set[tuple[Hashable, Hashable]] = set()
+        for i in undirected_edges:
+            if (vs[i], us[i]) in first and us[i] != vs[i]:
+                us[i], vs[i] = vs[i], us[i]
+            first.add((us[i], vs[i]))
+        if self.undirected == "both":
             loops = [i for i in undirected_edges if us[i] != vs[i]]  # a self-loop once
             us = us + [vs[i] for i in loops]
             vs = vs + [us[i] for i in loops]
             edata = edata + [dict(edata[i]) for i in loops]
-        G, repeated = bulk_graph(final, us, vs, edata)
-        G.graph.update(graph)
-        if repeated:
-            seen: set[Hashable] = set()
-            for (raw, _), (key, _) in zip(nodes, final, strict=True):
-                if key in seen:
-                    same = "" if raw == key else f" (read as {key!r})"
-                    raise GraphMLError(f"{self.name}: node id {raw!r}{same} appears twice")
-                seen.add(key)
-            self.merge_parallel(G, us, vs, edata)
-        return G
+        return us, vs, edata
 
     def merge_parallel(
         self, G: Network, us: list[Hashable], vs: list[Hashable], edata: list[dict[str, Any]]

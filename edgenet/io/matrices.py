@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import EdgenetError
 from ..graph.network import Network
-from ..graph.validate import host_tensor
+from ..graph.validate import host_tensor, refuse_complex
 
 
 def from_connection_matrices(
@@ -42,7 +42,8 @@ def from_connection_matrices(
     the mask are not used, but every entry must be finite: nan or inf anywhere is
     refused) and ``biases`` (one vector per layer) are optional: missing
     weights are initialised by :func:`edgenet.compile`, missing biases are 0.
-    ``activation`` is one name for every hidden layer or one per hidden layer.
+    ``activation`` is one name for every hidden layer or one per hidden layer;
+    ``output_activation`` is that of the output layer.
 
     >>> import numpy as np, torch, edgenet as en
     >>> M = np.array([[1, 0], [1, 1]])
@@ -105,6 +106,7 @@ def from_connection_matrices(
 
 
 def _matrix(M: Any, what: str) -> np.ndarray:
+    refuse_complex(M, what)
     if hasattr(M, "detach"):
         M = host_tensor(M, what).numpy()
     try:
@@ -122,6 +124,7 @@ def _matrix(M: Any, what: str) -> np.ndarray:
 
 
 def _vector(b: Any, width: int, what: str) -> np.ndarray:
+    refuse_complex(b, what)
     if hasattr(b, "detach"):
         b = host_tensor(b, what).numpy()
     try:

@@ -73,8 +73,8 @@ def _check_target(path: Any) -> None:
 
 
 def save(network: Any, path: str | os.PathLike[str] | IO[bytes]) -> None:
-    """Save a network (a :class:`~edgenet.Network`, any ``networkx.DiGraph`` or a compiled
-    model, whose current weights are saved) to ``path``, atomically.
+    """Save ``network`` (a :class:`~edgenet.Network`, any ``networkx.DiGraph`` or a
+    compiled model, whose current weights are saved) to ``path``, atomically.
 
     ``path`` may also be an open binary stream (e.g. ``io.BytesIO``), written as it is.
     Node ids must be ``int`` or ``str``; attributes other than ``role``,
@@ -237,7 +237,7 @@ def _jsonable(value: Any, owner: str, name: str = "", depth: int = 0) -> Any:
 
 
 def load(path: str | os.PathLike[str] | IO[bytes], into: Target | None = None) -> Any:
-    """Load a file written by :func:`save`.
+    """Load the file ``path`` written by :func:`save` (a path, or an open binary stream).
 
     With ``into=None`` a new :class:`~edgenet.Network` is returned. With ``into`` a
     network (``networkx.DiGraph``) the file's weights, biases, activations and roles

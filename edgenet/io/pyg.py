@@ -28,7 +28,7 @@ import torch
 
 from ..errors import CycleError, EdgenetError
 from ..graph.network import Network
-from ..graph.validate import check_fits, edge_weights, host_tensor, real
+from ..graph.validate import check_fits, edge_weights, host_tensor, real, refuse_complex
 
 _NODE_FIELDS = ("role", "activation")
 
@@ -124,6 +124,7 @@ def from_pyg(
             net.update(nx.relabel_nodes(member, {n: (k, n) for n in member}, copy=True))
         return net
     edge_index = getattr(data, "edge_index", None)
+    refuse_complex(edge_index, "data.edge_index")
     if not isinstance(edge_index, torch.Tensor) or edge_index.dim() != 2 or (
         edge_index.shape[0] != 2) or edge_index.dtype.is_floating_point:
         got = tuple(edge_index.shape) if isinstance(edge_index, torch.Tensor) else edge_index
@@ -214,7 +215,9 @@ def _edge_weights(
                            "edge_attr field; name the field with weight='field'")
     else:
         return None
-    t = host_tensor(torch.as_tensor(getattr(data, name)), f"data.{name}")
+    value = getattr(data, name)
+    refuse_complex(value, f"data.{name}")
+    t = host_tensor(torch.as_tensor(value), f"data.{name}")
     if column is not None:
         if isinstance(column, bool) or not isinstance(column, int):
             raise EdgenetError(f"column={column!r}; expected the int index of a column of "
@@ -290,6 +293,7 @@ def _node_values(data: Any, field: str, num_nodes: int) -> Any:
     value = getattr(data, field, None)
     if value is None:
         return None
+    refuse_complex(value, f"data.{field}")
     if isinstance(value, torch.Tensor):
         if value.ndim == 2 and value.shape[1] == 1:  # (N, 1), as node features often are
             value = value[:, 0]

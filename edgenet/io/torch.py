@@ -38,7 +38,7 @@ from torch import nn
 from ..activations import BUILTINS
 from ..errors import EdgenetError
 from ..graph.network import Network
-from ..graph.validate import host_tensor
+from ..graph.validate import host_tensor, refuse_complex
 
 
 def _accepted() -> str:
@@ -102,10 +102,12 @@ def from_torch(module: nn.Module) -> Network:
     sources = [f"x{i}" for i in range(layers[0][0].in_features)]
     for name in sources:
         net.add_input(name)
-    for k, (linear, act, _) in enumerate(layers):
+    for k, (linear, act, index) in enumerate(layers):
         last = k == len(layers) - 1
         width = linear.out_features
         names = [f"y{j}" for j in range(width)] if last else [f"h{k + 1}_{j}" for j in range(width)]
+        refuse_complex(linear.weight, f"the weight of module {index} ({linear})")
+        refuse_complex(linear.bias, f"the bias of module {index} ({linear})")
         weight = linear.weight.detach().cpu().double().numpy()  # (out, in)
         bias = (
             linear.bias.detach().cpu().double().tolist()

@@ -20,6 +20,13 @@ recomputed by :func:`edgenet.kernels.reference.forward`, a plain-torch form of t
 function, and differentiated by autograd. That path costs more time and memory (see
 its docs) and runs only for higher-order derivatives.
 
+A backward pass runs on the structure its forward pass walked, or not at all: a graph
+recorded before :meth:`~edgenet.CompiledNetwork.rewire` (or an in-place edit of
+``weight`` or ``bias``) is refused with :class:`~edgenet.EdgenetError` (:func:`stamp`,
+:func:`check_unchanged`, used by the recurrent model's backward too; on the custom op's
+path, torch's own in-place modification error), and the native kernels never see a
+weight, bias or saved pass whose size is not the layout's (:func:`check_sizes`).
+
 >>> import torch, edgenet as en
 >>> net = en.Network(); net.add_input("x"); net.add_output("y"); net.add_edge("x", "y", weight=2.0)
 >>> model = net.compile()
@@ -31,11 +38,13 @@ its docs) and runs only for higher-order derivatives.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import torch
 from torch import Tensor
 
+from ..errors import EdgenetError
 from ..model.tensors import TENSOR_FIELDS, Layout
 from . import backends, reference
 
@@ -66,6 +75,7 @@ def dag_backward(
     """``(dx[B, n_in], dweight[E], dbias[N - n_in])`` from ``dL/dy`` and the saved pass;
     ``dx`` is ``(0, n_in)`` without ``need_x``."""
     L = Layout.unflatten(layout, sizes, acts)
+    check_sizes(L, weight, H=H, Z=Z)
     dx, dw, db, _ = backends.get(backend).backward(grad_y, weight, H, Z, L, need_w, need_x)
     return dx, dw, db
 
@@ -118,19 +128,89 @@ class _Eager(torch.autograd.Function):
                 backend: str) -> Tensor:
         y, H, Z = backends.get(backend).forward(x, weight, bias, L)
         ctx.layout, ctx.backend = L, backend
+        ctx.stamp = stamp(weight=weight, bias=bias)
         ctx.save_for_backward(x, weight, bias, H, Z)
         return y
 
     @staticmethod
     def backward(ctx: Any, grad_y: Tensor):
+        check_unchanged(ctx.stamp)
         x, weight, bias, H, Z = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         if torch.is_grad_enabled():  # create_graph=True: a differentiable backward
             return (*reference.vjp(x, weight, bias, ctx.layout, grad_y, (need_x, need_w, need_b)),
                     None, None)
+        check_sizes(ctx.layout, weight, bias, H, Z)
         dx, dw, db, _ = backends.get(ctx.backend).backward(grad_y.contiguous(), weight, H, Z,
                                                            ctx.layout, need_w, need_x)
         return dx if need_x else None, dw if need_w else None, db if need_b else None, None, None
+
+
+Stamp = dict[str, tuple["weakref.ref[Tensor]", int]]
+
+
+def stamp(**params: Tensor) -> Stamp:
+    """Each parameter a pass read, by name, with its version counter now: what
+    :func:`check_unchanged` compares when the pass's backward runs. Held weakly, so a
+    graph does not keep a parameter alive."""
+    return {name: (weakref.ref(p), p._version) for name, p in params.items()}
+
+
+def check_unchanged(stamped: Stamp) -> None:
+    """Refuse a backward pass whose forward read a parameter that has changed since:
+    :meth:`~edgenet.CompiledNetwork.rewire` swaps ``weight`` and ``bias`` for arrays of
+    the new structure (and bumps their versions), so the graph describes a network that
+    no longer exists; an in-place edit changes the values its gradients depend on.
+
+    >>> w = torch.ones(2)
+    >>> s = stamp(weight=w)
+    >>> check_unchanged(s)
+    >>> _ = w.mul_(2)
+    >>> try:
+    ...     check_unchanged(s)
+    ... except EdgenetError as err:
+    ...     print(str(err)[:54])
+    the model's weight changed after the forward pass that
+    """
+    for name, (ref, version) in stamped.items():
+        p = ref()
+        if p is not None and p._version != version:
+            raise EdgenetError(
+                f"the model's {name} changed after the forward pass that recorded this graph "
+                f"(version {version}, now {p._version}: model.rewire(...) or an in-place edit); "
+                "the graph describes the network as it was, so its backward is refused. Run "
+                "the forward pass again after changing the model, then backward"
+            )
+
+
+def check_sizes(L: Layout, weight: Tensor, bias: Tensor | None = None, H: Tensor | None = None,
+                Z: Tensor | None = None) -> None:
+    """Refuse to run a kernel on arrays that do not fit the layout ``L`` (``weight[E]``,
+    ``bias[N - n_in]``, ``H[N, B]``, ``Z[N - n_in, B]``): the native kernels index them
+    by the layout without bounds checks.
+
+    >>> import networkx as nx, edgenet as en
+    >>> model = en.compile(nx.DiGraph([("a", "y")]), seed=0)
+    >>> check_sizes(model.layout, model.weight, model.bias)
+    >>> try:
+    ...     check_sizes(model.layout, torch.ones(3))
+    ... except EdgenetError as err:
+    ...     print(str(err)[:40])
+    weight has 3 entries where the layout ha
+    """
+    n_rows = L.codes.shape[0]  # N - n_in
+    if weight.shape[0] == L.col.shape[0] and (bias is None or bias.shape[0] == n_rows) and (
+            H is None or H.shape[0] == L.n_in + n_rows) and (Z is None or Z.shape[0] == n_rows):
+        return  # the common case, checked without building anything
+    want = {"weight": (weight, L.n_edges), "bias": (bias, n_rows), "H": (H, L.n_nodes),
+            "Z": (Z, n_rows)}
+    for name, (t, n) in want.items():
+        if t is not None and t.shape[0] != n:
+            raise EdgenetError(
+                f"{name} has {t.shape[0]} entries where the layout has {n} "
+                f"({L.n_edges} edges, {L.n_nodes} nodes): it belongs to another structure, "
+                "so the kernels do not run on it"
+            )
 
 
 def _plain(*tensors: Tensor) -> bool:

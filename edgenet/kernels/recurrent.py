@@ -63,6 +63,7 @@ from ..activations import backward as act_backward
 from ..activations import get_activation
 from ..errors import EdgenetError
 from . import csr
+from .ops import check_unchanged, stamp
 
 
 @dataclass(frozen=True)
@@ -316,11 +317,13 @@ class BPTT(torch.autograd.Function):
             y[:, t0:t1] = S[1:, n_in + out].permute(2, 0, 1)  # (B, k, n_out)
             h = S[-1, n_in:]
         ctx.save_for_backward(x, weight, bias, h0)
+        ctx.stamp = stamp(weight=weight, bias=bias)  # a rewire after this refuses backward
         ctx.P, ctx.segments, ctx.starts, ctx.last = P, segments, starts, trace
         return y
 
     @staticmethod
     def backward(ctx: Any, gy: Tensor) -> tuple[Any, ...]:
+        check_unchanged(ctx.stamp)
         x, weight, bias, h0 = ctx.saved_tensors
         P: Pass = ctx.P
         if torch.is_grad_enabled():  # create_graph=True: a differentiable backward

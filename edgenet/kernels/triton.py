@@ -24,8 +24,8 @@ bitwise identical.
 Memory: ``H`` and ``Z`` (``(N, B)`` each) from forward, ``G`` (``(N, B)``) in backward,
 and the partial sums, ``P * (E + N)`` with ``P <= PROGRAMS``: nothing per edge and batch.
 
-Activation codes are those of :data:`edgenet.kernels.CODES`, derivatives as in
-:func:`edgenet.kernels._fused_kernels.slope`. Without a GPU the kernels run on CPU
+Activation codes are those of :data:`edgenet.activations.CODES`, derivatives as in
+:func:`edgenet.kernels._vector_math.deactivate`. Without a GPU the kernels run on CPU
 tensors under Triton's interpreter (``TRITON_INTERPRET=1``, set before triton is
 imported); that is how the test suite proves them on machines without CUDA.
 
@@ -57,6 +57,7 @@ import torch
 import triton
 import triton.language as tl
 
+from ..activations import CODES
 from ..errors import EdgenetError
 from .sparse import gradient_buffer, outputs
 
@@ -71,6 +72,23 @@ PROGRAMS = 256
 OPTIONS = {"enable_fp_fusion": True}
 
 
+#: Activation codes, from the one table (:data:`edgenet.activations.CODES`) the numba
+#: kernels read too (identity is every branch's default).
+RELU = tl.constexpr(CODES['relu'])
+SIGMOID = tl.constexpr(CODES['sigmoid'])
+TANH = tl.constexpr(CODES['tanh'])
+LEAKY_RELU = tl.constexpr(CODES['leaky_relu'])
+GELU = tl.constexpr(CODES['gelu'])
+SOFTPLUS = tl.constexpr(CODES['softplus'])
+ELU = tl.constexpr(CODES['elu'])
+SILU = tl.constexpr(CODES['silu'])
+SIN = tl.constexpr(CODES['sin'])
+ABS = tl.constexpr(CODES['abs'])
+SQUARE = tl.constexpr(CODES['square'])
+EXP = tl.constexpr(CODES['exp'])
+SOFTSIGN = tl.constexpr(CODES['softsign'])
+
+
 @triton.jit
 def _sigmoid(z):
     e = tl.exp(-tl.abs(z))
@@ -79,35 +97,38 @@ def _sigmoid(z):
 
 @triton.jit
 def _act(c, z):
-    """``act(z)`` for activation code ``c`` (one scalar code for the whole row)."""
+    """``act(z)`` for activation code ``c`` (one scalar code for the whole row). nan and
+    +-inf give what every engine gives: a branch is chosen by a comparison that nan fails
+    towards the branch carrying nan, never by ``0 * z`` (nan at +-inf) or ``tl.minimum``
+    (which drops nan)."""
     h = z
-    if c == 1:  # relu
-        h = tl.where(z > 0, z, 0.0 * z)
-    if c == 2:  # sigmoid
+    if c == RELU:  # relu: 0 where z <= 0, z (nan included) elsewhere
+        h = tl.where(z <= 0, tl.zeros_like(z), z)
+    if c == SIGMOID:  # sigmoid
         h = _sigmoid(z)
-    if c == 3:  # tanh, from exp(-2|z|) (no overflow)
+    if c == TANH:  # tanh, from exp(-2|z|) (no overflow)
         e = tl.exp(-2.0 * tl.abs(z))
         t = (1.0 - e) / (1.0 + e)
         h = tl.where(z < 0, -t, t)
-    if c == 4:  # leaky_relu
+    if c == LEAKY_RELU:  # leaky_relu
         h = tl.where(z >= 0, z, 0.01 * z)
-    if c == 5:  # gelu (exact erf)
+    if c == GELU:  # gelu (exact erf)
         h = 0.5 * z * (1.0 + tl.math.erf(z * 0.7071067811865476))
-    if c == 6:  # softplus, threshold 20: max(z, 0) + log(1 + exp(-|z|))
+    if c == SOFTPLUS:  # softplus, threshold 20: max(z, 0) + log(1 + exp(-|z|))
         h = tl.where(z > 20.0, z, tl.maximum(z, 0.0) + tl.log(1.0 + tl.exp(-tl.abs(z))))
-    if c == 7:  # elu
-        h = tl.where(z > 0, z, tl.exp(tl.minimum(z, 0.0)) - 1.0)
-    if c == 8:  # silu
+    if c == ELU:  # elu; exp sees z <= 0 or nan, never a z that would overflow
+        h = tl.where(z > 0, z, tl.exp(tl.where(z > 0, tl.zeros_like(z), z)) - 1.0)
+    if c == SILU:  # silu
         h = z * _sigmoid(z)
-    if c == 9:
+    if c == SIN:
         h = tl.sin(z)
-    if c == 10:
+    if c == ABS:
         h = tl.abs(z)
-    if c == 11:
+    if c == SQUARE:
         h = z * z
-    if c == 12:
+    if c == EXP:
         h = tl.exp(z)
-    if c == 13:  # softsign
+    if c == SOFTSIGN:  # softsign
         h = z / (1.0 + tl.abs(z))
     return h
 
@@ -120,34 +141,34 @@ def _slope(c, z, h):
     one = tl.full(z.shape, 1.0, z.dtype)
     zero = 0.0 * one
     s = one  # identity
-    if c == 1:
+    if c == RELU:
         s = tl.where(z > 0, one, zero)
-    if c == 2:
+    if c == SIGMOID:
         s = h * (1.0 - h)
-    if c == 3:
+    if c == TANH:
         s = 1.0 - h * h
-    if c == 4:
+    if c == LEAKY_RELU:
         s = tl.where(z > 0, one, 0.01 * one)
-    if c == 5:
+    if c == GELU:
         s = 0.5 * (1.0 + tl.math.erf(z * 0.7071067811865476)) + (
             z * tl.exp(-0.5 * z * z) * 0.3989422804014327
         )
-    if c == 6:
+    if c == SOFTPLUS:
         s = tl.where(z > 20.0, one, _sigmoid(z))
-    if c == 7:
-        s = tl.where(z > 0, one, tl.exp(tl.minimum(z, 0.0)))
-    if c == 8:
+    if c == ELU:  # nan at nan, as exp(nan)
+        s = tl.where(z > 0, one, tl.exp(tl.where(z > 0, zero, z)))
+    if c == SILU:
         g = _sigmoid(z)
         s = g * (1.0 + z * (1.0 - g))
-    if c == 9:
+    if c == SIN:
         s = tl.cos(z)
-    if c == 10:
+    if c == ABS:
         s = tl.where(z > 0, one, tl.where(z < 0, -one, zero))
-    if c == 11:
+    if c == SQUARE:
         s = 2.0 * z
-    if c == 12:
+    if c == EXP:
         s = h
-    if c == 13:
+    if c == SOFTSIGN:
         a = 1.0 + tl.abs(z)
         s = 1.0 / (a * a)
     return s

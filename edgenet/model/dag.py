@@ -53,6 +53,12 @@ class CompiledNetwork(CompiledModel):
         row_node: np.ndarray,
         engine: str = "auto",
     ):
+        """Built by :func:`edgenet.compile`, which lowers the graph first: ``layout`` is the
+        compiled structure (:class:`~edgenet.model.tensors.Layout`), ``source`` what
+        ``to_network`` keeps of the graph, ``weight`` and ``bias`` the initial parameters
+        in layout order, ``activations`` every neuron's activation name, ``row_node[r]``
+        the index in ``source.nodes`` of the node in row ``r``, and ``engine`` the initial
+        :attr:`engine`."""
         super().__init__()
         self.weight = nn.Parameter(weight)
         self.bias = nn.Parameter(bias)

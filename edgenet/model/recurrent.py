@@ -229,6 +229,10 @@ class RecurrentNetwork(CompiledModel):
 
     def __init__(self, graph: nx.DiGraph, plan: RecurrentPlan, weight: torch.Tensor,
                  bias: torch.Tensor, activations: list[str], engine: str = "auto"):
+        """Built by ``edgenet.compile(G, recurrent=True)``: ``graph`` is the source graph,
+        ``plan`` its :class:`RecurrentPlan`, ``weight`` and ``bias`` the initial parameters
+        in plan order, ``activations`` every neuron's activation name and ``engine`` the
+        initial :attr:`engine`."""
         super().__init__()
         self.weight = nn.Parameter(weight)
         self.bias = nn.Parameter(bias)

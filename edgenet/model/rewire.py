@@ -395,10 +395,25 @@ def resize(p: torch.nn.Parameter, data: torch.Tensor) -> None:
     a graph built after a change of shape would reuse it and refuse the new gradient.
     Torch resets the accumulator when the data changes dtype, so the data passes through
     an empty tensor of another dtype first.
+
+    Assigning ``.data`` leaves the version counter alone, so a graph recorded before the
+    change (a loss computed before :func:`rewire`, backpropagated after it) would run its
+    backward on the new data through the old structure: native kernels writing outside
+    their arrays, or gradients of edges absent from the forward pass. The version is
+    bumped, as an in-place edit bumps it, so every backward that saved ``p`` refuses.
+
+    >>> p = torch.nn.Parameter(torch.ones(3)); loss = (p * p).sum()
+    >>> resize(p, torch.ones(2))
+    >>> try:
+    ...     loss.backward()
+    ... except RuntimeError as err:
+    ...     print("modified by an inplace operation" in str(err))
+    True
     """
     other = torch.float32 if data.dtype == torch.float64 else torch.float64
     p.data = data.new_empty(0, dtype=other)
     p.data = data
+    torch.autograd.graph.increment_version(p)
 
 
 def where_from(source: np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:

@@ -40,7 +40,9 @@ or an iterable of edges; or bipartite blocks ``[(sources, targets), ...]`` with 
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -51,6 +53,7 @@ from ..kernels import backends
 
 if TYPE_CHECKING:
     from .dag import CompiledNetwork
+    from .tensors import Layout
 
 Edge = tuple[Hashable, Hashable]
 #: Elements of one block of candidate scores (``targets x sources``) RigL holds at a time.
@@ -64,14 +67,38 @@ class _Schedule:
                  fraction: float = 0.3, every: int = 100, until: int | None = None,
                  candidates: Iterable[Edge] | Sequence[tuple[Sequence[Hashable],
                                                              Sequence[Hashable]]] | None = None):
-        if not isinstance(fraction, (int, float)) or not 0 <= fraction <= 1:
-            raise EdgenetError(f"fraction must be a number in [0, 1] (got {fraction!r})")
-        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
-            raise EdgenetError(f"every must be a positive int (got {every!r})")
-        if until is not None and (not isinstance(until, int) or until < 1):
-            raise EdgenetError(f"until must be a positive int or None (got {until!r})")
+        """The arguments of :class:`SET` and :class:`RigL`.
+
+        Parameters
+        ----------
+        model : CompiledNetwork
+            The model whose edges are rewired, in place.
+        optimizer : torch.optim.Optimizer or None
+            The optimizer of ``model``'s parameters: its state of every regrown edge is
+            zeroed (:meth:`~edgenet.CompiledNetwork.rewire`); ``None`` when there is no
+            optimizer state to keep in step.
+        fraction : float
+            The fraction of the edges dropped and regrown at a rewiring step, in
+            ``[0, 1]``, before the cosine decay.
+        every : int
+            Rewire at every ``every``-th call of :meth:`step` (a positive int).
+        until : int or None
+            The step at which the fraction has decayed to 0 (a positive int); ``None``
+            keeps it constant.
+        candidates : iterable of edges, list of ``(sources, targets)`` blocks, or None
+            Where edges may grow (see the module docstring); ``None``: every pair
+            ``(u, v)`` with ``u`` before ``v`` in the current topological order and ``v``
+            not an input.
+        """
+        real = (int, float, np.integer, np.floating)
+        if isinstance(fraction, bool) or not isinstance(fraction, real) \
+                or not 0 <= float(fraction) <= 1:
+            kind = f" of type {type(fraction).__name__}" if isinstance(fraction, bool) else ""
+            raise EdgenetError(f"fraction must be a number in [0, 1] (got {fraction!r}{kind})")
         self.model, self.optimizer = model, optimizer
-        self.fraction, self.every, self.until = float(fraction), every, until
+        self.fraction = float(fraction)
+        self.every = _count(every, "every", "a positive int")
+        self.until = None if until is None else _count(until, "until", "a positive int or None")
         self.candidates = _candidates(model, candidates)
         self.t = 0  # optimizer steps seen
         #: ``(removed, added)`` edges of the last rewiring step.
@@ -146,23 +173,48 @@ class _Schedule:
         raise NotImplementedError
 
 
+def _count(value: Any, name: str, accepted: str) -> int:
+    """``value`` as an int >= 1, or :class:`~edgenet.EdgenetError` saying what is accepted
+    (a bool is refused although Python counts it as an int)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        kind = f" of type {type(value).__name__}" if isinstance(value, bool) else ""
+        raise EdgenetError(f"{name} must be {accepted} (got {value!r}{kind})")
+    return int(value)
+
+
+def _is_node(n: Any, known: set[Hashable]) -> bool:
+    """Whether ``n`` is one of the ``known`` nodes; False for an unhashable value."""
+    try:
+        return n in known
+    except TypeError:
+        return False
+
+
 def _candidates(model: CompiledNetwork, candidates: Any) -> Any:
     """``None`` (every forward pair), a list of edges, or a list of ``(sources, targets)``
     blocks, checked against the model's nodes."""
     if candidates is None:
         return None
+    if isinstance(candidates, (str, bytes)) or not isinstance(candidates, Iterable):
+        raise EdgenetError(f"candidates= must be None, a list of (source, target) edges or a "
+                           f"list of (sources, targets) blocks (got {candidates!r})")
     items = list(candidates)
     known = set(model.nodes)
     group = (list, set, frozenset, range, np.ndarray)  # node ids may be tuples: not a group
-    blocks = bool(items) and all(
-        isinstance(c, (tuple, list)) and len(c) == 2 and isinstance(c[0], group)
-        and isinstance(c[1], group) for c in items)
-    if blocks:
+    is_block = [isinstance(c, (tuple, list)) and len(c) == 2 and isinstance(c[0], group)
+                and isinstance(c[1], group) for c in items]
+    if any(is_block) and not all(is_block):
+        i = is_block.index(not is_block[0])  # the first entry unlike the first one
+        what = "a (sources, targets) block" if is_block[i] else "not a (sources, targets) block"
+        raise EdgenetError(f"candidates= entry {i}, {items[i]!r}, is {what}, unlike entry 0, "
+                           f"{items[0]!r}; give either (source, target) edges or (sources, "
+                           "targets) blocks of node lists, not both")
+    if items and all(is_block):
         out = []
         for sources, targets in items:
             sources, targets = list(sources), list(targets)
             for n in [*sources, *targets]:
-                if n not in known:
+                if not _is_node(n, known):
                     raise EdgenetError(f"candidates= names {n!r}, which is not a node of the "
                                        "network")
             out.append((sources, targets))
@@ -173,7 +225,7 @@ def _candidates(model: CompiledNetwork, candidates: Any) -> Any:
             raise EdgenetError(f"candidates= must hold (source, target) edges or (sources, "
                                f"targets) blocks; got {c!r}")
         for n in c:
-            if n not in known:
+            if not _is_node(n, known):
                 raise EdgenetError(f"candidates= edge {tuple(c)!r} names {n!r}, which is not a "
                                    "node of the network")
         edges.append((c[0], c[1]))
@@ -215,7 +267,9 @@ def _absent(u: np.ndarray, v: np.ndarray, src: np.ndarray, dst: np.ndarray,
 class SET(_Schedule):
     """Sparse Evolutionary Training: regrow uniformly at random among the candidates.
 
-    ``seed`` makes the draws repeatable (a NumPy generator of its own).
+    ``model``, ``optimizer``, ``fraction``, ``every``, ``until`` and ``candidates`` are
+    those of every scheduler (see ``help(SET.__init__)``); ``seed`` makes the draws
+    repeatable (a NumPy generator of its own).
 
     >>> import torch, edgenet as en
     >>> net = en.Network(); net.add_input("x"); net.add_neuron("h"); net.add_output("y")
@@ -259,9 +313,16 @@ class RigL(_Schedule):
     absent edge would have had in the last backward pass before the rewiring step.
 
     That gradient is ``dL/dw_uv = sum_b dL/dz_v[b] h_u[b]``: the scheduler keeps the
-    input, parameters and output gradient of the pass before each rewiring step (hooks
-    on the model), replays it, and scores candidates in blocks of target rows against all
-    source rows, never an ``N x N`` matrix (at most :data:`SCORE_BLOCK` scores at a time).
+    input, parameters, structure and output gradient of the pass before each rewiring
+    step (hooks on the model), replays it, and scores candidates in blocks of target rows
+    against all source rows, never an ``N x N`` matrix (at most :data:`SCORE_BLOCK`
+    scores at a time). ``model``, ``optimizer``, ``fraction``, ``every``, ``until`` and
+    ``candidates`` are those of every scheduler (see ``help(RigL.__init__)``).
+
+    ``step()`` refuses (:class:`~edgenet.EdgenetError`, nothing changed) when the model
+    was rewired after the captured pass (its scores describe another network: run a
+    forward and backward pass again), and when a score is NaN (a NaN input, weight or
+    loss gradient in that pass: candidates cannot be ranked).
 
     >>> import torch, edgenet as en
     >>> net = en.Network(); net.add_input("a"); net.add_input("b"); net.add_output("y")
@@ -279,19 +340,21 @@ class RigL(_Schedule):
                  fraction: float = 0.3, every: int = 100, until: int | None = None,
                  candidates: Any = None):
         super().__init__(model, optimizer, fraction, every, until, candidates)
-        self._pass: dict[str, torch.Tensor] = {}
+        self._pass: _Capture | None = None
         self._hook = model.register_forward_hook(self._capture)
 
     def _capture(self, module: torch.nn.Module, args: tuple, y: torch.Tensor) -> None:
         if (self.t + 1) % self.every or not torch.is_grad_enabled() or not y.requires_grad:
             return
         x = args[0]
-        self._pass = {"x": (x[None] if x.dim() == 1 else x).detach(),
-                      "weight": self.model.weight.detach().clone(),
-                      "bias": self.model.bias.detach().clone()}
+        backend, L = self.model._pass(x.device)  # the structure this pass walked
+        captured = _Capture((x[None] if x.dim() == 1 else x).detach().clone(),
+                            self.model.weight.detach().clone(),
+                            self.model.bias.detach().clone(), L, backend, self.model.nodes)
+        self._pass = captured
 
         def keep(grad: torch.Tensor) -> None:
-            self._pass["grad_y"] = (grad[None] if grad.dim() == 1 else grad).detach()
+            captured.grad_y = (grad[None] if grad.dim() == 1 else grad).detach()
 
         y.register_hook(keep)
 
@@ -301,21 +364,38 @@ class RigL(_Schedule):
 
     def gradients(self) -> tuple[torch.Tensor, torch.Tensor]:
         """``(H[N, B], D[N - n_in, B])``: every neuron's output and ``dL/dz`` in the last
-        captured pass (the one before a rewiring step)."""
-        if "grad_y" not in self._pass:
+        captured pass (the one before a rewiring step), replayed on the structure, weights
+        and engine that pass used; refused when the model's structure has changed since."""
+        p = self._pass
+        if p is None or p.grad_y is None:
             raise EdgenetError("RigL needs a forward and backward pass through the model before "
                                "each rewiring step; call step() after optimizer.step()")
-        model, p = self.model, self._pass
-        backend, L = model._pass(p["x"].device)
-        impl = backends.get(backend)
-        _, H, Z = impl.forward(p["x"], p["weight"], p["bias"], L)
-        _, _, _, D = impl.backward(p["grad_y"], p["weight"], H, Z, L, False, False)
+        self._check_structure(p)
+        L = p.layout
+        impl = backends.get(p.backend)
+        _, H, Z = impl.forward(p.x, p.weight, p.bias, L)
+        _, _, _, D = impl.backward(p.grad_y, p.weight, H, Z, L, False, False)
         return H, D
+
+    def _check_structure(self, p: _Capture) -> None:
+        """Refuse a capture taken on another structure than the model's now (a rewire
+        between the captured pass and :meth:`step`): its rows are not the model's rows."""
+        model, L = self.model, p.layout
+        now = model.layout
+        same = now is L or (model.nodes == p.nodes and all(
+            torch.equal(getattr(now, f).cpu(), getattr(L, f).cpu()) for f in ("crow", "col")))
+        if not same:
+            raise EdgenetError(
+                f"RigL step {self.t + 1}: the model was rewired after the forward pass RigL "
+                f"captured for this step ({L.n_edges} edges, {L.n_nodes} nodes then; "
+                f"{now.n_edges} edges, {now.n_nodes} nodes now), so that pass's gradients "
+                "do not score this network's candidates. Run a forward and backward pass "
+                "through the model again, then call step(); nothing was changed"
+            )
 
     def _grow(self, k: int, src: np.ndarray, dst: np.ndarray,
               pairs: tuple[np.ndarray, np.ndarray] | None) -> list[tuple[int, int]]:
         H, D = self.gradients()
-        self._pass = {}
         n_in, n = self.model.layout.n_in, self.model.layout.n_nodes
         if pairs is not None:
             u, v = pairs
@@ -325,7 +405,9 @@ class RigL(_Schedule):
                 a = torch.as_tensor(u[i : i + step], device=H.device)
                 b = torch.as_tensor(v[i : i + step] - n_in, device=H.device)
                 scores[i : i + step] = (H[a] * D[b]).sum(1).abs().double().cpu().numpy()
+            self._check_scores(scores, u, v)
             top = _top(scores, np.arange(len(u)), k)
+            self._pass = None
             return list(zip(u[top].tolist(), v[top].tolist()))
         # Every forward pair: blocks of target rows against all earlier rows.
         present = np.sort(dst * n + src)
@@ -341,6 +423,7 @@ class RigL(_Schedule):
             hit = np.minimum(hit, max(len(present) - 1, 0))
             if len(present):
                 S.ravel()[present[hit] == key.ravel()] = -1.0
+            self._check_scores(S.ravel(), uu.ravel(), tt.ravel())
             flat_s, flat_k = S.ravel(), key.ravel()
             keep = _top(flat_s, np.arange(flat_s.size), k)
             keep = keep[flat_s[keep] >= 0]
@@ -349,7 +432,41 @@ class RigL(_Schedule):
             sel = _top(best_s, best_key, k)
             best_s, best_key = best_s[sel], best_key[sel]
         order = np.lexsort((best_key, -best_s))[:k]
+        if len(order) < k:  # cannot happen: step() counted at least k free forward pairs
+            raise EdgenetError(f"RigL step {self.t + 1} found {len(order)} of the {k} free "
+                               "forward pairs it needs; nothing was changed")
+        self._pass = None
         return [(int(key % n), int(key // n)) for key in best_key[order].tolist()]
+
+    def _check_scores(self, scores: np.ndarray, u: np.ndarray, v: np.ndarray) -> None:
+        """Refuse NaN scores (of candidate pairs ``(u, v)``, rows): they cannot be ranked,
+        and dropping them would regrow fewer edges than were removed."""
+        bad = np.flatnonzero(np.isnan(scores))
+        if bad.size:
+            nodes = self.model.nodes
+            edge = (nodes[int(u[bad[0]])], nodes[int(v[bad[0]])])
+            raise EdgenetError(
+                f"RigL step {self.t + 1}: the score |dL/dw| of candidate edge {edge!r} is NaN "
+                f"({bad.size} NaN scores in this block): the captured pass has a NaN input, "
+                "weight or gradient, so candidates cannot be ranked and the edge count could "
+                "not stay constant. Nothing was changed; find the NaN, then run a forward and "
+                "backward pass again before step()"
+            )
+
+
+@dataclass
+class _Capture:
+    """The pass RigL scores a rewiring step by: input ``x[B, n_in]``, the parameters, the
+    layout and backend it ran on, the node of every row, and (once backward reached the
+    output) ``grad_y[B, n_out] = dL/dy``."""
+
+    x: torch.Tensor
+    weight: torch.Tensor
+    bias: torch.Tensor
+    layout: Layout
+    backend: str
+    nodes: list[Hashable]
+    grad_y: torch.Tensor | None = None
 
 
 def _top(scores: np.ndarray, keys: np.ndarray, k: int) -> np.ndarray:
