@@ -282,6 +282,10 @@ def test_compile_warns_when_weights_live_under_another_attribute():
                           rf"numeric attribute '{field}' \(edge \(0, 2\) has {field}=.*0.5.*"
                           rf"nx.set_edge_attributes\(G, nx.get_edge_attributes\(G, '{field}'\)"):
             en.compile(G, seed=0)
+        G.add_edge(2, 0, **{field: G.edges[0, 2][field]})  # a cycle: the recurrent model
+        with pytest.warns(UserWarning, match=rf"3 of 3 edges have no 'weight' but carry the "
+                          rf"numeric attribute '{field}'"):
+            en.compile(G, recurrent=True, inputs=[1], outputs=[2], seed=0)
     G = nx.DiGraph([(0, 1, {"weight": 0.5, "delay": 3})])  # weighted: nothing to say
     G.add_edge(2, 1, label="x")  # unweighted, no numeric attribute: nothing to say
     import warnings

@@ -48,6 +48,7 @@ from ..graph.validate import (
     real,
     resolve_roles,
     time_constant,
+    warn_unweighted,
 )
 from ..kernels import backends
 from ..kernels.recurrent import BPTT, Pass, Structure
@@ -150,6 +151,7 @@ def lower_recurrent(
 
     triples = list(G.edges(data="weight"))
     weights = edge_weights(G, triples)
+    warn_unweighted(G, triples, weights)
     src = np.fromiter(map(index.__getitem__, [t[0] for t in triples]), np.int64, len(triples))
     dst = np.fromiter(map(index.__getitem__, [t[1] for t in triples]), np.int64, len(triples))
     by_target = np.lexsort((src, dst))
