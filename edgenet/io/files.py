@@ -81,7 +81,8 @@ def sniff(path: str) -> str | None:
     >>> import os, tempfile
     >>> from edgenet.io.files import sniff
     >>> path = os.path.join(tempfile.mkdtemp(), "net.gml")
-    >>> _ = open(path, "w").write('<?xml version="1.0"?><graphml><graph/></graphml>')
+    >>> with open(path, "w") as f:
+    ...     _ = f.write('<?xml version="1.0"?><graphml><graph/></graphml>')
     >>> sniff(path)
     'graphml'
     """
