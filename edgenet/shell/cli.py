@@ -31,7 +31,7 @@ from typing import Any
 import networkx as nx
 import torch
 
-from ..errors import EdgenetError
+from ..errors import EdgenetError, printable
 from ..graph import cycles
 from ..graph.validate import check_graph, generations, resolve_roles
 from ..io.files import read_network
@@ -43,21 +43,6 @@ def _levels(G: nx.DiGraph) -> tuple[list[list[Hashable]], int]:
     level = {n: i for i, gen in enumerate(gens) for n in gen}
     skips = sum(1 for u, v in G.edges if level[v] - level[u] > 1)
     return gens, skips
-
-
-def printable(text: object) -> str:
-    r"""``str(text)`` with every character a terminal would act on (control characters,
-    newlines, escape sequences, bidirectional overrides) written as a Python escape, so
-    that names read from a file cannot forge or hide output.
-
-    >>> from edgenet.shell.cli import printable
-    >>> print(printable("a\x1b]0;owned\x07\nb"))
-    a\x1b]0;owned\x07\nb
-    """
-    text = str(text)
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _names(nodes: Sequence[Hashable], limit: int = 6, sep: str = ", ") -> str:

@@ -37,7 +37,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from ..errors import EdgenetError
+from ..errors import EdgenetError, printable
 from ..io.atomic import atomic_write
 from .layout import Placement, bends, curves, place, slots, strongest, summary
 from .page import html, page
@@ -186,10 +186,8 @@ def draw(
 @contextlib.contextmanager
 def _escaped_warnings() -> Iterator[None]:
     """Warnings raised inside, raised again with control characters, escape sequences
-    and bidirectional overrides written as escapes (:func:`edgenet.shell.cli.printable`),
+    and bidirectional overrides written as escapes (:func:`edgenet.errors.printable`),
     so that names from a file cannot reach a terminal through them."""
-    from ..shell.cli import printable
-
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         yield
