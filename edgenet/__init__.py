@@ -28,12 +28,15 @@ from .graph.wiring import (
     scale_free,
     small_world,
 )
-from .io.edgelist import read_edgelist
+from .io.edgelist import read_edgelist, write_edgelist
+from .io.export import ExportError, export_onnx, to_torch
 from .io.graphml import read_graphml, write_graphml
 from .io.matrices import from_connection_matrices
 from .io.native import load, save
 from .io.pyg import from_pyg, to_pyg
+from .io.table import EdgeTable
 from .io.torch import from_torch
+from .model.columns import to_table
 from .model.compile import compile
 from .model.dag import CompiledNetwork
 from .model.recurrent import RecurrentNetwork
@@ -45,7 +48,9 @@ __version__ = "0.1.0"
 __all__ = [
     "CompiledNetwork",
     "CycleError",
+    "EdgeTable",
     "EdgenetError",
+    "ExportError",
     "FormatError",
     "GraphMLError",
     "InputError",
@@ -58,6 +63,7 @@ __all__ = [
     "break_cycles",
     "compile",
     "draw",
+    "export_onnx",
     "from_connection_matrices",
     "from_pyg",
     "from_torch",
@@ -76,5 +82,8 @@ __all__ = [
     "scale_free",
     "small_world",
     "to_pyg",
+    "to_table",
+    "write_edgelist",
+    "to_torch",
     "write_graphml",
 ]

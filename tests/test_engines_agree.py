@@ -93,21 +93,12 @@ def test_every_engine_computes_every_builtin_exactly(act, dtype, engine):
     assert_agrees(slope, act, z, slope=True, **tolerance(act, z), what=f"{engine}: ")
 
 
-#: A known engine fault the oracle finds: the fused engine's float32 gelu slope clamps
-#: |z| at 15 in its normal density, so z phi(z) grows with z instead of reaching 0.
-FUSED_GELU32 = pytest.mark.xfail(
-    strict=True, reason="fused float32 gelu'(+-inf) is +-inf (edgenet/kernels/_vector_math.py "
-    "vgelu_grad: _gauss clamps |z| at 15 for float32), where the limit is 1 and 0")
-
-
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize("act", [b.name for b in BUILTINS])
-def test_every_engine_agrees_on_nan_and_infinities(act, dtype, engine, request):
+def test_every_engine_agrees_on_nan_and_infinities(act, dtype, engine):
     """nan, +inf and -inf in, forward and slope: the oracle's rule (nan stays nan, the limit
     or IEEE's nan where the function is z times a factor), the same on every engine."""
-    if (act, dtype, engine) == ("gelu", torch.float32, "fused"):
-        request.applymarker(FUSED_GELU32)
     z = torch.tensor([math.nan, math.inf, -math.inf], dtype=dtype)
     got, slope = value_and_slope(act, z, engine)
     assert_agrees(got, act, z, **tolerance(act, z), what=f"{engine}: ")

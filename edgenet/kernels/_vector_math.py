@@ -436,9 +436,23 @@ def vgelu(z, narrow=False):
 @njit(cache=True, error_model="numpy", fastmath=False, inline="always")
 def vgelu_grad(z, narrow=False):
     """``gelu'(z) = Phi(z) + z phi(z)``, ``phi(z) = e^{-z^2/2} / sqrt(2 pi)`` from the same
-    split square; nan at +-inf and nan (``inf * 0``, as torch's)."""
-    _, hi, lo = _gauss(z, narrow)
-    return vnormal_cdf(z, narrow) + z * _scaled_exp(_INV_SQRT_2PI, hi, lo, narrow)
+    split square; ``z phi(z)`` is 0 beyond the clamp of :func:`_gauss`, where it is below
+    the smallest subnormal of the result's dtype, so +-inf give the limits 1 and 0."""
+    x, hi, lo = _gauss(z, narrow)
+    tail = z * _scaled_exp(_INV_SQRT_2PI, hi, lo, narrow) if abs(z) <= x else 0.0
+    return vnormal_cdf(z, narrow) + tail
+
+
+@njit(cache=True, error_model="numpy", fastmath=False, inline="always")
+def _silu_far(v):
+    """``silu(v) = v e^v / (1 + e^v)`` for float64 ``v <= -700``, where ``1 + e^v`` is 1
+    and ``e^v`` alone would be subnormal (few bits): ``-(|v| / 2^9) e^(v + 9 ln 2)``,
+    rounded once, since ``|v| / 2^9`` is below 2 and ``v + 9 ln2_hi`` is exact there;
+    -0 below -760, where the result is below the smallest subnormal. Branch-free (the
+    argument is clamped to that range), so a loop calling it still vectorises."""
+    u = min(max(v, -760.0), -700.0)  # in range whatever v is: callers select the result
+    far = -_scaled_exp(-u / 512.0, u + 9.0 * _LN2_HI, 9.0 * _LN2_LO)
+    return far if v > -760.0 else -0.0
 
 
 # ---------------------------------------------------------------------------------------
@@ -482,6 +496,13 @@ def activate(c, z, h, k0, k1):
         for k in range(n):
             v = z[k]
             h[k] = v * vsigmoid(v, narrow)
+        far = 0
+        for k in range(0 if narrow else n):  # an integer count: a reduction that vectorises
+            far += 1 if z[k] <= -700.0 else 0
+        if far:  # float64 z e^z where e^z is subnormal: a second pass
+            for k in range(n):
+                v = z[k]
+                h[k] = _silu_far(v) if v <= -700.0 else h[k]
     elif c == SIN:
         for k in range(n):
             h[k] = math.sin(z[k])

@@ -32,6 +32,7 @@ from ..errors import EdgenetError, InputError
 from ..graph.network import Network
 from ..graph.validate import check_seed
 from ..kernels import backends
+from .columns import to_table
 from .source import Source
 
 #: The dtypes the CPU kernels run; CUDA runs every floating dtype.
@@ -195,6 +196,12 @@ class CompiledModel(nn.Module):
                                   self.bias.detach().cpu().double().tolist(), self.edges,
                                   self.weight.detach().cpu().double().tolist(),
                                   self._edge_order().tolist())
+
+    def to_table(self) -> Any:
+        """The trained weights as an :class:`~edgenet.EdgeTable` (edges in the source's
+        order, a node table with roles, activations, biases, time constants and the other
+        attributes): see :func:`edgenet.to_table`."""
+        return to_table(self)
 
     # -- inputs --------------------------------------------------------------------------
 

@@ -130,51 +130,101 @@ def lower_recurrent(
     _check_digraph(G)
     inputs, outputs = resolve_roles(G, inputs, outputs)
     input_set, output_set = set(inputs), set(outputs)
-    neurons = []
-    for n in G:
+    nodes = list(G)
+    index = {n: i for i, n in enumerate(nodes)}
+    acts = [""] * len(nodes)
+    bias = np.zeros(len(nodes))
+    tau = np.ones(len(nodes))
+    for i, n in enumerate(nodes):
         if n in input_set:
             continue
         role = G.nodes[n].get("role") or ("output" if n in output_set else "hidden")
-        act, b = neuron_attributes(G, n, role)
-        neurons.append((act, n, b, time_constant(G.nodes[n].get("tau"),
-                                                          f"tau of node {n!r}")))
-    neurons.sort(key=lambda t: t[0])  # stable: insertion order within an activation
-    runs: list[tuple[int, int, str]] = []
-    for i, (act, *_) in enumerate(neurons):
-        if runs and runs[-1][2] == act:
-            runs[-1] = (runs[-1][0], i + 1, act)
-        else:
-            runs.append((i, i + 1, act))
-    nodes = [*inputs, *(t[1] for t in neurons)]
-    index = {n: i for i, n in enumerate(nodes)}
-    n_in, N = len(inputs), len(nodes)
-
+        acts[i], bias[i] = neuron_attributes(G, n, role)
+        tau[i] = time_constant(G.nodes[n].get("tau"), f"tau of node {n!r}")
     triples = list(G.edges(data="weight"))
     weights = edge_weights(G, triples)
     warn_unweighted(G, triples, weights)
     src = np.fromiter(map(index.__getitem__, [t[0] for t in triples]), np.int64, len(triples))
     dst = np.fromiter(map(index.__getitem__, [t[1] for t in triples]), np.int64, len(triples))
-    by_target = np.lexsort((src, dst))
-    src, dst, weights = src[by_target], dst[by_target] - n_in, weights[by_target]
-    crow = np.concatenate(([0], np.cumsum(np.bincount(dst, minlength=N - n_in)))).astype(np.int64)
-    perm = np.lexsort((dst, src)).astype(np.int64)
-    tcrow = np.concatenate(([0], np.cumsum(np.bincount(src, minlength=N)))).astype(np.int64)
+    return lower_recurrent_arrays(
+        nodes, np.array([index[n] for n in inputs], dtype=np.int64),
+        np.array([index[n] for n in outputs], dtype=np.int64), src, dst, weights, acts, bias, tau)
+
+
+def lower_recurrent_arrays(
+    nodes: Sequence[Hashable],
+    inputs: np.ndarray,
+    outputs: np.ndarray,
+    src: np.ndarray,
+    dst: np.ndarray,
+    weights: np.ndarray,
+    activations: Sequence[str] | np.ndarray,
+    bias: np.ndarray,
+    tau: np.ndarray,
+) -> tuple[RecurrentPlan, np.ndarray, np.ndarray, list[str]]:
+    """Lay out a validated recurrent network given as arrays over node indices
+    ``0 .. n - 1`` (``nodes[i]`` names index ``i``): ``inputs``/``outputs`` are indices in
+    column order, ``src``/``dst`` the edges (``(E,)`` integer arrays, no repeated pair),
+    ``weights`` theirs (float64, NaN where missing); ``activations``, ``bias`` and ``tau``
+    hold every node's values (ignored for inputs). Vectorised: sorts and counts over the
+    edges, nothing per edge in Python. Returns what :func:`lower_recurrent` returns.
+
+    >>> import numpy as np
+    >>> from edgenet.model.recurrent import lower_recurrent_arrays
+    >>> plan, w, b, acts = lower_recurrent_arrays(
+    ...     ["x", "a"], np.array([0]), np.array([1]), np.array([1, 0]), np.array([1, 1]),
+    ...     np.array([2.0, np.nan]), ["", "identity"], np.zeros(2), np.ones(2))
+    >>> plan.nodes, plan.col.tolist(), w.tolist(), acts
+    (['x', 'a'], [0, 1], [nan, 2.0], ['identity'])
+    """
+    n = len(nodes)
+    n_in = len(inputs)
+    is_input = np.zeros(n, dtype=bool)
+    is_input[inputs] = True
+    computed = np.flatnonzero(~is_input)  # (M,) in node order
+    names, act_id = np.unique(np.asarray([activations[i] for i in computed.tolist()], dtype=str)
+                              if isinstance(activations, list) else
+                              np.asarray(activations)[computed].astype(str), return_inverse=True)
+    by_act = np.argsort(act_id.reshape(-1), kind="stable")  # node order within an activation
+    neurons = computed[by_act]  # (M,)
+    row_act = act_id.reshape(-1)[by_act]  # (M,) activation of every neuron row
+    starts = np.flatnonzero(np.diff(row_act, prepend=-1)) if len(row_act) else row_act
+    ends = np.append(starts[1:], len(row_act))
+    runs = [(int(r0), int(r1), str(names[row_act[r0]])) for r0, r1 in zip(starts, ends)]
+    row_node = np.concatenate((np.asarray(inputs, dtype=np.int64), neurons))  # (N,)
+    row_of = np.empty(n, dtype=np.int64)
+    row_of[row_node] = np.arange(n)
+    M = n - n_in
+
+    s = row_of[src]  # (E,) state row of each source
+    d = row_of[dst]  # (E,) state row of each target
+    d -= n_in  # neuron index
+    by_target = np.argsort(d * n + s)  # (E,) pairs are distinct: any sort gives one order
+    s, d = s[by_target], d[by_target]
+    weights = np.asarray(weights, dtype=np.float64)[by_target]
+    crow = np.concatenate(([0], np.cumsum(np.bincount(d, minlength=M)))).astype(np.int64)
+    perm = np.argsort(s * max(M, 1) + d).astype(np.int64)  # (E,) by source, then target
+    tcrow = np.concatenate(([0], np.cumsum(np.bincount(s, minlength=n)))).astype(np.int64)
+    order = np.empty(len(by_target), dtype=np.int64)
+    order[by_target] = np.arange(len(by_target))  # plan edge of every input edge
+    del by_target
+    node_list = list(nodes)
     plan = RecurrentPlan(
-        nodes=nodes,
-        inputs=list(inputs),
-        outputs=list(outputs),
-        out=np.asarray([index[n] - n_in for n in outputs], dtype=np.int64),
+        nodes=[node_list[i] for i in row_node.tolist()],
+        inputs=[node_list[i] for i in np.asarray(inputs).tolist()],
+        outputs=[node_list[i] for i in np.asarray(outputs).tolist()],
+        out=row_of[np.asarray(outputs, dtype=np.int64)] - n_in,
         crow=crow,
-        col=src,
+        col=s,
         tcrow=tcrow,
-        tcol=dst[perm],
+        tcol=d[perm],
         perm=perm,
         runs=runs,
-        order=np.argsort(by_target, kind="stable"),
-        tau=np.asarray([t[3] for t in neurons], dtype=np.float64),
+        order=order,
+        tau=np.asarray(tau, dtype=np.float64)[neurons],
     )
-    return plan, weights, np.asarray([t[2] for t in neurons], dtype=np.float64), \
-        [t[0] for t in neurons]
+    return plan, weights, np.asarray(bias, dtype=np.float64)[neurons], \
+        [str(names[i]) for i in row_act.tolist()]
 
 
 def compile_recurrent(G: nx.DiGraph, inputs: Sequence[Hashable] | None,
@@ -196,6 +246,22 @@ def compile_recurrent(G: nx.DiGraph, inputs: Sequence[Hashable] | None,
     """
     check_arguments(dtype=dtype, device=device, seed=seed, engine=engine, recurrent=True)
     plan, weights, bias, acts = lower_recurrent(G, inputs, outputs)
+    return build(G, plan, weights, bias, acts, dtype, device, seed, engine)
+
+
+def build(source: nx.DiGraph | Source, plan: RecurrentPlan, weights: np.ndarray,
+          bias: np.ndarray, activations: list[str], dtype: torch.dtype,
+          device: torch.device | str | None, seed: int | None, engine: str) -> RecurrentNetwork:
+    """The model of a laid-out ``plan`` (from a graph or a table): weights (NaN where
+    missing, then drawn from ``seed``), biases and time constants checked against
+    ``dtype``, parameters on ``device``.
+
+    >>> import networkx as nx, torch
+    >>> G = nx.DiGraph([("x", "a", {"weight": 2.0})])
+    >>> plan, w, b, acts = lower_recurrent(G, ["x"], ["a"])
+    >>> build(G, plan, w, b, acts, torch.float64, None, None, "auto").weight.tolist()
+    [2.0]
+    """
     n_in = plan.n_inputs
 
     def edge(i: int) -> tuple[Hashable, Hashable]:
@@ -204,7 +270,8 @@ def compile_recurrent(G: nx.DiGraph, inputs: Sequence[Hashable] | None,
 
     check_fits(dtype, weights, bias, edge, lambda i: plan.nodes[n_in + i], plan.tau)
     weight = initial_weights(plan.crow, weights, dtype, seed)
-    model = RecurrentNetwork(G, plan, weight, torch.as_tensor(bias).to(dtype), acts, engine)
+    model = RecurrentNetwork(source, plan, weight, torch.as_tensor(bias).to(dtype), activations,
+                             engine)
     return model.to(device) if device is not None else model
 
 
@@ -229,7 +296,7 @@ class RecurrentNetwork(CompiledModel):
     ([2, 0, 1], torch.Size([4, 6, 1]))
     """
 
-    def __init__(self, graph: nx.DiGraph, plan: RecurrentPlan, weight: torch.Tensor,
+    def __init__(self, graph: nx.DiGraph | Source, plan: RecurrentPlan, weight: torch.Tensor,
                  bias: torch.Tensor, activations: list[str], engine: str = "auto"):
         """Built by ``edgenet.compile(G, recurrent=True)``: ``graph`` is the source graph,
         ``plan`` its :class:`RecurrentPlan`, ``weight`` and ``bias`` the initial parameters
@@ -245,7 +312,9 @@ class RecurrentNetwork(CompiledModel):
         self.perm: torch.Tensor
         self.out: torch.Tensor
         self.tau: torch.Tensor
-        self._set_structure(plan, Source.of(graph, plan.inputs, plan.outputs), activations)
+        source = graph if isinstance(graph, Source) else Source.of(graph, plan.inputs,
+                                                                    plan.outputs)
+        self._set_structure(plan, source, activations)
         self.engine = engine
 
     def _set_structure(self, plan: RecurrentPlan, source: Source,
@@ -482,3 +551,37 @@ class RecurrentNetwork(CompiledModel):
             "  activations: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())),
             f"  tau: {tau.min():g} to {tau.max():g} (dt / tau is each neuron's leak per step)",
         ])
+
+    def to_torch(self, **options: Any) -> torch.fx.GraphModule:
+        """A plain-torch module computing this network, loadable without edgenet:
+        ``edgenet.to_torch(self, **options)`` (see there).
+
+        >>> import torch, networkx as nx, edgenet as en
+        >>> G = nx.DiGraph([("x", "a"), ("a", "a")])
+        >>> rnn = en.compile(G, recurrent=True, inputs=["x"], outputs=["a"], seed=0)
+        >>> x = torch.randn(2, 5, 1)
+        >>> torch.allclose(rnn.to_torch(steps=5)(x), rnn(x))
+        True
+        """
+        from ..io.export import to_torch
+
+        return to_torch(self, **options)
+
+    def export_onnx(self, path: Any, **options: Any) -> None:
+        """Write this network as an ONNX graph: ``edgenet.export_onnx(self, path, **options)``
+        (see there).
+
+        >>> import importlib.util, os, tempfile, networkx as nx, edgenet as en
+        >>> model = en.compile(nx.DiGraph([("x", "a"), ("a", "a")]), recurrent=True,
+        ...                    inputs=["x"], outputs=["a"], seed=0)
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.onnx")
+        >>> if importlib.util.find_spec("onnx"):  # the optional onnx package
+        ...     model.export_onnx(path, steps=3)
+        ... else:
+        ...     _ = open(path, "wb").write(b"onnx")
+        >>> os.path.getsize(path) > 0
+        True
+        """
+        from ..io.export import export_onnx
+
+        export_onnx(self, path, **options)
