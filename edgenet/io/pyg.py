@@ -98,7 +98,8 @@ def from_pyg(
     keeps both directions (a cyclic network; add input neurons that feed it and compile
     it with ``edgenet.compile(net, recurrent=True, inputs=..., outputs=...)``). A
     ``Batch`` (``Batch.from_data_list``) is read as one network of its members side by
-    side, node ``n`` of member ``k`` named ``(k, n)``;
+    side, node ``n`` of member ``k`` named ``(k, n)`` (given ``node_ids``, one per node
+    of the whole batch, it is read as one ``Data`` instead);
     ``batch.to_data_list()`` gives the members one by one. ``HeteroData`` is refused
     (convert it with ``data.to_homogeneous()``). Tensors may be on any device; meta and
     sparse tensors are refused; bfloat16 and float16 values are read exactly.
@@ -253,15 +254,17 @@ def _edge_weights(
 def _refuse_undirected(ei: np.ndarray, ids: list[Hashable]) -> None:
     """A :class:`CycleError` naming a few 2-cycles when every edge of ``ei`` (2, E) has
     its reverse: PyG's way of storing an undirected graph."""
-    pairs = set(zip(ei[0].tolist(), ei[1].tolist(), strict=True))
-    if not pairs or any((v, u) not in pairs for u, v in pairs):
+    n = len(ids)
+    codes = ei[0] * n + ei[1]  # (E,) one int per edge
+    if not len(codes) or not np.isin(ei[1] * n + ei[0], codes).all():
         return
-    loops = sorted((u, v) for u, v in pairs if u < v)
-    err = CycleError([ids[loops[0][0]], ids[loops[0][1]]] if loops else [ids[next(iter(pairs))[0]]])
+    forward = ei[:, ei[0] < ei[1]]  # one edge of each 2-cycle (self-loops are not listed)
+    loops = sorted(set(zip(forward[0].tolist(), forward[1].tolist(), strict=True)))
+    err = CycleError([ids[loops[0][0]], ids[loops[0][1]]] if loops else [ids[int(ei[0, 0])]])
     named = ", ".join(f"{ids[u]!r} <-> {ids[v]!r}" for u, v in loops[:3])
     more = f" and {len(loops) - 3:,} more" if len(loops) > 3 else ""
     err.args = (
-        f"data is an undirected graph: each of its {len(pairs):,} edges also runs the other "
+        f"data is an undirected graph: each of its {len(codes):,} edges also runs the other "
         f"way, so it is {len(loops):,} 2-cycles ({named}{more}), not a feed-forward network. "
         "Keep both directions with from_pyg(data, undirected='both') and run it as a "
         "recurrent network (add input neurons that feed it, then edgenet.compile(net, "
