@@ -29,6 +29,7 @@ from .graph.wiring import (
     small_world,
 )
 from .io.edgelist import read_edgelist, write_edgelist
+from .io.export import ExportError, export_onnx, to_torch
 from .io.graphml import read_graphml, write_graphml
 from .io.matrices import from_connection_matrices
 from .io.native import load, save
@@ -51,6 +52,7 @@ __all__ = [
     "CycleError",
     "EdgeTable",
     "EdgenetError",
+    "ExportError",
     "FormatError",
     "GraphMLError",
     "InputError",
@@ -65,6 +67,7 @@ __all__ = [
     "compile",
     "compile_population",
     "draw",
+    "export_onnx",
     "from_connection_matrices",
     "from_neat",
     "from_pyg",
@@ -88,5 +91,6 @@ __all__ = [
     "to_pyg",
     "to_table",
     "write_edgelist",
+    "to_torch",
     "write_graphml",
 ]

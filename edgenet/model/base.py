@@ -214,7 +214,9 @@ class CompiledModel(nn.Module):
         if x.dim() == 0 or x.shape[-1] != self.n_inputs:
             raise InputError(
                 f"expected a tensor of shape {expected} for inputs {self.inputs!r} (got shape "
-                f"{tuple(x.shape)})"
+                f"{tuple(x.shape)}): each input neuron takes one value per sample, so the last "
+                f"axis holds {self.n_inputs}, in this order (a node-feature matrix such as PyG's "
+                "data.x, (nodes, features), is not an input: see the README's PyG section)"
             )
         if x.dtype != self.weight.dtype:
             raise InputError(

@@ -31,7 +31,6 @@ from ..graph.validate import (
     activation_of,
     aggregation_of,
     bias_of,
-    check_fits,
     checked_role,
     roles_by_index,
     self_loop_error,
@@ -40,7 +39,7 @@ from ..graph.validate import (
 )
 from ..io.table import EdgeTable, at, check_weights
 from .source import Source, canonical_order
-from .tensors import arrange, initial_weights
+from .tensors import arrange
 
 
 class TableSource(Source):
@@ -167,17 +166,9 @@ def _reals(column: np.ndarray | None, neuron: np.ndarray, nodes: list[Hashable],
     return out
 
 
-def compile_table(
-    table: EdgeTable,
-    *,
-    recurrent: bool,
-    inputs: Sequence[Hashable] | None = None,
-    outputs: Sequence[Hashable] | None = None,
-    dtype: torch.dtype = torch.float32,
-    device: torch.device | str | None = None,
-    seed: int | None = None,
-    engine: str = "auto",
-) -> Any:
+def compile_table(table: EdgeTable, recurrent: bool, inputs: Sequence[Hashable] | None,
+                  outputs: Sequence[Hashable] | None, dtype: torch.dtype,
+                  device: torch.device | str | None, seed: int | None, engine: str) -> Any:
     """Compile an :class:`~edgenet.EdgeTable`; ``en.compile(table, ...)`` calls this.
 
     The same arguments (checked by :func:`edgenet.compile` before it calls this), rules,
@@ -186,12 +177,13 @@ def compile_table(
 
     >>> import torch, edgenet as en
     >>> t = en.EdgeTable([0, 1, 1], [1, 1, 2], weight=[1.0, 0.5, 1.0])
-    >>> rnn = compile_table(t, recurrent=True)
+    >>> rnn = compile_table(t, True, None, None, torch.float32, None, None, "auto")
     >>> rnn.inputs, rnn.outputs, rnn(torch.ones(1, 1), steps=3)[0, :, 0].tolist()
     ([0], [2], [0.0, 1.0, 1.5])
     """
-    from .dag import CompiledNetwork
-    from .recurrent import RecurrentNetwork, lower_recurrent_arrays
+    from .dag import Lowered
+    from .dag import build as build_dag
+    from .recurrent import build, lower_recurrent_arrays
 
     nodes, ins, outs, acts, bias, tau, src, dst = _checked(table, inputs, outputs, recurrent)
     if table.weight is not None:  # the columns are public: checked again, as a graph's are
@@ -202,17 +194,7 @@ def compile_table(
     if recurrent:
         plan, w, b, names = lower_recurrent_arrays(nodes, ins, outs, src, dst, weights, acts,
                                                    bias, tau)
-        n_in = plan.n_inputs
-
-        def edge(i: int) -> tuple[Hashable, Hashable]:
-            target = int(np.searchsorted(plan.crow, i, side="right")) - 1
-            return plan.nodes[int(plan.col[i])], plan.nodes[n_in + target]
-
-        check_fits(dtype, w, b, edge, lambda i: plan.nodes[n_in + i], plan.tau)
-        weight = initial_weights(plan.crow, w, dtype, seed)
-        rnn = RecurrentNetwork(source, plan, weight, torch.as_tensor(b).to(dtype), names,
-                               engine)
-        return rnn.to(device) if device is not None else rnn
+        return build(source, plan, w, b, names, dtype, device, seed, engine)
     # The DAG: node ids in canonical order, as lower() numbers a graph's nodes.
     rank = np.empty(len(nodes), dtype=np.int64)  # canonical position of every table node
     position = {x: i for i, x in enumerate(nodes)}
@@ -222,11 +204,6 @@ def compile_table(
                   dst=rank[dst], activations=canon_acts, rank=np.arange(len(nodes)),
                   name=source.nodes.__getitem__)
     computed = arr.row_node[len(ins):]
-    w = weights[arr.edge_index]
-    b = bias[np.argsort(rank)][computed]
-    layout = arr.layout
-    weight = initial_weights(layout.crow.numpy(), w, dtype, seed)
-    model = CompiledNetwork(layout, source.reordered(arr), weight, torch.as_tensor(b).to(dtype),
-                            [canon_acts[i] for i in computed], arr.row_node, engine=engine)
-    check_fits(dtype, w, b, lambda i: model.edges[i], lambda i: model.neurons[i])
-    return model.to(device) if device is not None else model
+    low = Lowered(arr, weights[arr.edge_index], bias[np.argsort(rank)][computed],
+                  [canon_acts[i] for i in computed], source.reordered(arr))
+    return build_dag(low, dtype, device, seed, engine)
