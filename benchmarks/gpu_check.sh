@@ -53,13 +53,15 @@ run() {  # run <seconds> <label> <command...>
 # Limits sized to end inside one 10-minute call; LIMITS="tests bench suite" seconds.
 read -r t_tests t_bench t_suite <<<"${LIMITS:-150 150 260}"
 part tests && run "$t_tests" "CUDA and compiled Triton tests" \
-    "$py" -m pytest -q -rs -p no:cacheprovider tests/test_cuda.py tests/test_triton.py \
+    "$py" -m pytest -v --tb=short -rfEs -p no:cacheprovider tests/test_cuda.py tests/test_triton.py \
     tests/test_models.py tests/test_recurrent.py tests/test_rewire_safety.py \
+    tests/test_export.py tests/test_table.py tests/test_population.py \
     -k "cuda or CUDA or triton or Triton or models"
 part bench && run "$t_bench" "GPU benchmarks" "$py" benchmarks/gpu.py
 # The whole suite, CPU tests included (this machine's CPU differs from CI's): in parallel
 # where pytest-xdist is installed.
-xdist=$("$py" -c "import xdist" 2>/dev/null && echo "-n 8")
-part suite && run "$t_suite" "full test suite" "$py" -m pytest -q -rs -p no:cacheprovider $xdist
+xdist=$("$py" -c "import xdist" 2>/dev/null && echo "-n 8 -p no:benchmark")
+part suite && run "$t_suite" "full test suite" "$py" -m pytest -q --tb=short -rfEs \
+    -p no:cacheprovider $xdist
 echo "== gpu_check done: status $status (results in $out)"
 exit $status

@@ -2,6 +2,7 @@
 
     python examples/connectome.py                       # a generated stand-in connectome
     python examples/connectome.py celegans.graphml      # the C. elegans GraphML (279 neurons)
+    python examples/connectome.py connections.parquet pre_root_id post_root_id syn_count
 
 edgenet ships no data. Given a GraphML path (for instance the C. elegans connectome of
 the public neuroloops repository: 279 neurons, 2,194 synapse-count edges, cyclic) it
@@ -9,7 +10,14 @@ reads that; otherwise it generates a stand-in of the same size: neurons on a
 sensory -> inter -> motor axis, heavy-tailed degrees, a quarter of the connections
 reciprocated, synapse counts as weights.
 
-The connectome runs as it is, cycles and all, with ``en.compile(G, recurrent=True)``:
+An edge table (Parquet, CSV/TSV or Feather: FlyWire's connections file, with the names
+of its source, target and weight columns) is read as columns with
+``en.read_edgelist(..., as_graph=False)``; the model is built as an
+:class:`edgenet.EdgeTable` (stimuli and readouts added with NumPy) and compiled from it,
+so no NetworkX graph is built on that path, and the trained weights go back to a Parquet
+table with ``en.write_edgelist``, read again to the same model.
+
+The connectome runs as it is, cycles and all, with ``en.compile(table, recurrent=True)``:
 leaky tanh neurons (``tau = 2``), synapse counts turned into signed, normalised weights.
 Four stimulus inputs are wired to disjoint groups of sensory neurons; every trial pulses
 one of them for 4 of 12 steps (inputs are noisy throughout). Four readout neurons listen
@@ -21,9 +29,9 @@ the pulse, which stimulus it was: the answer survives only in the recurrent dyna
 
 from __future__ import annotations
 
-import math
 import os
 import sys
+import tempfile
 
 import networkx as nx
 import numpy as np
@@ -69,51 +77,88 @@ def sensory_neurons(G: nx.DiGraph) -> list:
     return sorted(G, key=lambda n: -score[n])[: max(STIMULI, len(G) // 5)]
 
 
-def main(path: str | None) -> None:
+def columns(G: nx.DiGraph) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list]:
+    """A graph as the columns a connectome table has: ids, pre, post (codes), counts."""
+    ids = list(G)
+    index = {n: i for i, n in enumerate(ids)}
+    pre = np.array([index[u] for u, _ in G.edges], dtype=np.int64)
+    post = np.array([index[v] for _, v in G.edges], dtype=np.int64)
+    count = np.array([float(w or 1.0) for _, _, w in G.edges(data="weight")])
+    sensory = [index[n] for n in sensory_neurons(G)]
+    return np.array(ids, dtype=object), pre, post, count, sensory
+
+
+def table_columns(table: en.EdgeTable) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                 np.ndarray, list]:
+    """The same from an edge table: sensory = the fifth that sends most, receives least."""
+    n = table.n_nodes
+    pre, post = table.src.astype(np.int64), table.dst.astype(np.int64)
+    count = table.weight if table.weight is not None else np.ones(len(pre))
+    score = (np.bincount(pre, minlength=n) + 1) / (np.bincount(post, minlength=n) + 1)
+    sensory = np.argsort(-score, kind="stable")[: max(STIMULI, n // 5)].tolist()
+    return table.ids, pre, post, count, sensory
+
+
+def network(ids: np.ndarray, pre: np.ndarray, post: np.ndarray, count: np.ndarray,
+            sensory: list, rng: np.random.Generator) -> tuple[en.EdgeTable, list, list]:
+    """The model as columns, never a graph: synapse counts -> signed weights (a fifth of
+    the neurons inhibitory), each neuron's input normalised; leaky tanh neurons; stimuli
+    into disjoint groups of sensory neurons; readouts listening to every other neuron."""
+    n = len(ids)
+    sign = np.where(rng.random(n) < 0.2, -1.0, 1.0)
+    strength = np.log1p(count)
+    total = np.bincount(post, weights=strength, minlength=n)  # (n,) input per neuron
+    weight = 1.5 * sign[pre] * strength / total[post]
+    inputs = [f"stimulus{i}" for i in range(STIMULI)]
+    readouts = [f"readout{i}" for i in range(STIMULI)]
+    names = np.array([str(x) for x in ids.tolist()] + inputs + readouts, dtype=object)
+    groups = np.array_split(rng.permutation(len(sensory)), STIMULI)
+    stim_pre = np.concatenate([np.full(len(g), n + i) for i, g in enumerate(groups)])
+    stim_post = np.asarray(sensory)[np.concatenate(groups)]
+    listened = np.setdiff1d(np.arange(n), sensory)
+    read_pre = np.tile(listened, STIMULI)
+    read_post = np.repeat(np.arange(STIMULI) + n + STIMULI, len(listened))
+    src = np.concatenate((pre, stim_pre, read_pre))
+    dst = np.concatenate((post, stim_post, read_post))
+    w = np.concatenate((weight, np.ones(len(stim_pre)), np.zeros(len(read_pre))))
+    role = np.array(["hidden"] * n + ["input"] * STIMULI + ["output"] * STIMULI, dtype=object)
+    act = np.array(["tanh"] * n + [None] * STIMULI + ["identity"] * STIMULI, dtype=object)
+    tau = np.array([2.0] * n + [1.0] * (2 * STIMULI))
+    table = en.EdgeTable(names[src], names[dst], weight=w,
+                         nodes={"id": names, "role": role, "activation": act, "tau": tau})
+    return table, inputs, readouts
+
+
+def main(path: str | None = None, pre: str = "pre", post: str = "post", weight: str = "syn_count"
+         ) -> None:
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
-    if path:
+    if path and path.endswith((".graphml", ".xml")):
         G = nx.DiGraph(en.read_graphml(path, parallel="sum"))
         print(f"connectome: {path}")
+        cols = columns(G)
+    elif path:  # an edge table, read as columns: no NetworkX graph at any point
+        table = en.read_edgelist(path, source=pre, target=post, weight=weight, parallel="sum",
+                                 attributes=False, as_graph=False)
+        print(f"connectome: {path} ({table.n_nodes} neurons, {table.n_edges} connections)")
+        cols = table_columns(table)
     else:
         G = stand_in()
         print("connectome: a generated stand-in of C. elegans' size (pass a GraphML path "
-              "for the real one)")
-    sccs = [c for c in nx.strongly_connected_components(G) if len(c) > 1]
-    print(f"{G.number_of_nodes()} neurons, {G.number_of_edges()} synapse-count edges, "
-          f"{nx.number_of_selfloops(G)} self-loops, largest strongly connected component "
-          f"{max(map(len, sccs), default=0)} neurons")
-    sensory = sensory_neurons(G)
-
-    # The network: synapse counts -> signed weights (a fifth inhibitory), each neuron's
-    # input normalised; leaky tanh neurons.
-    net = en.Network()
-    for n, d in G.nodes(data=True):
-        net.add_neuron(n, activation="tanh", tau=2.0, **{k: v for k, v in d.items()
-                                                         if k not in ("role", "activation")})
-    sign = {n: -1.0 if rng.random() < 0.2 else 1.0 for n in G}
-    for v in G:
-        total = sum(math.log1p(float(G.edges[u, v].get("weight") or 1.0)) for u in G.pred[v])
-        for u in G.pred[v]:
-            w = math.log1p(float(G.edges[u, v].get("weight") or 1.0))
-            net.add_edge(u, v, weight=1.5 * sign[u] * w / total)
-    groups = np.array_split(rng.permutation(len(sensory)), STIMULI)
-    inputs = [f"stimulus{i}" for i in range(STIMULI)]
-    for i, group in enumerate(groups):
-        net.add_input(inputs[i])
-        for j in group:
-            net.add_edge(inputs[i], sensory[j], weight=1.0)
-    readouts = [f"readout{i}" for i in range(STIMULI)]
-    listened = [n for n in G if n not in set(sensory)]
-    for r in readouts:
-        net.add_output(r, activation="identity")
-        for n in listened:
-            net.add_edge(n, r, weight=0.0)
-    model = en.compile(net, recurrent=True, inputs=inputs, outputs=readouts, seed=0)
+              "or an edge table for a real one)")
+        cols = columns(G)
+    if path is None or path.endswith((".graphml", ".xml")):
+        sccs = [c for c in nx.strongly_connected_components(G) if len(c) > 1]
+        print(f"{G.number_of_nodes()} neurons, {G.number_of_edges()} synapse-count edges, "
+              f"{nx.number_of_selfloops(G)} self-loops, largest strongly connected component "
+              f"{max(map(len, sccs), default=0)} neurons")
+    table, inputs, readouts = network(*cols, rng)
+    model = en.compile(table, recurrent=True, inputs=inputs, outputs=readouts, seed=0)
     print(model.summary())
 
     # Only the readout weights and biases learn.
-    trainable = torch.tensor([v in set(readouts) for _, v in model.edges])
+    is_readout = np.isin(table.ids, readouts)
+    trainable = torch.from_numpy(is_readout[table.dst][model.plan.order.argsort()])
     trainable_bias = torch.tensor([n in set(readouts) for n in model.neurons])
     opt = torch.optim.Adam(model.parameters(), lr=0.05)
 
@@ -144,6 +189,17 @@ def main(path: str | None) -> None:
     print(f"readout trained: accuracy {accuracy:.0%} on 400 held-out trials "
           f"(chance {chance:.0%}): {verdict}")
 
+    # The trained weights back to a table (Parquet), read again: the same model.
+    with tempfile.TemporaryDirectory() as folder:
+        edges, nodes = en.write_edgelist(model, os.path.join(folder, "trained.parquet"))
+        again = en.compile(en.read_edgelist(edges, source="source", target="target",
+                                            weight="weight", nodes=nodes, as_graph=False),
+                           recurrent=True)
+        same = torch.equal(again.weight, model.weight) and torch.equal(again(x_test),
+                                                                       model(x_test))
+    print(f"trained weights written to a Parquet edge table and read back: "
+          f"{'the same model, bitwise' if same else 'a DIFFERENT model'}")
+
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else None)
+    main(*sys.argv[1:5])

@@ -44,10 +44,35 @@ def network() -> en.Network:
     return net
 
 
-def data() -> tuple[torch.Tensor, torch.Tensor]:
+def recurrent_network() -> en.Network:
+    """A small recurrent network: cycles, self-loops, leaks and several activations."""
+    net = en.Network()
+    for x in ("x0", "x1", "x2"):
+        net.add_input(x)
+    for h, act, tau in (("h0", "tanh", 2.0), ("h1", "sigmoid", 1.0), ("h2", "relu", 3.0)):
+        net.add_neuron(h, activation=act, bias=0.1, tau=tau)
+    net.add_output("y", tau=1.5)
+    net.add_output("z", activation="tanh")
+    net.connect(["x0", "x1", "x2"], ["h0", "h1", "h2"])
+    net.add_weighted_edges_from([("h0", "h1", 0.4), ("h1", "h0", -0.6), ("h2", "h2", 0.5),
+                                 ("h1", "y", 0.8), ("h2", "z", -0.7), ("y", "h2", 0.3),
+                                 ("z", "z", 0.2), ("h0", "y", 0.5)])
+    return net
+
+
+MODELS = {
+    "dag": lambda: en.compile(network(), dtype=torch.float64, seed=0, engine="sparse"),
+    "recurrent": lambda: en.compile(recurrent_network(), recurrent=True, dtype=torch.float64,
+                                    seed=0),
+}
+TIME = 5  # recurrent steps per sequence
+
+
+def data(kind: str = "dag") -> tuple[torch.Tensor, torch.Tensor]:
     gen = torch.Generator().manual_seed(0)
-    x = torch.randn(STEPS, BATCH, 3, generator=gen, dtype=torch.float64)
-    return x, torch.randn(STEPS, BATCH, 2, generator=gen, dtype=torch.float64)
+    steps = (TIME,) if kind == "recurrent" else ()
+    x = torch.randn(STEPS, BATCH, *steps, 3, generator=gen, dtype=torch.float64)
+    return x, torch.randn(STEPS, BATCH, *steps, 2, generator=gen, dtype=torch.float64)
 
 
 def train(model: torch.nn.Module, params, x: torch.Tensor, t: torch.Tensor) -> None:
@@ -59,15 +84,15 @@ def train(model: torch.nn.Module, params, x: torch.Tensor, t: torch.Tensor) -> N
         opt.step()
 
 
-def worker(rank: int, world: int, port: int, out: str) -> None:
+def worker(rank: int, world: int, port: int, out: str, kind: str = "dag") -> None:
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
                             world_size=world)
     try:
         torch.set_num_threads(1)
         sparse.TORCH_OPS_ON_CPU = True  # torch's CSR ops (the CUDA path): no numba start-up
-        model = en.compile(network(), dtype=torch.float64, seed=0, engine="sparse")
+        model = MODELS[kind]()
         ddp = torch.nn.parallel.DistributedDataParallel(model)
-        x, t = data()
+        x, t = data(kind)
         part = slice(rank * BATCH // world, (rank + 1) * BATCH // world)
         train(ddp, ddp.parameters(), x[:, part], t[:, part])
         torch.save({"weight": model.weight.detach(), "bias": model.bias.detach()},
@@ -77,12 +102,14 @@ def worker(rank: int, world: int, port: int, out: str) -> None:
         dist.destroy_process_group()
 
 
-def test_two_processes_train_the_weights_of_one_process_on_the_whole_batch(tmp_path, monkeypatch):
+@pytest.mark.parametrize("kind", ["dag", "recurrent"])
+def test_two_processes_train_the_weights_of_one_process_on_the_whole_batch(tmp_path, monkeypatch,
+                                                                           kind):
     out = str(tmp_path / "trained")
-    mp.spawn(worker, args=(2, free_port(), out), nprocs=2, join=True)
-    single = en.compile(network(), dtype=torch.float64, seed=0, engine="sparse")
+    mp.spawn(worker, args=(2, free_port(), out, kind), nprocs=2, join=True)
+    single = MODELS[kind]()
     start = single.weight.detach().clone()
-    x, t = data()
+    x, t = data(kind)
     monkeypatch.setattr(sparse, "TORCH_OPS_ON_CPU", True)
     train(single, single.parameters(), x, t)
     assert not torch.allclose(single.weight, start)  # training moved the weights

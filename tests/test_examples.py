@@ -55,6 +55,17 @@ def test_draw_network(tmp_path):
         assert (tmp_path / "pics" / name).stat().st_size > 10_000, name
 
 
+def test_deploy(tmp_path):
+    done = run(ROOT / "examples" / "deploy.py", str(tmp_path / "out"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = dict(line.split(": ", 1) for line in done.stdout.splitlines())
+    for form in ("plain torch", "torch.export"):
+        assert float(lines[form].split()[-1]) < 1e-5, done.stdout
+    assert "ONNX Runtime" in lines and "bfloat16" in lines
+    for name in ("digits_plain.pt", "digits.pt2"):
+        assert (tmp_path / "out" / name).stat().st_size > 10_000, name
+
+
 def test_rewiring(tmp_path):
     done = run(ROOT / "examples" / "rewiring.py", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -95,3 +106,10 @@ def test_connectome(monkeypatch, capsys):
     assert "stand-in" in out and "RecurrentNetwork: 4 inputs, 4 outputs, 283 neurons" in out
     final = [line for line in out.splitlines() if line.startswith("readout trained")]
     assert final and final[0].endswith(": better than chance"), out
+
+
+def test_neat_xor(tmp_path):
+    pytest.importorskip("neat")
+    done = run(ROOT / "examples" / "neat_xor.py", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "evaluates in neat-python to MSE" in done.stdout

@@ -520,3 +520,48 @@ def test_an_input_with_no_steps_is_a_typed_error():
     rnn = en.compile(G, recurrent=True, inputs=["x"], outputs=["a"])
     with pytest.raises(en.InputError, match=r"x has shape \(2, 0, 1\), no time steps"):
         rnn(torch.zeros(2, 0, 1))
+
+
+@settings(deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_a_recurrent_rewire_gives_what_compiling_the_edited_graph_gives(seed):
+    """The rewire works on the plan's arrays; the oracle edits the graph in NetworkX and
+    compiles it afresh: same nodes, edges, parameters and outputs, bitwise."""
+    G, inputs, outputs = random_cyclic(seed)
+    rng = np.random.default_rng(seed)
+    model = en.compile(G, recurrent=True, inputs=inputs, outputs=outputs, dtype=torch.float64,
+                       seed=seed)
+    edges = model.edges
+    remove = [edges[int(i)] for i in rng.choice(len(edges), size=5, replace=False)]
+    hidden = [n for n in model.neurons if n not in outputs]
+    gone = [hidden[int(rng.integers(len(hidden)))]] if hidden else []
+    nodes = [n for n in model.nodes if n not in gone] + ["new"]
+    add, seen = [], set(edges)
+    while len(add) < 6:
+        u = nodes[int(rng.integers(len(nodes)))]
+        v = nodes[int(rng.integers(len(nodes)))]
+        if v in inputs or (u, v) in seen or (u, v) in remove or u in gone or v in gone:
+            continue
+        seen.add((u, v))
+        add.append((u, v))
+    weights = rng.normal(size=len(add)).tolist()
+    spec = {"activation": "tanh", "bias": 0.25, "tau": 3.0}
+    remove = [e for e in remove if e[0] not in gone and e[1] not in gone]
+    expected = model.to_network()
+    expected.remove_nodes_from(gone)
+    expected.add_node("new", role="hidden", **spec)
+    expected.remove_edges_from(remove)
+    for (u, v), w in zip(add, weights):
+        expected.add_edge(u, v, weight=w)
+    model.rewire(remove=remove, add=add, neurons={"new": spec}, remove_neurons=gone,
+                 weights=weights)
+    fresh = en.compile(expected, recurrent=True, inputs=inputs, outputs=outputs,
+                       dtype=torch.float64)
+    assert model.nodes == fresh.nodes and model.edges == fresh.edges
+    assert model.activations == fresh.activations
+    assert torch.equal(model.weight, fresh.weight) and torch.equal(model.bias, fresh.bias)
+    assert torch.equal(model.tau, fresh.tau)
+    x = torch.randn(2, 4, len(inputs), dtype=torch.float64)
+    assert torch.equal(model(x), fresh(x))
+    assert sorted(model.to_network().edges(data="weight"), key=repr) == \
+        sorted(expected.edges(data="weight"), key=repr)

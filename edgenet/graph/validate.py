@@ -14,7 +14,8 @@ from __future__ import annotations
 import math
 import numbers
 import sys
-from collections.abc import Callable, Hashable, Iterable, Sequence
+import warnings
+from collections.abc import Callable, Container, Hashable, Iterable, Sequence
 from typing import Any
 
 import networkx as nx
@@ -25,6 +26,8 @@ from ..activations import get_activation
 from ..errors import CycleError, EdgenetError
 
 ROLES = ("input", "hidden", "output")
+#: Role codes of :func:`roles_by_index` (0: no role given).
+ROLE_CODE: dict[str | None, int] = {None: 0, "input": 1, "hidden": 2, "output": 3}
 DEFAULT_ACTIVATION = {"hidden": "relu", "output": "identity"}
 
 
@@ -54,7 +57,17 @@ def check_graph(G: Any) -> None:
             "supported: merge them into one edge whose weight is their sum"
         )
     for u, _ in nx.selfloop_edges(G):
-        raise CycleError([u])  # a self-loop is a cycle of one node
+        raise self_loop_error(u)
+
+
+def self_loop_error(u: Hashable) -> CycleError:
+    """The error for a self-loop on ``u`` in a feed-forward network: a cycle of one node.
+
+    >>> from edgenet.graph.validate import self_loop_error
+    >>> self_loop_error("h").cycle
+    ['h']
+    """
+    return CycleError([u])
 
 
 def generations(G: nx.DiGraph) -> list[list[Hashable]]:
@@ -77,15 +90,27 @@ def generations(G: nx.DiGraph) -> list[list[Hashable]]:
 
 def role_of(G: nx.DiGraph, node: Hashable) -> str | None:
     """The explicit ``role`` attribute of ``node``, checked, or ``None`` when absent."""
-    role = G.nodes[node].get("role")
+    return checked_role(G.nodes[node].get("role"), node)
+
+
+def checked_role(role: Any, node: Hashable) -> str | None:
+    """``role`` (a node's ``role`` attribute, None when absent) if it is an accepted role.
+
+    >>> import edgenet as en
+    >>> en.graph.validate.checked_role("input", "x") is None
+    False
+    """
     if role is not None and role not in ROLES:
         raise EdgenetError(
-            f"node {node!r} has role {role!r}; accepted roles: 'input', 'hidden', 'output'"
+            f"node {node!r} has role {role!r}; accepted roles: 'input', 'hidden', 'output' "
+            "(where a file's 'role' attribute means something else, read it under another "
+            "name: read_graphml(path, rename={'role': 'cell_class'}), or --rename "
+            "role=cell_class on the command line)"
         )
     return role
 
 
-def _listed(G: nx.DiGraph, nodes: Iterable[Hashable], what: str) -> list[Hashable]:
+def _listed(known: Container[Hashable], nodes: Iterable[Hashable], what: str) -> list[Hashable]:
     if isinstance(nodes, (str, bytes)):
         raise EdgenetError(f"{what}= must be a list of nodes (got the string {nodes!r})")
     if not isinstance(nodes, Iterable):
@@ -96,7 +121,11 @@ def _listed(G: nx.DiGraph, nodes: Iterable[Hashable], what: str) -> list[Hashabl
     nodes = list(nodes)
     seen: set[Hashable] = set()
     for n in nodes:
-        if n not in G:
+        try:
+            present = n in known
+        except TypeError:  # unhashable
+            present = False
+        if not present:
             raise EdgenetError(f"{what}= names node {n!r}, which is not in the graph")
         if n in seen:
             raise EdgenetError(f"{what}= lists node {n!r} twice; each node may appear once")
@@ -124,29 +153,73 @@ def resolve_roles(
     >>> en.resolve_roles(net)
     (['x'], ['y'])
     """
-    roles = {n: role_of(G, n) for n in G}
+    nodes = list(G)
+    roles = [role_of(G, n) for n in nodes]
+    indeg = np.fromiter((d for _, d in G.in_degree(nodes)), np.int64, len(nodes))
+    outdeg = np.fromiter((d for _, d in G.out_degree(nodes)), np.int64, len(nodes))
+
+    def incoming(n: Hashable) -> str:
+        return f"({next(iter(G.pred[n]))!r} -> {n!r})"
+
+    return roles_by_index(nodes, roles, indeg, outdeg, inputs, outputs, known=G,
+                          position=None, incoming=incoming, strict=strict)
+
+
+def roles_by_index(
+    nodes: Sequence[Hashable],
+    roles: Sequence[str | None],
+    indeg: np.ndarray,
+    outdeg: np.ndarray,
+    inputs: Sequence[Hashable] | None,
+    outputs: Sequence[Hashable] | None,
+    *,
+    known: Container[Hashable],
+    position: Callable[[Hashable], int] | None,
+    incoming: Callable[[Hashable], str],
+    strict: bool = True,
+) -> tuple[list[Hashable], list[Hashable]]:
+    """The rules of :func:`resolve_roles` over arrays: ``nodes`` in order, each node's
+    checked ``role`` (None when absent), in- and out-degrees (``(n,)`` arrays), ``known``
+    answering ``node in known``, ``position(node)`` its index (None: ``nodes.index``) and
+    ``incoming(node)`` one incoming edge of a node, as written in an error. Edge tables
+    and graphs share it, so both refuse the same things with the same words.
+
+    >>> import numpy as np
+    >>> from edgenet.graph.validate import roles_by_index
+    >>> roles_by_index(["a", "b"], [None, None], np.array([0, 1]), np.array([1, 0]), None,
+    ...                None, known={"a", "b"}, position=None, incoming=str)
+    (['a'], ['b'])
+    """
+    where: Callable[[Hashable], int]
+    if position is None:
+        lookup = {n: i for i, n in enumerate(nodes)}
+        where = lookup.__getitem__
+    else:
+        where = position
+    code = np.fromiter((ROLE_CODE[r] for r in roles), np.int8, len(nodes))  # (n,)
     if inputs is not None:
-        inputs = _listed(G, inputs, "inputs")
-        chosen = set(inputs)
-        for n, r in roles.items():
-            if r == "input" and n not in chosen:
-                raise EdgenetError(
-                    f"node {n!r} has role 'input' but is not in inputs={inputs!r}; "
-                    "list every input node, or change its role"
-                )
-    elif any(r == "input" for r in roles.values()):
-        inputs = [n for n, r in roles.items() if r == "input"]
+        inputs = _listed(known, inputs, "inputs")
+        chosen = np.zeros(len(nodes), dtype=bool)
+        chosen[[where(n) for n in inputs]] = True
+        stray = np.flatnonzero((code == ROLE_CODE["input"]) & ~chosen)
+        if len(stray):
+            raise EdgenetError(
+                f"node {nodes[int(stray[0])]!r} has role 'input' but is not in "
+                f"inputs={inputs!r}; list every input node, or change its role"
+            )
+    elif (code == ROLE_CODE["input"]).any():
+        inputs = [nodes[i] for i in np.flatnonzero(code == ROLE_CODE["input"]).tolist()]
     else:
-        inputs = [n for n, r in roles.items() if r is None and G.in_degree(n) == 0]
+        inputs = [nodes[i] for i in np.flatnonzero((code == 0) & (indeg == 0)).tolist()]
     if outputs is not None:
-        outputs = _listed(G, outputs, "outputs")
-    elif any(r == "output" for r in roles.values()):
-        outputs = [n for n, r in roles.items() if r == "output"]
+        outputs = _listed(known, outputs, "outputs")
+    elif (code == ROLE_CODE["output"]).any():
+        outputs = [nodes[i] for i in np.flatnonzero(code == ROLE_CODE["output"]).tolist()]
     else:
-        taken = set(inputs)
-        outputs = [
-            n for n, r in roles.items() if r is None and G.out_degree(n) == 0 and n not in taken
-        ]
+        taken = np.zeros(len(nodes), dtype=bool)
+        taken[[where(n) for n in inputs]] = True
+        outputs = [nodes[i] for i in
+                   np.flatnonzero((code == 0) & (outdeg == 0) & ~taken).tolist()]
     if not strict:
         return inputs, outputs
     if not inputs:
@@ -160,6 +233,15 @@ def resolve_roles(
             "role='output', or pass compile(outputs=[...])"
         )
     both = set(inputs) & set(outputs)
+    isolated = [n for n in inputs if n in both and not indeg[where(n)] + outdeg[where(n)]]
+    if isolated:
+        listed = ", ".join(shown(n) for n in isolated[:5])
+        more = f" and {len(isolated) - 5:,} more" if len(isolated) > 5 else ""
+        raise EdgenetError(
+            f"{len(isolated):,} neurons have no edges ({listed}{more}), so each would be both "
+            "an input and an output of the network; connect them, or remove them with "
+            "G.remove_nodes_from(list(nx.isolates(G)))"
+        )
     if both:
         n = next(iter(both))
         raise EdgenetError(
@@ -167,10 +249,9 @@ def resolve_roles(
             "(an 'identity' neuron with weight 1) instead"
         )
     for n in inputs:
-        if G.in_degree(n):
-            u = next(iter(G.pred[n]))
+        if indeg[where(n)]:
             raise EdgenetError(
-                f"input node {n!r} has an incoming edge ({u!r} -> {n!r}); inputs take their "
+                f"input node {n!r} has an incoming edge {incoming(n)}; inputs take their "
                 "value from the input tensor, so they cannot have predecessors"
             )
     return inputs, outputs
@@ -248,6 +329,7 @@ def time_constant(value: Any, what: str) -> float:
     """A neuron's time constant ``tau`` from its attribute ``value``: 1.0 where absent,
     else a finite positive real (an error naming ``what`` otherwise).
 
+    >>> from edgenet.graph.validate import time_constant
     >>> time_constant(None, "tau of node 'a'"), time_constant(5, "tau of node 'b'")
     (1.0, 5.0)
     """
@@ -293,10 +375,7 @@ def edge_weights(G: nx.DiGraph, edges: list[tuple[Any, Any, Any]]) -> np.ndarray
     if plain:
         bad = ~np.isfinite(out)
         if bad.any():
-            u, v, w = edges[int(np.flatnonzero(bad)[0])]
-            raise EdgenetError(
-                f"edge ({u!r}, {v!r}) has weight {float(w)!r}; expected a finite real number"
-            )
+            raise weight_error(*edges[int(np.flatnonzero(bad)[0])])
         return out
     out = np.empty(len(raw), dtype=np.float64)
     for i, (u, v, w) in enumerate(edges):
@@ -309,7 +388,39 @@ def neuron_attributes(
 ) -> tuple[str, float]:
     """The checked ``(activation, bias)`` of a non-input neuron, defaults applied."""
     data = G.nodes[node]
-    act = data.get("activation")
+    summing(*aggregation(G, node), node)
+    return activation_of(data.get("activation"), node, role), bias_of(data.get("bias"), node)
+
+
+def summing(agg: str, response: float, node: Hashable) -> None:
+    """Refuse a neuron whose checked ``agg`` and ``response`` (see :func:`aggregation`) the
+    compiled engines cannot run: they compute ``act(bias + sum of weighted inputs)``.
+
+    >>> import edgenet as en
+    >>> en.graph.validate.summing("sum", 1.0, "h")
+    """
+    if agg != "sum":
+        raise EdgenetError(
+            f"node {node!r} has aggregation {agg!r}; compile's engines sum a neuron's weighted "
+            "inputs: evaluate the graph with edgenet.compile_population([G]) (or its "
+            ".member(0)), whose aggregation path runs every aggregation"
+        )
+    if response != 1.0:
+        raise EdgenetError(
+            f"node {node!r} has response {response!r}; compile's engines compute "
+            "act(bias + sum of weighted inputs): multiply its incoming weights by the response "
+            "(edgenet.from_neat does), or use edgenet.compile_population([G])"
+        )
+
+
+def activation_of(act: Any, node: Hashable, role: str) -> str:
+    """A neuron's checked activation name from its attribute ``act`` (None: the default of
+    its ``role``).
+
+    >>> import edgenet as en
+    >>> en.graph.validate.activation_of(None, "h", "hidden")
+    'relu'
+    """
     if act is None:
         act = DEFAULT_ACTIVATION[role]
     if not isinstance(act, str):
@@ -321,9 +432,67 @@ def neuron_attributes(
         get_activation(act)
     except EdgenetError as err:
         raise EdgenetError(f"node {node!r}: {err}") from None
-    bias = data.get("bias")
-    bias = 0.0 if bias is None else real(bias, f"bias of node {node!r}")
-    return act, bias
+    return act
+
+
+def bias_of(value: Any, node: Hashable) -> float:
+    """A neuron's checked bias from its attribute ``value`` (None: 0).
+
+    >>> import edgenet as en
+    >>> en.graph.validate.bias_of(None, "h"), en.graph.validate.bias_of(2, "h")
+    (0.0, 2.0)
+    """
+    return 0.0 if value is None else real(value, f"bias of node {node!r}")
+
+
+def weight_error(u: Hashable, v: Hashable, w: Any) -> EdgenetError:
+    """The error for edge ``(u, v)`` whose weight ``w`` is not a finite real number.
+
+    >>> from edgenet.graph.validate import weight_error
+    >>> str(weight_error("a", "b", float("nan")))
+    "edge ('a', 'b') has weight nan; expected a finite real number"
+    """
+    return EdgenetError(
+        f"edge ({u!r}, {v!r}) has weight {float(w)!r}; expected a finite real number"
+    )
+
+
+#: How a neuron may combine its weighted inputs (node attribute ``aggregation``, default
+#: ``"sum"``): neat-python's built-in aggregations.
+AGGREGATIONS = ("sum", "product", "max", "min", "maxabs", "median", "mean")
+
+
+def aggregation(G: nx.DiGraph, node: Hashable) -> tuple[str, float]:
+    """The checked ``(aggregation, response)`` of a neuron, which computes
+    ``act(bias + response * aggregation(w_u * h_u for its inputs u))``: ``aggregation``
+    is one of :data:`AGGREGATIONS` (absent: ``"sum"``), ``response`` a finite real
+    (absent: 1). :func:`edgenet.compile` runs ``("sum", 1.0)`` only.
+
+    >>> import networkx as nx, edgenet as en
+    >>> G = nx.DiGraph([("x", "y")]); G.nodes["y"].update(aggregation="max", response=2)
+    >>> en.graph.validate.aggregation(G, "y"), en.graph.validate.aggregation(G, "x")
+    (('max', 2.0), ('sum', 1.0))
+    """
+    data = G.nodes[node]
+    return aggregation_of(data.get("aggregation"), data.get("response"), node)
+
+
+def aggregation_of(agg: Any, response: Any, node: Hashable) -> tuple[str, float]:
+    """:func:`aggregation` from the attribute values ``agg`` and ``response`` of ``node``.
+
+    >>> import edgenet as en
+    >>> en.graph.validate.aggregation_of(None, 0.5, "h")
+    ('sum', 0.5)
+    """
+    if agg is None and response is None:
+        return "sum", 1.0
+    agg = "sum" if agg is None else agg
+    if not isinstance(agg, str) or agg not in AGGREGATIONS:
+        raise EdgenetError(
+            f"node {node!r} has aggregation {shown(agg)}; expected one of "
+            f"{', '.join(map(repr, AGGREGATIONS))}"
+        )
+    return agg, 1.0 if response is None else real(response, f"response of node {node!r}")
 
 
 #: The seeds ``torch.Generator.manual_seed`` takes.
@@ -394,3 +563,73 @@ def check_fits(
             f"{name} has {what} {value!r}, which {dtype} cannot hold (its largest value is "
             f"{torch.finfo(dtype).max!r}); use dtype={wider[0]} or scale the {plural} down"
         )
+
+
+def host_tensor(t: torch.Tensor, what: str) -> torch.Tensor:
+    """``t`` detached on the CPU with values NumPy can hold (bfloat16 and float16 are
+    widened to float64, which holds each of their values exactly), or an error naming
+    ``what`` for a tensor whose values cannot be read: a meta tensor (a shape without
+    values) or a sparse one.
+
+    >>> import torch, edgenet as en
+    >>> en.graph.validate.host_tensor(torch.tensor([0.1], dtype=torch.bfloat16), "w").tolist()
+    [0.10009765625]
+    >>> try:
+    ...     en.graph.validate.host_tensor(torch.ones(2, device="meta"), "data.edge_weight")
+    ... except en.EdgenetError as err:
+    ...     print(str(err)[:47])
+    data.edge_weight is a meta tensor: it has a sha
+    """
+    if t.is_meta:
+        raise EdgenetError(
+            f"{what} is a meta tensor: it has a shape {tuple(t.shape)} but no values to read; "
+            "expected a tensor on the CPU or a GPU (materialise a meta module with "
+            "module.to_empty(device='cpu') and load its weights first)"
+        )
+    if t.layout != torch.strided:
+        raise EdgenetError(
+            f"{what} is a sparse tensor (layout {t.layout}); expected a dense one: pass "
+            "it as t.to_dense()"
+        )
+    t = t.detach().cpu()
+    return t.double() if t.dtype in (torch.bfloat16, torch.float16) else t
+
+
+def _numeric(value: Any) -> bool:
+    """A real number (not a bool), or a one-element list of one (PyG's ``(E, 1)`` fields)."""
+    if isinstance(value, (list, tuple)) and len(value) == 1:
+        value = value[0]
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def warn_unweighted(G: nx.DiGraph, edges: list[tuple[Any, Any, Any]], weights: np.ndarray,
+                    looked: int = 1000) -> None:
+    """Warn when edges without a ``weight`` (NaN in ``weights``, one per ``(u, v, weight)``
+    triple of ``edges``) carry another numeric attribute: their weights were probably
+    stored under another name (PyG's ``to_networkx(data, edge_attrs=["edge_weight"])``
+    does this), and compile would draw random ones in their place. The first ``looked``
+    edges without a weight are looked at.
+
+    >>> import warnings, networkx as nx, numpy as np, edgenet as en
+    >>> G = nx.DiGraph([("a", "b", {"edge_weight": 0.5})])
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     en.graph.validate.warn_unweighted(G, [("a", "b", None)], np.array([np.nan]))
+    >>> print(str(caught[0].message)[:63])
+    1 of 1 edges have no 'weight' but carry the numeric attribute '
+    """
+    missing = np.flatnonzero(np.isnan(weights))
+    for i in missing[:looked].tolist():
+        u, v, _ = edges[i]
+        for key, value in G.succ[u][v].items():
+            if _numeric(value):
+                warnings.warn(
+                    f"{len(missing):,} of {len(edges):,} edges have no 'weight' but carry the "
+                    f"numeric attribute {key!r} (edge ({u!r}, {v!r}) has {key}={shown(value)}); "
+                    f"compile draws random initial weights for them. If {key!r} holds the "
+                    "weights, copy it first: nx.set_edge_attributes(G, nx.get_edge_attributes("
+                    f"G, {key!r}), 'weight') (from PyG data, edgenet.from_pyg(data) reads the "
+                    "weights itself); delete or rename the attribute to silence this",
+                    stacklevel=4,
+                )
+                return

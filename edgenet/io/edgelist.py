@@ -20,14 +20,12 @@ columns (a few tens of bytes per row) plus the graph NetworkX needs in the end.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from ..errors import EdgenetError
-from ..graph.network import Network
-from .bulk import bulk_graph
 
 #: File suffixes by format.
 SUFFIXES = {
@@ -46,8 +44,13 @@ def read_edgelist(
     parallel: str = "refuse",
     node_type: Callable[[Any], Hashable] | None = None,
     attributes: bool | Sequence[str] = True,
-) -> Network:
-    """A :class:`~edgenet.Network` with one edge per row of an edge-list table.
+    as_graph: bool = True,
+    nodes: str | os.PathLike[str] | None = None,
+    node_id: str = "id",
+) -> Any:
+    """A :class:`~edgenet.Network` with one edge per row of an edge-list table, or with
+    ``as_graph=False`` the same as an :class:`~edgenet.EdgeTable` of arrays, which
+    :func:`edgenet.compile` takes directly (no NetworkX graph is ever built).
 
     Parameters
     ----------
@@ -65,13 +68,22 @@ def read_edgelist(
     parallel
         Rows repeating a (source, target) pair: ``"refuse"`` (default) raises an error
         naming the pair; ``"sum"`` merges them into one edge, summing ``weight`` and every
-        numeric extra column (a non-numeric extra column, such as a neuropil name, differs
-        between the merged rows and is dropped unless listed in ``attributes``, which is
-        then an error).
+        numeric extra column (integers exactly, in a wider integer type where the sum
+        needs it; a sum beyond 64 bits is refused), while a non-numeric extra column,
+        such as a neuropil name, differs between the merged rows and is dropped unless
+        listed in ``attributes``, which is then an error.
     node_type
-        Applied to every node id (e.g. ``str``); None keeps ids as read.
+        Applied to every node id (e.g. ``str``); None keeps ids as read (graphs only).
     attributes
         Extra columns kept as edge attributes: True (all, default), False (none), or a list.
+    as_graph
+        False: return an :class:`~edgenet.EdgeTable` (ids once, edges as integer codes,
+        float64 weights, extra columns as arrays) instead of a graph.
+    nodes
+        Optional node table (same formats): one row per node, its id in column
+        ``node_id``; the other columns are node attributes (``role``, ``activation``,
+        ``bias``, ``tau``, ...; an empty cell is an absent attribute). Nodes then come in
+        its order, and an edge whose endpoint it lacks is refused naming the row.
 
     Nodes come in order of first appearance (sources before targets within a row).
 
@@ -82,15 +94,23 @@ def read_edgelist(
     >>> G = en.read_edgelist(path, source="pre", target="post", weight="w", parallel="sum")
     >>> list(G.edges(data=True))
     [('a', 'b', {'weight': 5.0}), ('b', 'a', {'weight': 1.0})]
+    >>> en.read_edgelist(path, source="pre", target="post", weight="w", parallel="sum",
+    ...                  as_graph=False).weight.tolist()
+    [5.0, 1.0]
     """
+    from .table import EdgeTable
+
     name = os.fspath(path)
     if parallel not in ("refuse", "sum"):
         raise EdgenetError(f"parallel must be 'refuse' or 'sum' (got {parallel!r})")
+    if node_type is not None and not as_graph:
+        raise EdgenetError(
+            "node_type= renames the nodes of a graph; with as_graph=False the ids stay as "
+            "read (map table.ids yourself, or pass as_graph=True)"
+        )
     kind = _format(name)
     wanted = [source, target] + ([weight] if weight is not None else [])
     columns, batches = _open(name, kind)
-    import pyarrow.compute as pc  # present: _open needs pyarrow
-
     for col in wanted:
         if col not in columns:
             raise EdgenetError(
@@ -108,13 +128,79 @@ def read_edgelist(
                     f"attributes= names column {col!r}, which is not an extra column of "
                     f"{name!r}; extra columns: {[c for c in columns if c not in wanted]!r}"
                 )
-    parts: dict[str, list[np.ndarray]] = {c: [] for c in [*wanted, *extra]}
-    text: dict[str, list[Any]] = {source: [], target: []}  # id columns of a text table
+    text = kind in ("csv", "tsv")
+    data, raw = _read_columns(name, kind, batches, [*wanted, *extra], [source, target])
+    node_data: dict[str, np.ndarray] | None = None
+    node_raw: list[Any] = []
+    if nodes is not None:
+        node_name = os.fspath(nodes)
+        node_kind = _format(node_name)
+        node_columns, node_batches = _open(node_name, node_kind, empty_is_null=True)
+        if node_id not in node_columns:
+            raise EdgenetError(f"cannot read {node_name!r}: no column {node_id!r} (node_id=); "
+                               f"its columns are {node_columns!r}")
+        node_data, node_ids = _read_columns(node_name, node_kind, node_batches, node_columns,
+                                            [node_id], absent=True)
+        node_raw = node_ids.get(node_id, [])
+        if node_kind in ("csv", "tsv") and not text:
+            node_data[node_id] = np.concatenate(_text_ids(node_raw, [])[0]) if node_raw \
+                else np.empty(0, dtype=np.int64)
+            node_raw = []
+    if text:
+        parsed_src, parsed_dst = _text_ids(raw[source] + node_raw, raw[target])
+        data[source] = _joined(parsed_src[:len(raw[source])])
+        data[target] = _joined(parsed_dst)
+        if node_raw and node_data is not None:
+            node_data[node_id] = _joined(parsed_src[len(raw[source]):])
+    del raw
+    src, dst = data.pop(source), data.pop(target)
+    w = data.pop(weight) if weight is not None else None
+    if w is not None and w.dtype.kind not in "iuf":
+        raise EdgenetError(
+            f"{name!r}: weight column {weight!r} holds {w.dtype} values; expected numbers"
+        )
+    table = EdgeTable(src, dst, w, nodes=node_data, node_id=node_id, parallel=parallel,
+                      columns=data, name=repr(name),
+                      unsummable="drop" if attributes is True else "refuse")
+    del src, dst, w, data
+    if not as_graph:
+        return table
+    if node_type is None:
+        return table.to_network()
+    G = table.to_network()
+    renamed = {n: node_type(n) for n in G}
+    if len(set(renamed.values())) < len(renamed):  # node_type mapped distinct ids to one
+        raise EdgenetError(
+            f"{name!r}: node_type={node_type!r} maps distinct ids to the same node; choose a "
+            "node_type that keeps ids apart"
+        )
+    import networkx as nx
+
+    out = nx.relabel_nodes(G, renamed, copy=True)
+    return out
+
+
+def _joined(chunks: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(chunks) if chunks else np.empty(0, dtype=np.int64)
+
+
+def _read_columns(
+    name: str, kind: str, batches: Callable[[list[str], list[str]], Iterator[Any]],
+    cols: list[str], ids: list[str], absent: bool = False,
+) -> tuple[dict[str, np.ndarray], dict[str, list[Any]]]:
+    """Every column of ``cols`` as one NumPy array, streamed in record batches; the id
+    columns ``ids`` must have no empty cell, and a text table hands them back as Arrow
+    chunks of text (second dict) for :func:`_text_ids`. With ``absent``, a column with
+    empty cells becomes an object array with None there (else NumPy's NaN or None)."""
+    import pyarrow.compute as pc
+
+    parts: dict[str, list[Any]] = {c: [] for c in cols}
+    text: dict[str, list[Any]] = {c: [] for c in ids} if kind in ("csv", "tsv") else {}
     rows = 0
-    for batch in batches([*wanted, *extra], [source, target]):
-        for col in parts:
+    for batch in batches(cols, ids):
+        for col in cols:
             arr = batch.column(col)
-            if col in (source, target):
+            if col in ids:
                 empty = arr.is_null()
                 if kind in ("csv", "tsv"):
                     empty = pc.or_(empty, pc.equal(arr, ""))
@@ -122,71 +208,39 @@ def read_edgelist(
                     row = rows + int(np.flatnonzero(empty.to_numpy(zero_copy_only=False))[0])
                     raise EdgenetError(
                         f"{name!r}, data row {row + 1}: column {col!r} is empty; every row "
-                        "needs a source and a target"
+                        "needs a source and a target" if len(ids) == 2 else
+                        f"{name!r}, data row {row + 1}: column {col!r} is empty; every node "
+                        "needs an id"
                     )
                 if kind in ("csv", "tsv"):
                     text[col].append(arr)
                     continue
-            parts[col].append(arr.to_numpy(zero_copy_only=False))
+            parts[col].append(arr)
         rows += batch.num_rows
-    if kind in ("csv", "tsv"):
-        parts[source], parts[target] = _text_ids(text[source], text[target])
-    del text
-    data = {c: (np.concatenate(p) if p else np.empty(0)) for c, p in parts.items()}
-    del parts
-    src, dst = data.pop(source), data.pop(target)
-    w = None
-    if weight is not None:
-        w = data.pop(weight)
-        if w.dtype.kind not in "iuf":
-            raise EdgenetError(
-                f"{name!r}: weight column {weight!r} holds {w.dtype} values; expected numbers"
-            )
-        w = w.astype(np.float64)
-        bad = np.flatnonzero(~np.isfinite(w))
-        if len(bad):
-            i = int(bad[0])
-            raise EdgenetError(
-                f"{name!r}, data row {i + 1}: edge ({src[i:i + 1].tolist()[0]!r}, "
-                f"{dst[i:i + 1].tolist()[0]!r}) has "
-                f"weight {w[i].item()!r}; expected a finite number"
-            )
-    ids, codes = _factorize(src, dst)
-    del src, dst
-    n = len(ids)
-    us, vs = codes[: len(codes) // 2], codes[len(codes) // 2 :]
-    keep = _merge(us, vs, n, parallel, ids, name)
-    if keep is not None:
-        first, group = keep
-        us, vs = us[first], vs[first]
-        if w is not None:
-            w = np.bincount(group, weights=w, minlength=len(first))
-        for col in list(data):
-            values = data[col]
-            if values.dtype.kind in "iuf":
-                summed = np.bincount(group, weights=values.astype(np.float64),
-                                     minlength=len(first))
-                data[col] = summed.astype(values.dtype) if values.dtype.kind in "iu" else summed
-            elif attributes is True:
-                del data[col]
-            else:
-                raise EdgenetError(
-                    f"{name!r}: column {col!r} holds {values.dtype} values, which cannot be "
-                    "summed over repeated pairs (parallel='sum'); leave it out of attributes="
-                )
-    nodes = ids.tolist()
-    if node_type is not None:
-        nodes = [node_type(x) for x in nodes]
-    attrs = _edge_dicts(len(us), w, data)
-    table = np.fromiter(nodes, dtype=object, count=len(nodes))  # (n,) node objects by code
-    G, repeated = bulk_graph([(x, {}) for x in nodes], table[us].tolist(), table[vs].tolist(),
-                             attrs)
-    if repeated:  # node_type mapped distinct ids to one
+    data: dict[str, np.ndarray] = {}
+    for col, chunks in parts.items():
+        if col in text:
+            continue
+        nulls = any(c.null_count for c in chunks)
+        if absent and nulls and col not in ids:  # an absent value: None, not NaN or an error
+            values = np.empty(rows, dtype=object)
+            values[:] = [v for c in chunks for v in c.to_pylist()]
+            data[col] = values
+        else:
+            data[col] = (np.concatenate([c.to_numpy(zero_copy_only=False) for c in chunks])
+                         if chunks else np.empty(0))
+    return data, text
+
+
+def _arrow() -> Any:
+    """pyarrow, or the error saying how to install it."""
+    try:
+        import pyarrow as pa
+    except ImportError:  # pragma: no cover - the optional extra is missing
         raise EdgenetError(
-            f"{name!r}: node_type={node_type!r} maps distinct ids to the same node; choose a "
-            "node_type that keeps ids apart"
-        )
-    return G
+            "edge tables need pyarrow: pip install 'edgenet[edgelist]'"
+        ) from None
+    return pa
 
 
 def _format(name: str) -> str:
@@ -202,7 +256,7 @@ def _format(name: str) -> str:
 
 
 def _open(
-    name: str, kind: str
+    name: str, kind: str, empty_is_null: bool = False
 ) -> tuple[list[str], Callable[[list[str], list[str]], Iterator[Any]]]:
     """The table's column names and a function streaming record batches of some columns
     (the second list: id columns, which a text table hands over as text)."""
@@ -235,7 +289,7 @@ def _open(
         names = list(head.schema.names)
 
         def csv(cols: list[str], ids: list[str]) -> Iterator[Any]:
-            conv = pcsv.ConvertOptions(include_columns=cols,
+            conv = pcsv.ConvertOptions(include_columns=cols, strings_can_be_null=empty_is_null,
                                        column_types={c: pa.string() for c in ids})
             read = pcsv.ReadOptions(block_size=64 << 20)
             yield from pcsv.open_csv(name, parse_options=opts, convert_options=conv,
@@ -244,48 +298,6 @@ def _open(
         return names, csv
     except (pa.ArrowInvalid, OSError) as err:
         raise EdgenetError(f"cannot read {name!r} as {kind}: {err}") from None
-
-
-def _factorize(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct ids in order of first appearance (source before target within a row) and
-    the codes of ``concat(src, dst)``."""
-    src, dst = _common(src, dst)
-    both = np.empty(2 * len(src), dtype=src.dtype)
-    both[0::2], both[1::2] = src, dst  # row order, source first
-    if both.dtype == object:  # ids of several Python types need not be ordered: hash them
-        index: dict[Any, int] = {}
-        codes = np.fromiter((index.setdefault(x, len(index)) for x in both.tolist()),
-                            dtype=np.int64, count=len(both))
-        uniq = np.empty(len(index), dtype=object)
-        uniq[:] = list(index)
-        return uniq, np.concatenate((codes[0::2], codes[1::2]))
-    uniq, first, inverse = np.unique(both, return_index=True, return_inverse=True)
-    order = np.argsort(first, kind="stable")  # by first appearance
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    codes = rank[inverse.reshape(-1)]
-    return uniq[order], np.concatenate((codes[0::2], codes[1::2]))
-
-
-def _common(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The two id columns as arrays of one dtype that holds every id exactly as read.
-
-    NumPy promotes int64 with uint64 (and an integer with a float) to float64, which
-    rounds 64-bit ids and merges distinct neurons; such pairs become uint64 (no negative
-    id), int64 (no id above 2**63 - 1) or Python objects (ints and floats as read)."""
-    dtype = np.result_type(src.dtype, dst.dtype)
-    kinds = src.dtype.kind + dst.dtype.kind
-    if dtype.kind in "iub" or src.dtype == dst.dtype or not {"i", "u"} & set(kinds):
-        return src.astype(dtype, copy=False), dst.astype(dtype, copy=False)
-    if set(kinds) == {"i", "u"}:  # a signed and an unsigned 64-bit column
-        if not any(a.dtype.kind == "i" and len(a) and a.min() < 0 for a in (src, dst)):
-            return src.astype(np.uint64), dst.astype(np.uint64)
-        if not any(a.dtype.kind == "u" and len(a) and a.max() > np.iinfo(np.int64).max
-                   for a in (src, dst)):
-            return src.astype(np.int64), dst.astype(np.int64)
-    objects = (np.empty(len(src), dtype=object), np.empty(len(dst), dtype=object))
-    objects[0][:], objects[1][:] = src.tolist(), dst.tolist()  # exact Python ints, floats, str
-    return objects
 
 
 def _text_ids(src: list[Any], dst: list[Any]) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -312,41 +324,99 @@ def _text_ids(src: list[Any], dst: list[Any]) -> tuple[list[np.ndarray], list[np
     return [parse(c) for c in src], [parse(c) for c in dst]
 
 
-def _merge(us: np.ndarray, vs: np.ndarray, n: int, parallel: str, ids: np.ndarray,
-           name: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """None when every pair is distinct; else the error (``"refuse"``) or, for ``"sum"``,
-    the first row of each distinct pair (in file order) and every row's group."""
-    key = us * n + vs
-    order = np.argsort(key, kind="stable")
-    sk = key[order]
-    dup = np.flatnonzero(sk[1:] == sk[:-1])
-    if not len(dup):
-        return None
-    if parallel == "refuse":
-        rows = order[dup + 1]  # every repeating row, the first in file order reported
-        i = int(rows.min())
-        first = int(order[np.searchsorted(sk, key[i])])
-        u, v = ids[us[i]].item(), ids[vs[i]].item()
-        raise EdgenetError(
-            f"{name!r}: the pair ({u!r}, {v!r}) appears more than once (data rows {first + 1} "
-            f"and {i + 1}); pass parallel='sum' to merge repeated pairs, summing weights"
-        )
-    new = np.ones(len(sk), dtype=bool)
-    new[1:] = sk[1:] != sk[:-1]
-    group_sorted = np.cumsum(new) - 1  # group of each sorted row
-    firsts = order[new]  # first row (file order: the sort is stable) of each group
-    by_file = np.argsort(firsts, kind="stable")
-    relabel = np.empty(len(by_file), dtype=np.int64)
-    relabel[by_file] = np.arange(len(by_file))
-    group = np.empty(len(key), dtype=np.int64)
-    group[order] = relabel[group_sorted]
-    return firsts[by_file], group
+def write_edgelist(
+    what: Any,
+    path: str | os.PathLike[str],
+    *,
+    nodes: str | os.PathLike[str] | None = None,
+    source: str = "source",
+    target: str = "target",
+    weight: str = "weight",
+    node_id: str = "id",
+) -> tuple[str, str]:
+    """Write ``what``, a compiled model's trained weights (or an :class:`EdgeTable`), as an
+    edge table at ``path`` and its node table at ``nodes`` (default: ``path`` with
+    ``.nodes`` before the suffix), each atomically (a failed write leaves the old file).
+
+    The format follows the suffix: ``.parquet``/``.pq``, ``.feather``/``.arrow``,
+    ``.csv`` or ``.tsv``. Edges: columns ``source``, ``target``, ``weight`` (float64;
+    every value round-trips exactly). Nodes: ``node_id``, then ``role``, ``activation``,
+    ``bias``, ``tau`` and the other node attributes (nulls where absent).
+    ``en.read_edgelist(path, source=..., target=..., weight=..., nodes=..., as_graph=False)``
+    reads both back. Returns the two paths.
+
+    >>> import os, tempfile, networkx as nx, torch, edgenet as en
+    >>> rnn = en.compile(nx.DiGraph([("x", "a"), ("a", "a")]), recurrent=True,
+    ...                  inputs=["x"], outputs=["a"], seed=0)
+    >>> path = os.path.join(tempfile.mkdtemp(), "trained.parquet")
+    >>> edges, nodes = en.write_edgelist(rnn, path)
+    >>> t = en.read_edgelist(edges, source="source", target="target", weight="weight",
+    ...                      nodes=nodes, as_graph=False)
+    >>> again = en.compile(t, recurrent=True)
+    >>> torch.equal(again.weight, rnn.weight), again.inputs, again.outputs
+    (True, ['x'], ['a'])
+    """
+    from ..model.columns import to_table
+    from .atomic import atomic_write
+    from .table import EdgeTable
+
+    table = what if isinstance(what, EdgeTable) else to_table(what)
+    name = os.fspath(path)
+    kind = _kind(name, SUFFIXES)
+    if nodes is None:
+        low = name.lower()
+        suffix = max((s for s in SUFFIXES if low.endswith(s)), key=len)
+        nodes = name[: len(name) - len(suffix)] + ".nodes" + name[len(name) - len(suffix):]
+    node_name = os.fspath(nodes)
+    node_kind = _kind(node_name, SUFFIXES)
+    pa = _arrow()
+    edge_cols = {source: table.source, target: table.target}
+    if table.weight is not None:
+        edge_cols[weight] = table.weight
+    edge_cols.update({k: v for k, v in table.edge_columns.items() if k not in edge_cols})
+    node_cols = {node_id: table.ids, **table.node_columns}
+    for file, kind_, cols in ((name, kind, edge_cols), (node_name, node_kind, node_cols)):
+        arrays = {k: _arrow_array(pa, v) for k, v in cols.items()}
+        data = pa.table(arrays)
+        with atomic_write(file) as f:
+            _write(data, f, kind_)
+    return name, node_name
 
 
-def _edge_dicts(m: int, w: np.ndarray | None, data: dict[str, np.ndarray]) -> list[dict[str, Any]]:
-    columns = ([("weight", w.tolist())] if w is not None else []) + \
-        [(c, v.tolist()) for c, v in data.items()]
-    if not columns:
-        return [{} for _ in range(m)]
-    keys = [c for c, _ in columns]
-    return [dict(zip(keys, values)) for values in zip(*(v for _, v in columns))]
+def _kind(name: str, suffixes: Mapping[str, str]) -> str:
+    low = name.lower()
+    for suffix, kind in sorted(suffixes.items(), key=lambda s: -len(s[0])):
+        if low.endswith(suffix):
+            if suffix.endswith(".gz"):
+                break
+            return kind
+    raise EdgenetError(
+        f"cannot write {name!r}: unknown table type; expected a name ending in .parquet, "
+        ".pq, .feather, .arrow, .csv or .tsv"
+    )
+
+
+def _arrow_array(pa: Any, values: np.ndarray) -> Any:
+    if values.dtype != object:
+        return pa.array(values)
+    items = values.tolist()
+    present = [v for v in items if v is not None]
+    if present and all(isinstance(v, float) for v in present):
+        return pa.array(items, type=pa.float64())
+    return pa.array(items)
+
+
+def _write(data: Any, f: Any, kind: str) -> None:
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        pq.write_table(data, f)
+    elif kind == "feather":
+        import pyarrow.feather as feather
+
+        feather.write_feather(data, f)
+    else:
+        import pyarrow.csv as pcsv
+
+        pcsv.write_csv(data, f, write_options=pcsv.WriteOptions(
+            delimiter="," if kind == "csv" else "\t"))

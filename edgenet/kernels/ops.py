@@ -14,6 +14,11 @@ the generation engine through ``_Eager`` (their derivative comes from autograd, 
 custom op's backward cannot call); ``torch.compile`` still works on them, with graph
 breaks.
 
+Under ``torch.export`` the pass is traced as :func:`edgenet.kernels.reference.forward`,
+plain torch operators, instead of the custom op: the exported program then runs, saved
+and loaded, where edgenet and numba are not installed (the custom op would tie it to
+edgenet's kernels).
+
 Second derivatives (``create_graph=True``: Hessians, Hessian-vector products, gradient
 penalties) are exact: when autograd asks for a differentiable backward, the pass is
 recomputed by :func:`edgenet.kernels.reference.forward`, a plain-torch form of the same
@@ -229,6 +234,9 @@ def dag(x: Tensor, weight: Tensor, bias: Tensor, L: Layout, backend: str) -> Ten
     >>> y.flatten().tolist()
     [3.0, 3.0]
     """
+    # torch.export and torch.jit.trace record a program of torch operators only
+    if torch.compiler.is_exporting() or torch.jit.is_tracing():
+        return reference.forward(x, weight, bias, L)  # (B, n_out)
     if not L.builtin and not backends.get(backend).builtin_only:
         return _Eager.apply(x, weight, bias, L, "generations")  # (B, n_out)
     if not torch.compiler.is_compiling() and _plain(x, weight, bias):

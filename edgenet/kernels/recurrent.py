@@ -61,6 +61,7 @@ from torch import Tensor
 
 from ..activations import backward as act_backward
 from ..activations import get_activation
+from ..errors import EdgenetError
 from . import csr
 from .ops import check_unchanged, stamp
 
@@ -295,6 +296,12 @@ class BPTT(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, x: Tensor, weight: Tensor, bias: Tensor, h0: Tensor, P: Pass,
                 checkpoint: int | None) -> Tensor:
+        if torch.jit.is_tracing():
+            raise EdgenetError(
+                "torch.jit.trace cannot record a recurrent network's pass (numba kernels "
+                "inside a custom autograd function); export a plain-torch form instead: "
+                "torch.export.export(edgenet.to_torch(model, steps=T), (x,)), or trace that"
+            )
         B, T, _ = x.shape
         out = P.S.out
         n_in = P.S.n_in

@@ -188,12 +188,16 @@ def seed_grad(G: torch.Tensor, grad_y: torch.Tensor, out_rows: torch.Tensor, out
 
 
 def _finite(t: torch.Tensor) -> bool:
-    """Whether the dense kernel may run on ``t``: a dense block multiplies absent edges
+    """Whether the dense kernel may run on ``t`` (never while a CUDA graph is being
+    captured: the check reads a value back to the host, which capture forbids, and the
+    sparse kernel is exact on every input): a dense block multiplies absent edges
     (zeros) by every source, and ``0 * inf`` would carry a non-finite value along an
     absent edge. Any inf or nan makes the sum inf or nan, so a finite sum proves every
     element finite, in one reduction (a tenth of ``isfinite(t).all()``'s time); a finite
     tensor whose sum overflows only sends its generation to the sparse kernel, which
     gives the same result."""
+    if t.is_cuda and torch.cuda.is_current_stream_capturing():
+        return False
     return bool(torch.isfinite(t.sum()))
 
 

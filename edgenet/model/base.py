@@ -32,6 +32,7 @@ from ..errors import EdgenetError, InputError
 from ..graph.network import Network
 from ..graph.validate import check_seed
 from ..kernels import backends
+from .columns import to_table
 from .source import Source
 
 #: The dtypes the CPU kernels run; CUDA runs every floating dtype.
@@ -196,6 +197,12 @@ class CompiledModel(nn.Module):
                                   self.weight.detach().cpu().double().tolist(),
                                   self._edge_order().tolist())
 
+    def to_table(self) -> Any:
+        """The trained weights as an :class:`~edgenet.EdgeTable` (edges in the source's
+        order, a node table with roles, activations, biases, time constants and the other
+        attributes): see :func:`edgenet.to_table`."""
+        return to_table(self)
+
     # -- inputs --------------------------------------------------------------------------
 
     def _check_tensor(self, x: Any, expected: str) -> None:
@@ -207,7 +214,9 @@ class CompiledModel(nn.Module):
         if x.dim() == 0 or x.shape[-1] != self.n_inputs:
             raise InputError(
                 f"expected a tensor of shape {expected} for inputs {self.inputs!r} (got shape "
-                f"{tuple(x.shape)})"
+                f"{tuple(x.shape)}): each input neuron takes one value per sample, so the last "
+                f"axis holds {self.n_inputs}, in this order (a node-feature matrix such as PyG's "
+                "data.x, (nodes, features), is not an input: see the README's PyG section)"
             )
         if x.dtype != self.weight.dtype:
             raise InputError(

@@ -21,38 +21,25 @@ torch.Size([4, 1])
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
 import torch
 
 from ..graph.validate import (
-    check_fits,
     check_graph,
     edge_weights,
     neuron_attributes,
     resolve_roles,
+    warn_unweighted,
 )
+from ..io.table import EdgeTable
 from ..shell.progress import THRESHOLD, progress
 from .base import check_arguments
-from .dag import CompiledNetwork, Source
+from .columnar import compile_table
+from .dag import Lowered, Source, build
 from .recurrent import compile_recurrent
-from .tensors import Arrangement, arrange, initial_weights
-
-
-@dataclass(frozen=True)
-class Lowered:
-    """A validated graph as arrays: the :class:`~edgenet.model.tensors.Arrangement` of its nodes
-    and edges, the weights (float64, NaN where missing) and biases (float64) in layout
-    order, every computed row's activation name, and what ``to_network`` keeps of the
-    graph."""
-
-    arrangement: Arrangement
-    weights: np.ndarray
-    bias: np.ndarray
-    activations: list[str]
-    source: Source
+from .tensors import arrange
 
 
 def lower(
@@ -88,6 +75,7 @@ def lower(
     triples = list(progress(edge_view, total=len(edge_view), desc="compiling", unit="edge",
                             threshold=THRESHOLD))
     weights = edge_weights(G, triples)
+    warn_unweighted(G, triples, weights)
     src = np.fromiter(map(index.__getitem__, [t[0] for t in triples]), np.int64, len(triples))
     dst = np.fromiter(map(index.__getitem__, [t[1] for t in triples]), np.int64, len(triples))
     ids = np.arange(len(index))
@@ -121,9 +109,11 @@ def compile(
 
     Parameters
     ----------
-    G : edgenet.Network or networkx.DiGraph
-        The graph. Roles come from node attribute ``role``; without any, sources are
-        inputs and sinks are outputs. Node attributes ``activation``, ``bias`` and (for
+    G : edgenet.Network, networkx.DiGraph or edgenet.EdgeTable
+        The graph, or a table of its edges compiled from its arrays without building a
+        graph (:mod:`edgenet.model.columnar`; node attributes from its node table). Roles
+        come from node attribute ``role``; without any, sources are inputs and sinks are
+        outputs. Node attributes ``activation``, ``bias`` and (for
         recurrent networks) ``tau``; edge attribute ``weight`` (missing weights are drawn
         from ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``).
     inputs, outputs : sequences of nodes, optional
@@ -154,12 +144,8 @@ def compile(
     [[2.0], [0.0]]
     """
     check_arguments(dtype=dtype, device=device, seed=seed, engine=engine, recurrent=recurrent)
+    if isinstance(G, EdgeTable):  # columns, no graph: see edgenet.model.columnar
+        return compile_table(G, recurrent, inputs, outputs, dtype, device, seed, engine)
     if recurrent:  # any directed graph, cycles allowed: see edgenet.model.recurrent
         return compile_recurrent(G, inputs, outputs, dtype, device, seed, engine)
-    low = lower(G, inputs, outputs)
-    layout = low.arrangement.layout
-    weight = initial_weights(layout.crow.numpy(), low.weights, dtype, seed)
-    model = CompiledNetwork(layout, low.source, weight, torch.as_tensor(low.bias).to(dtype),
-                            low.activations, low.arrangement.row_node, engine=engine)
-    check_fits(dtype, low.weights, low.bias, lambda i: model.edges[i], lambda i: model.neurons[i])
-    return model.to(device) if device is not None else model
+    return build(lower(G, inputs, outputs), dtype, device, seed, engine)

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,12 +22,13 @@ from torch import nn
 
 from ..activations import CODES
 from ..errors import EdgenetError, InputError
+from ..graph.validate import check_fits
 from ..kernels import backends, cost, ops
 from ..kernels.sparse import KERNELS
 from .base import CompiledModel
 from .rewire import Edit, rewire
 from .source import Source
-from .tensors import Layout
+from .tensors import Arrangement, Layout, initial_weights
 
 
 class CompiledNetwork(CompiledModel):
@@ -233,3 +235,69 @@ class CompiledNetwork(CompiledModel):
             f"inputs={L.n_in}, outputs={len(self.outputs)}, neurons={L.n_nodes - L.n_in}, "
             f"edges={L.n_edges}, generations={L.depth}"
         )
+
+    def to_torch(self, **options: Any) -> torch.fx.GraphModule:
+        """A plain-torch module computing this network, loadable without edgenet:
+        ``edgenet.to_torch(self, **options)`` (see there).
+
+        >>> import torch, networkx as nx, edgenet as en
+        >>> model = en.compile(nx.DiGraph([("a", "y"), ("b", "y")]), seed=0)
+        >>> x = torch.randn(3, 2)
+        >>> torch.allclose(model.to_torch()(x), model(x))
+        True
+        """
+        from ..io.export import to_torch
+
+        return to_torch(self, **options)
+
+    def export_onnx(self, path: Any, **options: Any) -> None:
+        """Write this network as an ONNX graph: ``edgenet.export_onnx(self, path, **options)``
+        (see there).
+
+        >>> import importlib.util, os, tempfile, networkx as nx, edgenet as en
+        >>> model = en.compile(nx.DiGraph([("a", "y")]), seed=0)
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.onnx")
+        >>> if importlib.util.find_spec("onnx"):  # the optional onnx package
+        ...     model.export_onnx(path)
+        ... else:
+        ...     _ = open(path, "wb").write(b"onnx")
+        >>> os.path.getsize(path) > 0
+        True
+        """
+        from ..io.export import export_onnx
+
+        export_onnx(self, path, **options)
+
+
+@dataclass(frozen=True)
+class Lowered:
+    """A validated graph as arrays: the :class:`~edgenet.model.tensors.Arrangement` of its nodes
+    and edges, the weights (float64, NaN where missing) and biases (float64) in layout
+    order, every computed row's activation name, and what ``to_network`` keeps of the
+    graph."""
+
+    arrangement: Arrangement
+    weights: np.ndarray
+    bias: np.ndarray
+    activations: list[str]
+    source: Source
+
+
+def build(low: Lowered, dtype: torch.dtype, device: torch.device | str | None, seed: int | None,
+          engine: str) -> CompiledNetwork:
+    """The model of a lowered DAG (from a graph or a table): missing weights drawn from
+    ``seed``, weights and biases checked against ``dtype``, parameters on ``device``.
+
+    >>> import networkx as nx, torch
+    >>> from edgenet.model.compile import lower
+    >>> low = lower(nx.DiGraph([("x", "y", {"weight": 2.0})]))
+    >>> build(low, torch.float64, None, None, "auto").weight.tolist()
+    [2.0]
+    """
+    layout = low.arrangement.layout
+    weight = initial_weights(layout.crow.numpy(), low.weights, dtype, seed)
+    model = CompiledNetwork(layout, low.source, weight, torch.as_tensor(low.bias).to(dtype),
+                            low.activations, low.arrangement.row_node, engine=engine)
+    check_fits(dtype, low.weights, low.bias, lambda i: model.edges[i],
+               lambda i: model.neurons[i])
+    return model.to(device) if device is not None else model

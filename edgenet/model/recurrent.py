@@ -30,6 +30,7 @@ CSR kernels on the CPU, torch's CSR ops on CUDA. This module lays the graph out
 
 from __future__ import annotations
 
+import copy
 import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -48,12 +49,13 @@ from ..graph.validate import (
     real,
     resolve_roles,
     time_constant,
+    warn_unweighted,
 )
 from ..kernels import backends
 from ..kernels.recurrent import BPTT, Pass, Structure
 from .base import CompiledModel, check_arguments
-from .rewire import Edit, carried, edge_origins
-from .source import Source
+from .rewire import Edit, carried
+from .source import Source, canonical_order
 from .tensors import initial_weights
 
 #: The plan's arrays a model keeps as buffers on its device.
@@ -129,50 +131,101 @@ def lower_recurrent(
     _check_digraph(G)
     inputs, outputs = resolve_roles(G, inputs, outputs)
     input_set, output_set = set(inputs), set(outputs)
-    neurons = []
-    for n in G:
+    nodes = list(G)
+    index = {n: i for i, n in enumerate(nodes)}
+    acts = [""] * len(nodes)
+    bias = np.zeros(len(nodes))
+    tau = np.ones(len(nodes))
+    for i, n in enumerate(nodes):
         if n in input_set:
             continue
         role = G.nodes[n].get("role") or ("output" if n in output_set else "hidden")
-        act, b = neuron_attributes(G, n, role)
-        neurons.append((act, n, b, time_constant(G.nodes[n].get("tau"),
-                                                          f"tau of node {n!r}")))
-    neurons.sort(key=lambda t: t[0])  # stable: insertion order within an activation
-    runs: list[tuple[int, int, str]] = []
-    for i, (act, *_) in enumerate(neurons):
-        if runs and runs[-1][2] == act:
-            runs[-1] = (runs[-1][0], i + 1, act)
-        else:
-            runs.append((i, i + 1, act))
-    nodes = [*inputs, *(t[1] for t in neurons)]
-    index = {n: i for i, n in enumerate(nodes)}
-    n_in, N = len(inputs), len(nodes)
-
+        acts[i], bias[i] = neuron_attributes(G, n, role)
+        tau[i] = time_constant(G.nodes[n].get("tau"), f"tau of node {n!r}")
     triples = list(G.edges(data="weight"))
     weights = edge_weights(G, triples)
+    warn_unweighted(G, triples, weights)
     src = np.fromiter(map(index.__getitem__, [t[0] for t in triples]), np.int64, len(triples))
     dst = np.fromiter(map(index.__getitem__, [t[1] for t in triples]), np.int64, len(triples))
-    by_target = np.lexsort((src, dst))
-    src, dst, weights = src[by_target], dst[by_target] - n_in, weights[by_target]
-    crow = np.concatenate(([0], np.cumsum(np.bincount(dst, minlength=N - n_in)))).astype(np.int64)
-    perm = np.lexsort((dst, src)).astype(np.int64)
-    tcrow = np.concatenate(([0], np.cumsum(np.bincount(src, minlength=N)))).astype(np.int64)
+    return lower_recurrent_arrays(
+        nodes, np.array([index[n] for n in inputs], dtype=np.int64),
+        np.array([index[n] for n in outputs], dtype=np.int64), src, dst, weights, acts, bias, tau)
+
+
+def lower_recurrent_arrays(
+    nodes: Sequence[Hashable],
+    inputs: np.ndarray,
+    outputs: np.ndarray,
+    src: np.ndarray,
+    dst: np.ndarray,
+    weights: np.ndarray,
+    activations: Sequence[str] | np.ndarray,
+    bias: np.ndarray,
+    tau: np.ndarray,
+) -> tuple[RecurrentPlan, np.ndarray, np.ndarray, list[str]]:
+    """Lay out a validated recurrent network given as arrays over node indices
+    ``0 .. n - 1`` (``nodes[i]`` names index ``i``): ``inputs``/``outputs`` are indices in
+    column order, ``src``/``dst`` the edges (``(E,)`` integer arrays, no repeated pair),
+    ``weights`` theirs (float64, NaN where missing); ``activations``, ``bias`` and ``tau``
+    hold every node's values (ignored for inputs). Vectorised: sorts and counts over the
+    edges, nothing per edge in Python. Returns what :func:`lower_recurrent` returns.
+
+    >>> import numpy as np
+    >>> from edgenet.model.recurrent import lower_recurrent_arrays
+    >>> plan, w, b, acts = lower_recurrent_arrays(
+    ...     ["x", "a"], np.array([0]), np.array([1]), np.array([1, 0]), np.array([1, 1]),
+    ...     np.array([2.0, np.nan]), ["", "identity"], np.zeros(2), np.ones(2))
+    >>> plan.nodes, plan.col.tolist(), w.tolist(), acts
+    (['x', 'a'], [0, 1], [nan, 2.0], ['identity'])
+    """
+    n = len(nodes)
+    n_in = len(inputs)
+    is_input = np.zeros(n, dtype=bool)
+    is_input[inputs] = True
+    computed = np.flatnonzero(~is_input)  # (M,) in node order
+    names, act_id = np.unique(np.asarray([activations[i] for i in computed.tolist()], dtype=str)
+                              if isinstance(activations, list) else
+                              np.asarray(activations)[computed].astype(str), return_inverse=True)
+    by_act = np.argsort(act_id.reshape(-1), kind="stable")  # node order within an activation
+    neurons = computed[by_act]  # (M,)
+    row_act = act_id.reshape(-1)[by_act]  # (M,) activation of every neuron row
+    starts = np.flatnonzero(np.diff(row_act, prepend=-1)) if len(row_act) else row_act
+    ends = np.append(starts[1:], len(row_act))
+    runs = [(int(r0), int(r1), str(names[row_act[r0]])) for r0, r1 in zip(starts, ends)]
+    row_node = np.concatenate((np.asarray(inputs, dtype=np.int64), neurons))  # (N,)
+    row_of = np.empty(n, dtype=np.int64)
+    row_of[row_node] = np.arange(n)
+    M = n - n_in
+
+    s = row_of[src]  # (E,) state row of each source
+    d = row_of[dst]  # (E,) state row of each target
+    d -= n_in  # neuron index
+    by_target = np.argsort(d * n + s)  # (E,) pairs are distinct: any sort gives one order
+    s, d = s[by_target], d[by_target]
+    weights = np.asarray(weights, dtype=np.float64)[by_target]
+    crow = np.concatenate(([0], np.cumsum(np.bincount(d, minlength=M)))).astype(np.int64)
+    perm = np.argsort(s * max(M, 1) + d).astype(np.int64)  # (E,) by source, then target
+    tcrow = np.concatenate(([0], np.cumsum(np.bincount(s, minlength=n)))).astype(np.int64)
+    order = np.empty(len(by_target), dtype=np.int64)
+    order[by_target] = np.arange(len(by_target))  # plan edge of every input edge
+    del by_target
+    node_list = list(nodes)
     plan = RecurrentPlan(
-        nodes=nodes,
-        inputs=list(inputs),
-        outputs=list(outputs),
-        out=np.asarray([index[n] - n_in for n in outputs], dtype=np.int64),
+        nodes=[node_list[i] for i in row_node.tolist()],
+        inputs=[node_list[i] for i in np.asarray(inputs).tolist()],
+        outputs=[node_list[i] for i in np.asarray(outputs).tolist()],
+        out=row_of[np.asarray(outputs, dtype=np.int64)] - n_in,
         crow=crow,
-        col=src,
+        col=s,
         tcrow=tcrow,
-        tcol=dst[perm],
+        tcol=d[perm],
         perm=perm,
         runs=runs,
-        order=np.argsort(by_target, kind="stable"),
-        tau=np.asarray([t[3] for t in neurons], dtype=np.float64),
+        order=order,
+        tau=np.asarray(tau, dtype=np.float64)[neurons],
     )
-    return plan, weights, np.asarray([t[2] for t in neurons], dtype=np.float64), \
-        [t[0] for t in neurons]
+    return plan, weights, np.asarray(bias, dtype=np.float64)[neurons], \
+        [str(names[i]) for i in row_act.tolist()]
 
 
 def compile_recurrent(G: nx.DiGraph, inputs: Sequence[Hashable] | None,
@@ -194,6 +247,22 @@ def compile_recurrent(G: nx.DiGraph, inputs: Sequence[Hashable] | None,
     """
     check_arguments(dtype=dtype, device=device, seed=seed, engine=engine, recurrent=True)
     plan, weights, bias, acts = lower_recurrent(G, inputs, outputs)
+    return build(G, plan, weights, bias, acts, dtype, device, seed, engine)
+
+
+def build(source: nx.DiGraph | Source, plan: RecurrentPlan, weights: np.ndarray,
+          bias: np.ndarray, activations: list[str], dtype: torch.dtype,
+          device: torch.device | str | None, seed: int | None, engine: str) -> RecurrentNetwork:
+    """The model of a laid-out ``plan`` (from a graph or a table): weights (NaN where
+    missing, then drawn from ``seed``), biases and time constants checked against
+    ``dtype``, parameters on ``device``.
+
+    >>> import networkx as nx, torch
+    >>> G = nx.DiGraph([("x", "a", {"weight": 2.0})])
+    >>> plan, w, b, acts = lower_recurrent(G, ["x"], ["a"])
+    >>> build(G, plan, w, b, acts, torch.float64, None, None, "auto").weight.tolist()
+    [2.0]
+    """
     n_in = plan.n_inputs
 
     def edge(i: int) -> tuple[Hashable, Hashable]:
@@ -202,7 +271,8 @@ def compile_recurrent(G: nx.DiGraph, inputs: Sequence[Hashable] | None,
 
     check_fits(dtype, weights, bias, edge, lambda i: plan.nodes[n_in + i], plan.tau)
     weight = initial_weights(plan.crow, weights, dtype, seed)
-    model = RecurrentNetwork(G, plan, weight, torch.as_tensor(bias).to(dtype), acts, engine)
+    model = RecurrentNetwork(source, plan, weight, torch.as_tensor(bias).to(dtype), activations,
+                             engine)
     return model.to(device) if device is not None else model
 
 
@@ -227,7 +297,7 @@ class RecurrentNetwork(CompiledModel):
     ([2, 0, 1], torch.Size([4, 6, 1]))
     """
 
-    def __init__(self, graph: nx.DiGraph, plan: RecurrentPlan, weight: torch.Tensor,
+    def __init__(self, graph: nx.DiGraph | Source, plan: RecurrentPlan, weight: torch.Tensor,
                  bias: torch.Tensor, activations: list[str], engine: str = "auto"):
         """Built by ``edgenet.compile(G, recurrent=True)``: ``graph`` is the source graph,
         ``plan`` its :class:`RecurrentPlan`, ``weight`` and ``bias`` the initial parameters
@@ -243,7 +313,9 @@ class RecurrentNetwork(CompiledModel):
         self.perm: torch.Tensor
         self.out: torch.Tensor
         self.tau: torch.Tensor
-        self._set_structure(plan, Source.of(graph, plan.inputs, plan.outputs), activations)
+        source = graph if isinstance(graph, Source) else Source.of(graph, plan.inputs,
+                                                                    plan.outputs)
+        self._set_structure(plan, source, activations)
         self.engine = engine
 
     def _set_structure(self, plan: RecurrentPlan, source: Source,
@@ -280,41 +352,85 @@ class RecurrentNetwork(CompiledModel):
         return self.plan.order
 
     def _rewire(self, edit: Edit, optimizer: torch.optim.Optimizer | None) -> None:
-        """Apply a checked edit by recompiling the edited graph (cycles and self-loops
-        allowed) and carrying parameters and optimizer state over."""
-        G = self.to_network()  # a copy: nothing of the model changes until the commit
-        inputs = set(self.inputs)
-        gone = set(edit.gone)
-        G.remove_nodes_from(edit.gone)
-        for n, spec in edit.specs.items():
-            G.add_node(n, **spec)
-        for what, edges in (("remove", edit.remove), ("add", edit.add)):
-            for e in edges:
-                for n in e:
-                    if n not in G:
+        """Apply a checked edit on the arrays of the plan (cycles and self-loops allowed),
+        as the DAG's rewire does: the kept and added edges are laid out again by
+        :func:`lower_recurrent_arrays`, and parameters and optimizer state carried over."""
+        source, gone = self._source, set(edit.gone)
+        nodes = canonical_order([n for n in source.nodes if n not in gone] + list(edit.specs),
+                                source.inputs, source.outputs)
+        index = {n: i for i, n in enumerate(nodes)}
+        n_new = len(nodes)
+        # Old edges in source order, as canonical ids of the new node list (-1: removed).
+        canon = np.array([index.get(n, -1) for n in self._nodes], dtype=np.int64)  # by row
+        src_rows, dst_rows = self.edge_rows()
+        old = self.plan.order  # (E,) plan edge of every edge in source order
+        u, v = canon[src_rows[old]], canon[dst_rows[old]]  # (E,)
+        keys = np.where((u >= 0) & (v >= 0), v * n_new + u, -1)  # (E,)
+
+        def ids(edges: list[tuple[Hashable, Hashable]], what: str) -> np.ndarray:
+            """``v * n + u`` of every edge, or an error naming the first unknown node."""
+            out = np.empty(len(edges), dtype=np.int64)
+            for k, (a, b) in enumerate(edges):
+                for n in (a, b):
+                    if n not in index:
                         why = "is being removed" if n in gone else "is not a node of the network"
-                        raise EdgenetError(f"{what}= edge {e!r}: node {n!r} {why}")
-        for e in edit.remove:
-            if not G.has_edge(*e):
-                raise EdgenetError(f"remove= edge {e!r} is not an edge of the network")
-        G.remove_edges_from(edit.remove)
-        for (u, v), w in zip(edit.add, edit.weights.tolist()):
-            if v in inputs:
-                raise EdgenetError(f"add= edge {(u, v)!r} goes into input {v!r}; inputs take no "
+                        raise EdgenetError(f"{what}= edge {(a, b)!r}: node {n!r} {why}")
+                out[k] = index[b] * n_new + index[a]
+            return out
+
+        drop = np.zeros(len(keys), dtype=bool)
+        if edit.remove:
+            want = ids(edit.remove, "remove")
+            order = np.argsort(keys, kind="stable")
+            at = np.searchsorted(keys, want, sorter=order).clip(max=max(len(keys) - 1, 0))
+            hit = order[at] if len(keys) else at
+            missing = np.flatnonzero(keys[hit] != want) if len(keys) else np.arange(len(want))
+            if missing.size:
+                raise EdgenetError(f"remove= edge {edit.remove[int(missing[0])]!r} is not an "
+                                   "edge of the network")
+            drop[hit] = True
+        drop |= keys < 0  # edges of removed neurons
+        added = ids(edit.add, "add")
+        inputs = set(source.inputs)
+        present = set(keys[~drop].tolist())
+        for (a, b), key in zip(edit.add, added.tolist()):
+            if b in inputs:
+                raise EdgenetError(f"add= edge {(a, b)!r} goes into input {b!r}; inputs take no "
                                    "edges")
-            if G.has_edge(u, v):
-                raise EdgenetError(f"add= edge {(u, v)!r} already exists")
-            G.add_edge(u, v, weight=w)
-        new = compile_recurrent(G, self.inputs, self.outputs, self.weight.dtype,
-                                self.weight.device, None, self._engine)
-        old_edges, dropped = self.edges, set(edit.remove)
-        keep = [i for i, (u, v) in enumerate(old_edges)
-                if (u, v) not in dropped and u not in gone and v not in gone]
-        position = {e: i for i, e in enumerate(new.edges)}
-        listed = [old_edges[i] for i in keep] + edit.add  # every new edge, edge_origins' order
-        edge_from = np.empty(len(listed), dtype=np.int64)
-        edge_from[[position[e] for e in listed]] = edge_origins(np.array(keep, np.int64),
-                                                                len(edit.add))
+            if key in present:
+                raise EdgenetError(f"add= edge {(a, b)!r} already exists")
+        keep = np.flatnonzero(~drop)  # source-order positions of the kept edges
+        src = np.concatenate((u[keep], added % n_new))
+        dst = np.concatenate((v[keep], added // n_new))
+        weights = np.concatenate((self.weight.detach().cpu().double().numpy()[old[keep]],
+                                  edit.weights))
+        acts = [""] * n_new
+        bias = np.zeros(n_new)
+        tau = np.ones(n_new)
+        for n, act, b, a in zip(self.neurons, self.activations, self.bias.detach().cpu().tolist(),
+                                self.plan.tau.tolist()):
+            if n not in gone:
+                acts[index[n]], bias[index[n]], tau[index[n]] = act, b, a
+        for n, spec in edit.specs.items():
+            acts[index[n]], bias[index[n]] = spec["activation"], spec["bias"]
+            tau[index[n]] = time_constant(spec.get("tau"), f"tau of new neuron {n!r}")
+        plan, w, b_new, names = lower_recurrent_arrays(
+            nodes, np.array([index[n] for n in source.inputs], dtype=np.int64),
+            np.array([index[n] for n in source.outputs], dtype=np.int64), src, dst, weights,
+            acts, bias, tau)
+        rows = self._nodes
+        dropped = {(rows[a], rows[b]) for a, b in zip(src_rows[old[drop]].tolist(),
+                                                       dst_rows[old[drop]].tolist())}
+        new_source = Source(source.graph, nodes,
+                            {**{n: a for n, a in source.node_attrs.items() if n not in gone},
+                             **{n: copy.deepcopy(s) for n, s in edit.specs.items()}},
+                            {e: a for e, a in source.edge_attrs.items() if e not in dropped},
+                            list(source.inputs), list(source.outputs))
+        new = build(new_source, plan, w, b_new, names, self.weight.dtype, self.weight.device,
+                    None, self._engine)
+        origin = np.concatenate((old[keep], np.full(len(edit.add), -1, np.int64)))
+        edge_from = np.empty(len(origin), dtype=np.int64)
+        edge_from[plan.order] = origin  # plan edge -> old weight position, or -1 when new
         old_neuron = {n: i for i, n in enumerate(self.neurons)}
         bias_from = np.array([old_neuron.get(n, -1) for n in new.neurons], dtype=np.int64)
         commit = carried([(self.weight, edge_from, new.weight.detach()),
@@ -480,3 +596,37 @@ class RecurrentNetwork(CompiledModel):
             "  activations: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())),
             f"  tau: {tau.min():g} to {tau.max():g} (dt / tau is each neuron's leak per step)",
         ])
+
+    def to_torch(self, **options: Any) -> torch.fx.GraphModule:
+        """A plain-torch module computing this network, loadable without edgenet:
+        ``edgenet.to_torch(self, **options)`` (see there).
+
+        >>> import torch, networkx as nx, edgenet as en
+        >>> G = nx.DiGraph([("x", "a"), ("a", "a")])
+        >>> rnn = en.compile(G, recurrent=True, inputs=["x"], outputs=["a"], seed=0)
+        >>> x = torch.randn(2, 5, 1)
+        >>> torch.allclose(rnn.to_torch(steps=5)(x), rnn(x))
+        True
+        """
+        from ..io.export import to_torch
+
+        return to_torch(self, **options)
+
+    def export_onnx(self, path: Any, **options: Any) -> None:
+        """Write this network as an ONNX graph: ``edgenet.export_onnx(self, path, **options)``
+        (see there).
+
+        >>> import importlib.util, os, tempfile, networkx as nx, edgenet as en
+        >>> model = en.compile(nx.DiGraph([("x", "a"), ("a", "a")]), recurrent=True,
+        ...                    inputs=["x"], outputs=["a"], seed=0)
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.onnx")
+        >>> if importlib.util.find_spec("onnx"):  # the optional onnx package
+        ...     model.export_onnx(path, steps=3)
+        ... else:
+        ...     _ = open(path, "wb").write(b"onnx")
+        >>> os.path.getsize(path) > 0
+        True
+        """
+        from ..io.export import export_onnx
+
+        export_onnx(self, path, **options)
