@@ -390,6 +390,11 @@ def read_graphml(
     ... <edge source="a" target="b"><data key="w">12</data></edge></graph></graphml>'''
     >>> list(en.read_graphml(io.BytesIO(text)).edges(data=True))
     [('a', 'b', {'weight': 12.0})]
+    >>> grouped = b'''<graphml><graph edgedefault="directed"><node id="a"/>
+    ... <node id="g"><graph edgedefault="directed"><node id="g::b"/></graph></node>
+    ... <edge source="a" target="g::b"/></graph></graphml>'''
+    >>> dict(en.read_graphml(io.BytesIO(grouped), nested="flatten").nodes(data=True))
+    {'a': {}, 'g::b': {'group': 'g'}}
     """
     if undirected not in ("refuse", "as-written", "both"):
         raise GraphMLError(
