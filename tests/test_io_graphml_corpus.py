@@ -159,6 +159,10 @@ NESTED = [(name, text) for name, text in DOCUMENTS  # yEd files with groups
           if b"yfiles.foldertype" in text and len(re.findall(rb"<graph[\s>]", text)) > 1]
 
 
+def test_the_corpus_has_yed_groups():
+    assert NESTED
+
+
 @pytest.mark.parametrize("name, text", NESTED, ids=[name for name, _ in NESTED])
 def test_yed_groups_flatten_like_networkx_reads_them(name, text):
     """NetworkX reads a yEd group as a node and its members as nodes: with
