@@ -973,11 +973,12 @@ def test_entities_only_an_external_dtd_could_define_are_refused(tmp_path, where)
     if where == "text":
         text = text.replace(b'<node id="&xxe;"/>', b'<node id="a"><data key="k">x&xxe;</data>'
                             b"</node>").replace(b"<graph ", b'<key id="k" for="node"/><graph ')
-    elif where == "split":  # the reference spans two 1 MiB blocks
-        text = text.replace(b"<graphml>", b"<graphml><!--" + b"x" * ((1 << 20) - 123) + b"-->")
+    elif where == "split":  # the reference spans two 1 MiB blocks, with a long name
+        text = text.replace(b"<graphml>", b"<graphml><!--" + b"x" * ((1 << 20) - 170) + b"-->")
+        text = text.replace(b"&xxe;", b"&xxe" + b"e" * 100 + b";")
     path = tmp_path / "e.graphml"
     path.write_bytes(text)
-    with pytest.raises(en.GraphMLError, match=r"e\.graphml, line 3.*entity &xxe; which only its "
+    with pytest.raises(en.GraphMLError, match=r"e\.graphml, line 3.*entity &xxe+; which only its "
                                               r"external DTD"):
         en.read_graphml(path)
 
@@ -1099,3 +1100,6 @@ def test_flatten_refuses_edges_to_group_nodes_and_clashing_group_attributes(tmp_
         en.read_graphml(path, nested="flatten")
     assert en.read_graphml(path, nested="flatten", rename={"group": "mine"}).nodes[
         "n1::n0"]["mine"] == 7
+    path = yed_file(tmp_path, GROUPED + yed_node("n1", "again"), "twice.graphml")
+    with pytest.raises(en.GraphMLError, match=r"node id 'n1' appears twice \(once as a group"):
+        en.read_graphml(path, nested="flatten")

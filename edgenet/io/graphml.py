@@ -959,6 +959,10 @@ class _Reader:
             label = self.groups[gid].get(self.label)
             if label is not None:
                 d["group_label"] = label
+        for nid, _ in self.nodes:
+            if nid in self.groups:
+                raise GraphMLError(f"{self.name}: node id {nid!r} appears twice (once as a "
+                                   "group)")
         for s, t in zip(self.src, self.dst, strict=True):
             for end in (s, t):
                 if end in self.groups:
@@ -987,7 +991,8 @@ class _Reader:
                     p.Parse(block, False)
                     if self.external_dtd:  # expat drops undefined entities it may not read
                         self.refuse_entities(tail + block, lines - tail.count(b"\n"))
-                        tail = block[-40:]
+                        cut = block.rfind(b"&")  # an unfinished reference, if any
+                        tail = block[cut:] if cut >= 0 and b";" not in block[cut:] else b""
                     lines += block.count(b"\n")
                     fed += len(block)
                     # After a block, the parser's position is the start of the token it
