@@ -269,6 +269,19 @@ def test_an_integer_weight_column_that_turns_fractional_after_the_first_block(tm
     assert t.weight[-1] == 1.5 and t.n_edges == 2001
 
 
+def test_extra_columns_that_change_type_after_the_first_block_are_read_again(tmp_path,
+                                                                              monkeypatch):
+    from edgenet.io import edgelist
+
+    monkeypatch.setattr(edgelist, "CSV_BLOCK", 1 << 12)
+    path = tmp_path / "e.tsv"
+    path.write_text("a\tb\tx\tn\n" + "".join(f"{i}\t{i + 1}\t2\t3\n" for i in range(2000))
+                    + "0\t5\t1.5\tAL\n")
+    t = en.read_edgelist(path, source="a", target="b", as_graph=False)
+    assert t.edge_columns["x"].tolist()[-2:] == [2.0, 1.5]
+    assert t.edge_columns["n"].tolist()[-2:] == ["3", "AL"]
+
+
 def test_feather_v1_and_decimal128_weights_are_read(tmp_path):
     import decimal
 

@@ -20,6 +20,7 @@ columns (a few tens of bytes per row) plus the graph NetworkX needs in the end.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from typing import Any
@@ -77,8 +78,8 @@ def read_edgelist(
         kept as read. In a CSV/TSV table the ids are integers when every id in both
         columns is a decimal integer (of at most 4,300 digits), else the text of each id
         (``"1"`` in either column is then one node). Id columns must hold integers, floats
-        (NaN refused: it equals no id, not even itself) or text; timestamps, bools, lists
-        and structs are refused (cast the column first).
+        (NaN refused: it equals no id, not even itself), text or bytes; timestamps, bools,
+        decimals, lists and structs are refused (cast the column first).
     weight
         Column copied to the edge attribute ``weight`` (as float64; a decimal column is
         rounded to the nearest float64); None: no weights.
@@ -148,7 +149,7 @@ def read_edgelist(
                     f"{name!r}; extra columns: {[c for c in columns if c not in wanted]!r}"
                 )
     text = kind in ("csv", "tsv")
-    data, raw = _read_columns(name, kind, batches, [*wanted, *extra], [source, target])
+    data, raw = _read_all(name, kind, batches, [*wanted, *extra], [source, target])
     node_data: dict[str, np.ndarray] | None = None
     node_raw: list[Any] = []
     if nodes is not None:
@@ -158,7 +159,7 @@ def read_edgelist(
         if node_id not in node_columns:
             raise EdgenetError(f"cannot read {node_name!r}: no column {node_id!r} (node_id=); "
                                f"its columns are {node_columns!r}")
-        node_data, node_ids = _read_columns(node_name, node_kind, node_batches, node_columns,
+        node_data, node_ids = _read_all(node_name, node_kind, node_batches, node_columns,
                                             [node_id], absent=True)
         node_raw = node_ids.get(node_id, [])
         if node_kind in ("csv", "tsv") and not text:
@@ -202,6 +203,24 @@ def read_edgelist(
 
 def _joined(chunks: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(chunks) if chunks else np.empty(0, dtype=np.int64)
+
+
+class _Retype(EdgenetError):
+    """A CSV column's inferred type failed on a later block; read it again retyped."""
+
+
+def _read_all(
+    name: str, kind: str, batches: Callable[[list[str], list[str]], Iterator[Any]],
+    cols: list[str], ids: list[str], absent: bool = False,
+) -> tuple[dict[str, np.ndarray], dict[str, list[Any]]]:
+    """:func:`_read_columns`, read again while a column turns out to need a wider type
+    than Arrow inferred from the first block (at most twice a column: float64, text)."""
+    for _ in range(2 * len(cols)):
+        try:
+            return _read_columns(name, kind, batches, cols, ids, absent)
+        except _Retype:
+            continue
+    return _read_columns(name, kind, batches, cols, ids, absent)
 
 
 def _read_columns(
@@ -356,11 +375,12 @@ def _check_id_column(arr: Any, name: str, col: str, rows: int, kind: str) -> Non
 
     t = arr.type
     if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_string(t)
-            or pa.types.is_large_string(t)):
+            or pa.types.is_large_string(t) or pa.types.is_binary(t)
+            or pa.types.is_large_binary(t)):
         hint = " (timestamps are no node ids: cast the column to integers or text first)" \
             if pa.types.is_temporal(t) else ""
         raise EdgenetError(f"{name!r}: id column {col!r} holds {t} values; expected integers, "
-                           f"floats or text{hint}")
+                           f"floats or text (or bytes){hint}")
     if pa.types.is_floating(t):
         nan = pc.fill_null(pc.is_nan(arr), False)
         if pc.any(nan).as_py():
@@ -395,6 +415,27 @@ def _open(
         return EdgenetError(f"cannot read {name!r} as {kind}{where}: {text}; expected "
                             f"{ACCEPTED[kind]}")
 
+    names: list[str] = []
+    fixed: dict[str, Any] = {c: pa.float64() for c in floats}  # CSV column types
+
+    def retype(err: BaseException) -> bool:
+        """After Arrow's type, inferred from the first block, fails on a later value of
+        a non-id column: read that column as float64 (a number) or text, and say so."""
+        found = re.match(r"In CSV column #(\d+): CSV conversion error to (\w+): invalid "
+                         r"value '(.*)'", str(err), re.S)
+        if kind not in ("csv", "tsv") or not found or int(found[1]) >= len(names):
+            return False
+        col, value = names[int(found[1])], found[3]
+        try:
+            float(value)
+            number = found[2].startswith(("int", "uint"))
+        except ValueError:
+            number = False
+        if fixed.get(col) == pa.string() or (number and fixed.get(col) == pa.float64()):
+            return False
+        fixed[col] = pa.float64() if number else pa.string()
+        return True
+
     def guarded(batches: Callable[[list[str], list[str]], Iterator[Any]]
                 ) -> Callable[[list[str], list[str]], Iterator[Any]]:
         def run(cols: list[str], ids: list[str]) -> Iterator[Any]:
@@ -404,6 +445,8 @@ def _open(
                     yield batch
                     rows += batch.num_rows
             except (pa.ArrowException, OSError, UnicodeDecodeError) as err:
+                if retype(err):
+                    raise _Retype() from None
                 raise failed(err, f" after data row {rows}" if rows else "") from None
         return run
 
@@ -437,10 +480,10 @@ def _open(
             return list(reader.schema.names), guarded(feather)
         opts = pcsv.ParseOptions(delimiter="," if kind == "csv" else "\t")
         head = pcsv.open_csv(opener(), parse_options=opts)
-        names = list(head.schema.names)
+        names[:] = head.schema.names
 
         def csv(cols: list[str], ids: list[str]) -> Iterator[Any]:
-            types = {c: pa.float64() for c in floats if c in cols}
+            types = {c: t for c, t in fixed.items() if c in cols}
             types.update({c: pa.string() for c in ids})
             conv = pcsv.ConvertOptions(include_columns=cols, strings_can_be_null=empty_is_null,
                                        column_types=types)
