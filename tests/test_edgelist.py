@@ -234,6 +234,9 @@ def test_gzip_bytes_named_csv_are_read(tmp_path):
     path = tmp_path / "e.csv"
     path.write_bytes(gzip.compress(b"a,b\n1,2\n2,3\n"))
     assert edges_of(en.read_edgelist(path, source="a", target="b")) == [(1, 2), (2, 3)]
+    path.rename(tmp_path / "e.tsv.gz")
+    (tmp_path / "e.tsv.gz").write_bytes(gzip.compress(b"a\tb\n1\t2\n"))
+    assert edges_of(en.read_edgelist(tmp_path / "e.tsv.gz", source="a", target="b")) == [(1, 2)]
 
 
 @pytest.mark.parametrize("content, message", [
