@@ -109,6 +109,8 @@ def bad_data(**fields):
     (dict(edge_index=torch.zeros(3, 2, dtype=torch.long)), {},
      r"data.edge_index must be an integer tensor of shape \(2, E\) \(got \(3, 2\)\)"),
     (dict(edge_index=torch.zeros(2, 2)), {}, r"must be an integer tensor"),
+    (dict(edge_index=torch.tensor([[True, False], [False, True]])), {},
+     r"data.edge_index holds bools \(torch.bool\); expected integer node indices"),
     (dict(edge_index=torch.tensor([[0, 1], [1, 5]])), {},
      r"edge 1 of data.edge_index is \(1, 5\), outside the 3 nodes 0..2"),
     (dict(edge_index=torch.tensor([[0, 0], [1, 1]])), {},

@@ -132,6 +132,11 @@ def from_pyg(
         raise EdgenetError(
             f"data.edge_index must be an integer tensor of shape (2, E) (got {got!r})"
         )
+    if edge_index.dtype == torch.bool:  # it would read as the node ids 0 and 1
+        raise EdgenetError(
+            "data.edge_index holds bools (torch.bool); expected integer node indices of shape "
+            "(2, E) (a boolean adjacency mask converts with mask.nonzero().t())"
+        )
     edge_index = host_tensor(edge_index, "data.edge_index")
     n_edges = edge_index.shape[1]
     keys = data.keys() if callable(data.keys) else data.keys

@@ -34,7 +34,7 @@ import torch
 from torch import Tensor
 
 from ..activations import get_activation
-from ..errors import EdgenetError, InputError
+from ..errors import EdgenetError
 from ..graph.network import Network
 from ..graph.validate import AGGREGATIONS
 from .dag import CompiledNetwork
@@ -197,11 +197,7 @@ class AggregateNetwork(CompiledNetwork):
     def forward(self, x: Tensor) -> Tensor:
         """``(batch, n_inputs) -> (batch, n_outputs)``; ``(n_inputs,)`` gives ``(n_outputs,)``."""
         n = self.n_inputs
-        expected = f"(batch, {n}) or ({n},)"
-        if isinstance(x, torch.Tensor) and x.dim() not in (1, 2):
-            raise InputError(f"expected a tensor of shape {expected}; got rank {x.dim()} with "
-                             f"shape {tuple(x.shape)}")
-        self._check_tensor(x, expected)
+        self._check_tensor(x, f"(batch, {n}) or ({n},)", (1, 2))
         if x.dim() == 1:
             return self.forward(x[None])[0]
         codes, response = self._rows()

@@ -544,11 +544,7 @@ class RecurrentNetwork(CompiledModel):
 
     def _input(self, x: torch.Tensor, steps: int | None) -> torch.Tensor:
         n = self.n_inputs
-        expected = f"(batch, {n}) with steps=T, or (batch, T, {n})"
-        if isinstance(x, torch.Tensor) and x.dim() not in (2, 3):
-            raise InputError(f"expected a tensor of shape {expected} for inputs "
-                             f"{self.inputs!r} (got shape {tuple(x.shape)})")
-        self._check_tensor(x, expected)
+        self._check_tensor(x, f"(batch, {n}) with steps=T, or (batch, T, {n})", (2, 3))
         if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int)
                                   or steps < 1):
             raise InputError(f"steps is {steps!r}; expected a whole number >= 1")
