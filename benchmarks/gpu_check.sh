@@ -55,6 +55,7 @@ read -r t_tests t_bench t_suite <<<"${LIMITS:-150 150 260}"
 part tests && run "$t_tests" "CUDA and compiled Triton tests" \
     "$py" -m pytest -v --tb=short -rfEs -p no:cacheprovider tests/test_cuda.py tests/test_triton.py \
     tests/test_models.py tests/test_recurrent.py tests/test_rewire_safety.py \
+    tests/test_export.py tests/test_table.py tests/test_population.py \
     -k "cuda or CUDA or triton or Triton or models"
 part bench && run "$t_bench" "GPU benchmarks" "$py" benchmarks/gpu.py
 # The whole suite, CPU tests included (this machine's CPU differs from CI's): in parallel

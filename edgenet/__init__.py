@@ -20,6 +20,7 @@ from .graph.cycles import break_cycles
 from .graph.network import Network, as_network
 from .graph.validate import resolve_roles
 from .graph.wiring import (
+    layer_densities,
     local_mask,
     locally_connected,
     orient,
@@ -27,20 +28,23 @@ from .graph.wiring import (
     random_sparse,
     scale_free,
     small_world,
+    sparse_mlp,
 )
 from .io.edgelist import read_edgelist, write_edgelist
 from .io.export import ExportError, export_onnx, to_torch
 from .io.graphml import read_graphml, write_graphml
 from .io.matrices import from_connection_matrices
 from .io.native import load, save
+from .io.neat import from_neat, neat_config, to_neat
 from .io.pyg import from_pyg, to_pyg
 from .io.table import EdgeTable
 from .io.torch import from_torch
 from .model.columns import to_table
 from .model.compile import compile
 from .model.dag import CompiledNetwork
+from .model.population import Population, compile_population
 from .model.recurrent import RecurrentNetwork
-from .model.schedulers import SET, RigL
+from .model.schedulers import SET, GradualPruning, RigL
 from .views.draw import draw
 
 __version__ = "0.1.0"
@@ -52,9 +56,11 @@ __all__ = [
     "EdgenetError",
     "ExportError",
     "FormatError",
+    "GradualPruning",
     "GraphMLError",
     "InputError",
     "Network",
+    "Population",
     "RigL",
     "SET",
     "RecurrentNetwork",
@@ -62,14 +68,18 @@ __all__ = [
     "as_network",
     "break_cycles",
     "compile",
+    "compile_population",
     "draw",
     "export_onnx",
     "from_connection_matrices",
+    "from_neat",
     "from_pyg",
     "from_torch",
     "get_activation",
+    "layer_densities",
     "load",
     "local_mask",
+    "neat_config",
     "locally_connected",
     "orient",
     "random_mask",
@@ -81,6 +91,8 @@ __all__ = [
     "save",
     "scale_free",
     "small_world",
+    "sparse_mlp",
+    "to_neat",
     "to_pyg",
     "to_table",
     "write_edgelist",

@@ -169,7 +169,78 @@ def backward(name: str, grad: torch.Tensor, z: torch.Tensor, h: torch.Tensor) ->
     builtin = BUILTIN.get(name)
     if builtin is not None:
         return grad * builtin.slope(z, h)
+    slope = NEAT_SLOPES.get(name)
+    if slope is not None and _REGISTRY.get(name) is NEAT_ACTIVATIONS[name[len("neat_"):]]:
+        return grad * slope(z, h)
     with torch.enable_grad():
         z = z.detach().requires_grad_(True)
         (dz,) = torch.autograd.grad(get_activation(name)(z), z, grad)
     return dz
+
+
+# neat-python's activation functions (neat/activations.py), as torch callables registered
+# under ``neat_<name>``: each scales and clamps as neat does, so a genome imported with
+# :func:`edgenet.from_neat` computes what neat-python's networks compute. neat's ``relu``,
+# ``elu``, ``identity``, ``abs`` and ``square`` are edgenet's built-ins of the same name.
+# Branches guard their inputs so that autograd's gradient through the unused side of a
+# ``torch.where`` stays finite.
+def _neat_selu(z: torch.Tensor) -> torch.Tensor:
+    lam, alpha = 1.0507009873554804934193349852946, 1.6732632423543772848170429916717
+    return torch.where(z > 0, lam * z, (lam * alpha) * (torch.exp(torch.clamp(z, max=0.0)) - 1))
+
+
+def _neat_inv(z: torch.Tensor) -> torch.Tensor:
+    zero = z == 0  # neat's 1 / z catches the ZeroDivisionError and gives 0
+    return torch.where(zero, torch.zeros_like(z), 1.0 / torch.where(zero, torch.ones_like(z), z))
+
+
+#: neat-python's activations that differ from edgenet's built-ins, by neat's name.
+NEAT_ACTIVATIONS: dict[str, Activation] = {
+    "sigmoid": lambda z: torch.sigmoid(torch.clamp(5.0 * z, -60.0, 60.0)),
+    "tanh": lambda z: torch.tanh(torch.clamp(2.5 * z, -60.0, 60.0)),
+    "sin": lambda z: torch.sin(torch.clamp(5.0 * z, -60.0, 60.0)),
+    "gauss": lambda z: torch.exp(-5.0 * torch.clamp(z, -3.4, 3.4) ** 2),
+    "lelu": lambda z: torch.where(z > 0, z, 0.005 * z),
+    "selu": _neat_selu,
+    "softplus": lambda z: 0.2 * torch.log(1 + torch.exp(torch.clamp(5.0 * z, -60.0, 60.0))),
+    "clamped": lambda z: torch.clamp(z, -1.0, 1.0),
+    "inv": _neat_inv,
+    "log": lambda z: torch.log(torch.clamp(z, min=1e-7)),
+    "exp": lambda z: torch.exp(torch.clamp(z, -60.0, 60.0)),
+    "hat": lambda z: torch.clamp(1 - torch.abs(z), min=0.0),
+    "cube": lambda z: z**3,
+}
+for _name, _fn in NEAT_ACTIVATIONS.items():
+    _REGISTRY["neat_" + _name] = _fn
+
+
+def _inside(z: torch.Tensor, lo: float, hi: float) -> torch.Tensor:
+    """1 where ``lo <= z <= hi`` (where ``torch.clamp`` passes gradients), else 0."""
+    return ((z >= lo) & (z <= hi)).to(z.dtype)
+
+
+def _neat_selu_slope(z: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    lam, alpha = 1.0507009873554804934193349852946, 1.6732632423543772848170429916717
+    return torch.where(z > 0, lam, (lam * alpha) * torch.exp(torch.clamp(z, max=0.0)))
+
+
+#: ``d act / dz`` of each registered neat activation at ``z`` given ``h = act(z)``, in
+#: closed form (the derivative autograd takes of :data:`NEAT_ACTIVATIONS`, clamps passing
+#: gradients at their bounds), so the generation engine's backward needs no autograd.
+NEAT_SLOPES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
+    "neat_sigmoid": lambda z, h: h * (1 - h) * (5.0 * _inside(5.0 * z, -60.0, 60.0)),
+    "neat_tanh": lambda z, h: (1 - h * h) * (2.5 * _inside(2.5 * z, -60.0, 60.0)),
+    "neat_sin": lambda z, h: torch.cos(torch.clamp(5.0 * z, -60.0, 60.0))
+    * (5.0 * _inside(5.0 * z, -60.0, 60.0)),
+    "neat_gauss": lambda z, h: h * (-10.0 * torch.clamp(z, -3.4, 3.4)) * _inside(z, -3.4, 3.4),
+    "neat_lelu": lambda z, h: torch.where(z > 0, 1.0, torch.full_like(z, 0.005)),
+    "neat_selu": _neat_selu_slope,
+    "neat_softplus": lambda z, h: torch.sigmoid(torch.clamp(5.0 * z, -60.0, 60.0))
+    * _inside(5.0 * z, -60.0, 60.0),
+    "neat_clamped": lambda z, h: _inside(z, -1.0, 1.0),
+    "neat_inv": lambda z, h: torch.where(z == 0, 0.0, -h * h),
+    "neat_log": lambda z, h: _inside(z, 1e-7, float("inf")) / torch.clamp(z, min=1e-7),
+    "neat_exp": lambda z, h: h * _inside(z, -60.0, 60.0),
+    "neat_hat": lambda z, h: -torch.sign(z) * (1 - torch.abs(z) >= 0).to(z.dtype),
+    "neat_cube": lambda z, h: 3.0 * z * z,
+}

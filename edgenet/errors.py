@@ -61,7 +61,7 @@ class InputError(EdgenetError):
     >>> try:
     ...     net.compile()(torch.zeros(2, 3))
     ... except en.InputError as err:
-    ...     print(str(err))
+    ...     print(str(err)[:81])
     expected a tensor of shape (batch, 1) or (1,) for inputs ['x'] (got shape (2, 3))
     """
 
@@ -90,3 +90,18 @@ class FormatError(EdgenetError):
     ...     print(type(err).__name__)
     FormatError
     """
+
+
+def printable(text: object) -> str:
+    r"""``str(text)`` with every character a terminal would act on (control characters,
+    newlines, escape sequences, bidirectional overrides) written as a Python escape, so
+    that names read from a file cannot forge or hide output.
+
+    >>> from edgenet.errors import printable
+    >>> print(printable("a\x1b]0;owned\x07\nb"))
+    a\x1b]0;owned\x07\nb
+    """
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

@@ -172,7 +172,8 @@ def test_directory_and_unknown_suffix(capsys, tmp_path):
     code, _, err = run_main(capsys, "info", str(notes))
     assert code == 1
     assert err == f"edgenet: error: cannot read {str(notes)!r}: unknown file type .txt; expected " \
-        "GraphML (.graphml, .xml, .graphml.gz) or an edgenet save file (.npz)\n"
+        "GraphML (.graphml, .xml, .graphml.gz, or GraphML content under any name) or an " \
+        "edgenet save file (.npz)\n"
 
 
 def test_undirected_is_refused_unless_oriented(capsys, tmp_path):
@@ -385,3 +386,124 @@ def test_ctrl_c_while_the_package_imports_exits_130_quietly(monkeypatch, capsys)
     monkeypatch.setattr(builtins, "__import__", interrupted)
     assert edgenet_cli.main() == 130
     assert capsys.readouterr().err == "edgenet: interrupted\n"
+
+
+# --------------------------------------------------------------------------- friction
+
+def test_graphml_content_is_read_whatever_the_file_is_named(capsys, tmp_path):
+    G = nx.DiGraph([("x", "y", {"weight": 0.5})])
+    for name in ("net.gml", "net", "net.GML.gz"):
+        path = tmp_path / name
+        write_network(G, tmp_path / "tmp.graphml.gz" if name.endswith(".gz") else path)
+        if name.endswith(".gz"):
+            (tmp_path / "tmp.graphml.gz").rename(path)
+        code, out, err = run_main(capsys, "info", str(path))
+        assert (code, err) == (0, ""), name
+        assert "edges        1" in out
+        assert run_main(capsys, "draw", str(path), "-o", str(tmp_path / "n.png"))[0] == 0
+    gml = tmp_path / "real.gml"
+    nx.write_gml(G, gml)
+    code, _, err = run_main(capsys, "info", str(gml))
+    assert code == 1
+    assert "unknown file type .gml (it looks like GML, a different format: convert it with " \
+        "networkx.read_gml and edgenet.write_graphml)" in err
+    zipped = tmp_path / "saved.bin"
+    en.save(G, tmp_path / "s.npz")
+    (tmp_path / "s.npz").rename(zipped)
+    assert run_main(capsys, "info", str(zipped))[0] == 0
+
+
+def test_info_describes_a_graph_without_edges(capsys, tmp_path):
+    path = tmp_path / "dots.graphml"
+    G = nx.DiGraph()
+    G.add_nodes_from(["a", "b", "c"])
+    write_network(G, path)
+    code, out, err = run_main(capsys, "info", str(path))
+    assert (code, err) == (0, "")
+    assert "neurons      3 (3 inputs, 0 hidden, 0 outputs)" in out
+    assert "isolated     3 neurons without edges: a, b, c" in out
+    assert "no edges, so no compiled plan" in out
+    assert run_main(capsys, "draw", str(path), "-o", str(tmp_path / "d.png"))[0] == 0
+
+
+def test_isolated_neurons_are_named(capsys, tmp_path):
+    G = nx.DiGraph([("x", "y")])
+    G.add_node("lonely")
+    path = tmp_path / "iso.graphml"
+    write_network(G, path)
+    code, out, _ = run_main(capsys, "info", str(path))
+    assert code == 0 and "isolated     1 neurons without edges: lonely" in out
+    solo = nx.DiGraph()
+    solo.add_nodes_from(["p", "q"])
+    with pytest.raises(en.EdgenetError, match=r"2 neurons have no edges \('p', 'q'\), so each "
+                       r"would be both an input and an output.*nx.isolates\(G\)"):
+        en.compile(solo, inputs=["p", "q"], outputs=["p", "q"])
+
+
+def test_rename_reads_a_file_whose_role_means_something_else(capsys, tmp_path):
+    path = tmp_path / "celegans.graphml"
+    G = nx.DiGraph([("ASHL", "AVAL"), ("AVAL", "VA01")])
+    nx.set_node_attributes(G, {"ASHL": "sensory", "AVAL": "inter", "VA01": "motor"}, "role")
+    nx.write_graphml(G, path)
+    code, _, err = run_main(capsys, "info", str(path))
+    assert code == 1
+    assert "node 'ASHL' has role 'sensory'" in err and "--rename role=cell_class" in err
+    code, out, err = run_main(capsys, "info", str(path), "--rename", "role=cell_class")
+    assert (code, err) == (0, "")
+    assert "inputs       ASHL" in out and "outputs      VA01" in out
+    out_png = tmp_path / "c.png"
+    assert run_main(capsys, "draw", str(path), "--rename", "role=cell_class", "-o",
+                    str(out_png))[0] == 0 and out_png.exists()
+    code, _, err = run_main(capsys, "info", str(path), "--rename", "role")
+    assert code == 2 and "expected FILE_ATTR=NAME, e.g. role=cell_class (got 'role')" in err
+    native = tmp_path / "n.npz"
+    en.save(nx.DiGraph([("a", "b")]), native)
+    code, _, err = run_main(capsys, "info", str(native), "--rename", "role=x")
+    assert code == 1 and "--rename) applies to GraphML files" in err
+
+
+def test_info_bounds_every_list_it_prints(capsys, tmp_path):
+    long = "n" * 5000
+    ring = nx.cycle_graph(3000, create_using=nx.DiGraph)
+    ring = nx.relabel_nodes(ring, {0: long})
+    path = tmp_path / "ring.npz"
+    en.save(ring, path)
+    sources = nx.DiGraph([(f"{long}{i}", "y") for i in range(50)])
+    path2 = tmp_path / "fan.npz"
+    en.save(sources, path2)
+    for p in (path, path2):
+        code, out, err = run_main(capsys, "info", str(p))
+        assert (code, err) == (0, "")
+        assert max(map(len, out.splitlines())) < 500, p
+    code, out, _ = run_main(capsys, "info", str(path))
+    assert "-> ... (2,995 more) -> " in out and "(3,000 neurons)" in out
+    assert "compile      not checked: with no sources to take as inputs" in out
+
+
+def test_info_validates_a_cyclic_file_with_the_recurrent_rules(capsys, tmp_path):
+    G = nx.DiGraph([("x", "a"), ("a", "b"), ("b", "a"), ("b", "y")])
+    G.nodes["a"]["tau"] = -2.0
+    path = tmp_path / "bad.graphml"
+    write_network(G, path)
+    code, _, err = run_main(capsys, "info", str(path))
+    assert code == 1 and "tau of node 'a' is -2.0; expected a positive time constant" in err
+    G.nodes["a"]["tau"] = 2.0
+    G.nodes["b"]["activation"] = "no-such"
+    write_network(G, path)
+    code, _, err = run_main(capsys, "info", str(path))
+    assert code == 1 and "node 'b'" in err and "no-such" in err
+
+
+def test_draw_escapes_control_characters_in_warnings(capsys, tmp_path):
+    import warnings
+
+    path = tmp_path / "hostile.npz"
+    en.save(nx.DiGraph([("a\x1b]0;owned\x07", "b\u202eexe")]), path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code, _, err = run_main(capsys, "draw", str(path), "--labels", "-o",
+                                str(tmp_path / "h.png"))
+    assert code == 0, err
+    glyphs = [str(w.message) for w in caught if "Glyph" in str(w.message)]
+    assert glyphs and all(m.isprintable() for m in glyphs)
+    assert any("\\x1b" in m for m in glyphs)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import warnings
+
 import networkx as nx
+import numpy as np
 import pytest
 
 import edgenet as en
@@ -168,3 +172,132 @@ def test_id_columns_of_different_types_are_kept_as_the_file_types_them(tmp_path)
                              "post": [0.5, 1.5]}), path)
     G = en.read_edgelist(path, source="pre", target="post")
     assert list(G.edges) == [(BIG[0], 0.5), (BIG[1], 1.5)]
+
+
+# --- odd ids and files pyarrow cannot read: typed errors naming the file ---
+
+
+def edges_of(G):
+    return list(G.edges())
+
+
+def test_nan_ids_are_refused_naming_column_and_row(tmp_path):
+    path = tmp_path / "e.parquet"
+    pq.write_table(pa.table({"a": [1.0, float("nan"), float("nan")], "b": [2.0, 3.0, 4.0]}),
+                   path)
+    with pytest.raises(en.EdgenetError, match=r"e.parquet.*data row 2: column 'a' holds NaN"):
+        en.read_edgelist(path, source="a", target="b")
+    with pytest.raises(en.EdgenetError, match=r"data row 1: target id is NaN"):
+        en.EdgeTable([1.0], [float("nan")])
+
+
+def test_timestamp_list_and_struct_id_columns_are_refused_by_name(tmp_path):
+    import datetime
+
+    path = tmp_path / "e.parquet"
+    day = datetime.datetime(2020, 1, 1)
+    pq.write_table(pa.table({"t": [day, day], "b": [1, 2], "l": [[1], [2]],
+                             "s": [{"x": 1}, {"x": 2}]}), path)
+    for col in "tls":
+        with pytest.raises(en.EdgenetError, match=rf"e.parquet.*column '{col}' holds .* "
+                           "values.*expected integers, floats or text"):
+            en.read_edgelist(path, source=col, target="b")
+    with pytest.raises(en.EdgenetError, match="source ids are datetime64"):
+        en.EdgeTable(np.array(["2020-01-01"], "datetime64[ns]"), [1])
+
+
+def test_source_column_as_target_is_refused(tmp_path):
+    path = write(tmp_path, "csv")
+    with pytest.raises(en.EdgenetError, match="source and target both name column 'pre'"):
+        en.read_edgelist(path, source="pre", target="pre")
+
+
+def test_bytes_paths_and_binary_file_objects_are_read(tmp_path):
+    import io
+
+    want = edges_of(en.read_edgelist(write(tmp_path, "csv"), source="pre", target="post"))
+    for kind in ("csv", "parquet", "feather"):
+        path = write(tmp_path, kind)
+        got = en.read_edgelist(os.fsencode(path), source="pre", target="post")
+        assert edges_of(got) == want
+        got = en.read_edgelist(io.BytesIO(path.read_bytes()), source="pre", target="post")
+        assert edges_of(got) == want
+    with pytest.raises(en.EdgenetError, match="binary mode"):
+        en.read_edgelist(io.StringIO("a,b\n1,2\n"), source="a", target="b")
+    with pytest.raises(en.EdgenetError, match="expected a path"):
+        en.read_edgelist(3, source="a", target="b")
+
+
+def test_gzip_bytes_named_csv_are_read(tmp_path):
+    import gzip
+
+    path = tmp_path / "e.csv"
+    path.write_bytes(gzip.compress(b"a,b\n1,2\n2,3\n"))
+    assert edges_of(en.read_edgelist(path, source="a", target="b")) == [(1, 2), (2, 3)]
+    path.rename(tmp_path / "e.tsv.gz")
+    (tmp_path / "e.tsv.gz").write_bytes(gzip.compress(b"a\tb\n1\t2\n"))
+    assert edges_of(en.read_edgelist(tmp_path / "e.tsv.gz", source="a", target="b")) == [(1, 2)]
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"a,b\n1,2\n\xff\xfe,3\n", r"e.csv.*not valid UTF-8.*expected UTF-8 text"),
+    ("\u00e9a,b\n1,2\n".encode("latin-1"), r"e.csv.*expected UTF-8 text"),
+    (b"a,b\n" + b"1" * 4400 + b",2\n", r"e.csv': id 1+\.\.\. has 4400 digits; ids are accepted"),
+])
+def test_undecodable_csv_is_a_typed_error_naming_the_file(tmp_path, content, message):
+    path = tmp_path / "e.csv"
+    path.write_bytes(content)
+    with pytest.raises(en.EdgenetError, match=message):
+        en.read_edgelist(path, source="a", target="b")
+
+
+def test_a_malformed_row_after_the_first_block_is_a_typed_error(tmp_path, monkeypatch):
+    from edgenet.io import edgelist
+
+    monkeypatch.setattr(edgelist, "CSV_BLOCK", 1 << 12)
+    path = tmp_path / "e.csv"
+    path.write_text("a,b,w\n" + "".join(f"{i},{i + 1},1\n" for i in range(2000)) + "5,6\n")
+    with pytest.raises(en.EdgenetError, match=r"e.csv.*Expected 3 columns, got 2: 5,6; expected"):
+        en.read_edgelist(path, source="a", target="b", weight="w")
+
+
+def test_an_integer_weight_column_that_turns_fractional_after_the_first_block(tmp_path,
+                                                                              monkeypatch):
+    from edgenet.io import edgelist
+
+    monkeypatch.setattr(edgelist, "CSV_BLOCK", 1 << 12)
+    path = tmp_path / "e.csv"
+    path.write_text("a,b,w\n" + "".join(f"{i},{i + 1},1\n" for i in range(2000)) + "0,5,1.5\n")
+    t = en.read_edgelist(path, source="a", target="b", weight="w", as_graph=False)
+    assert t.weight[-1] == 1.5 and t.n_edges == 2001
+
+
+def test_extra_columns_that_change_type_after_the_first_block_are_read_again(tmp_path,
+                                                                              monkeypatch):
+    from edgenet.io import edgelist
+
+    monkeypatch.setattr(edgelist, "CSV_BLOCK", 1 << 12)
+    path = tmp_path / "e.tsv"
+    path.write_text("a\tb\tx\tn\n" + "".join(f"{i}\t{i + 1}\t2\t3\n" for i in range(2000))
+                    + "0\t5\t1.5\tAL\n")
+    t = en.read_edgelist(path, source="a", target="b", as_graph=False)
+    assert t.edge_columns["x"].tolist()[-2:] == [2.0, 1.5]
+    assert t.edge_columns["n"].tolist()[-2:] == ["3", "AL"]
+
+
+def test_feather_v1_and_decimal128_weights_are_read(tmp_path):
+    import decimal
+
+    table = pa.table({"a": [1, 2], "b": [2, 3],
+                      "w": pa.array([decimal.Decimal("0.1"), decimal.Decimal("12345678901234567.89")],
+                                    pa.decimal128(20, 2))})
+    for version in (1, 2):
+        path = tmp_path / f"e{version}.feather"
+        with warnings.catch_warnings():  # pyarrow >= 25 deprecates writing version 1
+            warnings.simplefilter("ignore", DeprecationWarning)
+            feather.write_feather(table.set_column(2, "w", table["w"].cast(pa.float64()))
+                                  if version == 1 else table, path, version=version)
+        with warnings.catch_warnings():  # and reading it (a warning that reaches the user)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            t = en.read_edgelist(path, source="a", target="b", weight="w", as_graph=False)
+        assert t.weight.tolist() == [0.1, 12345678901234567.89]

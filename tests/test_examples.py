@@ -106,3 +106,10 @@ def test_connectome(monkeypatch, capsys):
     assert "stand-in" in out and "RecurrentNetwork: 4 inputs, 4 outputs, 283 neurons" in out
     final = [line for line in out.splitlines() if line.startswith("readout trained")]
     assert final and final[0].endswith(": better than chance"), out
+
+
+def test_neat_xor(tmp_path):
+    pytest.importorskip("neat")
+    done = run(ROOT / "examples" / "neat_xor.py", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "evaluates in neat-python to MSE" in done.stdout

@@ -12,6 +12,7 @@ import ast
 import importlib.util
 import io
 import math
+import re
 import tempfile
 from pathlib import Path
 from xml.etree import ElementTree
@@ -28,7 +29,7 @@ JUSTIFIED = ("undirected", "parallel edges", "nested graph", "hyperedge", "no <k
 
 
 NS = "http://graphml.graphdrawing.org/xmlns"
-YED = ("x", "y", "shape_type", "label")
+YED = ("x", "y", "shape_type")
 
 
 def networkx_documents() -> list[tuple[str, bytes]]:
@@ -127,10 +128,12 @@ def test_read_like_networkx_or_refused_by_name(name, text, undirected):
         return
     assert not theirs.is_multigraph() or theirs.number_of_edges() == len(set(theirs.edges()))
     nodes, edges = expected(theirs)
-    if b"yfiles.type" in text:  # yEd graphics: NetworkX reads some, edgenet skips them
+    if b"yfiles.type" in text:  # yEd graphics: NetworkX reads some, edgenet only labels
         for d in nodes.values():
             for k in YED:
                 d.pop(k, None)
+            if not d.get("label"):  # an empty yEd label is no label
+                d.pop("label", None)
     ours_nodes = {str(n): d for n, d in ours.nodes(data=True)}
     ours_edges = {(str(u), str(v)): d for u, v, d in ours.edges(data=True)}
     if not theirs.is_directed():
@@ -150,3 +153,36 @@ def _same(ours: dict, theirs: dict) -> bool:
         return False
     return all(ours[k] == theirs[k] or (isinstance(ours[k], float) and math.isnan(ours[k])
                                         and math.isnan(theirs[k])) for k in ours)
+
+
+NESTED = [(name, text) for name, text in DOCUMENTS  # yEd files with groups
+          if b"yfiles.foldertype" in text and len(re.findall(rb"<graph[\s>]", text)) > 1]
+
+
+def test_the_corpus_has_yed_groups():
+    assert NESTED
+
+
+@pytest.mark.parametrize("name, text", NESTED, ids=[name for name, _ in NESTED])
+def test_yed_groups_flatten_like_networkx_reads_them(name, text):
+    """NetworkX reads a yEd group as a node and its members as nodes: with
+    nested="flatten", edgenet has the same members and edges, without the group nodes,
+    and each member names its group."""
+    try:
+        theirs = nx.read_graphml(io.BytesIO(text), node_type=str)
+    except (nx.NetworkXError, ValueError, KeyError):
+        pytest.skip("NetworkX refuses it")
+    try:
+        ours = en.read_graphml(io.BytesIO(text), nested="flatten")
+    except en.GraphMLError as err:
+        assert any(reason in str(err) for reason in JUSTIFIED + ("group node",)), str(err)
+        return
+    groups = {d["group"] for _, d in ours.nodes(data=True) if "group" in d}
+    assert groups and groups <= set(theirs)
+    assert set(ours) == set(theirs) - groups - {g for g in theirs if any(
+        str(n).startswith(f"{g}::") for n in theirs)}
+    for n, d in ours.nodes(data=True):
+        if "group" in d:
+            assert str(n).startswith(d["group"] + "::")
+        assert d.get("label") == (theirs.nodes[n].get("label") or None)
+    assert set(ours.edges) == set(theirs.edges)

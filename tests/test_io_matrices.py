@@ -87,3 +87,24 @@ def test_masks_from_torch_and_missing_weights():
 def test_bad_input_is_refused(kwargs, message):
     with pytest.raises(en.EdgenetError, match=message):
         en.from_connection_matrices(**kwargs)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda t: t.to("meta"), r"is a meta tensor: it has a shape"),
+    (lambda t: t.to_sparse(), r"is a sparse tensor \(layout torch.sparse_coo\); expected a dense"),
+])
+@pytest.mark.parametrize("where", ["matrices", "weights", "biases"])
+def test_meta_and_sparse_tensors_are_refused_by_name(make, message, where):
+    args = dict(matrices=[torch.ones(2, 3)], weights=[torch.ones(2, 3)], biases=[torch.ones(3)])
+    args[where] = [make(args[where][0])]
+    with pytest.raises(en.EdgenetError, match=rf"{where}\[0\] {message}"):
+        en.from_connection_matrices(**args)
+
+
+def test_bfloat16_tensors_are_read_exactly():
+    W = torch.tensor([[0.1, -2.7]], dtype=torch.bfloat16)
+    b = torch.tensor([0.3, 0.0], dtype=torch.float16)
+    net = en.from_connection_matrices([torch.ones(1, 2, dtype=torch.bfloat16)], weights=[W],
+                                      biases=[b])
+    assert [w for _, _, w in net.edges(data="weight")] == W.double().flatten().tolist()
+    assert net.nodes["y0"]["bias"] == b.double()[0].item()

@@ -467,3 +467,22 @@ def test_bytes_paths_are_paths(tmp_path):
     path = os.fsencode(tmp_path / "b.npz")
     en.save(nx.DiGraph([(0, 1)]), path)
     assert list(en.load(path).edges) == [(0, 1)]
+
+
+@pytest.mark.parametrize("target", ["sub/", "sub" + os.sep, "existing"])
+def test_save_refuses_a_directory_path_and_writes_nothing(tmp_path, target):
+    (tmp_path / "existing").mkdir()
+    path = str(tmp_path / "dir") + os.sep + target if target != "existing" else str(
+        tmp_path / "existing")
+    os.makedirs(os.path.dirname(path.rstrip("/" + os.sep)), exist_ok=True)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    with pytest.raises(en.EdgenetError, match=r"cannot save to .*: it names a directory; "
+                       r"expected a file path, such as .*net\.npz"):
+        en.save(nx.DiGraph([(0, 1)]), path)
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_save_refuses_a_path_that_is_not_one():
+    with pytest.raises(en.EdgenetError, match=r"save expects a file path or a binary stream "
+                       r"with write\(\) \(got 3 of type int\)"):
+        en.save(nx.DiGraph([(0, 1)]), 3)

@@ -109,6 +109,8 @@ def bad_data(**fields):
     (dict(edge_index=torch.zeros(3, 2, dtype=torch.long)), {},
      r"data.edge_index must be an integer tensor of shape \(2, E\) \(got \(3, 2\)\)"),
     (dict(edge_index=torch.zeros(2, 2)), {}, r"must be an integer tensor"),
+    (dict(edge_index=torch.tensor([[True, False], [False, True]])), {},
+     r"data.edge_index holds bools \(torch.bool\); expected integer node indices"),
     (dict(edge_index=torch.tensor([[0, 1], [1, 5]])), {},
      r"edge 1 of data.edge_index is \(1, 5\), outside the 3 nodes 0..2"),
     (dict(edge_index=torch.tensor([[0, 0], [1, 1]])), {},
@@ -168,3 +170,160 @@ def test_a_column_bias_is_read_and_other_shapes_are_refused():
     with pytest.raises(en.EdgenetError, match=r"data.bias has shape \(2, 2\); expected \(2,\) or "
                        r"\(2, 1\), one value per node"):
         en.from_pyg(Data(edge_index=edge_index, num_nodes=2, bias=torch.zeros(2, 2)))
+
+
+def test_node_features_as_input_are_refused_saying_one_value_per_input_neuron():
+    from torch_geometric.data import Data
+
+    data = Data(x=torch.randn(3, 4), edge_index=torch.tensor([[0, 1], [2, 2]]))
+    model = en.from_pyg(data).compile(seed=0)
+    with pytest.raises(en.InputError, match=r"each input neuron takes one value per sample, so "
+                       r"the last axis holds 2.*PyG's data.x"):
+        model(data.x)
+    x = data.x[model.inputs].T  # (features, n_in): the README's recipe, one sample per feature
+    assert model(x).shape == (4, 1)
+
+
+def test_edge_attr_column_is_chosen_explicitly():
+    from torch_geometric.data import Data
+
+    attr = torch.arange(8, dtype=torch.float64).reshape(2, 4)  # (E, 4)
+    data = Data(edge_index=torch.tensor([[0, 1], [2, 2]]), edge_attr=attr)
+    with pytest.raises(en.EdgenetError, match=r"data.edge_attr has shape \(2, 4\): 4 features "
+                       r"per edge; .*from_pyg\(data, weight='edge_attr', column=k\), k from 0 to 3"):
+        en.from_pyg(data, weight="edge_attr")  # the advice of the old error gave the same error
+    net = en.from_pyg(data, weight="edge_attr", column=2)
+    assert list(net.edges(data="weight")) == [(0, 2, 2.0), (1, 2, 6.0)]
+    assert list(en.from_pyg(data, column=-1).edges(data="weight")) == [(0, 2, 3.0), (1, 2, 7.0)]
+    for column, message in [(4, r"column=4 but data.edge_attr has shape \(2, 4\); expected a "
+                                r"column index from 0 to 3"),
+                            (True, r"column=True; expected the int index")]:
+        with pytest.raises(en.EdgenetError, match=message):
+            en.from_pyg(data, column=column)
+    with pytest.raises(en.EdgenetError, match=r"column=0 but data.edge_weight has shape \(2,\)"):
+        en.from_pyg(Data(edge_index=data.edge_index, edge_weight=torch.ones(2)), column=0)
+    with pytest.raises(en.EdgenetError, match=r"column=0 given, but data has no edge_weight"):
+        en.from_pyg(Data(edge_index=data.edge_index), column=0)
+
+
+def test_edge_weight_and_edge_attr_together_must_be_chosen():
+    from torch_geometric.data import Data
+
+    data = Data(edge_index=torch.tensor([[0], [1]]), edge_weight=torch.tensor([0.5]),
+                edge_attr=torch.tensor([[2.0]]))
+    with pytest.raises(en.EdgenetError, match=r"data has both edge_weight and edge_attr; say "
+                       r"which holds the weights"):
+        en.from_pyg(data)
+    assert en.from_pyg(data, weight="edge_weight").edges[0, 1]["weight"] == 0.5
+    assert en.from_pyg(data, weight="edge_attr").edges[0, 1]["weight"] == 2.0
+
+
+def test_undirected_data_is_a_cycle_error_naming_its_2_cycles():
+    from torch_geometric.data import Data
+    from torch_geometric.utils import to_undirected
+
+    data = Data(edge_index=to_undirected(torch.tensor([[0, 1, 2, 3, 4], [1, 2, 3, 4, 0]])))
+    with pytest.raises(en.CycleError, match=r"data is an undirected graph: each of its 10 "
+                       r"edges also runs the other way, so it is 5 2-cycles \(0 <-> 1, 0 <-> 4, "
+                       r"1 <-> 2 and 2 more\).*undirected='both'") as caught:
+        en.from_pyg(data)
+    assert caught.value.cycle == [0, 1]
+    net = en.from_pyg(data, undirected="both")
+    assert net.number_of_edges() == 10
+    net.add_input("in")
+    net.add_edge("in", 0)
+    rnn = en.compile(net, recurrent=True, inputs=["in"], outputs=[2], seed=0)
+    assert rnn(torch.ones(1, 1), steps=2).shape == (1, 2, 1)
+    # a directed graph with one reciprocal pair is not undirected: read as written
+    assert en.from_pyg(Data(edge_index=torch.tensor([[0, 1, 1], [1, 0, 2]]))).number_of_edges() == 3
+    with pytest.raises(en.EdgenetError, match=r"undirected='yes'; accepted: 'refuse' or 'both'"):
+        en.from_pyg(data, undirected="yes")
+
+
+def test_a_batch_of_to_pyg_outputs_reads_back_as_one_network_of_its_members():
+    from torch_geometric.data import Batch
+
+    first, second = network(), en.Network()
+    second.add_input("a")
+    second.add_output("z", bias=0.25)
+    second.add_edge("a", "z", weight=-1.5)
+    batch = Batch.from_data_list([en.to_pyg(first), en.to_pyg(second)])
+    net = en.from_pyg(batch)
+    union = nx.DiGraph()
+    for k, member in enumerate([first, second]):
+        union.update(nx.relabel_nodes(member, {n: (k, n) for n in member}))
+    assert list(net.nodes) == list(union.nodes)
+    assert dict(net.nodes(data=True))[(1, "z")] == dict(second.nodes["z"])
+    assert sorted(net.edges(data="weight"), key=str) == sorted(
+        ((u, v, w) for u, v, w in union.edges(data="weight")), key=str)
+    assert net.nodes[(0, "h")]["activation"] == "tanh"
+
+
+def test_hetero_data_is_refused_by_name():
+    from torch_geometric.data import HeteroData
+
+    data = HeteroData()
+    data["cell"].num_nodes = 2
+    data["cell", "synapse", "cell"].edge_index = torch.tensor([[0], [1]])
+    with pytest.raises(en.EdgenetError, match=r"from_pyg reads a homogeneous torch_geometric "
+                       r"Data graph \(got HeteroData with node types \['cell'\] and edge types "
+                       r"\[\('cell', 'synapse', 'cell'\)\]\); convert it with "
+                       r"data.to_homogeneous\(\)"):
+        en.from_pyg(data)
+
+
+def test_compile_warns_when_weights_live_under_another_attribute():
+    from torch_geometric.data import Data
+    from torch_geometric.utils import to_networkx
+
+    data = Data(edge_index=torch.tensor([[0, 1], [2, 2]]), edge_weight=torch.tensor([0.5, 1.5]),
+                edge_attr=torch.tensor([[0.5], [1.5]]), num_nodes=3)
+    for field in ("edge_weight", "edge_attr"):
+        G = to_networkx(data, edge_attrs=[field])
+        with pytest.warns(UserWarning, match=rf"2 of 2 edges have no 'weight' but carry the "
+                          rf"numeric attribute '{field}' \(edge \(0, 2\) has {field}=.*0.5.*"
+                          rf"nx.set_edge_attributes\(G, nx.get_edge_attributes\(G, '{field}'\)"):
+            en.compile(G, seed=0)
+        G.add_edge(2, 0, **{field: G.edges[0, 2][field]})  # a cycle: the recurrent model
+        with pytest.warns(UserWarning, match=rf"3 of 3 edges have no 'weight' but carry the "
+                          rf"numeric attribute '{field}'"):
+            en.compile(G, recurrent=True, inputs=[1], outputs=[2], seed=0)
+    G = nx.DiGraph([(0, 1, {"weight": 0.5, "delay": 3})])  # weighted: nothing to say
+    G.add_edge(2, 1, label="x")  # unweighted, no numeric attribute: nothing to say
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        en.compile(G, seed=0)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda t: t.to("meta"), r"is a meta tensor: it has a shape"),
+    (lambda t: t.to_sparse(), r"is a sparse tensor \(layout torch.sparse_coo\); expected a dense"),
+])
+@pytest.mark.parametrize("field", ["edge_index", "edge_weight", "bias"])
+def test_meta_and_sparse_fields_are_refused_by_name(make, message, field):
+    from torch_geometric.data import Data
+
+    fields = dict(edge_index=torch.tensor([[0, 1], [1, 2]]), edge_weight=torch.tensor([0.5, 1.0]),
+                  bias=torch.tensor([0.0, 0.5, 1.0]), num_nodes=3)
+    fields[field] = make(fields[field])
+    with pytest.raises(en.EdgenetError, match=rf"data.{field} {message}"):
+        en.from_pyg(Data(**fields))
+
+
+def test_bfloat16_fields_are_read_exactly():
+    from torch_geometric.data import Data
+
+    w = torch.tensor([0.1, -3.3], dtype=torch.bfloat16)
+    data = Data(edge_index=torch.tensor([[0, 1], [1, 2]]), edge_weight=w,
+                bias=torch.tensor([0.0, 0.7, 1.0], dtype=torch.float16))
+    net = en.from_pyg(data)
+    assert [x for _, _, x in net.edges(data="weight")] == w.double().tolist()
+    assert net.nodes[1]["bias"] == torch.tensor(0.7, dtype=torch.float16).item()
+
+
+@pytest.mark.parametrize("dtype", [torch.int64, torch.complex64, "float64"])
+def test_to_pyg_refuses_a_dtype_that_is_not_floating(dtype):
+    with pytest.raises(en.EdgenetError, match=r"dtype must be a floating torch dtype"):
+        en.to_pyg(network(), dtype=dtype)

@@ -168,3 +168,53 @@ def test_activations_written_in_place_or_with_int_parameters_are_read(act, name)
     want = module(x.clone())
     torch.testing.assert_close(net.compile(dtype=torch.float64)(x), want, rtol=1e-12,
                                atol=1e-12)
+
+
+@pytest.mark.parametrize("field", ["weight", "bias"])
+def test_meta_and_sparse_parameters_are_refused_by_name(field):
+    meta = nn.Sequential(nn.Linear(2, 3, device="meta"))
+    with pytest.raises(en.EdgenetError, match=r"the weight of module 0 \(Linear\(in_features=2.*"
+                       r"\) is a meta tensor: it has a shape \(3, 2\) but no values"):
+        en.from_torch(meta)
+    sparse = nn.Sequential(nn.Linear(2, 3))
+    setattr(sparse[0], field, nn.Parameter(getattr(sparse[0], field).detach().to_sparse()))
+    with pytest.raises(en.EdgenetError, match=rf"the {field} of module 0 .* is a sparse tensor"):
+        en.from_torch(sparse)
+
+
+def test_a_bfloat16_module_is_read_exactly():
+    torch.manual_seed(0)
+    module = nn.Sequential(nn.Linear(3, 2)).to(torch.bfloat16)
+    net = en.from_torch(module)
+    assert net.edges["x1", "y0"]["weight"] == module[0].weight[0, 1].double().item()
+    assert net.nodes["y1"]["bias"] == module[0].bias[1].double().item()
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::torch.jit.TracerWarning")
+@pytest.mark.parametrize("engine", ["sparse", "dense", "fused"])
+def test_torch_jit_trace_records_a_dag_model(engine):
+    import networkx as nx
+
+    G = nx.DiGraph([("a", "h"), ("b", "h"), ("h", "y"), ("a", "y")])
+    G.nodes["h"]["activation"] = "tanh"
+    model = en.compile(G, seed=0, dtype=torch.float64, engine=engine)
+    x = torch.randn(5, 2, dtype=torch.float64)
+    traced = torch.jit.trace(model, x)
+    x2 = torch.randn(7, 2, dtype=torch.float64, requires_grad=True)
+    torch.testing.assert_close(traced(x2), model(x2), rtol=1e-12, atol=1e-12)
+    traced(x2).sum().backward()
+    g = x2.grad.clone()
+    x2.grad = None
+    model(x2).sum().backward()
+    torch.testing.assert_close(g, x2.grad, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::torch.jit.TracerWarning")
+def test_torch_jit_trace_of_a_recurrent_model_is_a_typed_error_naming_torch_export():
+    import networkx as nx
+
+    rnn = en.compile(nx.DiGraph([("x", "a"), ("a", "a")]), recurrent=True, inputs=["x"],
+                     outputs=["a"], seed=0)
+    with pytest.raises(en.EdgenetError, match=r"torch.jit.trace cannot record a recurrent "
+                       r"network's pass .*torch.export.export\(edgenet.to_torch\(model, steps=T\)"):
+        torch.jit.trace(rnn, torch.ones(2, 3, 1))

@@ -355,9 +355,10 @@ def test_cuda_matches_cpu_and_repeats_bitwise(engine):
 
 
 @cuda
-def test_cuda_deep_dag_runs_generation_engine():
+def test_cuda_deep_dag_runs_the_whole_dag_kernel_or_the_generation_engine():
     model = en.compile(chain(50, width=4), seed=0, device="cuda")
-    assert model._pass(torch.device("cuda"))[0] == "generations"
+    whole = "triton" if "triton" in en.kernels.backends.names() else "generations"
+    assert model._pass(torch.device("cuda"))[0] == whole
     y = model(torch.randn(5, 1, device="cuda"))
     y.sum().backward()
     assert model.weight.grad.isfinite().all()

@@ -231,3 +231,27 @@ def test_a_rewire_under_inference_mode_leaves_the_model_trainable():
         y = model(x) if model.__class__.__name__ == "CompiledNetwork" else model(x, steps=2)
         y.sum().backward()
         assert model.weight.grad is not None and model.weight.grad.shape == model.weight.shape
+
+
+def test_new_edges_start_with_the_optimizer_state_a_fresh_parameter_gets():
+    """Rprop's step size starts at lr (at 0 a new edge never moves); Adagrad's sum at its
+    initial accumulator; moments and momenta at 0, as torch starts them."""
+    for model in _models():
+        x = torch.ones(4, 2, dtype=torch.float64)
+        steps = {} if model.__class__.__name__ == "CompiledNetwork" else {"steps": 2}
+        for opt, key, want in [(torch.optim.Rprop(model.parameters(), lr=0.05), "step_size",
+                                0.05),
+                               (torch.optim.Adagrad(model.parameters(),
+                                                    initial_accumulator_value=0.3), "sum", 0.3)]:
+            model(x, **steps).square().sum().backward()
+            opt.step()
+            model.rewire(add=[("x1", "y")], weights=[0.5], optimizer=opt)
+            new = model.edges.index(("x1", "y"))
+            assert opt.state[model.weight][key][new].item() == want
+            before = model.weight[new].item()
+            for _ in range(3):
+                opt.zero_grad()
+                model(x, **steps).square().sum().backward()
+                opt.step()
+            assert model.weight[new].item() != before  # the new edge trains
+            model.rewire(remove=[("x1", "y")], optimizer=opt)

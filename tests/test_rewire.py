@@ -320,11 +320,11 @@ def test_rigl_regrows_the_top_of_the_dense_gradient():
     assert len(model.edges) == int(M.sum())
 
 
-def test_rigl_default_candidates_match_a_dense_score():
+def test_rigl_forward_candidates_match_a_dense_score():
     """Every forward pair scored in blocks equals the top of a full dense score matrix."""
     net = nx.DiGraph([(u, v) for u, v in nx.gnp_random_graph(40, 0.15, seed=2).edges()])
     model = en.compile(net, dtype=torch.float64, seed=0)
-    sched = en.RigL(model, None, fraction=0.2, every=1)
+    sched = en.RigL(model, None, fraction=0.2, every=1, candidates="forward")
     x = torch.randn(8, len(model.inputs), dtype=torch.float64)
     model(x).square().sum().backward()
     H, D = sched.gradients()

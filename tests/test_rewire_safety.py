@@ -233,7 +233,7 @@ def test_rigl_refuses_a_capture_from_before_a_user_rewire(engine):
     edges differed from one process to the next."""
     model = en.compile(mlp(), seed=0, engine=engine)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    sched = en.RigL(model, opt, fraction=0.3, every=1)
+    sched = en.RigL(model, opt, fraction=0.3, every=1, candidates="forward")
     x = torch.randn(8, 3, generator=torch.Generator().manual_seed(0))
     model(x).square().sum().backward()
     opt.step()
@@ -261,7 +261,7 @@ net.add_output("y")
 net.connect(ins, hs); net.connect(hs, ["y"])
 model = en.compile(net, seed=0)
 opt = torch.optim.SGD(model.parameters(), lr=0.1)
-sched = en.RigL(model, opt, fraction=0.3, every=1)
+sched = en.RigL(model, opt, fraction=0.3, every=1, candidates="forward")
 x = torch.randn(16, 6, generator=torch.Generator().manual_seed(0))
 model(x).square().sum().backward(); opt.step()
 grow = [(f"h{j}", f"h{k}") for j in range(40) for k in range(j + 1, 40)][:600]
@@ -294,7 +294,7 @@ def test_rigl_replays_the_engine_its_capture_ran_on():
     for switch in (False, True):
         model = en.compile(mlp(), seed=0, engine="sparse", dtype=torch.float64)
         opt = torch.optim.SGD(model.parameters(), lr=0.0)
-        sched = en.RigL(model, opt, fraction=0.3, every=1)
+        sched = en.RigL(model, opt, fraction=0.3, every=1, candidates="forward")
         model(torch.ones(4, 3, dtype=torch.float64)).square().sum().backward()
         if switch:
             model.engine = "fused"
@@ -303,7 +303,7 @@ def test_rigl_replays_the_engine_its_capture_ran_on():
     assert picks[0] == picks[1]
 
 
-@pytest.mark.parametrize("hidden, candidates", [(5, None), (1, None),
+@pytest.mark.parametrize("hidden, candidates", [(5, "forward"), (1, "forward"),
                                                 (5, [("x0", "y"), ("x1", "y"), ("x2", "y")])])
 def test_rigl_refuses_nan_scores_and_keeps_the_edge_count(hidden, candidates):
     """Before the fix a 20-edge MLP with one all-NaN sample dropped to 14 edges, and a

@@ -142,7 +142,6 @@ def test_generation_engine_results_are_bitwise_equal_across_thread_counts(monkey
 
 
 @TWO
-@pytest.mark.xfail(strict=True, reason="the fused chunk count still follows numba's threads")
 def test_fused_gradients_do_not_depend_on_how_many_threads_adapting_left(monkeypatch):
     """The fused engine's weight gradients are sums over column chunks: the chunk count
     follows the thread limit, not the threads that ran, so a busy machine (fewer

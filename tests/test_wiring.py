@@ -90,3 +90,77 @@ def test_small_world_keeps_every_generator_edge():
     G = nx.watts_strogatz_graph(100, 4, 0.3, seed=2)
     net = en.small_world(100, 4, 0.3, seed=2)
     assert {tuple(sorted(e)) for e in G.edges} == set(net.edges)
+
+
+# ------------------------------------------------------------- density allocation (issue 23)
+
+def test_uniform_allocation_is_the_density_everywhere():
+    assert en.layer_densities([(64, 128), (128, 10)], 0.05, "uniform") == [0.05, 0.05]
+
+
+@pytest.mark.parametrize("shapes, density", [([(64, 128), (128, 10)], 0.05),
+                                             ([(784, 300), (300, 100), (100, 10)], 0.1),
+                                             ([(4, 4), (4, 1000)], 0.6),
+                                             ([(3, 2), (2, 2), (2, 500)], 0.9)])
+@pytest.mark.parametrize("allocation", ["er", "erk"])
+def test_er_allocation_keeps_the_global_density_and_the_paper_ratios(shapes, density,
+                                                                       allocation):
+    """Sparse layers in proportion to (n_in + n_out) / (n_in n_out), capped layers dense,
+    the total edge count density * dense edges."""
+    d = np.array(en.layer_densities(shapes, density, allocation))
+    size = np.array([a * b for a, b in shapes], dtype=float)
+    raw = np.array([(a + b) / (a * b) for a, b in shapes])
+    assert (d * size).sum() == pytest.approx(density * size.sum())
+    sparse = d < 1
+    ratio = d[sparse] / raw[sparse]
+    assert ratio == pytest.approx(np.full(sparse.sum(), ratio[0]))
+    # a capped layer is one whose proportional density would have exceeded 1
+    assert (raw[~sparse] * ratio[0] >= 1 - 1e-12).all()
+
+
+def test_erk_counts_kernels_and_er_does_not():
+    shapes = [(16, 32, 3, 3), (32, 64, 1, 1)]
+    er = en.layer_densities(shapes, 0.1, "er")
+    erk = en.layer_densities(shapes, 0.1, "erk")
+    raw_erk = [sum(s) / np.prod(s) for s in shapes]
+    assert erk[0] / erk[1] == pytest.approx(raw_erk[0] / raw_erk[1])
+    assert er[0] / er[1] == pytest.approx((48 / 512) / (96 / 2048))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"allocation": "erdos"}, r"allocation must be one of 'uniform', 'er', 'erk' \(got 'erdos'\)"),
+    ({"density": 1.5}, r"density must be a number in \[0, 1\] \(got 1.5\)"),
+    ({"shapes": [(3,)]}, r"layer 0 has shape \(3,\); expected \(n_in, n_out\)"),
+    ({"shapes": [(3, 0)]}, r"layer 0 has shape \(3, 0\)"),
+    ({"shapes": []}, r"at least one layer shape"),
+])
+def test_layer_densities_refuses_bad_arguments(kwargs, message):
+    args = {"shapes": [(4, 4)], "density": 0.5, "allocation": "erk", **kwargs}
+    with pytest.raises(en.EdgenetError, match=message):
+        en.layer_densities(**args)
+
+
+@pytest.mark.parametrize("allocation", ["uniform", "erk"])
+def test_sparse_mlp_has_the_allocated_edges_per_layer(allocation):
+    sizes = [64, 128, 32, 10]
+    net = en.sparse_mlp(sizes, 0.05, allocation=allocation, seed=3)
+    dens = en.layer_densities(list(zip(sizes, sizes[1:])), 0.05, allocation)
+    assert (len(net.inputs), len(net), len(net.outputs)) == (64, sum(sizes), 10)
+    prefix = ["x", "h1_", "h2_", "y"]
+    for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
+        count = sum(1 for u, v in net.edges if u.startswith(prefix[i])
+                    and v.startswith(prefix[i + 1]))
+        assert count == round(dens[i] * a * b)
+    assert net.number_of_edges() == sum(round(d * a * b) for d, (a, b)
+                                        in zip(dens, zip(sizes, sizes[1:])))
+    again = en.sparse_mlp(sizes, 0.05, allocation=allocation, seed=3)
+    assert list(again.edges) == list(net.edges)
+    assert list(en.sparse_mlp(sizes, 0.05, allocation=allocation, seed=4).edges) != \
+        list(net.edges)
+    assert net.nodes["h1_0"]["activation"] == "relu"
+    assert net.nodes["y0"]["activation"] == "identity"
+
+
+def test_sparse_mlp_refuses_too_few_sizes():
+    with pytest.raises(en.EdgenetError, match=r"sizes must list at least two positive ints"):
+        en.sparse_mlp([10], 0.5)

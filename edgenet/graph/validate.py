@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import numbers
 import sys
+import warnings
 from collections.abc import Callable, Container, Hashable, Iterable, Sequence
 from typing import Any
 
@@ -101,7 +102,10 @@ def checked_role(role: Any, node: Hashable) -> str | None:
     """
     if role is not None and role not in ROLES:
         raise EdgenetError(
-            f"node {node!r} has role {role!r}; accepted roles: 'input', 'hidden', 'output'"
+            f"node {node!r} has role {role!r}; accepted roles: 'input', 'hidden', 'output' "
+            "(where a file's 'role' attribute means something else, read it under another "
+            "name: read_graphml(path, rename={'role': 'cell_class'}), or --rename "
+            "role=cell_class on the command line)"
         )
     return role
 
@@ -229,6 +233,15 @@ def roles_by_index(
             "role='output', or pass compile(outputs=[...])"
         )
     both = set(inputs) & set(outputs)
+    isolated = [n for n in inputs if n in both and not indeg[where(n)] + outdeg[where(n)]]
+    if isolated:
+        listed = ", ".join(shown(n) for n in isolated[:5])
+        more = f" and {len(isolated) - 5:,} more" if len(isolated) > 5 else ""
+        raise EdgenetError(
+            f"{len(isolated):,} neurons have no edges ({listed}{more}), so each would be both "
+            "an input and an output of the network; connect them, or remove them with "
+            "G.remove_nodes_from(list(nx.isolates(G)))"
+        )
     if both:
         n = next(iter(both))
         raise EdgenetError(
@@ -375,7 +388,29 @@ def neuron_attributes(
 ) -> tuple[str, float]:
     """The checked ``(activation, bias)`` of a non-input neuron, defaults applied."""
     data = G.nodes[node]
+    summing(*aggregation(G, node), node)
     return activation_of(data.get("activation"), node, role), bias_of(data.get("bias"), node)
+
+
+def summing(agg: str, response: float, node: Hashable) -> None:
+    """Refuse a neuron whose checked ``agg`` and ``response`` (see :func:`aggregation`) the
+    compiled engines cannot run: they compute ``act(bias + sum of weighted inputs)``.
+
+    >>> import edgenet as en
+    >>> en.graph.validate.summing("sum", 1.0, "h")
+    """
+    if agg != "sum":
+        raise EdgenetError(
+            f"node {node!r} has aggregation {agg!r}; compile's engines sum a neuron's weighted "
+            "inputs: evaluate the graph with edgenet.compile_population([G]) (or its "
+            ".member(0)), whose aggregation path runs every aggregation"
+        )
+    if response != 1.0:
+        raise EdgenetError(
+            f"node {node!r} has response {response!r}; compile's engines compute "
+            "act(bias + sum of weighted inputs): multiply its incoming weights by the response "
+            "(edgenet.from_neat does), or use edgenet.compile_population([G])"
+        )
 
 
 def activation_of(act: Any, node: Hashable, role: str) -> str:
@@ -420,6 +455,44 @@ def weight_error(u: Hashable, v: Hashable, w: Any) -> EdgenetError:
     return EdgenetError(
         f"edge ({u!r}, {v!r}) has weight {float(w)!r}; expected a finite real number"
     )
+
+
+#: How a neuron may combine its weighted inputs (node attribute ``aggregation``, default
+#: ``"sum"``): neat-python's built-in aggregations.
+AGGREGATIONS = ("sum", "product", "max", "min", "maxabs", "median", "mean")
+
+
+def aggregation(G: nx.DiGraph, node: Hashable) -> tuple[str, float]:
+    """The checked ``(aggregation, response)`` of a neuron, which computes
+    ``act(bias + response * aggregation(w_u * h_u for its inputs u))``: ``aggregation``
+    is one of :data:`AGGREGATIONS` (absent: ``"sum"``), ``response`` a finite real
+    (absent: 1). :func:`edgenet.compile` runs ``("sum", 1.0)`` only.
+
+    >>> import networkx as nx, edgenet as en
+    >>> G = nx.DiGraph([("x", "y")]); G.nodes["y"].update(aggregation="max", response=2)
+    >>> en.graph.validate.aggregation(G, "y"), en.graph.validate.aggregation(G, "x")
+    (('max', 2.0), ('sum', 1.0))
+    """
+    data = G.nodes[node]
+    return aggregation_of(data.get("aggregation"), data.get("response"), node)
+
+
+def aggregation_of(agg: Any, response: Any, node: Hashable) -> tuple[str, float]:
+    """:func:`aggregation` from the attribute values ``agg`` and ``response`` of ``node``.
+
+    >>> import edgenet as en
+    >>> en.graph.validate.aggregation_of(None, 0.5, "h")
+    ('sum', 0.5)
+    """
+    if agg is None and response is None:
+        return "sum", 1.0
+    agg = "sum" if agg is None else agg
+    if not isinstance(agg, str) or agg not in AGGREGATIONS:
+        raise EdgenetError(
+            f"node {node!r} has aggregation {shown(agg)}; expected one of "
+            f"{', '.join(map(repr, AGGREGATIONS))}"
+        )
+    return agg, 1.0 if response is None else real(response, f"response of node {node!r}")
 
 
 #: The seeds ``torch.Generator.manual_seed`` takes.
@@ -490,3 +563,73 @@ def check_fits(
             f"{name} has {what} {value!r}, which {dtype} cannot hold (its largest value is "
             f"{torch.finfo(dtype).max!r}); use dtype={wider[0]} or scale the {plural} down"
         )
+
+
+def host_tensor(t: torch.Tensor, what: str) -> torch.Tensor:
+    """``t`` detached on the CPU with values NumPy can hold (bfloat16 and float16 are
+    widened to float64, which holds each of their values exactly), or an error naming
+    ``what`` for a tensor whose values cannot be read: a meta tensor (a shape without
+    values) or a sparse one.
+
+    >>> import torch, edgenet as en
+    >>> en.graph.validate.host_tensor(torch.tensor([0.1], dtype=torch.bfloat16), "w").tolist()
+    [0.10009765625]
+    >>> try:
+    ...     en.graph.validate.host_tensor(torch.ones(2, device="meta"), "data.edge_weight")
+    ... except en.EdgenetError as err:
+    ...     print(str(err)[:47])
+    data.edge_weight is a meta tensor: it has a sha
+    """
+    if t.is_meta:
+        raise EdgenetError(
+            f"{what} is a meta tensor: it has a shape {tuple(t.shape)} but no values to read; "
+            "expected a tensor on the CPU or a GPU (materialise a meta module with "
+            "module.to_empty(device='cpu') and load its weights first)"
+        )
+    if t.layout != torch.strided:
+        raise EdgenetError(
+            f"{what} is a sparse tensor (layout {t.layout}); expected a dense one: pass "
+            "it as t.to_dense()"
+        )
+    t = t.detach().cpu()
+    return t.double() if t.dtype in (torch.bfloat16, torch.float16) else t
+
+
+def _numeric(value: Any) -> bool:
+    """A real number (not a bool), or a one-element list of one (PyG's ``(E, 1)`` fields)."""
+    if isinstance(value, (list, tuple)) and len(value) == 1:
+        value = value[0]
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def warn_unweighted(G: nx.DiGraph, edges: list[tuple[Any, Any, Any]], weights: np.ndarray,
+                    looked: int = 1000) -> None:
+    """Warn when edges without a ``weight`` (NaN in ``weights``, one per ``(u, v, weight)``
+    triple of ``edges``) carry another numeric attribute: their weights were probably
+    stored under another name (PyG's ``to_networkx(data, edge_attrs=["edge_weight"])``
+    does this), and compile would draw random ones in their place. The first ``looked``
+    edges without a weight are looked at.
+
+    >>> import warnings, networkx as nx, numpy as np, edgenet as en
+    >>> G = nx.DiGraph([("a", "b", {"edge_weight": 0.5})])
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     en.graph.validate.warn_unweighted(G, [("a", "b", None)], np.array([np.nan]))
+    >>> print(str(caught[0].message)[:63])
+    1 of 1 edges have no 'weight' but carry the numeric attribute '
+    """
+    missing = np.flatnonzero(np.isnan(weights))
+    for i in missing[:looked].tolist():
+        u, v, _ = edges[i]
+        for key, value in G.succ[u][v].items():
+            if _numeric(value):
+                warnings.warn(
+                    f"{len(missing):,} of {len(edges):,} edges have no 'weight' but carry the "
+                    f"numeric attribute {key!r} (edge ({u!r}, {v!r}) has {key}={shown(value)}); "
+                    f"compile draws random initial weights for them. If {key!r} holds the "
+                    "weights, copy it first: nx.set_edge_attributes(G, nx.get_edge_attributes("
+                    f"G, {key!r}), 'weight') (from PyG data, edgenet.from_pyg(data) reads the "
+                    "weights itself); delete or rename the attribute to silence this",
+                    stacklevel=4,
+                )
+                return

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
+from itertools import pairwise
 from typing import Any
 
 import networkx as nx
@@ -181,3 +182,119 @@ def scale_free(
     """
     return orient(nx.barabasi_albert_graph(n, m, seed=seed), activation=activation,
                   output_activation=output_activation)
+
+
+#: The per-layer density allocations :func:`layer_densities` knows.
+ALLOCATIONS = ("uniform", "er", "erk")
+
+
+def layer_densities(shapes: Sequence[Sequence[int]], density: float,
+                    allocation: str = "erk") -> list[float]:
+    r"""The density of each layer of a sparse network whose edges are a ``density`` share
+    of the dense one's, allocated by ``allocation``.
+
+    ``shapes`` lists each layer's ``(n_in, n_out)``, optionally followed by kernel sizes
+    ``(n_in, n_out, k1, k2, ...)``. Allocations (Evci et al. 2020, "Rigging the Lottery"):
+
+    * ``"uniform"``: every layer at ``density``;
+    * ``"er"`` (Erdős–Rényi, Mocanu et al. 2018): density proportional to
+      :math:`\frac{n_{in} + n_{out}}{n_{in} n_{out}}`, kernel sizes ignored;
+    * ``"erk"`` (Erdős–Rényi-kernel): proportional to
+      :math:`\frac{\sum_i s_i}{\prod_i s_i}` over the whole shape, kernel included; for
+      layers without kernels (every layer of a graph of single neurons) it equals ER.
+
+    ER and ERK are scaled so that the total edge count is ``density`` times the dense
+    one; a layer whose density would exceed 1 is made dense and the rest rescaled, as
+    the RigL paper's code does (``sparse_utils.get_sparsities``).
+
+    >>> import edgenet as en
+    >>> [round(d, 4) for d in en.layer_densities([(64, 128), (128, 10)], 0.05, "erk")]
+    [0.0336, 0.1547]
+    >>> [round(d, 4) for d in en.layer_densities([(4, 4), (4, 1000)], 0.6, "er")]
+    [1.0, 0.5984]
+    """
+    if allocation not in ALLOCATIONS:
+        raise EdgenetError(f"allocation must be one of {', '.join(map(repr, ALLOCATIONS))} "
+                           f"(got {allocation!r})")
+    if isinstance(density, bool) or not isinstance(density, (int, float, np.integer,
+                                                              np.floating)) \
+            or not 0.0 <= float(density) <= 1.0:
+        raise EdgenetError(f"density must be a number in [0, 1] (got {density!r})")
+    dims = []
+    for i, shape in enumerate(shapes):
+        s = tuple(shape) if isinstance(shape, (tuple, list)) else ()
+        if len(s) < 2 or not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool)
+                                 and d >= 1 for d in s):
+            raise EdgenetError(f"layer {i} has shape {shape!r}; expected (n_in, n_out) or "
+                               "(n_in, n_out, *kernel) of positive ints")
+        dims.append([int(d) for d in s])
+    if not dims:
+        raise EdgenetError("layer_densities needs at least one layer shape (got none)")
+    size = np.array([float(np.prod(s)) for s in dims])  # edges of each dense layer
+    if allocation == "uniform":
+        return [float(density)] * len(dims)
+    if allocation == "er":
+        raw = np.array([(s[0] + s[1]) / (s[0] * s[1]) for s in dims])
+    else:
+        raw = np.array([sum(s) / np.prod(np.array(s, dtype=float)) for s in dims])
+    dense = np.zeros(len(dims), dtype=bool)
+    while True:  # cap at 1, rescale the others: the RigL code's loop
+        budget = density * size.sum() - size[dense].sum()  # edges left for the sparse layers
+        scale = budget / (raw[~dense] * size[~dense]).sum() if (~dense).any() else 0.0
+        over = ~dense & (raw * scale > 1.0)
+        if not over.any():
+            break
+        dense |= ~dense & (raw == raw[~dense].max())
+    return [1.0 if d else float(min(1.0, r * scale)) for d, r in zip(dense, raw)]
+
+
+def sparse_mlp(
+    sizes: Sequence[int],
+    density: float,
+    *,
+    allocation: str = "erk",
+    seed: int = 0,
+    activation: str = "relu",
+    output_activation: str = "identity",
+) -> Network:
+    """A multilayer perceptron of ``sizes[0]`` inputs, hidden layers ``sizes[1:-1]`` and
+    ``sizes[-1]`` outputs, with ``density`` of the dense MLP's edges spread over its
+    layers by ``allocation`` (``"uniform"``, ``"er"`` or ``"erk"``; see
+    :func:`layer_densities`).
+
+    Each layer gets exactly ``round(density_l * n_in * n_out)`` edges at positions drawn
+    without replacement from ``numpy.random.default_rng(seed)``. Nodes are named
+    ``"x{i}"`` (inputs), ``"h{layer}_{j}"`` (hidden, layer from 1) and ``"y{k}"``
+    (outputs); hidden neurons get ``activation``, outputs ``output_activation``, and
+    weights are left for :func:`edgenet.compile` to initialise.
+
+    >>> import edgenet as en
+    >>> net = en.sparse_mlp([64, 128, 10], density=0.05, allocation="erk", seed=0)
+    >>> net.number_of_edges(), len(net.inputs), len(net.outputs)
+    (474, 64, 10)
+    >>> sum(1 for u, v in net.edges if v.startswith("y"))  # ERK: the small layer is denser
+    198
+    """
+    sizes = list(sizes)
+    if len(sizes) < 2 or not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool)
+                                 and n >= 1 for n in sizes):
+        raise EdgenetError(f"sizes must list at least two positive ints, inputs first and "
+                           f"outputs last (got {sizes!r})")
+    densities = layer_densities(list(pairwise(sizes)), density, allocation)
+    rng = np.random.default_rng(seed)
+    names = [[f"x{i}" for i in range(sizes[0])]]
+    names += [[f"h{k}_{j}" for j in range(n)] for k, n in enumerate(sizes[1:-1], start=1)]
+    names.append([f"y{k}" for k in range(sizes[-1])])
+    net = Network()
+    for n in names[0]:
+        net.add_input(n)
+    for layer in names[1:-1]:
+        for n in layer:
+            net.add_neuron(n, activation=activation)
+    for n in names[-1]:
+        net.add_output(n, activation=output_activation)
+    for (sources, targets), d in zip(pairwise(names), densities):
+        mask = np.zeros(len(sources) * len(targets), dtype=bool)
+        mask[rng.choice(mask.size, size=int(round(d * mask.size)), replace=False)] = True
+        net.connect(sources, targets, mask=mask.reshape(len(sources), len(targets)))
+    return net

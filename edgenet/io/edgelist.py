@@ -20,6 +20,8 @@ columns (a few tens of bytes per row) plus the graph NetworkX needs in the end.
 from __future__ import annotations
 
 import os
+import re
+import sys
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -33,10 +35,21 @@ SUFFIXES = {
     ".parquet": "parquet", ".pq": "parquet", ".feather": "feather", ".arrow": "feather",
 }
 BATCH_ROWS = 1 << 20
+#: Bytes of CSV text parsed at a time.
+CSV_BLOCK = 64 << 20
+#: What each format must hold, for error messages.
+ACCEPTED = {
+    "csv": "UTF-8 text (optionally gzip-compressed), a header row of column names, then one "
+           "comma-separated row per edge with as many fields as the header",
+    "tsv": "UTF-8 text (optionally gzip-compressed), a header row of column names, then one "
+           "tab-separated row per edge with as many fields as the header",
+    "parquet": "a Parquet file",
+    "feather": "a Feather (v1 or v2) / Arrow IPC file",
+}
 
 
 def read_edgelist(
-    path: str | os.PathLike[str],
+    path: str | bytes | os.PathLike[str] | Any,
     *,
     source: str,
     target: str,
@@ -55,16 +68,21 @@ def read_edgelist(
     Parameters
     ----------
     path
-        ``.csv``, ``.tsv`` (or ``.txt``, tab-separated; either may end in ``.gz``),
-        ``.parquet``/``.pq`` or ``.feather``/``.arrow``.
+        ``.csv``, ``.tsv`` (or ``.txt``, tab-separated; either may end in ``.gz``, and gzip
+        bytes are read whatever the name), ``.parquet``/``.pq`` or ``.feather``/``.arrow``
+        (Feather v1 or v2); a ``str``, ``bytes`` or path-like path, or a binary file object
+        (``io.BytesIO``, ``open(..., "rb")``), whose format is told from its first bytes.
     source, target
         Columns holding each edge's endpoints. Integer ids (64-bit neuron ids included)
         stay exact Python ints, whatever integer types the two columns have; other ids are
         kept as read. In a CSV/TSV table the ids are integers when every id in both
-        columns is a decimal integer, else the text of each id (``"1"`` in either column
-        is then one node).
+        columns is a decimal integer (of at most 4,300 digits), else the text of each id
+        (``"1"`` in either column is then one node). Id columns must hold integers, floats
+        (NaN refused: it equals no id, not even itself), text or bytes; timestamps, bools,
+        decimals, lists and structs are refused (cast the column first).
     weight
-        Column copied to the edge attribute ``weight`` (as float); None: no weights.
+        Column copied to the edge attribute ``weight`` (as float64; a decimal column is
+        rounded to the nearest float64); None: no weights.
     parallel
         Rows repeating a (source, target) pair: ``"refuse"`` (default) raises an error
         naming the pair; ``"sum"`` merges them into one edge, summing ``weight`` and every
@@ -100,7 +118,10 @@ def read_edgelist(
     """
     from .table import EdgeTable
 
-    name = os.fspath(path)
+    name, kind, opener = _locate(path)
+    if source == target:
+        raise EdgenetError(f"cannot read {name!r}: source and target both name column "
+                           f"{source!r}; give the column of each edge's target as target=")
     if parallel not in ("refuse", "sum"):
         raise EdgenetError(f"parallel must be 'refuse' or 'sum' (got {parallel!r})")
     if node_type is not None and not as_graph:
@@ -108,9 +129,8 @@ def read_edgelist(
             "node_type= renames the nodes of a graph; with as_graph=False the ids stay as "
             "read (map table.ids yourself, or pass as_graph=True)"
         )
-    kind = _format(name)
     wanted = [source, target] + ([weight] if weight is not None else [])
-    columns, batches = _open(name, kind)
+    columns, batches = _open(name, kind, opener, floats=[weight] if weight is not None else [])
     for col in wanted:
         if col not in columns:
             raise EdgenetError(
@@ -129,25 +149,26 @@ def read_edgelist(
                     f"{name!r}; extra columns: {[c for c in columns if c not in wanted]!r}"
                 )
     text = kind in ("csv", "tsv")
-    data, raw = _read_columns(name, kind, batches, [*wanted, *extra], [source, target])
+    data, raw = _read_all(name, kind, batches, [*wanted, *extra], [source, target])
     node_data: dict[str, np.ndarray] | None = None
     node_raw: list[Any] = []
     if nodes is not None:
-        node_name = os.fspath(nodes)
-        node_kind = _format(node_name)
-        node_columns, node_batches = _open(node_name, node_kind, empty_is_null=True)
+        node_name, node_kind, node_opener = _locate(nodes)
+        node_columns, node_batches = _open(node_name, node_kind, node_opener,
+                                           empty_is_null=True)
         if node_id not in node_columns:
             raise EdgenetError(f"cannot read {node_name!r}: no column {node_id!r} (node_id=); "
                                f"its columns are {node_columns!r}")
-        node_data, node_ids = _read_columns(node_name, node_kind, node_batches, node_columns,
+        node_data, node_ids = _read_all(node_name, node_kind, node_batches, node_columns,
                                             [node_id], absent=True)
         node_raw = node_ids.get(node_id, [])
         if node_kind in ("csv", "tsv") and not text:
-            node_data[node_id] = np.concatenate(_text_ids(node_raw, [])[0]) if node_raw \
+            node_data[node_id] = np.concatenate(_text_ids(node_raw, [], node_name)[0]) \
+                if node_raw \
                 else np.empty(0, dtype=np.int64)
             node_raw = []
     if text:
-        parsed_src, parsed_dst = _text_ids(raw[source] + node_raw, raw[target])
+        parsed_src, parsed_dst = _text_ids(raw[source] + node_raw, raw[target], name)
         data[source] = _joined(parsed_src[:len(raw[source])])
         data[target] = _joined(parsed_dst)
         if node_raw and node_data is not None:
@@ -184,6 +205,24 @@ def _joined(chunks: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(chunks) if chunks else np.empty(0, dtype=np.int64)
 
 
+class _Retype(EdgenetError):
+    """A CSV column's inferred type failed on a later block; read it again retyped."""
+
+
+def _read_all(
+    name: str, kind: str, batches: Callable[[list[str], list[str]], Iterator[Any]],
+    cols: list[str], ids: list[str], absent: bool = False,
+) -> tuple[dict[str, np.ndarray], dict[str, list[Any]]]:
+    """:func:`_read_columns`, read again while a column turns out to need a wider type
+    than Arrow inferred from the first block (at most twice a column: float64, text)."""
+    for _ in range(2 * len(cols)):
+        try:
+            return _read_columns(name, kind, batches, cols, ids, absent)
+        except _Retype:
+            continue
+    return _read_columns(name, kind, batches, cols, ids, absent)
+
+
 def _read_columns(
     name: str, kind: str, batches: Callable[[list[str], list[str]], Iterator[Any]],
     cols: list[str], ids: list[str], absent: bool = False,
@@ -192,6 +231,7 @@ def _read_columns(
     columns ``ids`` must have no empty cell, and a text table hands them back as Arrow
     chunks of text (second dict) for :func:`_text_ids`. With ``absent``, a column with
     empty cells becomes an object array with None there (else NumPy's NaN or None)."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     parts: dict[str, list[Any]] = {c: [] for c in cols}
@@ -200,7 +240,12 @@ def _read_columns(
     for batch in batches(cols, ids):
         for col in cols:
             arr = batch.column(col)
+            if pa.types.is_dictionary(arr.type):
+                arr = arr.dictionary_decode()
+            if col not in ids and pa.types.is_decimal(arr.type):
+                arr = _decimal_floats(arr, name, col, rows)
             if col in ids:
+                _check_id_column(arr, name, col, rows, kind)
                 empty = arr.is_null()
                 if kind in ("csv", "tsv"):
                     empty = pc.or_(empty, pc.equal(arr, ""))
@@ -255,52 +300,204 @@ def _format(name: str) -> str:
     )
 
 
+GZIP = b"\x1f\x8b"
+
+
+def _sniff(head: bytes) -> str:
+    """The format of a file object from its first bytes (text: comma unless the header
+    has tabs and no comma)."""
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith((b"ARROW1", b"FEA1")):
+        return "feather"
+    line = head.split(b"\n", 1)[0]
+    return "tsv" if b"\t" in line and b"," not in line else "csv"
+
+
+def _locate(path: Any) -> tuple[str, str, Callable[[], Any]]:
+    """The name errors use, the format, and a function opening a fresh input of ``path``
+    (a str/bytes/path-like path or a binary file object) for pyarrow; gzip bytes are
+    decompressed whatever the name."""
+    pa = _arrow()
+    if hasattr(path, "read"):  # a file object: read it once, sniff its format
+        label = getattr(path, "name", None)
+        name = os.fsdecode(label) if isinstance(label, (str, bytes)) else \
+            f"<{type(path).__name__}>"
+        data = path.read()
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise EdgenetError(f"cannot read {name!r}: it is a text file object; open it in "
+                               "binary mode ('rb') or pass io.BytesIO")
+        buf = pa.py_buffer(bytes(data))
+        if bytes(data[:2]) == GZIP:
+            def unzipped() -> Any:
+                return pa.CompressedInputStream(pa.BufferReader(buf), "gzip")
+            with unzipped() as f:
+                head = f.read(1 << 16)
+            return name, _sniff(head), unzipped
+        return name, _sniff(bytes(data[:1 << 16])), lambda: pa.BufferReader(buf)
+    try:
+        name = os.fsdecode(path)
+    except TypeError:
+        raise EdgenetError(f"cannot read {path!r}: expected a path (str, bytes or "
+                           "os.PathLike) or a binary file object such as io.BytesIO") from None
+    kind = _format(name)
+    try:
+        with open(name, "rb") as f:
+            magic = f.read(2)
+    except OSError as err:
+        raise EdgenetError(f"cannot read {name!r}: {err.strerror or err}") from None
+    if kind in ("csv", "tsv"):
+        compression = "gzip" if magic == GZIP else None
+        return name, kind, lambda: pa.input_stream(name, compression=compression)
+    return name, kind, lambda: name
+
+
+def _decimal_floats(arr: Any, name: str, col: str, rows: int) -> Any:
+    """A decimal column as float64, each value the nearest float64 (``float(Decimal)``
+    rounds correctly; Arrow's cast may not); one beyond float64 is refused by row."""
+    import pyarrow as pa
+
+    values = np.array([np.nan if v is None else float(v) for v in arr.to_pylist()],
+                      dtype=np.float64)  # (rows,)
+    bad = np.flatnonzero(np.isinf(values))
+    if len(bad):
+        raise EdgenetError(f"{name!r}, data row {rows + int(bad[0]) + 1}: column {col!r} "
+                           f"holds {arr[int(bad[0])].as_py()}, beyond float64; expected "
+                           "numbers within +-1.8e308")
+    return pa.array(values, mask=arr.is_null().to_numpy(zero_copy_only=False))
+
+
+def _check_id_column(arr: Any, name: str, col: str, rows: int, kind: str) -> None:
+    """Refuse an id column of a type that is no node id (timestamps, bools, nested
+    values, ...) and NaN ids, naming the column (and the row of a NaN)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = arr.type
+    if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_string(t)
+            or pa.types.is_large_string(t) or pa.types.is_binary(t)
+            or pa.types.is_large_binary(t)):
+        hint = " (timestamps are no node ids: cast the column to integers or text first)" \
+            if pa.types.is_temporal(t) else ""
+        raise EdgenetError(f"{name!r}: id column {col!r} holds {t} values; expected integers, "
+                           f"floats or text (or bytes){hint}")
+    if pa.types.is_floating(t):
+        nan = pc.fill_null(pc.is_nan(arr), False)
+        if pc.any(nan).as_py():
+            row = rows + int(np.flatnonzero(nan.to_numpy(zero_copy_only=False))[0])
+            raise EdgenetError(f"{name!r}, data row {row + 1}: column {col!r} holds NaN, which "
+                               "is no node id (NaN equals no id, not even itself); give every "
+                               "row a real id")
+
+
 def _open(
-    name: str, kind: str, empty_is_null: bool = False
+    name: str, kind: str, opener: Callable[[], Any], empty_is_null: bool = False,
+    floats: Sequence[str] = (),
 ) -> tuple[list[str], Callable[[list[str], list[str]], Iterator[Any]]]:
     """The table's column names and a function streaming record batches of some columns
-    (the second list: id columns, which a text table hands over as text)."""
+    (the second list: id columns, which a text table hands over as text). In a text
+    table the ``floats`` columns are read as float64 (Arrow infers types from the first
+    block only, and an integer column turning fractional later would be refused)."""
     try:
         import pyarrow as pa
         import pyarrow.csv as pcsv
+        import pyarrow.feather as pf_
         import pyarrow.parquet as pq
     except ImportError:  # pragma: no cover - the optional extra is missing
         raise EdgenetError(
             "read_edgelist needs pyarrow: pip install 'edgenet[edgelist]'"
         ) from None
+
+    def failed(err: BaseException, where: str = "") -> EdgenetError:
+        text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        if isinstance(err, UnicodeDecodeError) or "UTF8" in text or "UTF-8" in text:
+            text = f"not valid UTF-8 ({text})"
+        return EdgenetError(f"cannot read {name!r} as {kind}{where}: {text}; expected "
+                            f"{ACCEPTED[kind]}")
+
+    names: list[str] = []
+    fixed: dict[str, Any] = {c: pa.float64() for c in floats}  # CSV column types
+
+    def retype(err: BaseException) -> bool:
+        """After Arrow's type, inferred from the first block, fails on a later value of
+        a non-id column: read that column as float64 (a number) or text, and say so."""
+        found = re.match(r"In CSV column #(\d+): CSV conversion error to (\w+): invalid "
+                         r"value '(.*)'", str(err), re.S)
+        if kind not in ("csv", "tsv") or not found or int(found[1]) >= len(names):
+            return False
+        col, value = names[int(found[1])], found[3]
+        try:
+            float(value)
+            number = found[2].startswith(("int", "uint"))
+        except ValueError:
+            number = False
+        if fixed.get(col) == pa.string() or (number and fixed.get(col) == pa.float64()):
+            return False
+        fixed[col] = pa.float64() if number else pa.string()
+        return True
+
+    def guarded(batches: Callable[[list[str], list[str]], Iterator[Any]]
+                ) -> Callable[[list[str], list[str]], Iterator[Any]]:
+        def run(cols: list[str], ids: list[str]) -> Iterator[Any]:
+            rows = 0
+            try:
+                for batch in batches(cols, ids):
+                    yield batch
+                    rows += batch.num_rows
+            except (pa.ArrowException, OSError, UnicodeDecodeError) as err:
+                if retype(err):
+                    raise _Retype() from None
+                raise failed(err, f" after data row {rows}" if rows else "") from None
+        return run
+
     try:
         if kind == "parquet":
-            pf = pq.ParquetFile(name)
+            pf = pq.ParquetFile(opener())
 
             def parquet(cols: list[str], ids: list[str]) -> Iterator[Any]:
                 yield from pf.iter_batches(batch_size=BATCH_ROWS, columns=cols)
 
-            return list(pf.schema_arrow.names), parquet
+            return list(pf.schema_arrow.names), guarded(parquet)
         if kind == "feather":
-            reader = pa.ipc.open_file(pa.memory_map(name))
+            source = opener()
+            if isinstance(source, str):
+                source = pa.memory_map(source)
+            if source.read(4) == b"FEA1":  # Feather v1: no IPC file; read it whole
+                source.seek(0)
+                whole = pf_.read_table(source)
+
+                def feather1(cols: list[str], ids: list[str]) -> Iterator[Any]:
+                    yield from whole.select(cols).to_batches()
+
+                return list(whole.schema.names), guarded(feather1)
+            source.seek(0)
+            reader = pa.ipc.open_file(source)
 
             def feather(cols: list[str], ids: list[str]) -> Iterator[Any]:
                 for i in range(reader.num_record_batches):
                     yield reader.get_batch(i).select(cols)
 
-            return list(reader.schema.names), feather
+            return list(reader.schema.names), guarded(feather)
         opts = pcsv.ParseOptions(delimiter="," if kind == "csv" else "\t")
-        head = pcsv.open_csv(name, parse_options=opts)
-        names = list(head.schema.names)
+        head = pcsv.open_csv(opener(), parse_options=opts)
+        names[:] = head.schema.names
 
         def csv(cols: list[str], ids: list[str]) -> Iterator[Any]:
+            types = {c: t for c, t in fixed.items() if c in cols}
+            types.update({c: pa.string() for c in ids})
             conv = pcsv.ConvertOptions(include_columns=cols, strings_can_be_null=empty_is_null,
-                                       column_types={c: pa.string() for c in ids})
-            read = pcsv.ReadOptions(block_size=64 << 20)
-            yield from pcsv.open_csv(name, parse_options=opts, convert_options=conv,
+                                       column_types=types)
+            read = pcsv.ReadOptions(block_size=CSV_BLOCK)
+            yield from pcsv.open_csv(opener(), parse_options=opts, convert_options=conv,
                                      read_options=read)
 
-        return names, csv
-    except (pa.ArrowInvalid, OSError) as err:
-        raise EdgenetError(f"cannot read {name!r} as {kind}: {err}") from None
+        return names, guarded(csv)
+    except (pa.ArrowException, OSError, UnicodeDecodeError) as err:
+        raise failed(err) from None
 
 
-def _text_ids(src: list[Any], dst: list[Any]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _text_ids(src: list[Any], dst: list[Any], name: str = "table"
+              ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The id columns of a text table, given as chunks of text: integers (int64, else
     uint64, else Python ints) when every id of both columns is a decimal integer, else the
     text of each id. Parsing them as numbers by column would turn ids of 2**63 and more
@@ -317,11 +514,24 @@ def _text_ids(src: list[Any], dst: list[Any]) -> tuple[list[np.ndarray], list[np
     if all(pc.all(pc.match_substring_regex(c, r"^[+-]?[0-9]+$")).as_py() is not False
            for c in [*src, *dst]):  # integers beyond 64 bits
         def parse(c: Any) -> np.ndarray:
-            return np.array([int(x) for x in c.to_pylist()], dtype=object)
+            return np.array([_integer(x, name) for x in c.to_pylist()], dtype=object)
     else:
         def parse(c: Any) -> np.ndarray:
             return c.to_numpy(zero_copy_only=False)
     return [parse(c) for c in src], [parse(c) for c in dst]
+
+
+def _integer(text: str, name: str) -> int:
+    """A decimal id as an int; one beyond Python's conversion limit (4,300 digits by
+    default) is refused."""
+    try:
+        return int(text)
+    except ValueError:
+        digits = len(text.lstrip("+-"))
+        raise EdgenetError(f"{name!r}: id {text[:12]}... has {digits} digits; ids are "
+                           "accepted as integers of at most "
+                           f"{getattr(sys, 'get_int_max_str_digits', lambda: 4300)()} digits, "
+                           "or as text holding a non-digit character") from None
 
 
 def write_edgelist(

@@ -508,6 +508,11 @@ def _onnx_activation(g: _Graph, name: str, z: str, node: Hashable) -> str:
         return g.op("Div", z, g.op("Add", g.op("Abs", z), g.const("one", np.array(1.0))))
     if name == "square":
         return g.op("Mul", z, z)
+    if name == "silu" and g.np_dtype == np.float64:
+        # z / (1 + e^-z): ONNX Runtime fuses z * Sigmoid(z) into QuickGelu, which has no
+        # double kernel (1.30 refuses the session)
+        denom = g.op("Add", g.op("Exp", g.op("Neg", z)), g.const("one", np.array(1.0)))
+        return g.op("Div", z, denom)
     if name == "silu":
         return g.op("Mul", z, g.op("Sigmoid", z))
     if name == "gelu":  # exact: z (1 + erf(z / sqrt 2)) / 2

@@ -75,6 +75,9 @@ _DOUBLE = re.compile(
     r"|[+-]?(?:INF|NaN|(?i:inf|infinity|nan)))[ \t\r\n]*"
 )
 
+NEWLINE = b"\n"
+#: A reference to an entity other than XML's five (character references are fine).
+_ENTITY_REF = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)([^\s&;<>#\"']+);")
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ATTR_SPECIAL = re.compile('[&<>"\r\n\t]')
 _TEXT_SPECIAL = re.compile("[&<>\r\n]")  # \n too: every element stays on one line
@@ -338,6 +341,9 @@ def _text(s: str, what: str) -> str:
 
 Undirected = Literal["refuse", "as-written", "both"]
 Parallel = Literal["refuse", "sum"]
+Nested = Literal["refuse", "flatten"]
+#: yEd's namespace, whose ``<y:NodeLabel>`` text becomes the ``label`` node attribute.
+YED_NAMESPACE = "http://www.yworks.com/xml/graphml"
 
 
 def read_graphml(
@@ -348,6 +354,7 @@ def read_graphml(
     weight: str = "weight",
     node_type: Callable[[str], Hashable] | None = None,
     rename: Mapping[str, str] | None = None,
+    nested: Nested = "refuse",
 ) -> Network:
     """Read a GraphML file into a :class:`~edgenet.Network`.
 
@@ -364,9 +371,18 @@ def read_graphml(
     ``"as-written"`` (orient each edge source -> target as the file lists it) or
     ``"both"`` (one edge each way; the result is cyclic, see
     :func:`edgenet.break_cycles`). Parallel edges are refused unless ``parallel`` is
-    ``"sum"`` (one edge whose weight is their sum). Files with a DTD, entity
-    declarations or external entities are refused before anything is expanded. A
-    path ending in ``.gz`` is read as gzip.
+    ``"sum"`` (one edge whose weight is their sum). Files with an internal DTD subset,
+    entity declarations or entity references are refused before anything is expanded; a
+    ``<!DOCTYPE>`` that only names an external DTD (as old yFiles files do) is accepted
+    and never fetched. A path ending in ``.gz`` is read as gzip.
+
+    yEd's node labels (the text of the first ``<y:NodeLabel>`` in a node's graphics) are
+    kept, exactly, as the ``label`` node attribute (a ``label`` of the file's own keys
+    wins). Nested graphs (yEd groups and folders) are refused unless ``nested`` is
+    ``"flatten"``: then the nodes inside a group are nodes of the one network, each with
+    the id of its innermost group as the ``group`` attribute (and that group's label, if
+    any, as ``group_label``); group nodes are not neurons, their other attributes are
+    dropped, and an edge to or from a group node is refused naming it.
 
     >>> import io, edgenet as en
     >>> text = b'''<graphml><key id="w" for="edge" attr.name="weight" attr.type="int"/>
@@ -374,6 +390,11 @@ def read_graphml(
     ... <edge source="a" target="b"><data key="w">12</data></edge></graph></graphml>'''
     >>> list(en.read_graphml(io.BytesIO(text)).edges(data=True))
     [('a', 'b', {'weight': 12.0})]
+    >>> grouped = b'''<graphml><graph edgedefault="directed"><node id="a"/>
+    ... <node id="g"><graph edgedefault="directed"><node id="g::b"/></graph></node>
+    ... <edge source="a" target="g::b"/></graph></graphml>'''
+    >>> dict(en.read_graphml(io.BytesIO(grouped), nested="flatten").nodes(data=True))
+    {'a': {}, 'g::b': {'group': 'g'}}
     """
     if undirected not in ("refuse", "as-written", "both"):
         raise GraphMLError(
@@ -381,9 +402,11 @@ def read_graphml(
         )
     if parallel not in ("refuse", "sum"):
         raise GraphMLError(f"parallel={parallel!r}; accepted: 'refuse' or 'sum'")
+    if nested not in ("refuse", "flatten"):
+        raise GraphMLError(f"nested={nested!r}; accepted: 'refuse' or 'flatten'")
     if hasattr(path, "read"):
         name = str(getattr(path, "name", "<stream>"))
-        reader = _Reader(name, undirected, parallel, weight, node_type, rename)
+        reader = _Reader(name, undirected, parallel, weight, node_type, rename, nested)
         return _read(path, reader)  # type: ignore[arg-type]
     if not isinstance(path, (str, bytes, os.PathLike)):
         raise GraphMLError(
@@ -391,7 +414,7 @@ def read_graphml(
             f"{type(path).__name__})"
         )
     name = os.fsdecode(path)
-    reader = _Reader(name, undirected, parallel, weight, node_type, rename)
+    reader = _Reader(name, undirected, parallel, weight, node_type, rename, nested)
     with open(name, "rb") as raw:
         if name.lower().endswith(".gz"):
             return _read(_Gunzip(raw, name), reader)  # type: ignore[arg-type]
@@ -477,8 +500,11 @@ class _Reader:
         weight: str,
         node_type: Callable[[str], Hashable] | None,
         rename: Mapping[str, str] | None = None,
+        nested: str = "refuse",
     ):
         self.rename = dict(rename or {})
+        self.flatten = nested == "flatten"
+        self.label = self.rename.get("label", "label")
         self.name = name
         self.size = 0  # bytes of the file when known: large files get a progress bar
         self.undirected = undirected
@@ -517,6 +543,8 @@ class _Reader:
                 self.edata += canonical.data(lambda k: self.converter(k, "edge"), _NUMBER)
         if not self.graphs:
             raise GraphMLError(f"{self.name}: no <graph> element; expected a GraphML file")
+        if self.groups:
+            self.join_groups()
         return self.build(self.keys, self.defaults, self.graph, self.nodes, self.src, self.dst,
                           self.edata, self.undirected_edges)
 
@@ -526,11 +554,33 @@ class _Reader:
         p.buffer_text = True
         p.buffer_size = 1 << 16
         p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-        p.StartDoctypeDeclHandler = self.refuse_dtd
+        p.StartDoctypeDeclHandler = self.doctype
         p.EntityDeclHandler = self.refuse_dtd
+        p.SkippedEntityHandler = self.refuse_skipped
         p.UnparsedEntityDeclHandler = self.refuse_dtd
         p.ExternalEntityRefHandler = self.refuse_dtd  # type: ignore[assignment]
         return p
+
+    def doctype(self, name: str, system_id: str | None, public_id: str | None,
+                has_internal_subset: int) -> None:
+        """A ``<!DOCTYPE>``: accepted when it only names an external DTD, which is never
+        read (nothing is expanded); one with an internal subset is refused."""
+        if has_internal_subset:
+            self.refuse_dtd()
+        self.external_dtd = True
+
+    def refuse_entities(self, text: bytes, lines: int) -> None:
+        """Refuse a reference to an entity other than XML's own in ``text`` (which
+        follows ``lines`` newlines): with an external DTD, which edgenet never reads,
+        expat would silently read it as nothing."""
+        m = _ENTITY_REF.search(text)
+        if m is not None:
+            line = lines + text.count(NEWLINE, 0, m.start()) + 1
+            raise GraphMLError(f"{self.name}, line {line}: "
+                               + _undefined(m.group(1).decode("utf-8", "replace")))
+
+    def refuse_skipped(self, name: str, is_parameter_entity: bool) -> None:
+        raise self.fail(_undefined(name))
 
     def refuse_dtd(self, *_: object) -> None:
         raise self.fail(
@@ -562,6 +612,16 @@ class _Reader:
         self.node_id: str | None = None  # the id of the last <node>
         self.undirected_default = False
         self.skip = 0
+        self.external_dtd = False  # a <!DOCTYPE> naming an external DTD (never read)
+        self.graphics: set[str] = set()  # ids of yEd nodegraphics keys
+        self.yed_label: int | None = None  # depth of the <y:NodeLabel> being read
+        self.label_done = False  # the current value's label is read
+        self.realizers: tuple[int, int, int] | None = None  # depth, active, child index
+        # With nested="flatten": the open groups (innermost last), every group's
+        # attributes by id, and (node id, attributes, group id) of each node in a group.
+        self.open_groups: list[tuple[str, dict[str, Any], bool]] = []
+        self.groups: dict[str, dict[str, Any]] = {}
+        self.members: list[tuple[str, dict[str, Any], str]] = []
 
     def pending(self) -> int:
         """Characters of the value being read (0 outside a value)."""
@@ -595,7 +655,11 @@ class _Reader:
         """Any element inside the root: skipped, refused, or handed to its ``start_*``."""
         if self.depth:  # structured content inside <data> (yEd graphics): skipped
             self.depth += 1
-            self.nested = True
+            if not self.nested:
+                self.nested = True
+                self.parser.CharacterDataHandler = None
+            if self.key in self.graphics and self.where == "node":
+                self.start_graphics(tag, attrs)
             return
         if self.skip:
             self.skip += 1
@@ -605,7 +669,13 @@ class _Reader:
             if space != NAMESPACE:  # another vocabulary (yEd, ...): skipped
                 self.skip = 1
                 return
+        if self.where == "group" and tag in ("node", "edge", "graph"):
+            raise self.fail(f"group node {self.node_id!r} holds a <{tag}> after its nested "
+                            "graph; GraphML gives a node one nested graph, last")
         if self.where in ("node", "edge") and tag in ("node", "edge", "graph"):
+            if tag == "graph" and self.where == "node" and self.flatten:
+                self.open_group(attrs)
+                return
             self.refuse_nesting(tag)
         step = self.starts.get(tag)
         if step is not None:
@@ -616,8 +686,61 @@ class _Reader:
         inside = f"node {self.node_id!r}" if self.where == "node" else (
             f"edge ({self.src[-1]!r}, {self.dst[-1]!r})")
         if tag == "graph":
-            raise self.fail(f"{inside} holds a nested graph; edgenet reads flat graphs")
+            raise self.fail(
+                f"{inside} holds a nested graph (a yEd group or folder); edgenet reads flat "
+                "graphs: pass read_graphml(..., nested=\"flatten\") to read the nodes inside "
+                "groups as nodes of one network, each with its group as a 'group' attribute"
+            )
         raise self.fail(f"{inside} holds a <{tag}>; GraphML nests {tag}s only in a <graph>")
+
+    def start_graphics(self, tag: str, attrs: dict[str, str]) -> None:
+        """An element inside a yEd ``nodegraphics`` value: the text of the first
+        ``<y:NodeLabel>`` (of the active realizer of a group) becomes the label."""
+        space, _, local = tag.rpartition("}")
+        if self.yed_label is not None:  # an element inside the label ends its text
+            self.parser.CharacterDataHandler = None
+            return
+        if space != YED_NAMESPACE or self.label_done:
+            return
+        realizers = self.realizers
+        if local == "Realizers":
+            try:
+                active = int(attrs.get("active", "0"))
+            except ValueError:
+                active = 0
+            self.realizers = (self.depth, active, -1)
+        elif realizers is not None and self.depth == realizers[0] + 1:
+            self.realizers = (realizers[0], realizers[1], realizers[2] + 1)
+        elif local == "NodeLabel" and (realizers is None or realizers[1] == realizers[2]):
+            self.yed_label = self.depth
+            self.text.clear()
+            self.parser.CharacterDataHandler = self.text.append
+
+    def end_graphics(self) -> None:
+        """The end of an element inside a yEd ``nodegraphics`` value."""
+        label = self.yed_label
+        if label is not None and self.depth == label:
+            text = "".join(self.text)
+            self.yed_label = None
+            self.label_done = True
+            self.parser.CharacterDataHandler = None
+            if text and self.owner is not None:
+                self.owner.setdefault(self.label, text)
+        elif self.realizers is not None and self.depth == self.realizers[0]:
+            self.realizers = None
+
+    def open_group(self, attrs: dict[str, str]) -> None:
+        """A ``<graph>`` inside a node, with ``nested="flatten"``: that node is a group."""
+        nid, d = self.nodes.pop()
+        if self.members and self.members[-1][1] is d:
+            self.members.pop()
+        if nid in self.groups:
+            raise self.fail(f"group node id {nid!r} appears twice")
+        self.groups[nid] = d
+        self.open_groups.append((nid, d, self.undirected_default))
+        self.undirected_default = self.edge_default(attrs, f"the nested graph of node {nid!r}")
+        self.owner = None  # the nested graph's own <data> are not kept
+        self.where = ""
 
     def start_edge(self, attrs: dict[str, str]) -> None:
         if self.graphs != 1:
@@ -654,6 +777,8 @@ class _Reader:
             raise self.fail("a <node> lacks its id attribute") from None
         d: dict[str, Any] = {}
         self.nodes.append((node_id, d))
+        if self.open_groups:
+            self.members.append((node_id, d, self.open_groups[-1][0]))
         self.owner = d
         self.where = "node"
 
@@ -671,6 +796,9 @@ class _Reader:
         """Collect the text of a ``<data>`` (of key ``key``) or of a ``<default>``."""
         self.depth = 1
         self.nested = False
+        self.label_done = False
+        self.yed_label = None
+        self.realizers = None
         self.key = key
         self.text.clear()
         self.parser.CharacterDataHandler = self.text.append
@@ -681,6 +809,8 @@ class _Reader:
             raise self.fail("a <key> lacks its id attribute")
         self.keys[kid] = (attrs.get("for", "all"), attrs.get("attr.name", kid),
                           attrs.get("attr.type", "string"))
+        if attrs.get("yfiles.type") == "nodegraphics":
+            self.graphics.add(kid)
         self.in_key = kid
 
     def start_graph(self, attrs: dict[str, str]) -> None:
@@ -690,6 +820,13 @@ class _Reader:
                 "file: split the file, one <graph> each"
             )
         self.graphs = 1
+        self.undirected_default = self.edge_default(attrs, "the graph")
+        self.owner = self.graph
+        self.where = "graph"
+
+    def edge_default(self, attrs: dict[str, str], graph: str) -> bool:
+        """Whether the edges of a ``<graph>`` (``graph`` names it) are undirected unless
+        said otherwise; refused unless ``undirected`` allows it."""
         default = attrs.get("edgedefault")
         if default not in ("directed", "undirected", None):
             raise self.fail(
@@ -700,14 +837,12 @@ class _Reader:
                     "igraph) read as undirected" if default is None else
                     'is undirected (edgedefault="undirected")')
             raise self.fail(
-                f"the graph {said}; edgenet networks are directed. Write "
+                f"{graph} {said}; edgenet networks are directed. Write "
                 '<graph edgedefault="directed"> if its edges are directed, or pass '
                 "read_graphml(..., undirected='as-written') to orient each edge as "
                 "listed, or undirected='both' for one edge each way"
             )
-        self.undirected_default = default != "directed"
-        self.owner = self.graph
-        self.where = "graph"
+        return default != "directed"
 
     def start_hyperedge(self, attrs: dict[str, str]) -> None:
         raise self.fail("the file holds a <hyperedge>; edgenet reads simple directed graphs")
@@ -724,6 +859,8 @@ class _Reader:
             return
         if self.depth:
             if self.depth > 1:
+                if self.key in self.graphics:
+                    self.end_graphics()
                 self.depth -= 1
                 return
             self.end_value(tag)
@@ -783,8 +920,12 @@ class _Reader:
         return x
 
     def end_owner(self) -> None:
-        """The end of a ``<node>`` or ``<edge>``: ``<data>`` is the graph's again."""
-        if self.graphs == 1:
+        """The end of a ``<node>`` or ``<edge>``: ``<data>`` is the graph's again (or
+        nobody's, inside a group)."""
+        if self.open_groups:
+            self.owner = None
+            self.where = ""
+        elif self.graphs == 1:
             self.owner = self.graph
             self.where = "graph"
 
@@ -792,15 +933,51 @@ class _Reader:
         self.in_key = None
 
     def end_graph(self) -> None:
+        if self.open_groups:  # a group's nested graph: back in the group node
+            nid, d, self.undirected_default = self.open_groups.pop()
+            self.owner = None
+            self.where = "group"
+            self.node_id = nid
+            return
         if self.graphs == 1:
             self.owner = None
             self.where = ""
             self.graphs = 2
 
+    def join_groups(self) -> None:
+        """With ``nested="flatten"``: give each node in a group its ``group`` (and
+        ``group_label``); refuse edges to or from group nodes."""
+        for nid, d, gid in self.members:
+            for name in ("group", "group_label"):
+                if name in d:
+                    raise GraphMLError(
+                        f"{self.name}: node {nid!r} in group {gid!r} has its own {name!r} "
+                        f"attribute ({d[name]!r}), which nested='flatten' would overwrite: "
+                        f"pass rename={{{name!r}: ...}} to read it under another name"
+                    )
+            d["group"] = gid
+            label = self.groups[gid].get(self.label)
+            if label is not None:
+                d["group_label"] = label
+        for nid, _ in self.nodes:
+            if nid in self.groups:
+                raise GraphMLError(f"{self.name}: node id {nid!r} appears twice (once as a "
+                                   "group)")
+        for s, t in zip(self.src, self.dst, strict=True):
+            for end in (s, t):
+                if end in self.groups:
+                    raise GraphMLError(
+                        f"{self.name}: edge ({s!r}, {t!r}) ends at group node {end!r}; with "
+                        "nested='flatten' groups are not neurons: connect the edge to a node "
+                        "inside the group"
+                    )
+
     def parse(self, p: Any, f: IO[bytes]) -> None:
         # About 100 bytes per edge: files of a million edges or more show a progress bar.
         big = self.size >= 100 * THRESHOLD
         fed = 0
+        lines = 0  # newlines before the current block
+        tail = b""  # the end of the last block: an entity reference may span two
         try:
             with bar(self.size if big else 0, desc="reading GraphML", unit="B",
                      unit_scale=True, disable=not big) as shown:
@@ -812,6 +989,11 @@ class _Reader:
                     if not block:
                         break
                     p.Parse(block, False)
+                    if self.external_dtd:  # expat drops undefined entities it may not read
+                        self.refuse_entities(tail + block, lines - tail.count(b"\n"))
+                        cut = block.rfind(b"&")  # an unfinished reference, if any
+                        tail = block[cut:] if cut >= 0 and b";" not in block[cut:] else b""
+                    lines += block.count(b"\n")
                     fed += len(block)
                     # After a block, the parser's position is the start of the token it
                     # could not finish: everything fed since belongs to that one token.
@@ -978,6 +1160,12 @@ class _Reader:
         for (u, v), d in seen.items():
             G.edges[u, v].clear()
             G.edges[u, v].update(d)
+
+
+def _undefined(entity: str) -> str:
+    return (f"the file refers to the entity &{entity}; which only its external DTD could "
+            "define; refused, because edgenet reads no DTD and expands no entities: write "
+            "the text itself")
 
 
 def _undeclared(mapping: dict[str, Hashable], src: list[str], dst: list[str]) -> list[str]:

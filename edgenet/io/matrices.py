@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import EdgenetError
 from ..graph.network import Network
-from ..graph.validate import refuse_complex
+from ..graph.validate import host_tensor, refuse_complex
 
 
 def from_connection_matrices(
@@ -108,7 +108,7 @@ def from_connection_matrices(
 def _matrix(M: Any, what: str) -> np.ndarray:
     refuse_complex(M, what)
     if hasattr(M, "detach"):
-        M = M.detach().cpu().numpy()
+        M = host_tensor(M, what).numpy()
     try:
         arr = np.asarray(M, dtype=np.float64)
     except (TypeError, ValueError):
@@ -126,7 +126,7 @@ def _matrix(M: Any, what: str) -> np.ndarray:
 def _vector(b: Any, width: int, what: str) -> np.ndarray:
     refuse_complex(b, what)
     if hasattr(b, "detach"):
-        b = b.detach().cpu().numpy()
+        b = host_tensor(b, what).numpy()
     try:
         arr = np.asarray(b, dtype=np.float64)
     except (TypeError, ValueError):

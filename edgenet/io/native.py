@@ -55,6 +55,23 @@ _NODE_FIELDS = ("role", "activation", "bias")
 Target = TypeVar("Target")
 
 
+def _check_target(path: Any) -> None:
+    """Refuse a ``path`` that names a directory (one that exists, or any path ending in a
+    separator): saving there would write a file named like the folder, or fail late."""
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise EdgenetError(
+            f"save expects a file path or a binary stream with write() (got {path!r} of type "
+            f"{type(path).__name__})"
+        )
+    name = os.fsdecode(path)
+    seps = tuple(s for s in (os.sep, os.altsep) if s)
+    if name.endswith(seps) or os.path.isdir(name):
+        raise EdgenetError(
+            f"cannot save to {name!r}: it names a directory; expected a file path, such as "
+            f"{os.path.join(name, 'net.npz')!r}"
+        )
+
+
 def save(network: Any, path: str | os.PathLike[str] | IO[bytes]) -> None:
     """Save ``network`` (a :class:`~edgenet.Network`, any ``networkx.DiGraph`` or a
     compiled model, whose current weights are saved) to ``path``, atomically.
@@ -74,6 +91,8 @@ def save(network: Any, path: str | os.PathLike[str] | IO[bytes]) -> None:
     """
     from ..model.base import is_model
 
+    if not hasattr(path, "write"):
+        _check_target(path)
     compiled = is_model(network)
     G = network.to_network() if compiled else network
     if not isinstance(G, nx.Graph) or not G.is_directed() or G.is_multigraph():

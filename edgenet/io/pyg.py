@@ -26,9 +26,9 @@ import networkx as nx
 import numpy as np
 import torch
 
-from ..errors import EdgenetError
+from ..errors import CycleError, EdgenetError
 from ..graph.network import Network
-from ..graph.validate import check_fits, edge_weights, real, refuse_complex
+from ..graph.validate import check_fits, edge_weights, host_tensor, real, refuse_complex
 
 _NODE_FIELDS = ("role", "activation")
 
@@ -46,6 +46,9 @@ def to_pyg(G: nx.DiGraph, *, dtype: torch.dtype = torch.float64) -> Any:
     """
     from torch_geometric.data import Data
 
+    from ..model.base import check_arguments
+
+    check_arguments(dtype=dtype, device=None, seed=None, engine="auto", recurrent=False)
     if not isinstance(G, nx.Graph) or not G.is_directed() or G.is_multigraph():
         raise EdgenetError(
             f"to_pyg expects a networkx.DiGraph or edgenet.Network (got {type(G).__name__})"
@@ -78,13 +81,28 @@ def from_pyg(
     *,
     node_ids: Sequence[Hashable] | None = None,
     weight: str | None = None,
+    column: int | None = None,
+    undirected: str = "refuse",
 ) -> Network:
     """A :class:`~edgenet.Network` from a ``torch_geometric.data.Data`` graph.
 
     Edges come from ``edge_index`` (2, E). The weight is the field named ``weight``,
-    or else ``edge_weight``, or else a one-column ``edge_attr``; NaN means missing.
+    or else ``edge_weight``, or else ``edge_attr`` (refused when both are present:
+    choose one with ``weight=``); NaN means missing. A field of several columns, such as
+    an ``edge_attr`` of shape (E, 4), needs ``column=k``, the column to read.
     Node ids are ``node_ids``, else ``data.node_ids``, else ``0 .. num_nodes-1``.
     ``bias`` (N,), ``role`` and ``activation`` (length-N lists) are used when present.
+
+    An undirected graph (PyG stores each edge both ways) is a graph of 2-cycles: it is
+    refused with a :class:`~edgenet.CycleError` naming some, unless ``undirected="both"``
+    keeps both directions (a cyclic network; add input neurons that feed it and compile
+    it with ``edgenet.compile(net, recurrent=True, inputs=..., outputs=...)``). A
+    ``Batch`` (``Batch.from_data_list``) is read as one network of its members side by
+    side, node ``n`` of member ``k`` named ``(k, n)`` (given ``node_ids``, one per node
+    of the whole batch, it is read as one ``Data`` instead);
+    ``batch.to_data_list()`` gives the members one by one. ``HeteroData`` is refused
+    (convert it with ``data.to_homogeneous()``). Tensors may be on any device; meta and
+    sparse tensors are refused; bfloat16 and float16 values are read exactly.
 
     >>> import torch, edgenet as en
     >>> from torch_geometric.data import Data
@@ -92,7 +110,20 @@ def from_pyg(
     ...             edge_attr=torch.tensor([[0.5], [1.5]]))
     >>> list(en.from_pyg(data).edges(data="weight"))
     [(0, 2, 0.5), (1, 2, 1.5)]
+    >>> data = Data(edge_index=torch.tensor([[0], [1]]), edge_attr=torch.tensor([[7.0, 0.5]]))
+    >>> list(en.from_pyg(data, column=1).edges(data="weight"))
+    [(0, 1, 0.5)]
     """
+    if undirected not in ("refuse", "both"):
+        raise EdgenetError(f"undirected={undirected!r}; accepted: 'refuse' or 'both'")
+    _check_kind(data)
+    if _is_batch(data) and node_ids is None:
+        members = [from_pyg(d, weight=weight, column=column, undirected=undirected)
+                   for d in data.to_data_list()]
+        net = Network()
+        for k, member in enumerate(members):
+            net.update(nx.relabel_nodes(member, {n: (k, n) for n in member}, copy=True))
+        return net
     edge_index = getattr(data, "edge_index", None)
     refuse_complex(edge_index, "data.edge_index")
     if not isinstance(edge_index, torch.Tensor) or edge_index.dim() != 2 or (
@@ -101,6 +132,12 @@ def from_pyg(
         raise EdgenetError(
             f"data.edge_index must be an integer tensor of shape (2, E) (got {got!r})"
         )
+    if edge_index.dtype == torch.bool:  # it would read as the node ids 0 and 1
+        raise EdgenetError(
+            "data.edge_index holds bools (torch.bool); expected integer node indices of shape "
+            "(2, E) (a boolean adjacency mask converts with mask.nonzero().t())"
+        )
+    edge_index = host_tensor(edge_index, "data.edge_index")
     n_edges = edge_index.shape[1]
     keys = data.keys() if callable(data.keys) else data.keys
     given = node_ids if node_ids is not None else getattr(data, "node_ids", None)
@@ -127,7 +164,9 @@ def from_pyg(
             f"edge {k} of data.edge_index is ({ei[0, k]}, {ei[1, k]}), outside the "
             f"{num_nodes} nodes 0..{num_nodes - 1}"
         )
-    w = _edge_weights(data, weight, n_edges)
+    w = _edge_weights(data, weight, column, n_edges)
+    if undirected == "refuse":
+        _refuse_undirected(ei, ids)
     net = Network()
     bias = _node_values(data, "bias", num_nodes)
     fields = {f: _node_values(data, f, num_nodes) for f in _NODE_FIELDS}
@@ -160,33 +199,102 @@ def from_pyg(
     return net
 
 
-def _edge_weights(data: Any, weight: str | None, n_edges: int) -> np.ndarray | None:
+def _edge_weights(
+    data: Any, weight: str | None, column: int | None, n_edges: int
+) -> np.ndarray | None:
+    """The chosen field's weights, float64 (E,), NaN where missing; ``None`` without one."""
+    fields = [f for f in ("edge_weight", "edge_attr") if getattr(data, f, None) is not None]
     if weight is not None:
         if getattr(data, weight, None) is None:
             raise EdgenetError(f"data has no field {weight!r} to read the edge weights from")
         name = weight
-    elif getattr(data, "edge_weight", None) is not None:
-        name = "edge_weight"
-    elif getattr(data, "edge_attr", None) is not None:
-        name = "edge_attr"
+    elif len(fields) == 2:
+        raise EdgenetError(
+            "data has both edge_weight and edge_attr; say which holds the weights: "
+            "from_pyg(data, weight='edge_weight') or from_pyg(data, weight='edge_attr', "
+            "column=k)"
+        )
+    elif fields:
+        name = fields[0]
+    elif column is not None:
+        raise EdgenetError(f"column={column!r} given, but data has no edge_weight or "
+                           "edge_attr field; name the field with weight='field'")
     else:
         return None
     value = getattr(data, name)
     refuse_complex(value, f"data.{name}")
-    t = torch.as_tensor(value)
-    if t.dim() == 2 and t.shape[1] == 1:
+    t = host_tensor(torch.as_tensor(value), f"data.{name}")
+    if column is not None:
+        if isinstance(column, bool) or not isinstance(column, int):
+            raise EdgenetError(f"column={column!r}; expected the int index of a column of "
+                               f"data.{name}")
+        if t.dim() != 2 or not -t.shape[1] <= column < t.shape[1]:
+            raise EdgenetError(
+                f"column={column} but data.{name} has shape {tuple(t.shape)}; expected a "
+                f"column index from 0 to {t.shape[1] - 1 if t.dim() == 2 else 0} of an "
+                f"({n_edges}, F) field (omit column= for a field of shape ({n_edges},))"
+            )
+        t = t[:, column]
+    elif t.dim() == 2 and t.shape[1] == 1:
         t = t[:, 0]
+    if t.dim() == 2 and t.shape[0] == n_edges:
+        raise EdgenetError(
+            f"data.{name} has shape {tuple(t.shape)}: {t.shape[1]} features per edge; choose "
+            f"the one that holds the weights with from_pyg(data, weight={name!r}, column=k), "
+            f"k from 0 to {t.shape[1] - 1}"
+        )
     if t.shape != (n_edges,):
         raise EdgenetError(
             f"data.{name} has shape {tuple(t.shape)}; expected ({n_edges},) or ({n_edges}, 1), "
-            "one weight per edge (pass from_pyg(..., weight='field') to choose another field)"
+            f"one weight per edge (or ({n_edges}, F) features with column=k)"
         )
-    w = t.detach().cpu().double().numpy()
+    w = t.double().numpy()
     if np.isinf(w).any():
         k = int(np.flatnonzero(np.isinf(w))[0])
         raise EdgenetError(f"data.{name}[{k}] is {float(w[k])!r}; expected a finite number (or NaN "
                            "for a missing weight)")
     return w
+
+
+def _refuse_undirected(ei: np.ndarray, ids: list[Hashable]) -> None:
+    """A :class:`CycleError` naming a few 2-cycles when every edge of ``ei`` (2, E) has
+    its reverse: PyG's way of storing an undirected graph."""
+    n = len(ids)
+    codes = ei[0] * n + ei[1]  # (E,) one int per edge
+    if not len(codes) or not np.isin(ei[1] * n + ei[0], codes).all():
+        return
+    forward = ei[:, ei[0] < ei[1]]  # one edge of each 2-cycle (self-loops are not listed)
+    loops = sorted(set(zip(forward[0].tolist(), forward[1].tolist(), strict=True)))
+    err = CycleError([ids[loops[0][0]], ids[loops[0][1]]] if loops else [ids[int(ei[0, 0])]])
+    named = ", ".join(f"{ids[u]!r} <-> {ids[v]!r}" for u, v in loops[:3])
+    more = f" and {len(loops) - 3:,} more" if len(loops) > 3 else ""
+    err.args = (
+        f"data is an undirected graph: each of its {len(codes):,} edges also runs the other "
+        f"way, so it is {len(loops):,} 2-cycles ({named}{more}), not a feed-forward network. "
+        "Keep both directions with from_pyg(data, undirected='both') and run it as a "
+        "recurrent network (add input neurons that feed it, then edgenet.compile(net, "
+        "recurrent=True, inputs=..., outputs=...)), or keep one "
+        "direction per edge first (e.g. data.edge_index[:, data.edge_index[0] < "
+        "data.edge_index[1]])",
+    )
+    raise err
+
+
+def _is_batch(data: Any) -> bool:
+    return callable(getattr(data, "to_data_list", None)) and hasattr(data, "ptr")
+
+
+def _check_kind(data: Any) -> None:
+    """Refuse PyG's heterogeneous graphs by name: from_pyg reads one node and edge type."""
+    if type(data).__name__ in ("HeteroData", "HeteroDataBatch") or callable(
+            getattr(data, "metadata", None)) and hasattr(data, "node_types"):
+        node_types, edge_types = data.metadata()
+        raise EdgenetError(
+            f"from_pyg reads a homogeneous torch_geometric Data graph (got {type(data).__name__} "
+            f"with node types {node_types!r} and edge types {edge_types!r}); convert it with "
+            "data.to_homogeneous(), or read one edge type as "
+            "Data(edge_index=data[edge_type].edge_index)"
+        )
 
 
 def _node_values(data: Any, field: str, num_nodes: int) -> Any:
@@ -202,7 +310,7 @@ def _node_values(data: Any, field: str, num_nodes: int) -> Any:
                 f"data.{field} has shape {tuple(value.shape)}; expected ({num_nodes},) or "
                 f"({num_nodes}, 1), one value per node"
             )
-        value = value.detach().cpu().double().tolist()
+        value = host_tensor(value, f"data.{field}").double().tolist()
     if len(value) != num_nodes:
         raise EdgenetError(
             f"data.{field} has {len(value)} entries; expected {num_nodes}, one per node"

@@ -43,7 +43,9 @@ class EdgeTable:
     ----------
     source, target
         ``(E,)`` node ids of every edge's endpoints: integers (kept exact, 64-bit ids
-        included) or strings.
+        included) or strings (or other hashable objects). NaN is refused (it equals no
+        id, not even itself, so two NaN rows could not name one node), and so are
+        datetime64/timedelta64 arrays (their ids would become integer nanoseconds).
     weight
         ``(E,)`` numbers (finite), or None: every weight is drawn at compile time.
     nodes
@@ -98,6 +100,8 @@ class EdgeTable:
         if parallel not in ("refuse", "sum"):
             raise EdgenetError(f"parallel must be 'refuse' or 'sum' (got {parallel!r})")
         src, dst = _column(source, "source", name), _column(target, "target", name)
+        _check_ids(src, "source", name)
+        _check_ids(dst, "target", name)
         if len(src) != len(dst):
             raise EdgenetError(f"{name}: source has {len(src)} rows but target {len(dst)}; "
                                "give one source and one target per edge")
@@ -121,6 +125,7 @@ class EdgeTable:
                                    f"columns are {list(nodes)!r} (node_id= names the ids)")
             node_columns = {k: _column(v, k, f"{name} node table") for k, v in nodes.items()}
             ids = node_columns.pop(node_id)
+            _check_ids(ids, "node", f"{name} node table")
             for col, values in node_columns.items():
                 if len(values) != len(ids):
                     raise EdgenetError(f"{name}: node column {col!r} has {len(values)} rows "
@@ -259,6 +264,32 @@ def check_weights(w: np.ndarray, ids: np.ndarray, src: np.ndarray, dst: np.ndarr
         i = int(bad[0])
         err = weight_error(at(ids, src[i]), at(ids, dst[i]), w[i])
         raise EdgenetError(f"{name}, data row {i + 1}: {err}")
+
+
+def _check_ids(ids: np.ndarray, what: str, name: str) -> None:
+    """Refuse NaN ids and timestamp arrays, naming the row.
+
+    >>> import numpy as np
+    >>> try:
+    ...     _check_ids(np.array([1.0, np.nan]), "source", "t")
+    ... except Exception as err:
+    ...     print(str(err)[:35])
+    t, data row 2: source id is NaN; Na
+    """
+    if ids.dtype.kind in "mM":
+        raise EdgenetError(f"{name}: {what} ids are {ids.dtype} values; timestamps are no node "
+                           "ids (they would become integer nanoseconds): convert them to "
+                           "integers or text first")
+    if ids.dtype.kind in "fc":
+        bad = np.flatnonzero(np.isnan(ids))
+    elif ids.dtype == object:
+        bad = np.flatnonzero([isinstance(x, float) and x != x for x in ids.tolist()])
+    else:
+        return
+    if len(bad):
+        raise EdgenetError(f"{name}, data row {int(bad[0]) + 1}: {what} id is NaN; NaN equals "
+                           "no id (not even itself), so it cannot name a node; give every row "
+                           "a real id")
 
 
 def at(values: np.ndarray, i: Any) -> Any:

@@ -38,7 +38,7 @@ from torch import nn
 from ..activations import BUILTINS
 from ..errors import EdgenetError
 from ..graph.network import Network
-from ..graph.validate import refuse_complex
+from ..graph.validate import host_tensor, refuse_complex
 
 
 def _accepted() -> str:
@@ -73,6 +73,9 @@ def from_torch(module: nn.Module) -> Network:
                     f"module {index} ({m}) takes {m.in_features} features but the Linear before "
                     f"it gives {layers[-1][0].out_features}"
                 )
+            for field in ("weight", "bias"):  # values that can be read (meta, sparse: no)
+                if getattr(m, field) is not None:
+                    host_tensor(getattr(m, field), f"the {field} of module {index} ({m})")
             layers.append([m, "identity", index])
             continue
         if isinstance(m, nn.Dropout) or type(m) is nn.Identity:

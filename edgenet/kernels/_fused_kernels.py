@@ -10,8 +10,9 @@ element of ``H``, ``Z`` and of the gradients ``G`` is computed by one thread in 
 order, so they are bitwise the same whatever the thread count. The weight and bias
 gradients are sums over the batch: each chunk writes its partial sums into its own
 scratch row, and the partials are added in chunk order afterwards. They are bitwise
-repeatable for a given chunk count; a different chunk count (thread count) changes
-them by rounding only.
+repeatable for a given chunk count, which follows the thread limit
+(``EDGENET_NUM_THREADS``, else torch's thread count), not the threads that ran (fewer
+beside busy processes); a different limit changes them by rounding only.
 
 Each row's activation and its slope are :func:`~edgenet.kernels._vector_math.activate`
 and :func:`~edgenet.kernels._vector_math.deactivate`: the vector maths, their accuracy
@@ -32,6 +33,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from . import threads
 from ._vector_math import (
     ABS,
     ELU,
@@ -163,18 +165,22 @@ def row_axpy(G, w, d, col, e, end, floor, k0, k1):
 # The whole DAG
 
 
-def chunks(batch: int, work: int) -> int:
-    """How many column chunks (threads) a pass over ``batch`` columns uses: one per
-    thread, each a multiple of :data:`COLUMN_QUANTUM` columns, and one alone below
-    :data:`PARALLEL_WORK` multiply-adds.
+def chunks(batch: int, work: int, n_threads: int | None = None) -> int:
+    """How many column chunks a pass over ``batch`` columns is cut into: one per thread,
+    each a multiple of :data:`COLUMN_QUANTUM` columns, and one alone below
+    :data:`PARALLEL_WORK` multiply-adds. The threads are ``n_threads``, by default the
+    thread limit (:func:`edgenet.kernels.threads.limit`): backward sums its weight and
+    bias gradients chunk by chunk, so its chunks follow the limit, never the threads
+    that run them (fewer beside busy processes), and the sums do not depend on the load;
+    forward, whose every value is one column's, takes the threads that run.
 
     >>> chunks(64, 10**9) <= 4, chunks(64, 10), chunks(8, 10**9)
     (True, 1, 1)
     """
     if work < PARALLEL_WORK:
         return 1
-    threads = numba.get_num_threads()
-    return max(1, min(threads, -(-batch // COLUMN_QUANTUM)))
+    n = threads.limit() if n_threads is None else n_threads
+    return max(1, min(n, -(-batch // COLUMN_QUANTUM)))
 
 
 def _width(batch: int, n: int) -> int:
@@ -254,7 +260,7 @@ def forward(H: np.ndarray, Z: np.ndarray, w: np.ndarray, b: np.ndarray, crow: np
     activation is the identity write their sum straight into ``H`` and leave ``Z[r]``
     unwritten (their derivative needs no pre-activation)."""
     B = H.shape[1]
-    n = chunks(B, len(col) * B)
+    n = chunks(B, len(col) * B, numba.get_num_threads())
     if n == 1:
         _forward_serial(H, Z, w, b, crow, col, code, n_in)
     else:

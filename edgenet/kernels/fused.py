@@ -15,10 +15,11 @@ and backward walks the rows in reverse, turning ``g_v = dL/dh_v`` into
 ``dL/dw_{uv} = d_v \cdot h_u`` and ``g_u \mathrel{+}= w_{uv} d_v``.
 
 Threads split the batch: each walks the whole DAG for its own columns, and the weight
-and bias gradients (sums over the batch) are added chunk by chunk in a fixed order. So
-every result repeats bitwise for a given thread count; outputs and input gradients are
-bitwise the same for any thread count, and weight and bias gradients change by rounding
-across thread counts (:mod:`edgenet.kernels._fused_kernels`).
+and bias gradients (sums over the batch) are added chunk by chunk in a fixed order, one
+chunk per thread of the limit (:mod:`.threads`: ``EDGENET_NUM_THREADS``, else torch's
+count), however many threads the load leaves. So every result repeats bitwise for a
+given limit; outputs and input gradients are bitwise the same for any limit, and weight
+and bias gradients change by rounding across limits (:mod:`edgenet.kernels._fused_kernels`).
 
 Memory: ``H`` and ``Z`` (``(N, B)`` each) from forward, ``G`` (``(N, B)``) in backward,
 ``O(E)`` for the weight gradient; nothing per edge and batch.

@@ -234,7 +234,11 @@ def dag(x: Tensor, weight: Tensor, bias: Tensor, L: Layout, backend: str) -> Ten
     >>> y.flatten().tolist()
     [3.0, 3.0]
     """
-    if torch.compiler.is_exporting():  # torch.export: a program of torch operators only
+    # torch.export and torch.jit.trace record a program of torch operators only; under
+    # dynamo (torch.compile, strict export) the custom op below is what it traces, whatever
+    # those flags say there (some torch releases set them while dynamo traces)
+    if (torch.compiler.is_exporting() or torch.jit.is_tracing()) \
+            and not torch.compiler.is_dynamo_compiling():
         return reference.forward(x, weight, bias, L)  # (B, n_out)
     if not L.builtin and not backends.get(backend).builtin_only:
         return _Eager.apply(x, weight, bias, L, "generations")  # (B, n_out)

@@ -61,6 +61,7 @@ from torch import Tensor
 
 from ..activations import backward as act_backward
 from ..activations import get_activation
+from ..errors import EdgenetError
 from . import csr, threads
 from .ops import check_unchanged, stamp
 
@@ -154,9 +155,24 @@ def _torch_transposed(At: Tensor, out: Tensor, d: Tensor, first: int) -> None:
     torch.mm(At, d, out=out)
 
 
+def sddmm(mask: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    """The values of ``(a @ b)`` at ``mask``'s entries (torch's CSR ``sampled_addmm``),
+    computed in float32 for half types, which torch's kernel does not take.
+
+    >>> m = torch.sparse_csr_tensor([0, 1], [1], [0.0], size=(1, 2))
+    >>> sddmm(m, torch.ones(1, 3), torch.ones(3, 2)).tolist()
+    [3.0]
+    """
+    if a.dtype in (torch.float16, torch.bfloat16):
+        wide = torch.sparse_csr_tensor(mask.crow_indices(), mask.col_indices(),
+                                       mask.values().float(), size=mask.shape)
+        return sddmm(wide, a.float(), b.float()).to(a.dtype)
+    return torch.sparse.sampled_addmm(mask, a, b, beta=0.0).values()
+
+
 def _torch_sddmm(S: Structure, weight: Tensor, D: Tensor, X: Tensor) -> tuple[Tensor, Tensor]:
     mask = _csr(S.crow, S.col, weight.detach(), (D.shape[0], X.shape[0]))
-    return torch.sparse.sampled_addmm(mask, D, X.T, beta=0.0).values(), D.sum(1)
+    return sddmm(mask, D, X.T), D.sum(1)
 
 
 #: Torch's CSR ops (cuSPARSE on CUDA).
@@ -295,6 +311,12 @@ class BPTT(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, x: Tensor, weight: Tensor, bias: Tensor, h0: Tensor, P: Pass,
                 checkpoint: int | None) -> Tensor:
+        if torch.jit.is_tracing():
+            raise EdgenetError(
+                "torch.jit.trace cannot record a recurrent network's pass (numba kernels "
+                "inside a custom autograd function); export a plain-torch form instead: "
+                "torch.export.export(edgenet.to_torch(model, steps=T), (x,)), or trace that"
+            )
         B, T, _ = x.shape
         out = P.S.out
         n_in = P.S.n_in

@@ -54,7 +54,7 @@ from ..activations import backward as act_backward
 from ..activations import get_activation
 from . import csr
 from .backends import Backend, register
-from .recurrent import NUMBA, TORCH, Products
+from .recurrent import NUMBA, TORCH, Products, sddmm
 
 if TYPE_CHECKING:
     from ..model.tensors import Layout
@@ -303,7 +303,7 @@ def backward(
             if need_w:
                 crow_g = L.crow[c0 : c1 + 1] - e0  # (n_g + 1,)
                 mask = _csr(crow_g, L.col[e0:e1], weight[e0:e1], (r1 - r0, r0))
-                dw[e0:e1] = torch.sparse.sampled_addmm(mask, d, H[:r0].T, beta=0.0).values()
+                dw[e0:e1] = sddmm(mask, d, H[:r0].T)  # (e_g,)
             tcrow_g = L.tcrow[s0 + g : s1 + g + 1]  # (k + 1,)
             at = _csr(tcrow_g, L.tcol[e0:e1], weight[L.perm[e0:e1]], (s1 - s0, r1 - r0))
             M = at @ d  # (k, n_g) @ (n_g, B) -> (k, B)

@@ -90,6 +90,13 @@ SOFTSIGN = tl.constexpr(CODES['softsign'])
 
 
 @triton.jit
+def _wide(z):
+    """``z`` in float32 where it is a half type (Triton's exp, log and erf take float32 and
+    float64 only); activations of bfloat16 and float16 rows are computed in float32."""
+    return z.to(tl.float32) if z.dtype.primitive_bitwidth < 32 else z
+
+
+@triton.jit
 def _sigmoid(z):
     e = tl.exp(-tl.abs(z))
     return tl.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
@@ -126,8 +133,8 @@ def _act(c, z):
         h = tl.abs(z)
     if c == SQUARE:
         h = z * z
-    if c == EXP:
-        h = tl.exp(z)
+    if c == EXP:  # in float64: float32 tl.exp is an approximate exponential on CUDA
+        h = tl.exp(z.to(tl.float64)).to(z.dtype)
     if c == SOFTSIGN:  # softsign
         h = z / (1.0 + tl.abs(z))
     return h
@@ -194,7 +201,7 @@ def _forward_kernel(H, Z, w, b, crow, col, codes, n_rows, n_in, B, n_tiles,
                              mask=has[:, None] & live[None, :], other=0.0)  # (EDGES, BLOCK)
                 z += tl.sum(wu[:, None] * hu, axis=0)
             tl.store(Z + tl.cast(r, tl.int64) * B + cols, z, mask=live)
-            h = _act(tl.load(codes + r), z)
+            h = _act(tl.load(codes + r), _wide(z)).to(z.dtype)
             tl.store(H + tl.cast(n_in + r, tl.int64) * B + cols, h, mask=live)
             tl.debug_barrier()  # this row's stores are visible to every thread of the program
 
@@ -214,7 +221,8 @@ def _backward_kernel(G, H, Z, w, crow, col, codes, dw_part, db_part, n_rows, n_i
             g = tl.load(G + at, mask=live, other=0.0)  # (BLOCK,) dL/dh
             z = tl.load(Z + tl.cast(r, tl.int64) * B + cols, mask=live, other=0.0)
             h = tl.load(H + at, mask=live, other=0.0)
-            d = tl.where(live, g * _slope(tl.load(codes + r), z, h), 0.0)  # (BLOCK,) dL/dz
+            s = _slope(tl.load(codes + r), _wide(z), _wide(h)).to(z.dtype)  # (BLOCK,)
+            d = tl.where(live, g * s, 0.0)  # (BLOCK,) dL/dz
             tl.store(G + at, d, mask=live)
             tl.store(db_own + r, tl.load(db_own + r) + tl.sum(d, axis=0))
             e0 = tl.load(crow + r)
@@ -255,8 +263,8 @@ def _block(B: int, block: int | None) -> int:
 
 def _codes(L: Any, device: torch.device) -> torch.Tensor:
     codes = L.codes
-    if codes.device.type == "cpu" and bool((codes < 0).any()):
-        row = int((codes < 0).nonzero()[0])
+    if not L.builtin:  # read from the activation names: no device sync
+        row = int((codes.cpu() < 0).nonzero()[0])
         raise EdgenetError(
             f"the triton engine runs built-in activations only; computed row {row} (node "
             f"{L.n_in + row} in compiled order) has a custom activation (code -1): use "

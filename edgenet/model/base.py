@@ -205,16 +205,22 @@ class CompiledModel(nn.Module):
 
     # -- inputs --------------------------------------------------------------------------
 
-    def _check_tensor(self, x: Any, expected: str) -> None:
-        """Refuse an ``x`` that is not a tensor of this model's dtype and device, or whose
-        last axis is not one value per input (``expected`` describes the shapes taken)."""
+    def _check_tensor(self, x: Any, expected: str, ranks: tuple[int, ...]) -> None:
+        """Refuse an ``x`` that is not a tensor of one of ``ranks``, of this model's dtype
+        and device, with one value per input on its last axis (``expected`` describes the
+        shapes taken)."""
         if not isinstance(x, torch.Tensor):
             raise InputError(f"expected a torch.Tensor of shape {expected} (got "
                              f"{type(x).__name__})")
-        if x.dim() == 0 or x.shape[-1] != self.n_inputs:
+        if x.dim() not in ranks:
+            raise InputError(f"expected a tensor of shape {expected}; got rank {x.dim()} with "
+                             f"shape {tuple(x.shape)}")
+        if x.shape[-1] != self.n_inputs:
             raise InputError(
                 f"expected a tensor of shape {expected} for inputs {self.inputs!r} (got shape "
-                f"{tuple(x.shape)})"
+                f"{tuple(x.shape)}): each input neuron takes one value per sample, so the last "
+                f"axis holds {self.n_inputs}, in this order (a node-feature matrix such as PyG's "
+                "data.x, (nodes, features), is not an input: see the README's PyG section)"
             )
         if x.dtype != self.weight.dtype:
             raise InputError(

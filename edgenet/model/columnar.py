@@ -29,10 +29,12 @@ import torch
 from ..graph.validate import (
     DEFAULT_ACTIVATION,
     activation_of,
+    aggregation_of,
     bias_of,
     checked_role,
     roles_by_index,
     self_loop_error,
+    summing,
     time_constant,
 )
 from ..io.table import EdgeTable, at, check_weights
@@ -112,6 +114,12 @@ def _checked(table: EdgeTable, inputs: Sequence[Hashable] | None,
         present = np.array([v is not None for v in values], dtype=bool) & neuron
         acts[present] = act_col[present]
     acts[~neuron] = ""
+    aggs, responses = cols.get("aggregation"), cols.get("response")
+    if aggs is not None or responses is not None:  # compile's engines only sum
+        for j in np.flatnonzero(neuron).tolist():
+            summing(*aggregation_of(None if aggs is None else aggs[j],
+                                    None if responses is None else responses[j], nodes[j]),
+                    nodes[j])
     bias = _reals(cols.get("bias"), neuron, nodes, 0.0, bias_of)
     tau = np.ones(n)
     if recurrent:

@@ -31,6 +31,7 @@ from ..graph.validate import (
     edge_weights,
     neuron_attributes,
     resolve_roles,
+    warn_unweighted,
 )
 from ..io.table import EdgeTable
 from ..shell.progress import THRESHOLD, progress
@@ -74,6 +75,7 @@ def lower(
     triples = list(progress(edge_view, total=len(edge_view), desc="compiling", unit="edge",
                             threshold=THRESHOLD))
     weights = edge_weights(G, triples)
+    warn_unweighted(G, triples, weights)
     src = np.fromiter(map(index.__getitem__, [t[0] for t in triples]), np.int64, len(triples))
     dst = np.fromiter(map(index.__getitem__, [t[1] for t in triples]), np.int64, len(triples))
     ids = np.arange(len(index))

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from ..activations import CODES
-from ..errors import EdgenetError, InputError
+from ..errors import EdgenetError
 from ..graph.validate import check_fits
 from ..kernels import backends, cost, ops
 from ..kernels.sparse import KERNELS
@@ -165,12 +165,8 @@ class CompiledNetwork(CompiledModel):
         >>> model(torch.tensor([2.0])).tolist()
         [6.0]
         """
-        n = self._layout.n_in
-        expected = f"(batch, {n}) or ({n},)"
-        if isinstance(x, torch.Tensor) and x.dim() not in (1, 2):
-            raise InputError(f"expected a tensor of shape {expected}; got rank {x.dim()} with "
-                             f"shape {tuple(x.shape)}")
-        self._check_tensor(x, expected)
+        n = self.n_inputs
+        self._check_tensor(x, f"(batch, {n}) or ({n},)", (1, 2))
         if x.dim() == 1:
             return self.forward(x[None])[0]
         backend, L = self._pass(x.device)

@@ -49,6 +49,7 @@ from ..graph.validate import (
     real,
     resolve_roles,
     time_constant,
+    warn_unweighted,
 )
 from ..kernels import backends
 from ..kernels.recurrent import BPTT, Pass, Structure
@@ -143,6 +144,7 @@ def lower_recurrent(
         tau[i] = time_constant(G.nodes[n].get("tau"), f"tau of node {n!r}")
     triples = list(G.edges(data="weight"))
     weights = edge_weights(G, triples)
+    warn_unweighted(G, triples, weights)
     src = np.fromiter(map(index.__getitem__, [t[0] for t in triples]), np.int64, len(triples))
     dst = np.fromiter(map(index.__getitem__, [t[1] for t in triples]), np.int64, len(triples))
     return lower_recurrent_arrays(
@@ -542,11 +544,7 @@ class RecurrentNetwork(CompiledModel):
 
     def _input(self, x: torch.Tensor, steps: int | None) -> torch.Tensor:
         n = self.n_inputs
-        expected = f"(batch, {n}) with steps=T, or (batch, T, {n})"
-        if isinstance(x, torch.Tensor) and x.dim() not in (2, 3):
-            raise InputError(f"expected a tensor of shape {expected} for inputs "
-                             f"{self.inputs!r} (got shape {tuple(x.shape)})")
-        self._check_tensor(x, expected)
+        self._check_tensor(x, f"(batch, {n}) with steps=T, or (batch, T, {n})", (2, 3))
         if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int)
                                   or steps < 1):
             raise InputError(f"steps is {steps!r}; expected a whole number >= 1")

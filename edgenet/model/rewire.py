@@ -181,12 +181,39 @@ def check_optimizer(optimizer: Any) -> None:
                            "rewire; build a new LBFGS after rewiring instead")
 
 
+#: Per-entry optimizer state that a fresh parameter does not start at zero: the value a
+#: new edge or neuron gets, from its parameter group (every other state tensor starts at
+#: zero, as torch's optimizers start it). Rprop's step size starts at the learning rate
+#: (at zero a new edge would never move); Adagrad's sum at its initial accumulator.
+FRESH_STATE: dict[tuple[type, str], Callable[[dict[str, Any]], float]] = {
+    (torch.optim.Rprop, "step_size"): lambda group: float(group["lr"]),
+    (torch.optim.Adagrad, "sum"): lambda group: float(group["initial_accumulator_value"]),
+}
+
+
+def fresh(optimizer: torch.optim.Optimizer, p: torch.nn.Parameter, key: str) -> float:
+    """The value optimizer state ``key`` of a new entry of ``p`` starts at (see
+    :data:`FRESH_STATE`).
+
+    >>> w = torch.nn.Parameter(torch.zeros(2))
+    >>> fresh(torch.optim.Rprop([w], lr=0.05), w, "step_size")
+    0.05
+    >>> fresh(torch.optim.Adam([w]), w, "exp_avg")
+    0.0
+    """
+    for (kind, name), value in FRESH_STATE.items():
+        if isinstance(optimizer, kind) and key == name:
+            group = next(g for g in optimizer.param_groups if any(q is p for q in g["params"]))
+            return value(group)
+    return 0.0
+
+
 def carried(moves: list[tuple[torch.nn.Parameter, np.ndarray, torch.Tensor]],
             optimizer: torch.optim.Optimizer | None) -> Callable[[], None]:
     """Prepare new data, gradients and optimizer state for parameters whose entries move:
     ``(p, source, init)`` says entry ``i`` comes from ``p[source[i]]``, or is ``init[i]``
-    where ``source[i] < 0`` (its gradient and state then start at zero). Returns the
-    commit, which cannot fail."""
+    where ``source[i] < 0`` (its gradient starts at zero, its optimizer state where a
+    fresh parameter's would: :func:`fresh`). Returns the commit, which cannot fail."""
     check_optimizer(optimizer)
     sources = [where_from(f, p.device) for p, f, _ in moves]
     new_data = [moved(p.detach(), at, init) for (p, _, init), at in zip(moves, sources)]
@@ -198,7 +225,9 @@ def carried(moves: list[tuple[torch.nn.Parameter, np.ndarray, torch.Tensor]],
             state = optimizer.state.get(p, {})
             for key, value in state.items():
                 if isinstance(value, torch.Tensor) and value.shape == p.shape and value.dim():
-                    new_state.append((state, key, moved(value, at)))
+                    start = torch.full(at[0].shape, fresh(optimizer, p, key), dtype=value.dtype,
+                                       device=value.device)  # (n,) the new entries' state
+                    new_state.append((state, key, moved(value, at, start)))
 
     def commit() -> None:
         for (p, _, _), data, grad in zip(moves, new_data, new_grads):

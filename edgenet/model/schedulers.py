@@ -21,10 +21,29 @@ naming both counts and changes nothing (model, optimizer state, step count), rat
 let the edge count shrink. Listing a pair twice (repeated edges, overlapping blocks)
 counts it once.
 
-Candidates: by default every ``(u, v)`` with ``u`` before ``v`` in the current
-topological order (the layout's rows) and ``v`` not an input, so no cycle can form;
-or an iterable of edges; or bipartite blocks ``[(sources, targets), ...]`` with ``sources`` and
-``targets`` lists of nodes (the seed's masked layers: only those blocks).
+Candidates (where edges may grow):
+
+* ``"layers"`` (the default on a DAG, as in the SET and RigL papers): the pairs of the
+  initial layer structure. At construction every node gets a layer (its topological
+  generation: inputs 0, a neuron without incoming edges 1, an output without any edge
+  the last layer), and the candidates are every ``(u, v)`` whose ``(layer of u, layer of
+  v)`` is the layer pair of some edge at that moment: a 2-layer MLP stays a 2-layer MLP.
+  Nodes added later by a rewire of your own have no layer and are not candidates.
+* ``"forward"``: every ``(u, v)`` with ``u`` before ``v`` in the current topological order
+  (the layout's rows) and ``v`` not an input, so no cycle can form (hidden-to-hidden
+  edges within a layer and skip connections included).
+* ``"any"`` (the default, and the only built-in set, on a
+  :class:`~edgenet.RecurrentNetwork`): every ``(u, v)`` with ``v`` not an input,
+  self-loops and cycles included. Refused on a DAG.
+* an iterable of edges, or bipartite blocks ``[(sources, targets), ...]`` with
+  ``sources`` and ``targets`` lists of nodes (the seed's masked layers: only those blocks).
+
+On a DAG a candidate pair is grown only while it is forward in the current row order (a
+backward pair could close a cycle, and the row order changes as the wiring does): a
+:class:`UserWarning` at construction says how many listed pairs are not forward then.
+(``"layers"`` pairs are forward but where a node of a later layer has no path from
+the earlier one, such as an output fed only by inputs; they are not warned about.)
+Listed pairs whose node a later ``rewire(remove_neurons=...)`` removed are skipped.
 
 >>> import torch, edgenet as en
 >>> net = en.Network(); net.add_input("a"); net.add_input("b"); net.add_output("y")
@@ -41,6 +60,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -52,6 +72,7 @@ from ..errors import EdgenetError
 from ..kernels import backends
 
 if TYPE_CHECKING:
+    from .base import CompiledModel
     from .dag import CompiledNetwork
     from .tensors import Layout
 
@@ -63,16 +84,17 @@ SCORE_BLOCK = 1 << 22
 class _Schedule:
     """Drop the weakest edges every ``every`` steps and regrow as many (see module docs)."""
 
-    def __init__(self, model: CompiledNetwork, optimizer: torch.optim.Optimizer | None,
+    def __init__(self, model: CompiledModel, optimizer: torch.optim.Optimizer | None,
                  fraction: float = 0.3, every: int = 100, until: int | None = None,
-                 candidates: Iterable[Edge] | Sequence[tuple[Sequence[Hashable],
-                                                             Sequence[Hashable]]] | None = None):
+                 candidates: str | Iterable[Edge] | Sequence[tuple[Sequence[Hashable],
+                                                                   Sequence[Hashable]]]
+                 | None = None):
         """The arguments of :class:`SET` and :class:`RigL`.
 
         Parameters
         ----------
-        model : CompiledNetwork
-            The model whose edges are rewired, in place.
+        model : CompiledNetwork or RecurrentNetwork
+            The model whose edges are rewired, in place (:class:`RigL`: a DAG only).
         optimizer : torch.optim.Optimizer or None
             The optimizer of ``model``'s parameters: its state of every regrown edge is
             zeroed (:meth:`~edgenet.CompiledNetwork.rewire`); ``None`` when there is no
@@ -85,16 +107,16 @@ class _Schedule:
         until : int or None
             The step at which the fraction has decayed to 0 (a positive int); ``None``
             keeps it constant.
-        candidates : iterable of edges, list of ``(sources, targets)`` blocks, or None
-            Where edges may grow (see the module docstring); ``None``: every pair
-            ``(u, v)`` with ``u`` before ``v`` in the current topological order and ``v``
-            not an input.
+        candidates : "layers", "forward", "any", edges, ``(sources, targets)`` blocks or None
+            Where edges may grow (see the module docstring); ``None``: ``"layers"`` on a
+            DAG, ``"any"`` on a recurrent network.
         """
         real = (int, float, np.integer, np.floating)
         if isinstance(fraction, bool) or not isinstance(fraction, real) \
                 or not 0 <= float(fraction) <= 1:
             kind = f" of type {type(fraction).__name__}" if isinstance(fraction, bool) else ""
             raise EdgenetError(f"fraction must be a number in [0, 1] (got {fraction!r}{kind})")
+        _check_model(model, type(self).__name__)
         self.model, self.optimizer = model, optimizer
         self.fraction = float(fraction)
         self.every = _count(every, "every", "a positive int")
@@ -127,7 +149,7 @@ class _Schedule:
         optimizer state, the step count), when fewer candidate pairs are free than edges
         are to be dropped: the edge count never shrinks."""
         t = self.t + 1
-        k = int(round(self.current_fraction(t) * self.model.layout.n_edges))
+        k = int(round(self.current_fraction(t) * self.model.weight.numel()))
         if t % self.every or k == 0:
             self.t = t
             return
@@ -137,19 +159,25 @@ class _Schedule:
         src, dst = model.edge_rows()
         kept = np.ones(len(src), dtype=bool)
         kept[drop] = False
-        pairs = None if self.candidates is None else self._free(src[kept], dst[kept])
-        if pairs is None:
-            n, n_in = model.layout.n_nodes, model.layout.n_in
-            free = n * (n - 1) // 2 - n_in * (n_in - 1) // 2 - int(kept.sum())  # forward pairs
-        else:
+        pairs = None if self.candidates[0] in ("forward", "any") \
+            else self._free(src[kept], dst[kept])
+        n, n_in = len(model._nodes), model.n_inputs
+        if pairs is not None:
             free = len(pairs[0])
+        elif self.candidates[0] == "forward":
+            free = n * (n - 1) // 2 - n_in * (n_in - 1) // 2 - int(kept.sum())
+        else:  # any pair into a neuron
+            free = n * (n - n_in) - int(kept.sum())
         if free < k:
-            which = "forward pairs" if pairs is None else "candidates= pairs"
+            which = {"forward": "forward pairs", "any": "pairs into a neuron",
+                     "layers": "pairs of the initial layer structure"}.get(
+                         self.candidates[0], "candidates= pairs")
             raise EdgenetError(
                 f"{type(self).__name__} step {t} drops {k} edges but only {free} of the "
                 f"{which} {'is' if free == 1 else 'are'} free to regrow them (absent after the "
-                "drop, forward in the node order, not into an input); the edge count stays "
-                "constant, so give more candidates or a smaller fraction. Nothing was changed"
+                "drop, forward in the node order on a DAG, not into an input); the edge count "
+                "stays constant, so give more candidates or a smaller fraction. Nothing was "
+                "changed"
             )
         grow = self._grow(k, src[kept], dst[kept], pairs)
         nodes = model.nodes
@@ -163,13 +191,14 @@ class _Schedule:
         """The candidate pairs (source rows, target rows) absent from the edges
         ``(src, dst)``."""
         u, v = _row_pairs(self.model, self.candidates)
-        free = _absent(u, v, src, dst, self.model.layout.n_nodes)
+        free = _absent(u, v, src, dst, len(self.model._nodes))
         return u[free], v[free]
 
     def _grow(self, k: int, src: np.ndarray, dst: np.ndarray,
               pairs: tuple[np.ndarray, np.ndarray] | None) -> list[tuple[int, int]]:
         """``k`` pairs to add, among ``pairs`` (the free candidates, at least ``k``) or,
-        when None, among every forward pair absent from the kept edges ``(src, dst)``."""
+        when None, among every forward pair (``"any"``: every pair into a neuron) absent
+        from the kept edges ``(src, dst)``."""
         raise NotImplementedError
 
 
@@ -182,6 +211,61 @@ def _count(value: Any, name: str, accepted: str) -> int:
     return int(value)
 
 
+def _check_model(model: Any, who: str) -> None:
+    """Refuse a ``model`` that is not a compiled model."""
+    from .base import is_model
+
+    if not is_model(model):
+        raise EdgenetError(f"{who} rewires a compiled model (edgenet.compile(...)); got "
+                           f"{type(model).__name__}")
+
+
+def _recurrent(model: CompiledModel) -> bool:
+    """Whether ``model`` is a :class:`~edgenet.RecurrentNetwork` (cycles allowed)."""
+    from .recurrent import RecurrentNetwork
+
+    return isinstance(model, RecurrentNetwork)
+
+
+def node_layers(model: CompiledModel) -> dict[Hashable, int]:
+    """The layer of every node of a DAG model now: its topological generation, with
+    inputs at 0, a neuron without incoming edges at 1 and an output without any edge at
+    the last layer (where the layout runs it).
+
+    >>> import networkx as nx, edgenet as en
+    >>> model = en.compile(nx.DiGraph([("x", "h"), ("h", "y"), ("x", "y")]))
+    >>> node_layers(model)
+    {'x': 0, 'h': 1, 'y': 2}
+    """
+    from .tensors import levels
+
+    src, dst = model.edge_rows()
+    nodes = model._nodes
+    n, n_in = len(nodes), model.n_inputs
+    level = levels(n, src, dst)  # (N,) 0 for nodes without incoming edges
+    level[n_in:] = np.maximum(level[n_in:], 1)
+    degree = np.bincount(src, minlength=n) + np.bincount(dst, minlength=n)
+    row = {u: r for r, u in enumerate(nodes)}
+    top = int(level.max()) if n else 0
+    for o in model.outputs:
+        if degree[row[o]] == 0 and row[o] >= n_in:
+            level[row[o]] = top
+    return dict(zip(nodes, level.tolist()))
+
+
+def _layer_blocks(model: CompiledModel) -> list[tuple[list[Hashable], list[Hashable]]]:
+    """The initial layer structure as blocks: for every ``(a, b)`` layer pair that some
+    edge joins now, ``(nodes of layer a, nodes of layer b)``."""
+    layer = node_layers(model)
+    src, dst = model.edge_rows()
+    lv = np.array([layer[u] for u in model._nodes], dtype=np.int64)
+    members: dict[int, list[Hashable]] = {}
+    for u, g in layer.items():
+        members.setdefault(g, []).append(u)
+    pairs = sorted(set(zip(lv[src].tolist(), lv[dst].tolist())))
+    return [(members[a], members[b]) for a, b in pairs]
+
+
 def _is_node(n: Any, known: set[Hashable]) -> bool:
     """Whether ``n`` is one of the ``known`` nodes; False for an unhashable value."""
     try:
@@ -190,14 +274,36 @@ def _is_node(n: Any, known: set[Hashable]) -> bool:
         return False
 
 
-def _candidates(model: CompiledNetwork, candidates: Any) -> Any:
-    """``None`` (every forward pair), a list of edges, or a list of ``(sources, targets)``
-    blocks, checked against the model's nodes."""
+#: The named candidate sets of :class:`SET` and :class:`RigL`.
+CANDIDATE_SETS = ("layers", "forward", "any")
+
+
+def _candidates(model: CompiledModel, candidates: Any) -> tuple[str, Any]:
+    """``("forward", None)``, ``("any", None)``, ``("edges", [...])`` or ``("blocks",
+    [...])`` (``"layers"`` becomes the blocks of the initial layer structure), checked
+    against the model's nodes."""
+    recurrent = _recurrent(model)
     if candidates is None:
-        return None
-    if isinstance(candidates, (str, bytes)) or not isinstance(candidates, Iterable):
-        raise EdgenetError(f"candidates= must be None, a list of (source, target) edges or a "
-                           f"list of (sources, targets) blocks (got {candidates!r})")
+        candidates = "any" if recurrent else "layers"
+    if isinstance(candidates, str):
+        if candidates not in CANDIDATE_SETS:
+            raise EdgenetError(f"candidates= must be one of {', '.join(map(repr, CANDIDATE_SETS))}"
+                               f", a list of edges or a list of (sources, targets) blocks (got "
+                               f"{candidates!r})")
+        if recurrent and candidates != "any":
+            raise EdgenetError(f"candidates={candidates!r} needs a layer order, which a "
+                               "recurrent network does not have; use 'any' (every pair into a "
+                               "neuron, the default) or a list of edges or blocks")
+        if not recurrent and candidates == "any":
+            raise EdgenetError("candidates='any' could close a cycle in a DAG; use 'layers' (the "
+                               "default), 'forward', or a list of edges or blocks")
+        if candidates == "layers":
+            return ("blocks", _layer_blocks(model))
+        return (candidates, None)
+    if isinstance(candidates, bytes) or not isinstance(candidates, Iterable):
+        raise EdgenetError(f"candidates= must be None, a list of (source, target) edges, a "
+                           f"list of (sources, targets) blocks or one of 'layers', 'forward', "
+                           f"'any' (got {candidates!r})")
     items = list(candidates)
     known = set(model.nodes)
     group = (list, set, frozenset, range, np.ndarray)  # node ids may be tuples: not a group
@@ -209,6 +315,7 @@ def _candidates(model: CompiledNetwork, candidates: Any) -> Any:
         raise EdgenetError(f"candidates= entry {i}, {items[i]!r}, is {what}, unlike entry 0, "
                            f"{items[0]!r}; give either (source, target) edges or (sources, "
                            "targets) blocks of node lists, not both")
+    result: tuple[str, Any]
     if items and all(is_block):
         out = []
         for sources, targets in items:
@@ -218,39 +325,64 @@ def _candidates(model: CompiledNetwork, candidates: Any) -> Any:
                     raise EdgenetError(f"candidates= names {n!r}, which is not a node of the "
                                        "network")
             out.append((sources, targets))
-        return ("blocks", out)
-    edges = []
-    for c in items:
-        if not isinstance(c, (tuple, list)) or len(c) != 2:
-            raise EdgenetError(f"candidates= must hold (source, target) edges or (sources, "
-                               f"targets) blocks; got {c!r}")
-        for n in c:
-            if not _is_node(n, known):
-                raise EdgenetError(f"candidates= edge {tuple(c)!r} names {n!r}, which is not a "
-                                   "node of the network")
-        edges.append((c[0], c[1]))
-    return ("edges", edges)
+        result = ("blocks", out)
+    else:
+        edges = []
+        for c in items:
+            if not isinstance(c, (tuple, list)) or len(c) != 2:
+                raise EdgenetError(f"candidates= must hold (source, target) edges or (sources, "
+                                   f"targets) blocks; got {c!r}")
+            for n in c:
+                if not _is_node(n, known):
+                    raise EdgenetError(f"candidates= edge {tuple(c)!r} names {n!r}, which is not "
+                                       "a node of the network")
+            edges.append((c[0], c[1]))
+        result = ("edges", edges)
+    if not recurrent:
+        _warn_backward(model, result)
+    return result
 
 
-def _row_pairs(model: CompiledNetwork, kind_items: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Candidate edges as (source rows, target rows), forward in the current row order,
-    each pair once, in the order of its first listing."""
-    row = {n: r for r, n in enumerate(model.nodes)}
+def _warn_backward(model: CompiledModel, kind_items: tuple[str, Any]) -> None:
+    """Warn when listed candidate pairs are not forward in the current row order: they
+    are not grown while they stay so."""
+    u, v = _row_pairs(model, kind_items, forward_only=False)
+    back = np.flatnonzero((u >= v) & (v >= model.n_inputs))
+    if back.size:
+        nodes = model._nodes
+        first = (nodes[int(u[back[0]])], nodes[int(v[back[0]])])
+        warnings.warn(
+            f"{back.size} of the {len(u)} candidate pairs into a neuron are not forward in the "
+            f"current node order (such as {first!r}); they are not grown while they stay so, "
+            "since a backward edge could close a cycle", UserWarning, stacklevel=5)
+
+
+def _row_pairs(model: CompiledModel, kind_items: tuple[str, Any],
+               forward_only: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate edges as (source rows, target rows), each pair once, in the order of its
+    first listing; pairs into an input and pairs naming a node the model no longer has
+    are left out, and on a DAG (or with ``forward_only``) pairs that are not forward in
+    the current row order."""
+    row = {n: r for r, n in enumerate(model._nodes)}
+    n_in, n = model.n_inputs, len(model._nodes)
     kind, items = kind_items
     if kind == "edges":
-        u = np.array([row[a] for a, _ in items], dtype=np.int64)
-        v = np.array([row[b] for _, b in items], dtype=np.int64)
+        live = [(row[a], row[b]) for a, b in items if a in row and b in row]
+        u = np.array([a for a, _ in live], dtype=np.int64)
+        v = np.array([b for _, b in live], dtype=np.int64)
     else:
-        us, vs = [], []
+        us, vs = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
         for sources, targets in items:
-            s = np.array([row[n] for n in sources], dtype=np.int64)
-            t = np.array([row[n] for n in targets], dtype=np.int64)
+            s = np.array([row[x] for x in sources if x in row], dtype=np.int64)
+            t = np.array([row[x] for x in targets if x in row], dtype=np.int64)
             us.append(np.repeat(s, len(t)))
             vs.append(np.tile(t, len(s)))
         u, v = np.concatenate(us), np.concatenate(vs)
-    ok = (u < v) & (v >= model.layout.n_in)
+    if forward_only is None:
+        forward_only = not _recurrent(model)
+    ok = (v >= n_in) & ((u < v) if forward_only else True)
     u, v = u[ok], v[ok]
-    _, first = np.unique(v * model.layout.n_nodes + u, return_index=True)
+    _, first = np.unique(v * n + u, return_index=True)
     first.sort()  # each pair once, where it is first listed: overlapping blocks, repeats
     return u[first], v[first]
 
@@ -269,18 +401,19 @@ class SET(_Schedule):
 
     ``model``, ``optimizer``, ``fraction``, ``every``, ``until`` and ``candidates`` are
     those of every scheduler (see ``help(SET.__init__)``); ``seed`` makes the draws
-    repeatable (a NumPy generator of its own).
+    repeatable (a NumPy generator of its own). Works on a DAG and on a
+    :class:`~edgenet.RecurrentNetwork`.
 
     >>> import torch, edgenet as en
     >>> net = en.Network(); net.add_input("x"); net.add_neuron("h"); net.add_output("y")
     >>> net.add_edge("x", "h", weight=1.0); net.add_edge("h", "y", weight=0.01)
     >>> model = net.compile()
-    >>> sched = en.SET(model, None, fraction=0.5, every=1, seed=0)
+    >>> sched = en.SET(model, None, fraction=0.5, every=1, seed=0, candidates="forward")
     >>> sched.step(); sorted(model.edges)
     [('x', 'h'), ('x', 'y')]
     """
 
-    def __init__(self, model: CompiledNetwork, optimizer: torch.optim.Optimizer | None,
+    def __init__(self, model: CompiledModel, optimizer: torch.optim.Optimizer | None,
                  fraction: float = 0.3, every: int = 100, until: int | None = None,
                  seed: int | None = None, candidates: Any = None):
         super().__init__(model, optimizer, fraction, every, until, candidates)
@@ -288,19 +421,20 @@ class SET(_Schedule):
 
     def _grow(self, k: int, src: np.ndarray, dst: np.ndarray,
               pairs: tuple[np.ndarray, np.ndarray] | None) -> list[tuple[int, int]]:
-        n = self.model.layout.n_nodes
+        n = len(self.model._nodes)
         if pairs is not None:
             u, v = pairs
             pick = self.rng.choice(len(u), size=k, replace=False)
             return list(zip(u[pick].tolist(), v[pick].tolist()))
-        n_in = self.model.layout.n_in
+        n_in = self.model.n_inputs
+        forward = self.candidates[0] == "forward"
         present = set((dst * n + src).tolist())
         chosen: dict[int, tuple[int, int]] = {}
         rows = np.arange(n_in, n)
-        p = rows / rows.sum()  # row v has v possible sources: pairs are uniform
+        p = rows / rows.sum() if forward else None  # row v has v forward sources
         while len(chosen) < k:
             v = self.rng.choice(rows, size=2 * (k - len(chosen)), p=p)
-            u = (self.rng.random(len(v)) * v).astype(np.int64)
+            u = (self.rng.random(len(v)) * (v if forward else n)).astype(np.int64)
             for a, b in zip(u.tolist(), v.tolist()):
                 key = b * n + a
                 if key not in present and key not in chosen and len(chosen) < k:
@@ -310,17 +444,23 @@ class SET(_Schedule):
 
 class RigL(_Schedule):
     """Rigged Lottery: regrow the candidates with the largest ``|dL/dw|``, the gradient an
-    absent edge would have had in the last backward pass before the rewiring step.
+    absent edge would have had in the backward passes before the rewiring step.
 
     That gradient is ``dL/dw_uv = sum_b dL/dz_v[b] h_u[b]``: the scheduler keeps the
-    input, parameters, structure and output gradient of the pass before each rewiring
-    step (hooks on the model), replays it, and scores candidates in blocks of target rows
-    against all source rows, never an ``N x N`` matrix (at most :data:`SCORE_BLOCK`
-    scores at a time). ``model``, ``optimizer``, ``fraction``, ``every``, ``until`` and
-    ``candidates`` are those of every scheduler (see ``help(RigL.__init__)``).
+    input, parameters, structure and output gradient of every pass since the last
+    ``step()`` call before a rewiring step (hooks on the model), replays them, and scores
+    candidates in blocks of target rows against all source rows, never an ``N x N``
+    matrix (at most :data:`SCORE_BLOCK` scores at a time). Under gradient accumulation
+    (several forward and backward passes per ``optimizer.step()``) the scores sum over
+    all of them, as the accumulated gradient does; a pass begun while the weight gradient
+    is None or zero (after ``zero_grad()``) starts the sum anew. A pass that no backward
+    reached (a forward for logging between ``backward()`` and ``step()``) is not counted.
+    ``model``, ``optimizer``, ``fraction``, ``every``, ``until`` and ``candidates`` are
+    those of every scheduler (see ``help(RigL.__init__)``). A DAG only: a
+    :class:`~edgenet.RecurrentNetwork` is refused (use :class:`SET`).
 
     ``step()`` refuses (:class:`~edgenet.EdgenetError`, nothing changed) when the model
-    was rewired after the captured pass (its scores describe another network: run a
+    was rewired after a captured pass (its scores describe another network: run a
     forward and backward pass again), and when a score is NaN (a NaN input, weight or
     loss gradient in that pass: candidates cannot be ranked).
 
@@ -336,11 +476,20 @@ class RigL(_Schedule):
     [('b', 'y')]
     """
 
+    model: CompiledNetwork
+
     def __init__(self, model: CompiledNetwork, optimizer: torch.optim.Optimizer | None,
                  fraction: float = 0.3, every: int = 100, until: int | None = None,
                  candidates: Any = None):
+        _check_model(model, "RigL")
+        if _recurrent(model):
+            raise EdgenetError(
+                "RigL scores candidates by replaying a feed-forward pass, which a "
+                "RecurrentNetwork does not have; use SET (random regrowth, any pair) or "
+                "GradualPruning on a recurrent network"
+            )
         super().__init__(model, optimizer, fraction, every, until, candidates)
-        self._pass: _Capture | None = None
+        self._passes: list[_Capture] = []
         self._hook = model.register_forward_hook(self._capture)
 
     def _capture(self, module: torch.nn.Module, args: tuple, y: torch.Tensor) -> None:
@@ -351,40 +500,65 @@ class RigL(_Schedule):
         captured = _Capture((x[None] if x.dim() == 1 else x).detach().clone(),
                             self.model.weight.detach().clone(),
                             self.model.bias.detach().clone(), L, backend, self.model.nodes)
-        self._pass = captured
+        # Passes add up (micro-batches of one accumulated gradient), except that a pass
+        # begun with no weight gradient (after zero_grad()) starts anew, and passes
+        # before a rewire of the model (another network) are replaced.
+        grad = self.model.weight.grad
+        if grad is None or not bool(grad.any()):
+            self._passes = []
+        self._passes = [p for p in self._passes if self._same(p)]
+        self._passes.append(captured)
 
         def keep(grad: torch.Tensor) -> None:
-            captured.grad_y = (grad[None] if grad.dim() == 1 else grad).detach()
+            g = (grad[None] if grad.dim() == 1 else grad).detach()
+            captured.grad_y = g if captured.grad_y is None else captured.grad_y + g
 
         y.register_hook(keep)
+
+    def step(self) -> None:
+        """Call after ``optimizer.step()`` (see :meth:`_Schedule.step`); a rewiring step
+        scores candidates by every pass captured since the last call, then forgets them."""
+        super().step()
+        self._passes = []
 
     def remove(self) -> None:
         """Detach the scheduler's hook from the model."""
         self._hook.remove()
 
     def gradients(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(H[N, B], D[N - n_in, B])``: every neuron's output and ``dL/dz`` in the last
-        captured pass (the one before a rewiring step), replayed on the structure, weights
-        and engine that pass used; refused when the model's structure has changed since."""
-        p = self._pass
-        if p is None or p.grad_y is None:
+        """``(H[N, B], D[N - n_in, B])``: every neuron's output and ``dL/dz`` in the
+        captured passes (those since the last :meth:`step` that a backward reached, their
+        batches side by side), each replayed on the structure, weights and engine it used;
+        refused when the model's structure has changed since."""
+        passes = [(p, p.grad_y) for p in self._passes if p.grad_y is not None]
+        if not passes:
             raise EdgenetError("RigL needs a forward and backward pass through the model before "
                                "each rewiring step; call step() after optimizer.step()")
-        self._check_structure(p)
-        L = p.layout
-        impl = backends.get(p.backend)
-        _, H, Z = impl.forward(p.x, p.weight, p.bias, L)
-        _, _, _, D = impl.backward(p.grad_y, p.weight, H, Z, L, False, False)
-        return H, D
+        Hs, Ds = [], []
+        for p, grad_y in passes:
+            self._check_structure(p)
+            impl = backends.get(p.backend)
+            _, H, Z = impl.forward(p.x, p.weight, p.bias, p.layout)
+            _, _, _, D = impl.backward(grad_y, p.weight, H, Z, p.layout, False, False)
+            Hs.append(H)  # (N, B_i)
+            Ds.append(D)  # (N - n_in, B_i)
+        if len(Hs) == 1:
+            return Hs[0], Ds[0]
+        # sum_i D_i @ H_i.T == [D_1 .. D_k] @ [H_1 .. H_k].T: the batches side by side
+        return torch.cat(Hs, 1), torch.cat(Ds, 1)  # (N, sum B_i), (N - n_in, sum B_i)
+
+    def _same(self, p: _Capture) -> bool:
+        """Whether the capture ``p`` ran on the model's structure now."""
+        now, L = self.model.layout, p.layout
+        return now is L or (self.model.nodes == p.nodes and all(
+            torch.equal(getattr(now, f).cpu(), getattr(L, f).cpu()) for f in ("crow", "col")))
 
     def _check_structure(self, p: _Capture) -> None:
         """Refuse a capture taken on another structure than the model's now (a rewire
         between the captured pass and :meth:`step`): its rows are not the model's rows."""
         model, L = self.model, p.layout
         now = model.layout
-        same = now is L or (model.nodes == p.nodes and all(
-            torch.equal(getattr(now, f).cpu(), getattr(L, f).cpu()) for f in ("crow", "col")))
-        if not same:
+        if not self._same(p):
             raise EdgenetError(
                 f"RigL step {self.t + 1}: the model was rewired after the forward pass RigL "
                 f"captured for this step ({L.n_edges} edges, {L.n_nodes} nodes then; "
@@ -396,7 +570,7 @@ class RigL(_Schedule):
     def _grow(self, k: int, src: np.ndarray, dst: np.ndarray,
               pairs: tuple[np.ndarray, np.ndarray] | None) -> list[tuple[int, int]]:
         H, D = self.gradients()
-        n_in, n = self.model.layout.n_in, self.model.layout.n_nodes
+        n_in, n = self.model.n_inputs, len(self.model._nodes)
         if pairs is not None:
             u, v = pairs
             scores = np.empty(len(u))
@@ -407,7 +581,6 @@ class RigL(_Schedule):
                 scores[i : i + step] = (H[a] * D[b]).sum(1).abs().double().cpu().numpy()
             self._check_scores(scores, u, v)
             top = _top(scores, np.arange(len(u)), k)
-            self._pass = None
             return list(zip(u[top].tolist(), v[top].tolist()))
         # Every forward pair: blocks of target rows against all earlier rows.
         present = np.sort(dst * n + src)
@@ -435,7 +608,6 @@ class RigL(_Schedule):
         if len(order) < k:  # cannot happen: step() counted at least k free forward pairs
             raise EdgenetError(f"RigL step {self.t + 1} found {len(order)} of the {k} free "
                                "forward pairs it needs; nothing was changed")
-        self._pass = None
         return [(int(key % n), int(key // n)) for key in best_key[order].tolist()]
 
     def _check_scores(self, scores: np.ndarray, u: np.ndarray, v: np.ndarray) -> None:
@@ -473,3 +645,143 @@ def _top(scores: np.ndarray, keys: np.ndarray, k: int) -> np.ndarray:
     """Indices of the ``k`` largest scores, ties broken by the smaller key."""
     order = np.lexsort((keys, -scores))
     return order[:k]
+
+
+class GradualPruning:
+    r"""Gradual magnitude pruning to a target sparsity (Zhu & Gupta 2017, "To prune, or not
+    to prune"): every ``every`` steps from ``begin`` to ``end`` it removes the edges of
+    smallest ``|weight|`` until the sparsity reaches
+
+    .. math::
+
+        s_t = s_f + (s_i - s_f) \left(1 - \frac{t - t_0}{n \Delta t}\right)^3
+
+    with :math:`s_i` = ``initial_sparsity``, :math:`s_f` = ``sparsity``, :math:`t_0` =
+    ``begin``, :math:`n \Delta t` = ``end - begin`` and :math:`\Delta t` = ``every``:
+    pruning is fast at first and slows down as the network settles.
+
+    Sparsity is the share of the edges the model had when the scheduler was made (a dense
+    network, typically) that are gone. ``scope="layer"`` (the paper's, the default on a
+    DAG) prunes each layer pair (see :func:`node_layers`: the ``(layer of u, layer of v)``
+    of an edge at construction) to that sparsity on its own; ``scope="global"`` ranks all
+    edges together (the only choice on a :class:`~edgenet.RecurrentNetwork`). Edges are
+    removed through :meth:`~edgenet.CompiledNetwork.rewire`, with their parameters and
+    optimizer state: nothing revives them. Call :meth:`step` after ``optimizer.step()``.
+
+    >>> import torch, edgenet as en
+    >>> model = en.compile(en.sparse_mlp([8, 8, 2], density=1.0), seed=0)
+    >>> prune = en.GradualPruning(model, None, sparsity=0.75, begin=0, end=10, every=5)
+    >>> [round(prune.current_sparsity(t), 3) for t in (0, 5, 10, 20)]
+    [0.0, 0.656, 0.75, 0.75]
+    >>> for _ in range(10):
+    ...     prune.step()
+    >>> model.weight.numel(), 80 // 4
+    (20, 20)
+    """
+
+    def __init__(self, model: CompiledModel, optimizer: torch.optim.Optimizer | None,
+                 sparsity: float, *, begin: int = 0, end: int, every: int = 100,
+                 initial_sparsity: float = 0.0, scope: str | None = None):
+        """Parameters
+        ----------
+        model : CompiledNetwork or RecurrentNetwork
+            The model whose edges are pruned, in place.
+        optimizer : torch.optim.Optimizer or None
+            Its state of the removed edges goes with them.
+        sparsity : float
+            The final sparsity :math:`s_f` in ``[0, 1)``, reached at ``end``.
+        begin, end : int
+            The steps of the first and the last pruning (``0 <= begin <= end``).
+        every : int
+            Steps between prunings (a positive int).
+        initial_sparsity : float
+            :math:`s_i`, the sparsity reached at ``begin`` (``<= sparsity``).
+        scope : "layer", "global" or None
+            Per layer pair or over all edges; ``None``: ``"layer"`` on a DAG, ``"global"``
+            on a recurrent network.
+        """
+        _check_model(model, "GradualPruning")
+        for name, value in (("sparsity", sparsity), ("initial_sparsity", initial_sparsity)):
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer,
+                                                                  np.floating)) \
+                    or not 0 <= float(value) < 1:
+                raise EdgenetError(f"{name} must be a number in [0, 1) (got {value!r})")
+        if initial_sparsity > sparsity:
+            raise EdgenetError(f"initial_sparsity ({initial_sparsity!r}) must not exceed "
+                               f"sparsity ({sparsity!r}): pruning only removes edges")
+        for name, value in (("begin", begin), ("end", end)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+                raise EdgenetError(f"{name} must be an int >= 0 (got {value!r})")
+        if end < begin:
+            raise EdgenetError(f"end ({end!r}) must not come before begin ({begin!r})")
+        recurrent = _recurrent(model)
+        scope = ("global" if recurrent else "layer") if scope is None else scope
+        if scope not in ("layer", "global"):
+            raise EdgenetError(f"scope must be 'layer', 'global' or None (got {scope!r})")
+        if scope == "layer" and recurrent:
+            raise EdgenetError("scope='layer' needs layers, which a recurrent network does not "
+                               "have; use scope='global'")
+        self.model, self.optimizer = model, optimizer
+        self.sparsity, self.initial_sparsity = float(sparsity), float(initial_sparsity)
+        self.begin, self.end = int(begin), int(end)
+        self.every = _count(every, "every", "a positive int")
+        self.scope = scope
+        self.t = 0  # optimizer steps seen
+        #: The layer of every node at construction (``scope="layer"``).
+        self.layers = node_layers(model) if scope == "layer" else {}
+        self._width = max(self.layers.values(), default=0) + 2  # layer ids -1 .. max
+        groups = self._groups()
+        #: Edges of each group (a layer pair; one group for ``"global"``) at construction.
+        self.initial = dict(zip(*np.unique(groups, return_counts=True)))
+        #: The edges removed at the last pruning step.
+        self.last: list[Edge] = []
+
+    def current_sparsity(self, t: int | None = None) -> float:
+        """The sparsity targeted at step ``t`` (default: the current step): 0 before
+        ``begin``, then the cubic schedule, ``sparsity`` from ``end`` on."""
+        t = self.t if t is None else t
+        if t < self.begin:
+            return 0.0
+        if t >= self.end:
+            return self.sparsity
+        span = self.end - self.begin
+        return self.sparsity + (self.initial_sparsity - self.sparsity) * (
+            1 - (t - self.begin) / span) ** 3
+
+    def _groups(self) -> np.ndarray:
+        """The group of every edge in :attr:`weight` order (int64): its layer pair, or 0."""
+        src, dst = self.model.edge_rows()
+        if self.scope == "global":
+            return np.zeros(len(src), dtype=np.int64)
+        nodes = self.model._nodes
+        lv = np.array([self.layers.get(u, -1) for u in nodes], dtype=np.int64) + 1
+        return lv[src] * self._width + lv[dst]  # (E,) one id per (layer of u, layer of v)
+
+    def step(self) -> None:
+        """Call after ``optimizer.step()``: at ``begin``, every ``every`` steps after it
+        and at ``end``, remove the smallest-``|w|`` edges of each group down to
+        ``round(edges at construction * (1 - s_t))``."""
+        t = self.t + 1
+        self.t = t
+        if t < self.begin or t > self.end or ((t - self.begin) % self.every
+                                              and t != self.end):
+            return
+        keep_share = 1.0 - self.current_sparsity(t)
+        weight = self.model.weight.detach().abs().cpu().double().numpy()  # (E,)
+        groups = self._groups()
+        drop = []
+        for g, count in self.initial.items():
+            members = np.flatnonzero(groups == g)
+            excess = len(members) - int(round(count * keep_share))
+            if excess > 0:
+                order = np.argsort(weight[members], kind="stable")[:excess]
+                drop.append(members[order])
+        if not drop:
+            self.last = []
+            return
+        drop_at = np.sort(np.concatenate(drop))
+        src, dst = self.model.edge_rows()
+        nodes = self.model._nodes
+        remove = [(nodes[src[i]], nodes[dst[i]]) for i in drop_at.tolist()]
+        self.model.rewire(remove=remove, optimizer=self.optimizer)
+        self.last = remove

@@ -4,7 +4,10 @@
 connections, parameters, the compiled plan per generation, cycles if any);
 ``edgenet draw FILE -o out.png`` draws it; ``edgenet demo`` builds, trains, saves
 and draws a sparse network on the digits data. ``FILE`` is GraphML (``.graphml``,
-``.xml``, ``.graphml.gz``) or a native ``.npz`` written by :func:`edgenet.save`.
+``.xml``, ``.graphml.gz``, or GraphML content under any other name) or a native
+``.npz`` written by :func:`edgenet.save`. ``--rename FILE_ATTR=NAME`` reads a GraphML
+attribute under another name (a file whose ``role`` holds cell classes:
+``--rename role=cell_class``). Every list ``info`` prints is cut to a few names.
 
 Exit status: 0 on success, 1 when the input cannot be used (a missing or
 malformed file, ...; the reason is printed on stderr), 2 for a usage error. Cycles
@@ -23,11 +26,12 @@ import os
 import sys
 import warnings
 from collections.abc import Hashable, Sequence
+from typing import Any
 
 import networkx as nx
 import torch
 
-from ..errors import EdgenetError
+from ..errors import EdgenetError, printable
 from ..graph import cycles
 from ..graph.validate import check_graph, generations, resolve_roles
 from ..io.files import read_network
@@ -41,28 +45,24 @@ def _levels(G: nx.DiGraph) -> tuple[list[list[Hashable]], int]:
     return gens, skips
 
 
-def printable(text: object) -> str:
-    r"""``str(text)`` with every character a terminal would act on (control characters,
-    newlines, escape sequences, bidirectional overrides) written as a Python escape, so
-    that names read from a file cannot forge or hide output.
-
-    >>> from edgenet.shell.cli import printable
-    >>> print(printable("a\x1b]0;owned\x07\nb"))
-    a\x1b]0;owned\x07\nb
-    """
-    text = str(text)
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+def _names(nodes: Sequence[Hashable], limit: int = 6, sep: str = ", ") -> str:
+    """At most ``limit`` names, each cut to :data:`NAME_CHARS` characters, and a count of
+    the rest: every list ``info`` prints stays one short line whatever the graph."""
+    shown = sep.join(_name(n) for n in nodes[:limit])
+    return shown + (f"{sep}... ({len(nodes) - limit:,} more)" if len(nodes) > limit else "")
 
 
-def _names(nodes: Sequence[Hashable], limit: int = 6) -> str:
-    shown = ", ".join(printable(n) for n in nodes[:limit])
-    return shown + (f", ... ({len(nodes) - limit} more)" if len(nodes) > limit else "")
+#: The most characters of one name ``info`` prints.
+NAME_CHARS = 60
+
+
+def _name(node: Hashable) -> str:
+    text = printable(node)
+    return text if len(text) <= NAME_CHARS else f"{text[:NAME_CHARS - 3]}..."
 
 
 def info(path: str, *, all_generations: bool = False, break_cycles: bool = False,
-         **read: str) -> int:
+         **read: Any) -> int:
     """Print what a network file holds. A cyclic graph is described (strongly connected
     components, a few cycles, a small feedback arc set, its recurrent parameters); with
     ``break_cycles`` its cycles are broken first (:func:`edgenet.break_cycles`) and the
@@ -76,6 +76,7 @@ def info(path: str, *, all_generations: bool = False, break_cycles: bool = False
     if not cyclic:
         check_graph(G)
     inputs, outputs = resolve_roles(G, strict=False)
+    isolated = list(nx.isolates(G))
     n_edges = G.number_of_edges()
     missing = sum(1 for _, _, w in G.edges(data="weight") if w is None)
     rows = [
@@ -87,12 +88,30 @@ def info(path: str, *, all_generations: bool = False, break_cycles: bool = False
         ("inputs", _names(inputs)),
         ("outputs", _names(outputs)),
     ]
+    if isolated:
+        rows.append(("isolated", f"{len(isolated):,} neurons without edges: {_names(isolated)}"))
     if removed:
         total = n_edges + len(removed)
         rows.append(("broken", f"{len(removed):,} of {total:,} edges removed to break "
                                   f"cycles ({100 * len(removed) / total:.1f}%): "
                                   + _names([f"{u} -> {v}" for u, v in removed], 3)))
+    if not n_edges:  # nothing to lay out or compile: describe what there is
+        _table(rows + [("parameters", f"{G.number_of_nodes() - len(inputs):,} biases, no "
+                                      "weights"), ("cycles", "none")])
+        print("no edges, so no compiled plan: connect the neurons (Network.add_edge) to make "
+              "a network of them")
+        return 0
     if cyclic:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from ..model.compile import compile
+
+            if inputs and outputs:  # checked as edgenet.compile(G, recurrent=True) checks it
+                compile(G, recurrent=True, seed=0, dtype=torch.float64)
+            else:
+                what = "sources to take as inputs" if not inputs else "sinks to take as outputs"
+                rows.append(("compile", f"not checked: with no {what}, edgenet.compile(G, "
+                                        "recurrent=True) needs inputs=[...] and outputs=[...]"))
         n_neurons = G.number_of_nodes() - len(inputs)
         rows.insert(5, ("parameters", f"{n_edges + n_neurons:,} ({n_edges:,} weights, "
                                       f"{n_neurons:,} biases) as a recurrent network"))
@@ -137,7 +156,10 @@ def _cycle_rows(G: nx.DiGraph, shown: int = 3) -> list[tuple[str, str]]:
     if len(examples) < shown:
         examples += [[u] for u, _ in list(nx.selfloop_edges(G))[: shown - len(examples)]]
     for i, cycle in enumerate(examples):
-        text = " -> ".join(str(n) for n in [*cycle, cycle[0]])
+        around = [*cycle, cycle[0]]
+        text = _names(around, 7, " -> ") if len(around) <= 7 else (
+            f"{_names(around[:3], 3, ' -> ')} -> ... ({len(around) - 6:,} more) -> "
+            f"{_names(around[-3:], 3, ' -> ')} ({len(cycle):,} neurons)")
         rows.append(("for example" if i == 0 else "", text))
     _, removed = cycles.break_cycles(G)
     rows.append(("feedback", f"removing {len(removed):,} of {G.number_of_edges():,} edges "
@@ -172,7 +194,7 @@ def _table(rows: list[tuple[str, str]]) -> None:
 
 
 def draw_file(
-    path: str, out: str | None, *, max_edges: int | None, labels: bool | None, **read: str
+    path: str, out: str | None, *, max_edges: int | None, labels: bool | None, **read: Any
 ) -> int:
     """Draw a network file, cyclic or not, to ``out`` (default: next to it, as PNG).
 
@@ -249,8 +271,8 @@ def parser() -> argparse.ArgumentParser:
                    help="directory for digits.graphml, .png and .html (default: edgenet-demo)")
     m.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     m.add_argument("--rewire", action="store_true",
-                   help="instead: a sparse MLP at 5%% of the dense edges trained with SET "
-                   "rewiring against the same density kept static, over 5 seeds")
+                   help="instead: an MLP at 5%% of the dense edges, static (uniform, ERK), "
+                   "with SET, RigL and gradual pruning, side by side over 5 seeds")
     return p
 
 
@@ -260,6 +282,19 @@ def _read_options(p: argparse.ArgumentParser) -> None:
                    "or add both directions")
     p.add_argument("--parallel", choices=("refuse", "sum"), default="refuse",
                    help="parallel edges: refuse them (default) or merge them, summing weights")
+    p.add_argument("--rename", action="append", type=_renaming, default=[],
+                   metavar="FILE_ATTR=NAME",
+                   help="read the GraphML attribute FILE_ATTR as NAME, for files whose "
+                   "'role' or 'activation' mean something else: --rename role=cell_class "
+                   "(repeatable)")
+
+
+def _renaming(text: str) -> tuple[str, str]:
+    old, sep, new = text.partition("=")
+    if not sep or not old or not new:
+        raise argparse.ArgumentTypeError(
+            f"expected FILE_ATTR=NAME, e.g. role=cell_class (got {text!r})")
+    return old, new
 
 
 def _count(text: str) -> int:
@@ -284,11 +319,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser().parse_args(argv)
         if args.command == "info":
             code = info(args.file, all_generations=args.all, break_cycles=args.break_cycles,
-                        undirected=args.undirected, parallel=args.parallel)
+                        undirected=args.undirected, parallel=args.parallel,
+                        rename=dict(args.rename))
         elif args.command == "draw":
             code = draw_file(args.file, args.output, max_edges=args.max_edges or None,
                              labels=args.labels, undirected=args.undirected,
-                             parallel=args.parallel)
+                             parallel=args.parallel, rename=dict(args.rename))
         else:
             code = demo(args.out, quick=args.quick, seed=args.seed, rewire=args.rewire)
         sys.stdout.flush()  # here, so that a closed pipe is caught below

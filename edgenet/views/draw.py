@@ -24,17 +24,20 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import math
 import numbers
 import os
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
 import numpy as np
 
-from ..errors import EdgenetError
+from ..errors import EdgenetError, printable
 from ..io.atomic import atomic_write
 from .layout import Placement, bends, curves, place, slots, strongest, summary
 from .page import html, page
@@ -172,11 +175,24 @@ def draw(
 
             fig = plt.figure(figsize=frame.size, dpi=dpi)
         ax = fig.add_axes(frame.box)
-    _render(ax, pos, frame, max_edges, labels, title)
-    if target is not None:
-        with atomic_write(target) as f:
-            ax.figure.savefig(f, format=suffix, dpi=dpi, bbox_inches="tight")
+    with _escaped_warnings():  # matplotlib's "Glyph missing" quotes the name's characters
+        _render(ax, pos, frame, max_edges, labels, title)
+        if target is not None:
+            with atomic_write(target) as f:
+                ax.figure.savefig(f, format=suffix, dpi=dpi, bbox_inches="tight")
     return ax
+
+
+@contextlib.contextmanager
+def _escaped_warnings() -> Iterator[None]:
+    """Warnings raised inside, raised again with control characters, escape sequences
+    and bidirectional overrides written as escapes (:func:`edgenet.errors.printable`),
+    so that names from a file cannot reach a terminal through them."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for w in caught:
+        warnings.warn_explicit(printable(w.message), w.category, w.filename, w.lineno)
 
 
 @dataclass(frozen=True)
