@@ -6,8 +6,8 @@ fused engine split their work statically over numba's threads: every parallel pa
 waits for its slowest thread. Beside another busy process, one of two threads shares
 its core with that process and the whole pass waits for it (for a scheduler slice at
 a time, at every pass), and threads that spin while they wait take the little CPU
-left. A step then took 7 to 9 times its one-thread time (``benchmarks/RESULTS.md``,
-"Contention"). So, per kernel call:
+left: beside one busy loop a fixed 2-thread step of the deep DAG took 5x its
+one-thread time (``benchmarks/RESULTS.md``, "Contention"). So, per kernel call:
 
 - :func:`limit` is the most threads a call may use: ``EDGENET_NUM_THREADS`` when set
   (a whole number >= 1), else ``torch.get_num_threads()`` (so ``torch.set_num_threads(1)``
