@@ -54,7 +54,7 @@ from ..graph.validate import (
 from ..kernels import backends
 from ..kernels.recurrent import BPTT, Pass, Structure
 from .base import CompiledModel, check_arguments
-from .rewire import Edit, carried
+from .rewire import Edit, already_exists, carried, into_input, not_an_edge, unknown_node
 from .source import Source, canonical_order
 from .tensors import initial_weights
 
@@ -373,8 +373,7 @@ class RecurrentNetwork(CompiledModel):
             for k, (a, b) in enumerate(edges):
                 for n in (a, b):
                     if n not in index:
-                        why = "is being removed" if n in gone else "is not a node of the network"
-                        raise EdgenetError(f"{what}= edge {(a, b)!r}: node {n!r} {why}")
+                        raise unknown_node(what, (a, b), n, gone)
                 out[k] = index[b] * n_new + index[a]
             return out
 
@@ -386,8 +385,7 @@ class RecurrentNetwork(CompiledModel):
             hit = order[at] if len(keys) else at
             missing = np.flatnonzero(keys[hit] != want) if len(keys) else np.arange(len(want))
             if missing.size:
-                raise EdgenetError(f"remove= edge {edit.remove[int(missing[0])]!r} is not an "
-                                   "edge of the network")
+                raise not_an_edge(edit.remove[int(missing[0])])
             drop[hit] = True
         drop |= keys < 0  # edges of removed neurons
         added = ids(edit.add, "add")
@@ -395,10 +393,9 @@ class RecurrentNetwork(CompiledModel):
         present = set(keys[~drop].tolist())
         for (a, b), key in zip(edit.add, added.tolist()):
             if b in inputs:
-                raise EdgenetError(f"add= edge {(a, b)!r} goes into input {b!r}; inputs take no "
-                                   "edges")
+                raise into_input((a, b))
             if key in present:
-                raise EdgenetError(f"add= edge {(a, b)!r} already exists")
+                raise already_exists((a, b))
         keep = np.flatnonzero(~drop)  # source-order positions of the kept edges
         src = np.concatenate((u[keep], added % n_new))
         dst = np.concatenate((v[keep], added // n_new))

@@ -163,6 +163,32 @@ def edge_origins(keep: np.ndarray, n_added: int) -> np.ndarray:
     return np.concatenate((np.asarray(keep, dtype=np.int64), np.full(n_added, -1, np.int64)))
 
 
+def unknown_node(what: str, edge: Edge, n: Hashable, gone: set[Hashable]) -> EdgenetError:
+    """The refusal of an edge in ``what=`` whose node ``n`` is not (or no longer) there;
+    every model's rewire raises its edge refusals from these four functions.
+
+    >>> str(unknown_node("add", ("a", "b"), "b", set()))
+    "add= edge ('a', 'b'): node 'b' is not a node of the network"
+    """
+    why = "is being removed" if n in gone else "is not a node of the network"
+    return EdgenetError(f"{what}= edge {edge!r}: node {n!r} {why}")
+
+
+def not_an_edge(edge: Edge) -> EdgenetError:
+    """The refusal of a ``remove=`` edge the network does not have."""
+    return EdgenetError(f"remove= edge {edge!r} is not an edge of the network")
+
+
+def into_input(edge: Edge) -> EdgenetError:
+    """The refusal of an ``add=`` edge into an input."""
+    return EdgenetError(f"add= edge {edge!r} goes into input {edge[1]!r}; inputs take no edges")
+
+
+def already_exists(edge: Edge) -> EdgenetError:
+    """The refusal of an ``add=`` edge the network already has."""
+    return EdgenetError(f"add= edge {edge!r} already exists")
+
+
 def check_optimizer(optimizer: Any) -> None:
     """Refuse an ``optimizer=`` that is not a ``torch.optim.Optimizer`` whose state can
     follow the edges (LBFGS keeps a history of whole flattened parameter vectors, which no
@@ -328,9 +354,7 @@ def rewire(model: CompiledNetwork, edit: Edit,
         bad = np.flatnonzero((u < 0) | (v < 0))
         if bad.size:
             edge = edges[int(bad[0])]
-            n = edge[0] if u[bad[0]] < 0 else edge[1]
-            why = "is being removed" if n in gone_set else "is not a node of the network"
-            raise EdgenetError(f"{what}= edge {edge!r}: node {n!r} {why}")
+            raise unknown_node(what, edge, edge[0] if u[bad[0]] < 0 else edge[1], gone_set)
         return u, v
 
     drop = np.zeros(len(keys), dtype=bool)
@@ -340,8 +364,7 @@ def rewire(model: CompiledNetwork, edit: Edit,
         at = np.minimum(np.searchsorted(keys, want), max(len(keys) - 1, 0))
         missing = np.flatnonzero(keys[at] != want) if len(keys) else np.arange(len(want))
         if missing.size:
-            raise EdgenetError(f"remove= edge {remove[int(missing[0])]!r} is not an edge of the "
-                               "network")
+            raise not_an_edge(remove[int(missing[0])])
         drop[at] = True
     if gone:
         dead = np.zeros(M, dtype=bool)
@@ -353,13 +376,13 @@ def rewire(model: CompiledNetwork, edit: Edit,
         e = add[int(bad[0])]
         if add_src[bad[0]] == add_dst[bad[0]]:
             raise CycleError([e[0]])  # a self-loop is a cycle of one node
-        raise EdgenetError(f"add= edge {e!r} goes into input {e[1]!r}; inputs take no edges")
+        raise into_input(e)
     if len(keys) and add:
         want = add_dst * M + add_src
         at = np.minimum(np.searchsorted(keys, want), len(keys) - 1)
         exists = np.flatnonzero((keys[at] == want) & ~drop[at])
         if exists.size:
-            raise EdgenetError(f"add= edge {add[int(exists[0])]!r} already exists")
+            raise already_exists(add[int(exists[0])])
     keep = np.flatnonzero(~drop)
 
     # The new layout, over canonical node ids.
