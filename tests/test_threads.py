@@ -19,6 +19,7 @@ TWO = pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="numba has o
 def _restore(monkeypatch):
     monkeypatch.delenv(threads.ENV, raising=False)
     before = torch.get_num_threads()
+    monkeypatch.setattr(threads, "_torch_ours", None)  # torch's count is the user's
     yield
     torch.set_num_threads(before)
 
@@ -141,11 +142,8 @@ def test_generation_engine_results_are_bitwise_equal_across_thread_counts(monkey
         assert torch.equal(a, b)
 
 
-@TWO
-def test_fused_gradients_do_not_depend_on_how_many_threads_adapting_left(monkeypatch):
-    """The fused engine's weight gradients are sums over column chunks: the chunk count
-    follows the thread limit, not the threads that ran, so a busy machine (fewer
-    threads) gives bitwise the same gradients as a quiet one."""
+def _deep_narrow():
+    """A deep, narrow DAG: the fused engine's case."""
     net = en.Network()
     for i in range(4):
         net.add_input(i)
@@ -160,7 +158,15 @@ def test_fused_gradients_do_not_depend_on_how_many_threads_adapting_left(monkeyp
             for u in prev:
                 net.add_edge(u, v)
         prev = gen
-    model = en.compile(net, seed=0, engine="fused")
+    return en.compile(net, seed=0, engine="fused")
+
+
+@TWO
+def test_fused_gradients_do_not_depend_on_how_many_threads_adapting_left(monkeypatch):
+    """The fused engine's weight gradients are sums over column chunks: the chunk count
+    follows the thread limit, not the threads that ran, so a busy machine (fewer
+    threads) gives bitwise the same gradients as a quiet one."""
+    model = _deep_narrow()
     x = torch.randn(128, 4)
     monkeypatch.setattr(_fused_kernels, "PARALLEL_WORK", 1)
     monkeypatch.setenv(threads.ENV, "2")
@@ -174,24 +180,87 @@ def test_fused_gradients_do_not_depend_on_how_many_threads_adapting_left(monkeyp
 
 
 @TWO
-def test_torch_threads_are_lowered_only_while_cores_are_busy_and_restored(monkeypatch):
+def test_torch_threads_follow_the_free_cores_from_one_pass_to_the_next(monkeypatch):
+    """Beside busy processes torch's threads stay lowered after edgenet's pass, so the
+    user's loss and optimizer between passes run on the free cores too; a pass that finds
+    the cores free again gives the user's count back."""
     torch.set_num_threads(2)
     monkeypatch.setattr(threads, "free_cores", lambda: 2.0)
-    with threads.torch_matched("cpu"):
-        assert torch.get_num_threads() == 2
+    threads.adapt_torch("cpu")
+    assert torch.get_num_threads() == 2
+    monkeypatch.setattr(threads, "free_cores", lambda: 1.0)  # one busy process beside us
+    threads.adapt_torch("cpu")
+    assert torch.get_num_threads() == 1  # and it stays so after the pass
+    assert threads.torch_threads() == 2 and threads.limit() == 2  # the user's count
+    threads.adapt_torch("cpu")
+    assert torch.get_num_threads() == 1
+    monkeypatch.setattr(threads, "free_cores", lambda: 2.0)
+    threads.adapt_torch("cpu")
+    assert torch.get_num_threads() == 2
+    assert threads._torch_ours is None
+    monkeypatch.setattr(threads, "free_cores", lambda: 0.0)
+    threads.adapt_torch("meta")  # not the CPU: nothing to match
+    assert torch.get_num_threads() == 2
+
+
+@TWO
+def test_a_model_step_beside_busy_cores_runs_the_users_loss_on_the_free_cores(monkeypatch, xor):
+    torch.set_num_threads(2)
+    model = en.compile(xor, seed=0)
+    monkeypatch.setattr(threads, "free_cores", lambda: 1.0)
+    y = model(torch.ones(8, 2))
+    assert torch.get_num_threads() == 1  # what (y * y).mean() and its backward run on
+    (y * y).mean().backward()
+    monkeypatch.setattr(threads, "free_cores", lambda: 2.0)
+    model(torch.ones(8, 2))
+    assert torch.get_num_threads() == 2
+
+
+@TWO
+def test_torch_set_num_threads_while_lowered_is_the_users_new_count(monkeypatch):
+    torch.set_num_threads(2)
+    monkeypatch.setattr(threads, "free_cores", lambda: 1.0)
+    threads.adapt_torch("cpu")
+    assert torch.get_num_threads() == 1
+    torch.set_num_threads(3)  # the user's call: a new count, whatever edgenet set
+    assert threads.torch_threads() == 3 and threads.limit() == min(3, numba.config.NUMBA_NUM_THREADS)
+    monkeypatch.setattr(threads, "free_cores", lambda: 8.0)
+    threads.adapt_torch("cpu")
+    assert torch.get_num_threads() == 3  # never above the user's count
+    monkeypatch.setattr(threads, "free_cores", lambda: 1.0)
+    threads.adapt_torch("cpu")
+    assert torch.get_num_threads() == 1
+    torch.set_num_threads(1)  # the count edgenet set: read as edgenet's (documented)
+    assert threads.torch_threads() == 3
+
+
+@TWO
+def test_adapting_off_gives_torch_the_users_count_back(monkeypatch):
+    torch.set_num_threads(2)
     monkeypatch.setattr(threads, "free_cores", lambda: 0.5)
-    with threads.torch_matched("cpu"):
-        assert torch.get_num_threads() == 1
-        assert threads.limit() == 2  # the limit is torch's count as the user set it
-        with threads.torch_matched("cpu"):  # nested: the outer one restores
-            assert torch.get_num_threads() == 1
-        assert torch.get_num_threads() == 1
+    threads.adapt_torch("cpu")
+    assert torch.get_num_threads() == 1
+    monkeypatch.setattr(threads, "ADAPT", False)
+    threads.adapt_torch("cpu")
     assert torch.get_num_threads() == 2
-    with pytest.raises(RuntimeError), threads.torch_matched("cpu"):
-        raise RuntimeError  # restored on the way out of an error too
-    assert torch.get_num_threads() == 2
-    with threads.torch_matched("meta"):  # not the CPU: nothing to match
-        assert torch.get_num_threads() == 2
+    assert threads.count(10**9) == 2
+
+
+@TWO
+def test_fused_gradients_follow_the_users_torch_count_not_the_lowered_one(monkeypatch):
+    """Without EDGENET_NUM_THREADS the limit is torch's count as the user set it: a busy
+    step, which leaves torch lowered to one thread, chunks backward as a quiet one."""
+    model = _deep_narrow()
+    x = torch.randn(128, 4)
+    monkeypatch.setattr(_fused_kernels, "PARALLEL_WORK", 1)
+    torch.set_num_threads(2)
+    monkeypatch.setattr(threads, "free_cores", lambda: 2.0)
+    quiet = _step(model, x)
+    monkeypatch.setattr(threads, "free_cores", lambda: 0.0)  # every core busy elsewhere
+    busy = _step(model, x)
+    for a, b in zip(quiet, busy):
+        assert torch.equal(a, b)
+    assert torch.get_num_threads() == 1 and threads.limit() == 2
 
 
 @TWO
@@ -218,5 +287,38 @@ def test_recurrent_results_are_bitwise_equal_quiet_or_busy(monkeypatch):
     quiet = _step(model, x)
     monkeypatch.setattr(threads, "free_cores", lambda: 0.0)
     busy = _step(model, x)
+    for a, b in zip(quiet, busy):
+        assert torch.equal(a, b)
+
+
+@TWO
+@pytest.mark.parametrize("engine", ["sparse", "dense"])
+def test_generation_engine_results_are_bitwise_equal_quiet_or_busy(monkeypatch, engine):
+    """Sparse and dense generations (torch's products on the CPU) on a busy machine, torch
+    and numba lowered to one thread, give bitwise the results of a quiet one."""
+    rng = np.random.default_rng(2)
+    net = en.Network()
+    for i in range(64):
+        net.add_input(f"x{i}")
+    for j in range(48):
+        net.add_neuron(f"h{j}", activation="tanh")
+    for j in range(40):
+        net.add_neuron(f"g{j}", activation="relu")
+    net.add_output("y")
+    net.connect([f"x{i}" for i in range(64)], [f"h{j}" for j in range(48)],
+                mask=rng.random((64, 48)) < 0.05)  # sparse
+    net.connect([f"h{j}" for j in range(48)], [f"g{j}" for j in range(40)],
+                mask=rng.random((48, 40)) < 0.9)  # dense
+    net.connect([f"g{j}" for j in range(40)], ["y"], mask=np.ones((40, 1)))
+    model = en.compile(net, seed=0, engine=engine)
+    assert engine in {s["kernel"] for s in model.generation_stats()}
+    x = torch.randn(4096, 64)
+    monkeypatch.setattr(csr, "PARALLEL_WORK", 1)
+    torch.set_num_threads(2)
+    monkeypatch.setattr(threads, "free_cores", lambda: 2.0)
+    quiet = _step(model, x)
+    monkeypatch.setattr(threads, "free_cores", lambda: 0.0)
+    busy = _step(model, x)
+    assert torch.get_num_threads() == 1
     for a, b in zip(quiet, busy):
         assert torch.equal(a, b)

@@ -72,16 +72,16 @@ def forward(
     x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, L: Layout
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """``(x[B, n_in], weight[E], bias[N - n_in]) -> (y[B, n_out], H[N, B], Z[N - n_in, B])``."""
-    with threads.torch_matched("cpu"):  # torch's threads too, where cores are busy
-        B, n_in = x.shape
-        H = x.new_empty(n_in + bias.shape[0], B)  # (N, B)
-        Z = x.new_empty(bias.shape[0], B)  # (N - n_in, B)
-        transposed(H[:n_in], x)
-        fwd, _ = _kernels()
-        with threads.using(threads.count(L.n_edges * B)):
-            fwd(_np(H), _np(Z), _np(weight.contiguous()), _np(bias.contiguous()), _np(L.crow),
-                _np(L.col), _np(L.codes), n_in)
-        return outputs(H, L.out_rows, L.out_lo), H, Z
+    threads.adapt_torch("cpu")  # torch's threads too, where cores are busy
+    B, n_in = x.shape
+    H = x.new_empty(n_in + bias.shape[0], B)  # (N, B)
+    Z = x.new_empty(bias.shape[0], B)  # (N - n_in, B)
+    transposed(H[:n_in], x)
+    fwd, _ = _kernels()
+    with threads.using(threads.count(L.n_edges * B)):
+        fwd(_np(H), _np(Z), _np(weight.contiguous()), _np(bias.contiguous()), _np(L.crow),
+            _np(L.col), _np(L.codes), n_in)
+    return outputs(H, L.out_rows, L.out_lo), H, Z
 
 
 def backward(
@@ -90,18 +90,18 @@ def backward(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """``dL/dy[B, n_out] -> (dL/dx[B, n_in], dL/dweight[E], dL/dbias[N - n_in],
     dL/dZ[N - n_in, B])``; ``dL/dx`` is ``(0, n_in)`` without ``need_x``."""
-    with threads.torch_matched("cpu"):
-        n_in = H.shape[0] - Z.shape[0]
-        floor = 0 if need_x else n_in  # rows below it need no gradient
-        G = gradient_buffer(H, grad_y, L.out_rows, L.out_lo, floor)  # (N, B)
-        dw = torch.zeros_like(weight)  # (E,)
-        db = weight.new_empty(Z.shape[0])  # (N - n_in,)
-        _, bwd = _kernels()
-        with threads.using(threads.count(L.n_edges * H.shape[1])):
-            bwd(_np(G), _np(H), _np(Z), _np(weight.contiguous()), _np(L.crow), _np(L.col),
-                _np(L.codes), n_in, _np(dw), _np(db), need_w, floor, _np(H).dtype.type(0))
-        dx = G[:n_in].T.contiguous() if need_x else H.new_empty(0, n_in)  # (B, n_in)
-        return dx, dw, db, G[n_in:]
+    threads.adapt_torch("cpu")  # torch's threads too, where cores are busy
+    n_in = H.shape[0] - Z.shape[0]
+    floor = 0 if need_x else n_in  # rows below it need no gradient
+    G = gradient_buffer(H, grad_y, L.out_rows, L.out_lo, floor)  # (N, B)
+    dw = torch.zeros_like(weight)  # (E,)
+    db = weight.new_empty(Z.shape[0])  # (N - n_in,)
+    _, bwd = _kernels()
+    with threads.using(threads.count(L.n_edges * H.shape[1])):
+        bwd(_np(G), _np(H), _np(Z), _np(weight.contiguous()), _np(L.crow), _np(L.col),
+            _np(L.codes), n_in, _np(dw), _np(db), need_w, floor, _np(H).dtype.type(0))
+    dx = G[:n_in].T.contiguous() if need_x else H.new_empty(0, n_in)  # (B, n_in)
+    return dx, dw, db, G[n_in:]
 
 
 register(Backend("fused", ("cpu",), forward, backward))

@@ -325,13 +325,13 @@ class BPTT(torch.autograd.Function):
         starts = []
         h = h0.T  # (M, B)
         trace = None
-        with threads.torch_matched(x.device):  # beside busy processes, fewer torch threads
-            for t0, t1 in segments:
-                starts.append(h.contiguous())
-                trace = _segment(P, weight, bias, x[:, t0:t1], h)
-                S = trace[0]
-                y[:, t0:t1] = S[1:, n_in + out].permute(2, 0, 1)  # (B, k, n_out)
-                h = S[-1, n_in:]
+        threads.adapt_torch(x.device)  # beside busy processes, fewer torch threads
+        for t0, t1 in segments:
+            starts.append(h.contiguous())
+            trace = _segment(P, weight, bias, x[:, t0:t1], h)
+            S = trace[0]
+            y[:, t0:t1] = S[1:, n_in + out].permute(2, 0, 1)  # (B, k, n_out)
+            h = S[-1, n_in:]
         ctx.save_for_backward(x, weight, bias, h0)
         ctx.stamp = stamp(weight=weight, bias=bias)  # a rewire after this refuses backward
         ctx.P, ctx.segments, ctx.starts, ctx.last = P, segments, starts, trace
@@ -352,19 +352,19 @@ class BPTT(torch.autograd.Function):
         gh = gy.new_zeros(M, B)  # (M, B) dL/dh_T
         dx = gy.new_zeros(B, T, n_in) if need_x else None
         dw = db = None
-        with threads.torch_matched(x.device):
-            for i in reversed(range(len(ctx.segments))):
-                t0, t1 = ctx.segments[i]
-                if i == len(ctx.segments) - 1:
-                    trace = ctx.last
-                else:  # a checkpointed segment: run it again from its first state
-                    trace = _segment(P, weight, bias, x[:, t0:t1], ctx.starts[i])
-                gh, gx, w_i, b_i = _back_segment(P, weight, trace, gh, gy[:, t0:t1], need_x)
-                del trace
-                if dx is not None:
-                    dx[:, t0:t1] = gx
-                dw = w_i if dw is None else dw.add_(w_i)
-                db = b_i if db is None else db.add_(b_i)
+        threads.adapt_torch(x.device)  # beside busy processes, fewer torch threads
+        for i in reversed(range(len(ctx.segments))):
+            t0, t1 = ctx.segments[i]
+            if i == len(ctx.segments) - 1:
+                trace = ctx.last
+            else:  # a checkpointed segment: run it again from its first state
+                trace = _segment(P, weight, bias, x[:, t0:t1], ctx.starts[i])
+            gh, gx, w_i, b_i = _back_segment(P, weight, trace, gh, gy[:, t0:t1], need_x)
+            del trace
+            if dx is not None:
+                dx[:, t0:t1] = gx
+            dw = w_i if dw is None else dw.add_(w_i)
+            db = b_i if db is None else db.add_(b_i)
         return dx, dw, db, gh.T, None, None
 
 

@@ -52,7 +52,7 @@ import torch
 
 from ..activations import backward as act_backward
 from ..activations import get_activation
-from . import csr
+from . import csr, threads
 from .backends import Backend, register
 from .recurrent import NUMBA, TORCH, Products, sddmm
 
@@ -205,6 +205,7 @@ def forward(
     x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, L: Layout
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """``(x[B, n_in], weight[E], bias[N - n_in]) -> (y[B, n_out], H[N, B], Z[N - n_in, B])``."""
+    threads.adapt_torch(x.device)  # torch's threads too, where cores are busy
     B, n_in = x.shape
     rows, edges, spans = L.rows.tolist(), L.edges.tolist(), L.spans.tolist()
     kinds, los, runs = L.kinds.tolist(), L.lo.tolist(), _runs(L)
@@ -261,6 +262,7 @@ def backward(
 
     Without ``need_x`` the input rows get no gradient and ``dL/dx`` is ``(0, n_in)``.
     """
+    threads.adapt_torch(H.device)  # torch's threads too, where cores are busy
     n_in = H.shape[0] - Z.shape[0]
     rows, edges, spans = L.rows.tolist(), L.edges.tolist(), L.spans.tolist()
     kinds, los, runs = L.kinds.tolist(), L.lo.tolist(), _runs(L)

@@ -18,13 +18,23 @@ one-thread time (``benchmarks/RESULTS.md``, "Contention"). So, per kernel call:
   own threads count as free; niced processes too, since they yield);
 - :func:`count` takes the smaller of the two (at least 1), and 1 for calls too small
   to pay for waking the workers;
-- :func:`torch_matched` lowers torch's intra-op threads to the same count for the
-  torch operations inside edgenet's own passes (the recurrent walk runs several per
-  time step), and restores them after.
+- :func:`adapt_torch`, called as each of edgenet's CPU passes starts, sets torch's
+  intra-op threads to the same count (at most the count the user gave torch) and leaves
+  them there until a later pass finds the cores free again: torch's OpenMP threads split
+  every operation statically and spin between them, so beside a busy process each
+  operation of the step (edgenet's own, and the user's loss and optimizer between its
+  passes) waits for the thread that shares a core with it. Beside one busy loop the
+  loss of the 0.1% layer took 1.25 ms on torch's 2 threads against 0.26 ms on one
+  (``benchmarks/RESULTS.md``, "Contention").
 
-Without ``/proc/stat`` (not Linux) the limit is used as it is. The torch operations of
-the user's own code (the loss, the optimizer) keep torch's threads: on a busy machine,
-``OMP_WAIT_POLICY=PASSIVE`` set before Python starts makes them sleep instead of spin.
+torch's count is process-wide: while edgenet holds it lowered, ``torch.get_num_threads()``
+reports the lowered count, and :func:`torch_threads` the user's. A call to
+``torch.set_num_threads(n)`` is the user's new count, unless ``n`` is the very count
+edgenet set (then it cannot be told apart and edgenet keeps the user's earlier count);
+``EDGENET_NUM_THREADS`` caps edgenet's kernels, not torch. :data:`ADAPT` ``= False`` turns
+all of it off (edgenet's kernels on the limit, torch back on the user's count).
+
+Without ``/proc/stat`` (not Linux) the limit is used as it is.
 
 >>> from edgenet.kernels import threads
 >>> 1 <= threads.count(10**12) <= threads.limit()
@@ -55,10 +65,11 @@ FREE_SHARE = 0.7
 #: Whether :func:`count` adapts to the free cores (benchmarks switch it off to compare).
 ADAPT = True
 
-#: :func:`torch_matched`'s state: nesting depth, and torch's count before it lowered it.
+#: :func:`adapt_torch`'s state: the count the user gave torch, and the count edgenet set
+#: torch to in its place (``None`` while torch runs on the user's count).
 _torch_lock = threading.Lock()
-_torch_depth = 0
-_torch_saved = 0
+_torch_user = 0
+_torch_ours: int | None = None
 
 
 def parse(value: str | None) -> int | None:
@@ -91,13 +102,30 @@ def limit() -> int:
     True
     """
     import numba
-    import torch
 
     asked = parse(os.environ.get(ENV))
-    if asked is None:  # torch's count, as it was before torch_matched lowered it
-        asked = _torch_saved if _torch_depth else torch.get_num_threads()
-    n = asked
-    return max(1, min(n, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
+    if asked is None:  # torch's count as the user set it, not as adapt_torch lowered it
+        asked = torch_threads()
+    return max(1, min(asked, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
+
+
+def torch_threads() -> int:
+    """torch's intra-op thread count as the user set it: ``torch.get_num_threads()``,
+    unless that is the count :func:`adapt_torch` lowered it to.
+
+    >>> import torch
+    >>> torch_threads() == torch.get_num_threads()  # nothing lowered yet
+    True
+    """
+    global _torch_user, _torch_ours
+    import torch
+
+    now = torch.get_num_threads()
+    if _torch_ours is not None and now == _torch_ours:
+        return _torch_user
+    _torch_ours = None  # the user set another count since: it is theirs
+    _torch_user = now
+    return now
 
 
 def _cores() -> list[int]:
@@ -168,9 +196,19 @@ def count(work: int, parallel_work: int = 1) -> int:
     n = limit()  # read first: a bad EDGENET_NUM_THREADS is refused on every call
     if work < parallel_work:
         return 1
-    if ADAPT and n > 1:
-        n = max(1, min(n, math.floor(free_cores() + 1 - FREE_SHARE)))
-    return n
+    return fit(n) if ADAPT else n
+
+
+def fit(n: int) -> int:
+    """``n`` threads lowered to the cores other processes leave free (a core counts from
+    :data:`FREE_SHARE` of it free), at least 1.
+
+    >>> 1 <= fit(2) <= 2, fit(1)
+    (True, 1)
+    """
+    if n <= 1:
+        return max(1, n)
+    return max(1, min(n, math.floor(free_cores() + 1 - FREE_SHARE)))
 
 
 @contextmanager
@@ -192,43 +230,27 @@ def using(n: int) -> Iterator[None]:
         numba.set_num_threads(before)
 
 
-
-@contextmanager
-def torch_matched(device: Any) -> Iterator[None]:
-    """Run the body with torch's intra-op threads lowered to :func:`count`'s (for a large
-    call) where other processes hold cores; on a quiet machine, or off the CPU, nothing
-    changes. For edgenet's own torch operations between its kernels (the recurrent walk's
-    activations and leaks, ``T`` times per pass): torch's OpenMP threads split each one
-    statically and spin between them, so beside a busy process every one waits for the
-    thread that shares its core. torch's count is process-wide: the first body to enter
-    saves it and the last to leave restores it, and torch work on other Python threads
-    meanwhile runs on the lowered count too.
+def adapt_torch(device: Any) -> None:
+    """Set torch's intra-op threads, for an edgenet pass on ``device`` and the torch work
+    that follows it, to the user's count (:func:`torch_threads`) lowered to the cores
+    other processes leave free (:func:`fit`); off the CPU nothing changes. The count
+    stays until the next pass: a pass that finds the cores free again restores the
+    user's count, as does one with :data:`ADAPT` off.
 
     >>> import torch
     >>> before = torch.get_num_threads()
-    >>> with torch_matched(torch.device("cpu")):
-    ...     1 <= torch.get_num_threads() <= before
-    True
-    >>> torch.get_num_threads() == before
+    >>> adapt_torch(torch.device("cpu"))
+    >>> 1 <= torch.get_num_threads() <= before == torch_threads()
     True
     """
-    global _torch_depth, _torch_saved
+    global _torch_ours
     import torch
 
     if torch.device(device).type != "cpu":
-        yield
         return
     with _torch_lock:
-        if _torch_depth == 0:
-            _torch_saved = torch.get_num_threads()
-            n = count(1)
-            if n < _torch_saved:
-                torch.set_num_threads(n)
-        _torch_depth += 1
-    try:
-        yield
-    finally:
-        with _torch_lock:
-            _torch_depth -= 1
-            if _torch_depth == 0 and torch.get_num_threads() != _torch_saved:
-                torch.set_num_threads(_torch_saved)
+        user = torch_threads()
+        n = fit(user) if ADAPT else user
+        if torch.get_num_threads() != n:
+            torch.set_num_threads(n)
+        _torch_ours = n if n != user else None
