@@ -21,7 +21,9 @@ interleaved (one step of each method per round), the medians of:
 
 - ``edgenet 1t``: ``torch.set_num_threads(1)`` (edgenet follows torch's count);
 - ``edgenet Nt``: ``torch.set_num_threads(N)`` (N = ``--threads``, default 2), edgenet's
-  default: at most N threads, fewer while other processes hold cores;
+  default: at most N threads, fewer while other processes hold cores, for its kernels
+  and for torch's threads from one of its passes to the next (so the loss too); each
+  line ends with the torch counts these steps left behind (``k on 1``: lowered k times);
 - ``edgenet Nt fixed``: N threads whatever the load (``threads.ADAPT = False``), what
   edgenet did before it adapted;
 - the baselines, with torch's N threads: ``dense`` (``x @ (W * M) + b``) and ``gather``
@@ -92,6 +94,11 @@ def beside(kind: str, k: int) -> Iterator[None]:
             p.wait()
 
 
+#: Per ``edgenet Nt`` step (the default), the torch thread count the step left (what the
+#: loss and the next step's torch work ran on): the policy's decisions, by scene.
+LEFT: list[int] = []
+
+
 def edgenet_variants(step: Step, n: int) -> dict[str, Step]:
     """``step`` on one thread (torch's and edgenet's), on ``n`` (torch's ``n`` threads,
     edgenet following them and adapting to free cores: the default), and on ``n`` fixed."""
@@ -102,6 +109,8 @@ def edgenet_variants(step: Step, n: int) -> dict[str, Step]:
             threads.ADAPT = adapt
             try:
                 step()
+                if adapt and limit == n:
+                    LEFT.append(torch.get_num_threads())
             finally:
                 threads.ADAPT = True
                 torch.set_num_threads(n)
@@ -175,10 +184,13 @@ def main(argv: list[str] | None = None) -> None:
         ctx = beside(kind, int(k)) if kind != "alone" else nullcontext()
         with ctx:
             for name, steps in all_cases.items():
+                LEFT.clear()
                 results[(scene.strip(), name)] = measure(steps, rounds)
                 row = results[(scene.strip(), name)]
+                left = ", ".join(f"{LEFT.count(k)} on {k}" for k in sorted(set(LEFT)))
                 print(f"{scene.strip():9s} {name:14s} " + "  ".join(
-                    f"{m} {t * 1e3:.2f} ms" for m, t in row.items()), flush=True)
+                    f"{m} {t * 1e3:.2f} ms" for m, t in row.items())
+                    + f"  (edgenet {n}t left torch: {left})", flush=True)
     table(results, n)
 
 
