@@ -114,7 +114,7 @@ def torch_threads() -> int:
     unless that is the count :func:`adapt_torch` lowered it to.
 
     >>> import torch
-    >>> torch_threads() == torch.get_num_threads()  # nothing lowered yet
+    >>> torch_threads() >= torch.get_num_threads()  # more where edgenet lowered it
     True
     """
     global _torch_user, _torch_ours
@@ -238,9 +238,8 @@ def adapt_torch(device: Any) -> None:
     user's count, as does one with :data:`ADAPT` off.
 
     >>> import torch
-    >>> before = torch.get_num_threads()
     >>> adapt_torch(torch.device("cpu"))
-    >>> 1 <= torch.get_num_threads() <= before == torch_threads()
+    >>> 1 <= torch.get_num_threads() <= torch_threads()
     True
     """
     global _torch_ours
