@@ -26,6 +26,8 @@ TORCH = {
     k.LEAKY_RELU: F.leaky_relu, k.GELU: F.gelu, k.SOFTPLUS: F.softplus, k.ELU: F.elu,
     k.SILU: F.silu, k.SIN: torch.sin, k.ABS: torch.abs, k.SQUARE: torch.square,
     k.EXP: torch.exp, k.SOFTSIGN: F.softsign,
+    # neat-python's functions: compositions of torch's (clamp, scale, sigmoid, ...)
+    **{b.code: b.forward for b in BUILTINS if b.name.startswith("neat_")},
 }
 #: The bounds the module docstring of ``_vector_math`` states.
 ULPS = {np.float32: 1, np.float64: 4}
