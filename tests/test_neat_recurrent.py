@@ -321,3 +321,5 @@ def test_the_config_chooses_the_network_and_recurrent_overrides_it(config):
     assert_parity(ours(net, x), g, config, x)
     with pytest.raises(en.CycleError, match=r"feed_forward = True.*RecurrentNetwork"):
         en.to_neat(net, ff)
+    with pytest.raises(en.EdgenetError, match=r"recurrent is 'yes'; expected True"):
+        en.from_neat(g, config, recurrent="yes")

@@ -256,6 +256,10 @@ def from_neat(genome: Any, config: Any, *, recurrent: bool | None = None) -> Net
     gc = _genome_config(config)
     if recurrent is None:
         recurrent = not getattr(gc, "feed_forward", True)
+    elif not isinstance(recurrent, bool):
+        raise EdgenetError(f"recurrent is {recurrent!r}; expected True (neat's "
+                           "RecurrentNetwork), False (its FeedForwardNetwork) or None (the "
+                           "config's feed_forward decides)")
     if recurrent:
         return _from_neat_recurrent(genome, gc)
     inputs, outputs = list(gc.input_keys), list(gc.output_keys)
@@ -336,12 +340,12 @@ def _from_neat_recurrent(genome: Any, gc: Any) -> Network:
             net.add_output(n, activation="identity", bias=0.0)
             continue
         gene = genome.nodes[n]
-        attrs = {"activation": _activation(genome, n, gene), "bias": float(gene.bias)}
+        act, bias = _activation(genome, n, gene), float(gene.bias)
         response[n] = float(gene.response)
         if n in outputs:
-            net.add_output(n, **attrs)
+            net.add_output(n, activation=act, bias=bias)
         else:
-            net.add_neuron(n, **attrs)
+            net.add_neuron(n, activation=act, bias=bias)
     for a, b in connections:
         if b in required:
             w = float(genome.connections[(a, b)].weight)
