@@ -6,9 +6,9 @@ network can amplify rounding (neat's sigmoid, tanh, sin and gauss multiply their
 2.5 or 5, so a loop easily has gain > 1), and where neat's own outputs move by more than
 3e-13 when every weight changes by one part in 2**50, two exact implementations that round
 differently (sum order, folded responses) part too. :func:`assert_parity` compares the
-steps until neat's sensitivity passes that; hand-made genomes are checked over every step,
-evolved ones over 95% of the steps, neat's random mutants (every activation: inv, exp and
-cube loops blow up) over 75%.
+steps until neat's sensitivity passes that; hand-made and evolved genomes are checked over
+every step, neat's random mutants (every activation: inv, exp and cube loops blow up) over
+at least 75% of them (81% now).
 """
 
 from __future__ import annotations
@@ -210,9 +210,8 @@ def test_parity_on_a_population_evolved_by_neat():
     genomes = list(pop.population.values())
     assert max(len(g.nodes) for g in genomes) > 1
     x = sequences(1, seed=6)
-    compared = [assert_parity(ours(en.from_neat(g, config), x), g, config, x, every_step=False)
-                for g in genomes[:25]]
-    assert sum(f == 1.0 for f in compared) >= 20 and np.mean(compared) > 0.95, compared
+    for g in genomes[:25]:
+        assert_parity(ours(en.from_neat(g, config), x), g, config, x)
 
 
 def test_round_trip_evaluates_identically(mutated, config):
