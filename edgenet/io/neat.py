@@ -2,7 +2,10 @@ r"""neat-python genomes in and out: :func:`from_neat` and :func:`to_neat`.
 
 A neat-python ``DefaultGenome`` node computes ``act(bias + response * agg(w_i x_i))``
 over its enabled incoming connections. :func:`from_neat` builds the :class:`~edgenet.Network`
-that ``neat.nn.FeedForwardNetwork.create(genome, config)`` evaluates:
+that ``neat.nn.FeedForwardNetwork.create(genome, config)`` evaluates (under a
+``feed_forward = False`` config, or with ``recurrent=True``, the one
+``neat.nn.RecurrentNetwork.create`` evaluates, to compile with ``recurrent=True``; see
+:func:`from_neat` for its time steps and what differs from the list below):
 
 - input nodes are ``config.genome_config.input_keys`` (negative ints) and outputs
   ``output_keys`` (0, 1, ...), in that order; hidden nodes keep their int keys;
