@@ -322,3 +322,13 @@ def test_the_config_chooses_the_network_and_recurrent_overrides_it(config):
         en.to_neat(net, ff)
     with pytest.raises(en.EdgenetError, match=r"recurrent is 'yes'; expected True"):
         en.from_neat(g, config, recurrent="yes")
+
+
+def test_to_neat_refuses_a_time_constant_neat_cannot_hold(config):
+    net = en.from_neat(handmade(config, 3, *HANDMADE["self-loop"]), config)
+    net.nodes[0]["tau"] = 4.0
+    with pytest.raises(en.EdgenetError, match=r"node 0 has tau=4.0; neat's RecurrentNetwork "
+                       r"moves every node all the way"):
+        en.to_neat(en.compile(net, recurrent=True), config)
+    net.nodes[0]["tau"] = 1.0
+    assert en.to_neat(net, config).nodes[0].activation == "tanh"

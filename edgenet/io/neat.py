@@ -42,7 +42,14 @@ import networkx as nx
 from ..activations import get_activation
 from ..errors import CycleError, EdgenetError
 from ..graph.network import Network
-from ..graph.validate import AGGREGATIONS, DEFAULT_ACTIVATION, aggregation, real, resolve_roles
+from ..graph.validate import (
+    AGGREGATIONS,
+    DEFAULT_ACTIVATION,
+    aggregation,
+    real,
+    resolve_roles,
+    time_constant,
+)
 
 #: neat-python activations that are edgenet built-ins under the same name.
 SAME = ("relu", "elu", "identity", "abs", "square")
@@ -388,8 +395,9 @@ def to_neat(network: Any, config: Any, *, key: Hashable | None = None) -> Any:
     and matches ``network.compile(recurrent=True)`` (see :func:`from_neat`): cycles and
     self-loops are kept, and a neuron with no incoming edge, which neat's recurrent
     network would leave at 0, gets a self-connection of weight 0 so that neat computes
-    its ``act(bias)`` (unless that is 0). A feed-forward config refuses a cyclic network
-    with a :class:`~edgenet.CycleError`.
+    its ``act(bias)`` (unless that is 0); a neuron with a time constant ``tau`` other
+    than 1 is refused (neat's network has none). A feed-forward config refuses a cyclic
+    network with a :class:`~edgenet.CycleError`.
 
     >>> import edgenet as en
     >>> net = en.Network(); net.add_input("x"); net.add_output("y", activation="neat_tanh")
@@ -444,6 +452,13 @@ def to_neat(network: Any, config: Any, *, key: Hashable | None = None) -> Any:
                 f"{', '.join(sorted(edgenet_activation(a) for a in gc.activation_defs.functions))}"
             )
         agg, response = aggregation(G, n)  # neat-python defines all of AGGREGATIONS
+        tau = time_constant(G.nodes[n].get("tau"), f"tau of node {n!r}")
+        if recurrent and tau != 1.0:
+            raise EdgenetError(
+                f"node {n!r} has tau={tau!r}; neat's RecurrentNetwork moves every node all the "
+                f"way to its new value each step, which is tau = 1 (with dt = 1): remove the "
+                f"node's tau attribute, or keep the network in edgenet"
+            )
         gene = gc.node_gene_type(keys[n])
         gene.init_attributes(gc)
         gene.bias, gene.response, gene.activation, gene.aggregation = bias, response, name, agg
