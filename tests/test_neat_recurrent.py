@@ -332,3 +332,23 @@ def test_to_neat_refuses_a_time_constant_neat_cannot_hold(config):
         en.to_neat(en.compile(net, recurrent=True), config)
     net.nodes[0]["tau"] = 1.0
     assert en.to_neat(net, config).nodes[0].activation == "tanh"
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_parity_on_cuda(mutated, config):
+    """The recurrent engine on CUDA (torch's CSR ops) runs imported genomes as on the CPU."""
+    genomes, cfg = mutated
+    x = sequences(3, seed=4)
+    for g in genomes[:15]:
+        gpu = en.compile(en.from_neat(g, cfg), recurrent=True, dtype=torch.float64,
+                         device="cuda")
+        with torch.no_grad():
+            got = gpu(torch.from_numpy(x).cuda()).cpu().numpy()  # (B, T, n_out)
+        assert_parity(got, g, cfg, x, every_step=False)
+    for nodes, connections in HANDMADE.values():
+        g = handmade(config, 3, nodes, connections)
+        model = en.compile(en.from_neat(g, config), recurrent=True, dtype=torch.float64,
+                           device="cuda")
+        x = sequences(2, seed=5)
+        with torch.no_grad():
+            assert_parity(model(torch.from_numpy(x).cuda()).cpu().numpy(), g, config, x)
