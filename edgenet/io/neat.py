@@ -381,10 +381,9 @@ def to_neat(network: Any, config: Any, *, key: Hashable | None = None) -> Any:
     :func:`from_neat`, so a network trained by gradient descent can re-enter evolution.
 
     ``network`` is a graph (or a compiled model, DAG or recurrent: its current weights
-    are used). Its
-    inputs and outputs, in order, become ``config``'s input and output keys; a hidden
-    node keeps its key when it is a non-negative int no other node uses, and gets a new
-    one otherwise. Every neuron's activation must have a neat-python name (see
+    are used). Its inputs and outputs, in order, become ``config``'s input and output
+    keys; a hidden node keeps its key when it is a non-negative int no other node uses,
+    and gets a new one otherwise. Every neuron's activation must have a neat-python name (see
     :func:`neat_activation`) that ``config`` knows; summing neurons get response 1 (their
     weights carry it), the others their ``response``. Connection genes take innovation
     numbers from ``config``'s innovation tracker when a ``neat.Population`` has set one,
@@ -452,8 +451,8 @@ def to_neat(network: Any, config: Any, *, key: Hashable | None = None) -> Any:
                 f"{', '.join(sorted(edgenet_activation(a) for a in gc.activation_defs.functions))}"
             )
         agg, response = aggregation(G, n)  # neat-python defines all of AGGREGATIONS
-        tau = time_constant(G.nodes[n].get("tau"), f"tau of node {n!r}")
-        if recurrent and tau != 1.0:
+        tau = time_constant(G.nodes[n].get("tau"), f"tau of node {n!r}") if recurrent else 1.0
+        if tau != 1.0:
             raise EdgenetError(
                 f"node {n!r} has tau={tau!r}; neat's RecurrentNetwork moves every node all the "
                 f"way to its new value each step, which is tau = 1 (with dt = 1): remove the "
