@@ -12,7 +12,8 @@ rewire; ``fraction=0.3``, so 30k edges move) for each candidate mode:
 against the baseline of one dense ``(nodes x batch) @ (batch x nodes)`` torch matmul,
 the arithmetic exact scoring cannot avoid, timed in the same process.
 
-Run: ``python benchmarks/rigl.py`` (``--quick`` for 5k nodes only, ``--sizes 5000 10000``).
+Run: ``python benchmarks/rigl.py`` (``--quick`` for 5k nodes only, ``--sizes 5000 10000``,
+``--threads 1`` for steadier figures on a shared machine).
 """
 
 from __future__ import annotations
@@ -92,8 +93,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--modes", nargs="+", default=["layers", "forward", "layers+sample",
                                                        "forward+sample"])
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads (default: torch's own choice)")
     parser.add_argument("--quick", action="store_true", help="5k nodes only")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     sizes = [5000] if args.quick else args.sizes
     k = round(0.3 * args.edges)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {args.edges:,} "

@@ -517,6 +517,8 @@ class RigL(_Schedule):
                     f"{k}, a smaller fraction, or sample=None to score every candidate")
         self.sample = sample
         self.rng = np.random.default_rng(seed)
+        #: With ``sample``: the candidate edges scored at the last rewiring step.
+        self.scored: list[Edge] | None = None
         self._passes: list[_Capture] = []
         self._hook = model.register_forward_hook(self._capture)
 
@@ -609,7 +611,7 @@ class RigL(_Schedule):
             def key(r: np.ndarray, c: np.ndarray) -> np.ndarray:
                 return (r + n_in) * n + c  # ties: the smaller target, then source row
 
-            groups = [_Group(rows[n_in:], rows, key)]
+            groups = [_Group(rows[n_in:], rows, key, by_row=True)]
         else:
             groups = _block_groups(model, items)
         by_target = _ByTarget(src, dst, n)
@@ -628,6 +630,7 @@ class RigL(_Schedule):
             if self.sample is not None and self.sample < len(u):
                 pick = np.sort(self.rng.choice(len(u), size=self.sample, replace=False))
                 u, v = u[pick], v[pick]
+                self._scored(u, v)
             scores = _pair_scores(H, D, u, v, self.model.n_inputs)  # (P,) float64
             self._check_scores(scores, u, v)
             top = _top(scores, np.arange(len(u)), k)  # ties: the first listed
@@ -640,36 +643,48 @@ class RigL(_Schedule):
 
     def _grow_exact(self, k: int, H: torch.Tensor, D: torch.Tensor,
                     groups: list[_Group]) -> list[tuple[int, int]]:
-        """The ``k`` best free pairs of ``groups``: one product ``D[targets] @ H[sources].T``
-        per block of target rows, the ``k`` best of each block kept (ties by key)."""
+        """The ``k`` best free pairs of ``groups``: one product of ``D[targets]`` and
+        ``H[sources]`` per block of target rows, only each block's entries that can still
+        be among the ``k`` best kept (ties by key)."""
         n, n_in = len(self.model._nodes), self.model.n_inputs
         best = _Best(k)
         for g in groups:
-            if not len(g.targets) or not g.reach[-1]:
+            if not g.free:
                 continue
-            whole = len(g.sources) == n  # every row, in order: no gather
+            whole = len(g.sources) == n  # every row, in order ("forward"): no gather
             Hs = H if whole else H[torch.as_tensor(g.sources, device=H.device)]  # (S, B)
-            rows_per = max(1, SCORE_BLOCK // int(g.reach[-1]))
-            for r0 in range(int(np.searchsorted(g.reach, 0, "right")), len(g.targets),
-                            rows_per):
+            width = int(g.reach.max()) if g.by_row else len(g.sources)
+            rows_per = max(1, SCORE_BLOCK // max(width, 1))
+            for r0 in range(0, len(g.targets), rows_per):
                 r1 = min(len(g.targets), r0 + rows_per)
-                reach = g.reach[r0:r1]  # (tb,) ascending: row r may grow from columns < reach
-                w = int(reach[-1])
-                t = torch.as_tensor(g.targets[r0:r1] - n_in, device=D.device)
-                S = D[t] @ Hs[:w].T  # (tb, w) dL/dw of every pair of the block
-                if S.dtype not in (torch.float32, torch.float64):
-                    S = S.float()
-                a = S.cpu().numpy()
-                np.abs(a, out=a)
-                lo = int(reach[0])
-                if lo < w:  # columns at or after a row's own row are not forward
-                    tail = a[:, lo:]
-                    tail[np.arange(lo, w)[None, :] >= reach[:, None]] = -1.0
-                i0, i1 = np.searchsorted(g.present_r, (r0, r1))
-                a[g.present_r[i0:i1] - r0, g.present_c[i0:i1]] = -1.0  # kept edges
+                t = g.targets[r0:r1]  # (tb,)
+                Dt = D[torch.as_tensor(t - n_in, device=D.device)]  # (tb, B)
+                if g.by_row:  # (tb, w): sources are every row, ascending; w the last reach
+                    reach = g.reach[r0:r1]
+                    w = int(reach[-1])
+                    if not w:
+                        continue
+                    a = _numpy(Dt @ Hs[:w].T)  # (tb, w) |dL/dw| of every pair
+                    lo = int(reach[0])
+                    if lo < w:  # a row's own row and later ones are not forward
+                        tail = a[:, lo:]
+                        tail[np.arange(lo, w)[None, :] >= reach[:, None]] = -1.0
+                    i0, i1 = np.searchsorted(g.present_r, (r0, r1))
+                    a[g.present_r[i0:i1] - r0, g.present_c[i0:i1]] = -1.0  # kept edges
+                else:  # (S, tb): keys ascend down the columns
+                    w = len(t)
+                    a = _numpy(Hs @ Dt.T)  # (S, tb)
+                    late = np.flatnonzero(g.sources >= t.min())  # sources not before all
+                    if len(late):
+                        sub = a[late]
+                        sub[g.sources[late, None] >= t[None, :]] = -1.0
+                        a[late] = sub
+                    i0, i1 = np.searchsorted(g.present_r, (r0, r1))
+                    a[g.present_c[i0:i1], g.present_r[i0:i1] - r0] = -1.0
                 bad = np.flatnonzero(np.isnan(a))
                 if bad.size:
-                    r, c = np.divmod(bad[0], w)
+                    i, j = np.divmod(bad[0], w)
+                    r, c = (i, j) if g.by_row else (j, i)
                     self._nan_error(int(g.sources[c]), int(g.targets[r0 + r]), bad.size)
                 best.add(a.ravel(), g, r0, w)
         return best.pairs(k, f"RigL step {self.t + 1}")
@@ -695,10 +710,15 @@ class RigL(_Schedule):
                 _, first = np.unique(both, return_index=True)
                 x = both[np.sort(first)][:m]  # the first m distinct, in draw order
         u, v, key, _ = _locate(groups, start, x, n)
+        self._scored(u, v)
         scores = _pair_scores(H, D, u, v, self.model.n_inputs)  # (m,) float64
         self._check_scores(scores, u, v)
         top = _top(scores, key, k)
         return list(zip(u[top].tolist(), v[top].tolist()))
+
+    def _scored(self, u: np.ndarray, v: np.ndarray) -> None:
+        nodes = self.model.nodes
+        self.scored = [(nodes[a], nodes[b]) for a, b in zip(u.tolist(), v.tolist())]
 
     def _check_scores(self, scores: np.ndarray, u: np.ndarray, v: np.ndarray) -> None:
         """Refuse NaN scores (of candidate pairs ``(u, v)``, rows): they cannot be ranked,
@@ -721,27 +741,33 @@ class RigL(_Schedule):
 
 @dataclass
 class _Group:
-    """Candidate pairs ``(sources[c], targets[r])`` that are forward (``c < reach[r]``):
-    target rows (ascending, none an input) and the source rows (ascending) each may grow
-    from. Groups partition the candidates; ``key(r, c)`` (int64, vectorised) orders ties
-    as the candidates are listed."""
+    """Candidate pairs ``(sources[c], targets[r])`` with ``sources[c] < targets[r]``:
+    target rows (none an input) and the source rows each may grow from. Groups partition
+    the candidates; ``key(r, c)`` (int64, vectorised) orders ties as the candidates are
+    listed. ``by_row``: the sources are every row in order and the targets ascend, so
+    the keys ascend along rows of a ``(targets, sources)`` block; otherwise they ascend
+    down the columns of a ``(sources, targets)`` block when ``ordered``."""
 
     targets: np.ndarray  # (T,) rows
     sources: np.ndarray  # (S,) rows
     key: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    by_row: bool = False
+    ordered: bool = True
     free: int = 0
     present_r: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     present_c: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
 
     def __post_init__(self) -> None:
-        self.reach = np.searchsorted(self.sources, self.targets)  # (T,) sources before each
+        self.order = np.argsort(self.sources, kind="stable")  # (S,) columns by row
+        self.reach = np.searchsorted(self.sources[self.order], self.targets)  # (T,)
 
     def count_free(self, by_target: _ByTarget) -> int:
         """The free pairs (forward, not a kept edge); remembers where the kept ones are."""
-        r, s = by_target.into(self.targets)  # (e,) kept edges into the targets
-        c = np.minimum(np.searchsorted(self.sources, s), max(len(self.sources) - 1, 0))
-        hit = (self.sources[c] == s) & (c < self.reach[r]) if len(self.sources) else r < 0
-        self.present_r, self.present_c = r[hit], c[hit]  # ascending r
+        r, s = by_target.into(self.targets)  # (e,) kept edges into the targets, r ascending
+        rows = self.sources[self.order]
+        p = np.minimum(np.searchsorted(rows, s), max(len(rows) - 1, 0))
+        hit = (rows[p] == s) & (p < self.reach[r]) if len(rows) else r < 0
+        self.present_r, self.present_c = r[hit], self.order[p[hit]]
         self.free = int(self.reach.sum()) - int(hit.sum())
         return self.free
 
@@ -809,6 +835,14 @@ def _block_groups(model: CompiledNetwork,
             at = np.searchsorted(sources, distinct)
             first[at], spos[at] = j, pos
         tpos = np.stack([dst[b][1][np.searchsorted(dst[b][0], targets)] for b in held])
+        # Columns by key: block, then position in its sources; rows by position in the
+        # targets when every block lists them alike (layers): keys ascend down columns.
+        cols = np.argsort(offset[held[first]] + spos * length[held[first]], kind="stable")
+        sources, first, spos = sources[cols], first[cols], spos[cols]
+        ordered = bool((tpos == tpos[:1]).all())
+        if ordered:
+            by_pos = np.argsort(tpos[0], kind="stable")
+            targets, tpos = targets[by_pos], tpos[:, by_pos]
 
         def key(r: np.ndarray, c: np.ndarray, first: np.ndarray = first,
                 spos: np.ndarray = spos, tpos: np.ndarray = tpos,
@@ -817,15 +851,15 @@ def _block_groups(model: CompiledNetwork,
             b = held[j]
             return offset[b] + spos[c] * length[b] + tpos[j, r]
 
-        groups.append(_Group(targets, sources, key))
+        groups.append(_Group(targets, sources, key, ordered=ordered))
     return groups
 
 
 def _locate(groups: list[_Group], start: np.ndarray, x: np.ndarray,
             n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The forward pairs numbered ``x`` (``start[g]`` + the pair's place in group ``g``,
-    targets in order, sources in order): source rows, target rows, tie keys, and
-    whether each is free (not a kept edge)."""
+    """The forward pairs numbered ``x`` (``start[g]`` + the pair's place in group ``g``:
+    targets in group order, then sources by row): source rows, target rows, tie keys,
+    and whether each is free (not a kept edge)."""
     u, v, key = (np.empty(len(x), dtype=np.int64) for _ in range(3))
     free = np.ones(len(x), dtype=bool)
     which = np.searchsorted(start, x, "right") - 1  # (m,) group of each pair
@@ -835,7 +869,7 @@ def _locate(groups: list[_Group], start: np.ndarray, x: np.ndarray,
         y = x[at] - start[gi]
         before = np.concatenate(([0], np.cumsum(g.reach)))  # (T + 1,)
         r = np.searchsorted(before, y, "right") - 1
-        c = y - before[r]
+        c = g.order[y - before[r]]
         u[at], v[at], key[at] = g.sources[c], g.targets[r], g.key(r, c)
         kept = np.sort(g.present_r * n + g.present_c)
         hit = np.minimum(np.searchsorted(kept, r * n + c), max(len(kept) - 1, 0))
@@ -845,28 +879,51 @@ def _locate(groups: list[_Group], start: np.ndarray, x: np.ndarray,
 
 
 class _Best:
-    """The ``k`` best scores seen, ties by the smaller key, fed block by block: each
-    block keeps only its entries at or above the running ``k``-th best."""
+    """The ``k`` best scores seen, ties by the smaller key, fed block by block: a block
+    gives only its entries that can still be among the ``k`` best."""
 
     def __init__(self, k: int):
         self.k, self.cut, self.size = k, 0.0, 0  # scores are >= 0; -1 marks a non-candidate
         self.parts: list[tuple[np.ndarray, ...]] = []
 
     def add(self, flat: np.ndarray, g: _Group, r0: int, w: int) -> None:
-        """The block ``flat`` (``(rows, w)`` raveled) of group ``g`` from target ``r0``."""
-        at = np.flatnonzero(flat >= self.cut)
+        """The block ``flat`` (raveled ``(rows, w)`` when ``g.by_row``, else ``(sources,
+        w)``) of group ``g``, from its target ``r0``."""
+        k = self.k
+        above = np.flatnonzero(flat > self.cut)
+        if len(above) > k:  # the block's k-th best beats the cut: ties at it compete
+            score = flat[above]
+            kth = score[np.argpartition(score, len(above) - k)[len(above) - k]]
+            tied, above = above[score == kth], above[score > kth]
+        else:  # ties at the cut compete (all zero scores, say)
+            tied = np.flatnonzero(flat == self.cut)
+        need = k - len(above)
+        if len(tied) > need:  # keep the smallest keys: the first in block order if sorted
+            if g.by_row or g.ordered:
+                tied = tied[:need]
+            else:
+                tied = tied[np.argpartition(self._keys(tied, g, r0, w), need - 1)[:need]]
+        at = np.concatenate((above, tied))
         if not len(at):
             return
-        score = flat[at]
-        if len(at) > self.k:  # every entry tied with the block's k-th best stays
-            kth = np.partition(score, len(at) - self.k)[len(at) - self.k]
-            at, score = at[score >= kth], score[score >= kth]
-        r, c = np.divmod(at, w)
-        self.parts.append((score.astype(np.float64), g.key(r + r0, c), g.sources[c],
-                           g.targets[r + r0]))
+        self.parts.append((flat[at].astype(np.float64), self._keys(at, g, r0, w),
+                           *self._pairs(at, g, r0, w)))
         self.size += len(at)
-        if self.size > 4 * self.k:
+        if self.size > 4 * k:
             self._reduce()
+
+    @staticmethod
+    def _where(at: np.ndarray, g: _Group, r0: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+        i, j = np.divmod(at, w)
+        return (i + r0, j) if g.by_row else (j + r0, i)  # (r, c)
+
+    def _keys(self, at: np.ndarray, g: _Group, r0: int, w: int) -> np.ndarray:
+        return g.key(*self._where(at, g, r0, w))
+
+    def _pairs(self, at: np.ndarray, g: _Group, r0: int,
+               w: int) -> tuple[np.ndarray, np.ndarray]:
+        r, c = self._where(at, g, r0, w)
+        return g.sources[c], g.targets[r]
 
     def _reduce(self) -> None:
         score, key, u, v = (np.concatenate(p) for p in zip(*self.parts))
@@ -900,6 +957,14 @@ def _best(score: np.ndarray, key: np.ndarray, k: int) -> np.ndarray:
     if len(tied) > need:
         tied = tied[np.argpartition(key[tied], need - 1)[:need]]
     return np.concatenate((above, tied))
+
+
+def _numpy(S: torch.Tensor) -> np.ndarray:
+    """``|S|`` as a writable NumPy array (float32 or float64), in place where it can."""
+    if S.dtype not in (torch.float32, torch.float64):
+        S = S.float()
+    a = S.cpu().numpy()
+    return np.abs(a, out=a)
 
 
 def _pair_scores(H: torch.Tensor, D: torch.Tensor, u: np.ndarray, v: np.ndarray,
