@@ -453,8 +453,7 @@ class RigL(_Schedule):
     That gradient is ``dL/dw_uv = sum_b dL/dz_v[b] h_u[b]``: the scheduler keeps the
     input, parameters, structure and output gradient of every pass since the last
     ``step()`` call before a rewiring step (hooks on the model), replays them, and scores
-    candidates in blocks of target rows against all source rows, never an ``N x N``
-    matrix (at most :data:`SCORE_BLOCK` scores at a time). Under gradient accumulation
+    the candidates. Under gradient accumulation
     (several forward and backward passes per ``optimizer.step()``) the scores sum over
     all of them, as the accumulated gradient does; a pass begun while the weight gradient
     is None or zero (after ``zero_grad()``) starts the sum anew. A pass that no backward
@@ -462,6 +461,25 @@ class RigL(_Schedule):
     ``model``, ``optimizer``, ``fraction``, ``every``, ``until`` and ``candidates`` are
     those of every scheduler (see ``help(RigL.__init__)``). A DAG only: a
     :class:`~edgenet.RecurrentNetwork` is refused (use :class:`SET`).
+
+    Cost of a rewiring step, for ``E`` edges, batch ``B`` and ``k`` edges regrown, besides
+    the replay (a forward and backward pass, ``O(E x B)``):
+
+    * exact (``sample=None``), ``"layers"``, ``"forward"`` or blocks: ``C x B``
+      multiply-adds for the ``C`` candidate pairs (about ``N**2 / 2`` for ``"forward"``,
+      and for ``"layers"`` on a deep random DAG whose layers are many), as one matrix
+      product ``D[targets] @ H[sources].T`` per block of target rows (at most
+      :data:`SCORE_BLOCK` scores at a time) of which only entries that can still be
+      among the ``k`` best are kept; the candidates are never listed one by one. Memory
+      ``O(SCORE_BLOCK + k + E + N)``. This is the dense gradient, which exact RigL needs.
+    * a list of edges: ``O(listed x B)``.
+    * ``sample=m``: ``m`` free candidates drawn uniformly without replacement (the
+      generator seeded by ``seed``; :attr:`scored` lists them), scored one by one, the best
+      ``k`` regrown: ``O((E + m) x B)`` whatever ``N`` is (``O(E + m)`` for the draw
+      itself). With ``m`` at least the free candidates it is exact RigL.
+
+    Ties are broken by the listing order of the candidates (``"forward"``: the smaller
+    target row, then source row), whatever the blocks.
 
     ``step()`` refuses (:class:`~edgenet.EdgenetError`, nothing changed) when the model
     was rewired after a captured pass (its scores describe another network: run a
@@ -478,6 +496,11 @@ class RigL(_Schedule):
     >>> model(x).sum().backward(); opt.step(); sched.step()
     >>> model.edges
     [('b', 'y')]
+    >>> sched.remove()  # now score a sample of one of the two free candidates
+    >>> sampled = en.RigL(model, opt, fraction=1.0, every=1, sample=1, seed=0)
+    >>> model(x).sum().backward(); opt.step(); sampled.step()
+    >>> len(sampled.scored), sampled.last[1] == sampled.scored
+    (1, True)
     """
 
     model: CompiledNetwork
