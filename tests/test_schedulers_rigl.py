@@ -244,3 +244,20 @@ def test_sample_smaller_than_the_regrowth_is_refused_and_changes_nothing():
         sched.step()
     assert (list(model.edges), sched.t) == (before[0], 0)
     torch.testing.assert_close(model.weight.detach(), before[1])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("sample", [None, 40])
+@pytest.mark.parametrize("kind", ["layers", "forward"])
+def test_scoring_on_cuda_grows_what_the_cpu_grows(kind, sample):
+    grown = []
+    for device in ("cpu", "cuda"):
+        model = en.compile(dag_model().to_network(), dtype=torch.float64, device=device)
+        sched = en.RigL(model, None, fraction=0.1, every=1, candidates=kind, sample=sample,
+                        seed=0)
+        x = torch.randn(6, model.n_inputs, dtype=torch.float64,
+                        generator=torch.Generator().manual_seed(0)).to(device)
+        model(x).square().sum().backward()
+        sched.step()
+        grown.append(sched.last)
+    assert grown[0] == grown[1]
