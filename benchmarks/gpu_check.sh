@@ -9,6 +9,7 @@
 #   benchmarks/gpu_check.sh [results-file]     # default: $OUT/gpu_check.txt, else ./gpu_check.txt
 #   PARTS="tests bench" benchmarks/gpu_check.sh   # run only some parts
 #   PYTHON=/path/to/python benchmarks/gpu_check.sh
+#   XDIST=14 benchmarks/gpu_check.sh     # pytest-xdist workers for the full suite (default 8)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-${OUT:-.}/gpu_check.txt}"
@@ -60,7 +61,7 @@ part tests && run "$t_tests" "CUDA and compiled Triton tests" \
 part bench && run "$t_bench" "GPU benchmarks" "$py" benchmarks/gpu.py
 # The whole suite, CPU tests included (this machine's CPU differs from CI's): in parallel
 # where pytest-xdist is installed.
-xdist=$("$py" -c "import xdist" 2>/dev/null && echo "-n 8 -p no:benchmark")
+xdist=$("$py" -c "import xdist" 2>/dev/null && echo "-n ${XDIST:-8} -p no:benchmark")
 part suite && run "$t_suite" "full test suite" "$py" -m pytest -q --tb=short -rfEs \
     -p no:cacheprovider $xdist
 echo "== gpu_check done: status $status (results in $out)"

@@ -3,7 +3,12 @@
 Every neuron names its activation with a string; this module maps names to
 element-wise torch callables. Built in: ``identity``, ``relu``, ``sigmoid``,
 ``tanh``, ``leaky_relu`` (slope 0.01), ``gelu`` (exact, erf form), ``softplus``,
-``elu``, ``silu``, ``sin``, ``abs``, ``square``, ``exp``, ``softsign``.
+``elu``, ``silu``, ``sin``, ``abs``, ``square``, ``exp``, ``softsign``, and
+neat-python's functions as neat defines them: ``neat_sigmoid`` (``sigmoid(clamp(5z,
+-60, 60))``), ``neat_tanh``, ``neat_sin``, ``neat_gauss``, ``neat_lelu``, ``neat_selu``,
+``neat_softplus``, ``neat_clamped``, ``neat_inv``, ``neat_log``, ``neat_exp``,
+``neat_hat``, ``neat_cube``. Every engine runs the built-ins (the compiled kernels
+branch on their codes).
 Add your own with :func:`register_activation`.
 
 >>> import torch, edgenet as en
@@ -70,6 +75,78 @@ def _gelu_slope(z: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
             + z * torch.exp(-0.5 * z * z) * 0.3989422804014327)
 
 
+# neat-python's activation functions (neat/activations.py) that differ from the built-ins
+# above, under ``neat_<name>``: each scales and clamps as neat does, so a genome imported
+# with :func:`edgenet.from_neat` computes what neat-python's networks compute. neat's
+# ``relu``, ``elu``, ``identity``, ``abs`` and ``square`` are the built-ins of that name.
+# Branches guard their inputs so that autograd's gradient through the unused side of a
+# ``torch.where`` stays finite; ``torch.clamp`` passes nan (and gradients at its bounds).
+_SELU_LAMBDA = 1.0507009873554804934193349852946
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_GAUSS_BOUND = 3.4
+_LOG_FLOOR = 1e-7
+
+
+def _inside(z: torch.Tensor, lo: float, hi: float) -> torch.Tensor:
+    """1 where ``lo <= z <= hi`` (where ``torch.clamp`` passes gradients), else 0."""
+    return ((z >= lo) & (z <= hi)).to(z.dtype)
+
+
+def _clamp60(z: torch.Tensor, scale: float) -> torch.Tensor:
+    return torch.clamp(scale * z, -60.0, 60.0)
+
+
+def _neat_selu(z: torch.Tensor) -> torch.Tensor:
+    return torch.where(z > 0, _SELU_LAMBDA * z,
+                       (_SELU_LAMBDA * _SELU_ALPHA) * torch.expm1(torch.clamp(z, max=0.0)))
+
+
+def _neat_selu_slope(z: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    return torch.where(z > 0, _SELU_LAMBDA,
+                       (_SELU_LAMBDA * _SELU_ALPHA) * torch.exp(torch.clamp(z, max=0.0)))
+
+
+def _neat_softplus(z: torch.Tensor) -> torch.Tensor:
+    s = _clamp60(z, 5.0)  # 0.2 log(1 + e^s), as s + log1p(e^-s) above 0 (no overflow)
+    return 0.2 * torch.where(s > 0, s + torch.log1p(torch.exp(-torch.clamp(s, min=0.0))),
+                             torch.log1p(torch.exp(torch.clamp(s, max=0.0))))
+
+
+def _neat_inv(z: torch.Tensor) -> torch.Tensor:
+    zero = z == 0  # neat's 1 / z catches the ZeroDivisionError and gives 0
+    return torch.where(zero, torch.zeros_like(z), 1.0 / torch.where(zero, torch.ones_like(z), z))
+
+
+def _neat_log_slope(z: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    return _inside(z, _LOG_FLOOR, float("inf")) / torch.clamp(z, min=_LOG_FLOOR)
+
+
+_NEAT = [  # neat's name, forward, slope (the derivative autograd takes of forward)
+    ("sigmoid", lambda z: torch.sigmoid(_clamp60(z, 5.0)),
+     lambda z, h: h * (1 - h) * (5.0 * _inside(5.0 * z, -60.0, 60.0))),
+    ("tanh", lambda z: torch.tanh(_clamp60(z, 2.5)),
+     lambda z, h: (1 - h * h) * (2.5 * _inside(2.5 * z, -60.0, 60.0))),
+    ("sin", lambda z: torch.sin(_clamp60(z, 5.0)),
+     lambda z, h: torch.cos(_clamp60(z, 5.0)) * (5.0 * _inside(5.0 * z, -60.0, 60.0))),
+    ("gauss", lambda z: torch.exp(-5.0 * torch.clamp(z, -_GAUSS_BOUND, _GAUSS_BOUND) ** 2),
+     lambda z, h: h * (-10.0 * torch.clamp(z, -_GAUSS_BOUND, _GAUSS_BOUND))
+     * _inside(z, -_GAUSS_BOUND, _GAUSS_BOUND)),
+    ("lelu", lambda z: torch.where(z > 0, z, 0.005 * z),
+     lambda z, h: torch.where(z > 0, 1.0, torch.full_like(z, 0.005))),
+    ("selu", _neat_selu, _neat_selu_slope),
+    ("softplus", _neat_softplus,
+     lambda z, h: torch.sigmoid(_clamp60(z, 5.0)) * _inside(5.0 * z, -60.0, 60.0)),
+    ("clamped", lambda z: torch.clamp(z, -1.0, 1.0), lambda z, h: _inside(z, -1.0, 1.0)),
+    ("inv", _neat_inv, lambda z, h: torch.where(z == 0, 0.0, -h * h)),
+    ("log", lambda z: torch.log(torch.clamp(z, min=_LOG_FLOOR)), _neat_log_slope),
+    ("exp", lambda z: torch.exp(torch.clamp(z, -60.0, 60.0)),
+     lambda z, h: h * _inside(z, -60.0, 60.0)),
+    ("hat", lambda z: torch.clamp(1 - torch.abs(z), min=0.0),
+     lambda z, h: -torch.sign(z) * (1 - torch.abs(z) >= 0).to(z.dtype)),
+    ("cube", lambda z: z**3, lambda z, h: 3.0 * z * z),
+]
+
+
 #: The built-in activations, in code order (the compiled kernels' ``code``).
 BUILTINS: tuple[Builtin, ...] = tuple(
     Builtin(name, code, forward, slope, module)
@@ -90,6 +167,7 @@ BUILTINS: tuple[Builtin, ...] = tuple(
         ("square", _square, lambda z, h: 2 * z, None),
         ("exp", torch.exp, lambda z, h: h, None),
         ("softsign", F.softsign, lambda z, h: 1 / (1 + z.abs()) ** 2, nn.Softsign),
+        *[("neat_" + name, forward, slope, None) for name, forward, slope in _NEAT],
     ])
 )
 #: Built-in activations by name.
@@ -169,78 +247,7 @@ def backward(name: str, grad: torch.Tensor, z: torch.Tensor, h: torch.Tensor) ->
     builtin = BUILTIN.get(name)
     if builtin is not None:
         return grad * builtin.slope(z, h)
-    slope = NEAT_SLOPES.get(name)
-    if slope is not None and _REGISTRY.get(name) is NEAT_ACTIVATIONS[name[len("neat_"):]]:
-        return grad * slope(z, h)
     with torch.enable_grad():
         z = z.detach().requires_grad_(True)
         (dz,) = torch.autograd.grad(get_activation(name)(z), z, grad)
     return dz
-
-
-# neat-python's activation functions (neat/activations.py), as torch callables registered
-# under ``neat_<name>``: each scales and clamps as neat does, so a genome imported with
-# :func:`edgenet.from_neat` computes what neat-python's networks compute. neat's ``relu``,
-# ``elu``, ``identity``, ``abs`` and ``square`` are edgenet's built-ins of the same name.
-# Branches guard their inputs so that autograd's gradient through the unused side of a
-# ``torch.where`` stays finite.
-def _neat_selu(z: torch.Tensor) -> torch.Tensor:
-    lam, alpha = 1.0507009873554804934193349852946, 1.6732632423543772848170429916717
-    return torch.where(z > 0, lam * z, (lam * alpha) * (torch.exp(torch.clamp(z, max=0.0)) - 1))
-
-
-def _neat_inv(z: torch.Tensor) -> torch.Tensor:
-    zero = z == 0  # neat's 1 / z catches the ZeroDivisionError and gives 0
-    return torch.where(zero, torch.zeros_like(z), 1.0 / torch.where(zero, torch.ones_like(z), z))
-
-
-#: neat-python's activations that differ from edgenet's built-ins, by neat's name.
-NEAT_ACTIVATIONS: dict[str, Activation] = {
-    "sigmoid": lambda z: torch.sigmoid(torch.clamp(5.0 * z, -60.0, 60.0)),
-    "tanh": lambda z: torch.tanh(torch.clamp(2.5 * z, -60.0, 60.0)),
-    "sin": lambda z: torch.sin(torch.clamp(5.0 * z, -60.0, 60.0)),
-    "gauss": lambda z: torch.exp(-5.0 * torch.clamp(z, -3.4, 3.4) ** 2),
-    "lelu": lambda z: torch.where(z > 0, z, 0.005 * z),
-    "selu": _neat_selu,
-    "softplus": lambda z: 0.2 * torch.log(1 + torch.exp(torch.clamp(5.0 * z, -60.0, 60.0))),
-    "clamped": lambda z: torch.clamp(z, -1.0, 1.0),
-    "inv": _neat_inv,
-    "log": lambda z: torch.log(torch.clamp(z, min=1e-7)),
-    "exp": lambda z: torch.exp(torch.clamp(z, -60.0, 60.0)),
-    "hat": lambda z: torch.clamp(1 - torch.abs(z), min=0.0),
-    "cube": lambda z: z**3,
-}
-for _name, _fn in NEAT_ACTIVATIONS.items():
-    _REGISTRY["neat_" + _name] = _fn
-
-
-def _inside(z: torch.Tensor, lo: float, hi: float) -> torch.Tensor:
-    """1 where ``lo <= z <= hi`` (where ``torch.clamp`` passes gradients), else 0."""
-    return ((z >= lo) & (z <= hi)).to(z.dtype)
-
-
-def _neat_selu_slope(z: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-    lam, alpha = 1.0507009873554804934193349852946, 1.6732632423543772848170429916717
-    return torch.where(z > 0, lam, (lam * alpha) * torch.exp(torch.clamp(z, max=0.0)))
-
-
-#: ``d act / dz`` of each registered neat activation at ``z`` given ``h = act(z)``, in
-#: closed form (the derivative autograd takes of :data:`NEAT_ACTIVATIONS`, clamps passing
-#: gradients at their bounds), so the generation engine's backward needs no autograd.
-NEAT_SLOPES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
-    "neat_sigmoid": lambda z, h: h * (1 - h) * (5.0 * _inside(5.0 * z, -60.0, 60.0)),
-    "neat_tanh": lambda z, h: (1 - h * h) * (2.5 * _inside(2.5 * z, -60.0, 60.0)),
-    "neat_sin": lambda z, h: torch.cos(torch.clamp(5.0 * z, -60.0, 60.0))
-    * (5.0 * _inside(5.0 * z, -60.0, 60.0)),
-    "neat_gauss": lambda z, h: h * (-10.0 * torch.clamp(z, -3.4, 3.4)) * _inside(z, -3.4, 3.4),
-    "neat_lelu": lambda z, h: torch.where(z > 0, 1.0, torch.full_like(z, 0.005)),
-    "neat_selu": _neat_selu_slope,
-    "neat_softplus": lambda z, h: torch.sigmoid(torch.clamp(5.0 * z, -60.0, 60.0))
-    * _inside(5.0 * z, -60.0, 60.0),
-    "neat_clamped": lambda z, h: _inside(z, -1.0, 1.0),
-    "neat_inv": lambda z, h: torch.where(z == 0, 0.0, -h * h),
-    "neat_log": lambda z, h: _inside(z, 1e-7, float("inf")) / torch.clamp(z, min=1e-7),
-    "neat_exp": lambda z, h: h * _inside(z, -60.0, 60.0),
-    "neat_hat": lambda z, h: -torch.sign(z) * (1 - torch.abs(z) >= 0).to(z.dtype),
-    "neat_cube": lambda z, h: 3.0 * z * z,
-}

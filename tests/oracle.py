@@ -80,12 +80,55 @@ EXACT: dict[str, tuple[Real, Real]] = {
     "exp": (mp.exp, mp.exp),
     "softsign": (lambda z: z / (1 + abs(z)), lambda z: 1 / (1 + abs(z)) ** 2),
 }
+
+
+def _clamp(z, lo, hi):
+    return max(mp.mpf(lo), min(mp.mpf(hi), z))
+
+
+def _inside(z, lo, hi) -> Any:
+    """1 where a clamp to ``[lo, hi]`` passes its gradient (bounds included), else 0."""
+    return mp.one if mp.mpf(lo) <= z <= mp.mpf(hi) else mp.zero
+
+
+_LAM, _ALPHA = mp.mpf("1.0507009873554804934193349852946"), mp.mpf("1.6732632423543772848170429916717")
+#: neat-python's functions (bounds as the float64 values edgenet states: 3.4, 1e-7).
+EXACT.update({
+    "neat_sigmoid": (lambda z: _sigmoid(_clamp(5 * z, -60, 60)),
+                     lambda z: 5 * _inside(5 * z, -60, 60) * _sigmoid(_clamp(5 * z, -60, 60))
+                     * _sigmoid(-_clamp(5 * z, -60, 60))),
+    "neat_tanh": (lambda z: mp.tanh(_clamp(mp.mpf(5) / 2 * z, -60, 60)),
+                  lambda z: mp.mpf(5) / 2 * _inside(mp.mpf(5) / 2 * z, -60, 60)
+                  * mp.sech(_clamp(mp.mpf(5) / 2 * z, -60, 60)) ** 2),
+    "neat_sin": (lambda z: mp.sin(_clamp(5 * z, -60, 60)),
+                 lambda z: 5 * _inside(5 * z, -60, 60) * mp.cos(_clamp(5 * z, -60, 60))),
+    "neat_gauss": (lambda z: mp.exp(-5 * _clamp(z, -3.4, 3.4) ** 2),
+                   lambda z: -10 * _clamp(z, -3.4, 3.4) * _inside(z, -3.4, 3.4)
+                   * mp.exp(-5 * _clamp(z, -3.4, 3.4) ** 2)),
+    "neat_lelu": (lambda z: z if z > 0 else z * mp.mpf(0.005),
+                  lambda z: mp.one if z > 0 else mp.mpf(0.005)),
+    "neat_selu": (lambda z: _LAM * z if z > 0 else _LAM * _ALPHA * mp.expm1(z),
+                  lambda z: _LAM if z > 0 else _LAM * _ALPHA * mp.exp(z)),
+    "neat_softplus": (lambda z: mp.log1p(mp.exp(_clamp(5 * z, -60, 60))) / 5,
+                      lambda z: _inside(5 * z, -60, 60) * _sigmoid(_clamp(5 * z, -60, 60))),
+    "neat_clamped": (lambda z: _clamp(z, -1, 1), lambda z: _inside(z, -1, 1)),
+    "neat_inv": (lambda z: mp.zero if z == 0 else 1 / z,
+                 lambda z: mp.zero if z == 0 else -1 / (z * z)),
+    "neat_log": (lambda z: mp.log(max(z, mp.mpf(1e-7))) if z < _BEYOND else mp.inf,
+                 lambda z: 1 / z if z >= mp.mpf(1e-7) else mp.zero),
+    "neat_exp": (lambda z: mp.exp(_clamp(z, -60, 60)),
+                 lambda z: _inside(z, -60, 60) * mp.exp(z) if abs(z) <= 60 else mp.zero),
+    "neat_hat": (lambda z: max(1 - abs(z), mp.zero),
+                 lambda z: -mp.sign(z) if abs(z) <= 1 else mp.zero),
+    "neat_cube": (lambda z: z**3, lambda z: 3 * z * z),
+})
 #: Functions that are ``z`` times a factor or ``z`` over one: nan is accepted at +-inf.
 PRODUCTS = frozenset({"gelu", "silu", "softsign"})
 #: Functions without a limit at +-inf.
 NO_LIMIT = frozenset({"sin"})
 #: Slopes at ``z = nan`` that are not nan: constant, or reading ``z`` only by comparison.
-NAN_SLOPE = {"identity": 1.0, "relu": 0.0, "leaky_relu": 0.01, "abs": 0.0}
+NAN_SLOPE = {"identity": 1.0, "relu": 0.0, "leaky_relu": 0.01, "abs": 0.0, "neat_lelu": 0.005,
+             "neat_clamped": 0.0, "neat_hat": 0.0}
 _BEYOND = mp.mpf("1e1000")  # where a function has reached its limit at +-inf
 
 
@@ -195,6 +238,12 @@ def hard_inputs(dtype: torch.dtype) -> torch.Tensor:
     return torch.cat([torch.linspace(-12, 12, 97, dtype=dtype), torch.tensor(values, dtype=dtype)])
 
 
+#: Activations whose argument is scaled before a function that amplifies its rounding:
+#: name -> (factor, cap), the atol grows with ``factor |z|`` up to ``cap`` (see tolerance).
+SCALED = {"gelu": (1.0, 8.0), "silu": (1.0, 8.0), "neat_sigmoid": (5.0, 60.0),
+          "neat_tanh": (2.5, 60.0), "neat_sin": (5.0, 60.0), "neat_softplus": (5.0, 60.0)}
+
+
 def tolerance(act: str, z: torch.Tensor) -> dict[str, Any]:
     """How close an engine's ``act(z)`` or slope must come to the oracle: relative to the
     value, plus a few units in the last place of 1 (slopes such as sigmoid's h (1 - h)
@@ -202,7 +251,10 @@ def tolerance(act: str, z: torch.Tensor) -> dict[str, Any]:
     factor (Phi(z), sigmoid(z)): a few ulp of the factor are |z| times that, for |z| up to
     8, beyond which the factor is 0 or 1 to the last bit (torch's float32 gelu, which the
     sparse engines run, is off by 2.5 |z| eps near z = 3, where 1 + erf(z / sqrt 2)
-    cancels, on every x86 kernel path)."""
+    cancels, on every x86 kernel path). neat's sigmoid, tanh, sin and softplus scale z
+    first (5z, 2.5z) and clamp it to [-60, 60]: the product rounded in the dtype (as torch
+    computes it) is off by up to 30 ulp of 1, which sin passes on whole."""
     eps = torch.finfo(z.dtype).eps
-    scale = z.abs().nan_to_num(1.0, 1.0, 1.0).clamp(1, 8).cpu().numpy()  # (n,)
-    return dict(rtol=16 * eps, atol=4 * eps * (scale if act in ("gelu", "silu") else 1))
+    factor, cap = SCALED.get(act, (0.0, 1.0))
+    scale = (factor * z.abs()).nan_to_num(1.0, 1.0, 1.0).clamp(1, cap).cpu().numpy()  # (n,)
+    return dict(rtol=16 * eps, atol=4 * eps * scale)

@@ -48,6 +48,30 @@ ACTIVATIONS: dict[str, Callable[[float], float]] = {
 }
 
 
+def _clamp(z: float, lo: float, hi: float) -> float:
+    return lo if z < lo else (hi if z > hi else z)
+
+
+# neat-python's functions, as neat/activations.py writes them (per neuron, in float64).
+ACTIVATIONS.update({
+    "neat_sigmoid": lambda z: 1.0 / (1.0 + math.exp(-_clamp(5.0 * z, -60.0, 60.0))),
+    "neat_tanh": lambda z: math.tanh(_clamp(2.5 * z, -60.0, 60.0)),
+    "neat_sin": lambda z: math.sin(_clamp(5.0 * z, -60.0, 60.0)),
+    "neat_gauss": lambda z: math.exp(-5.0 * _clamp(z, -3.4, 3.4) ** 2),
+    "neat_lelu": lambda z: z if z > 0.0 else 0.005 * z,
+    "neat_selu": lambda z: (1.0507009873554804934193349852946 * z if z > 0.0 else
+                            1.0507009873554804934193349852946 * 1.6732632423543772848170429916717
+                            * math.expm1(z)),
+    "neat_softplus": lambda z: 0.2 * math.log1p(math.exp(_clamp(5.0 * z, -60.0, 60.0))),
+    "neat_clamped": lambda z: _clamp(z, -1.0, 1.0),
+    "neat_inv": lambda z: 0.0 if z == 0.0 else 1.0 / z,
+    "neat_log": lambda z: math.log(max(1e-7, z)),
+    "neat_exp": lambda z: math.exp(_clamp(z, -60.0, 60.0)),
+    "neat_hat": lambda z: max(0.0, 1.0 - abs(z)),
+    "neat_cube": lambda z: z**3,
+})
+
+
 def evaluate(
     G: nx.DiGraph,
     inputs: Sequence[Hashable],

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import edgenet as en
+from edgenet.activations import BUILTIN, BUILTINS, backward
 
 REQUIRED = ["identity", "relu", "sigmoid", "tanh", "leaky_relu", "gelu", "softplus", "elu"]
 
@@ -59,3 +60,20 @@ def test_the_compiled_kernels_branch_on_the_one_table_of_codes():
     for name, code in CODES.items():
         if name != "identity":  # every branch's default there
             assert getattr(triton, name.upper()).value == code, name
+
+
+@pytest.mark.parametrize("name", [b.name for b in BUILTINS])
+def test_every_closed_form_slope_equals_autograd_of_the_forward(name):
+    """The generation engine's backward uses each built-in's closed-form slope; autograd
+    of its torch forward is the oracle, kinks and clamp bounds included (where torch's
+    autograd convention decides: relu'(0) = 0, a clamp passes gradients at its bounds)."""
+    b = BUILTIN[name]
+    z = torch.cat([torch.linspace(-20, 20, 4001, dtype=torch.float64),
+                   torch.tensor([0.0, -0.0, 12.0, -12.0, 24.0, -24.0, 3.4, -3.4, 1.0, -1.0, 1e-7,
+                                 2e-7, 20.0, -20.0], dtype=torch.float64)])
+    g = torch.randn_like(z)
+    zz = z.clone().requires_grad_(True)
+    (want,) = torch.autograd.grad(b.forward(zz), zz, g)
+    got = backward(name, g, z, b.forward(z))
+    err = ((got - want).abs() / want.abs().clamp(min=1)).max().item()
+    assert err <= 1e-14, (name, err)

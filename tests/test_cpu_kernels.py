@@ -26,6 +26,8 @@ TORCH = {
     k.LEAKY_RELU: F.leaky_relu, k.GELU: F.gelu, k.SOFTPLUS: F.softplus, k.ELU: F.elu,
     k.SILU: F.silu, k.SIN: torch.sin, k.ABS: torch.abs, k.SQUARE: torch.square,
     k.EXP: torch.exp, k.SOFTSIGN: F.softsign,
+    # neat-python's functions: compositions of torch's (clamp, scale, sigmoid, ...)
+    **{b.code: b.forward for b in BUILTINS if b.name.startswith("neat_")},
 }
 #: The bounds the module docstring of ``_vector_math`` states.
 ULPS = {np.float32: 1, np.float64: 4}
@@ -169,7 +171,7 @@ def test_subnormals_are_computed_not_flushed():
     Z = np.zeros((1, 1), np.float32)
     one = np.array([0, 1])
     k.forward(H, Z, np.array([1e30], np.float32), np.zeros(1, np.float32), one, np.array([0]),
-              np.array([k.IDENTITY]), 1)
+              np.array([k.IDENTITY]), 1, np.arange(1))
     # The exact product of the two float32 values (exact in float64), rounded once; not
     # numpy's float32 product, which a flush-to-zero mode would change. 1e-40 is stored
     # as 9.99995e-41.
@@ -190,13 +192,13 @@ def test_non_finite_values_stay_in_their_column_and_row():
     Z = np.zeros((2, 32))
     crow, col, w = np.array([0, 1, 2]), np.array([0, 1]), np.array([0.5, 0.25])
     codes = np.array([k.TANH, k.RELU])
-    k.forward(H, Z, w, np.zeros(2), crow, col, codes, 2)
+    k.forward(H, Z, w, np.zeros(2), crow, col, codes, 2, np.arange(len(codes)))
     assert np.isnan(H[2, 5]) and np.isfinite(np.delete(H[2], 5)).all()
     assert H[3, 7] == np.inf and np.isfinite(np.delete(H[3], 7)).all()
     G = np.zeros_like(H)
     G[2:] = 1.0
     dw, db = np.zeros(2), np.zeros(2)
-    k.backward(G, H, Z, w, crow, col, codes, 2, dw, db, True, 0, np.float64(0))
+    k.backward(G, H, Z, w, crow, col, codes, 2, np.arange(len(codes)), dw, db, True, 0, np.float64(0))
     assert np.isnan(G[0, 5]) and np.isfinite(np.delete(G[0], 5)).all()
     assert np.isnan(G[2, 5]) and np.isfinite(np.delete(G[2], 5)).all()
     assert np.isfinite(G[1]).all()  # relu'(inf) = 1: the inf stays in the forward values
@@ -344,7 +346,7 @@ def test_identity_rows_skip_the_pre_activation_and_keep_every_gradient():
     Z = np.full((2, 32), np.nan)
     crow, col, w = np.array([0, 2, 3]), np.array([0, 1, 2]), np.array([0.5, -2.0, 3.0])
     codes = np.array([k.IDENTITY, k.TANH])
-    k.forward(H, Z, w, np.array([0.25, 0.0]), crow, col, codes, 2)
+    k.forward(H, Z, w, np.array([0.25, 0.0]), crow, col, codes, 2, np.arange(len(codes)))
     assert np.isnan(Z[0]).all()  # identity: untouched
     np.testing.assert_allclose(H[2], 0.25 + 0.5 * H[0] - 2.0 * H[1])
     np.testing.assert_allclose(Z[1], 3.0 * H[2])
@@ -352,7 +354,7 @@ def test_identity_rows_skip_the_pre_activation_and_keep_every_gradient():
     G = np.zeros_like(H)
     G[3] = 1.0
     dw, db = np.zeros(3), np.zeros(2)
-    k.backward(G, H, Z, w, crow, col, codes, 2, dw, db, True, 0, np.float64(0))
+    k.backward(G, H, Z, w, crow, col, codes, 2, np.arange(len(codes)), dw, db, True, 0, np.float64(0))
     d3 = 1 - H[3] ** 2
     np.testing.assert_allclose(dw, [(3 * d3 * H[0]).sum(), (3 * d3 * H[1]).sum(),
                                     (d3 * H[2]).sum()])

@@ -81,16 +81,14 @@ def test_sequential_float32_training_parity():
     torch.testing.assert_close(model(x), seq(x), rtol=1e-4, atol=1e-5)
 
 
-# neat-python's activations, written for edgenet as torch callables.
+# neat-python's activations and edgenet's built-ins of the same functions.
 NEAT = {
-    "neat_sigmoid": (sigmoid_activation, lambda z: torch.sigmoid(torch.clamp(5.0 * z, -60.0, 60.0))),
-    "neat_tanh": (tanh_activation, lambda z: torch.tanh(torch.clamp(2.5 * z, -60.0, 60.0))),
-    "neat_relu": (relu_activation, torch.relu),
-    "neat_clamped": (clamped_activation, lambda z: torch.clamp(z, -1.0, 1.0)),
-    "neat_gauss": (gauss_activation, lambda z: torch.exp(-5.0 * torch.clamp(z, -3.4, 3.4) ** 2)),
+    "neat_sigmoid": (sigmoid_activation,),
+    "neat_tanh": (tanh_activation,),
+    "relu": (relu_activation,),
+    "neat_clamped": (clamped_activation,),
+    "neat_gauss": (gauss_activation,),
 }
-for _name, (_, _fn) in NEAT.items():
-    en.register_activation(_name, _fn, overwrite=True)
 
 
 def evolved_genome(seed: int, n_in: int = 4, n_out: int = 2, n_hidden: int = 30):

@@ -9,8 +9,11 @@ import torch
 
 import edgenet as en
 
-ACTS = ["identity", "sigmoid", "tanh", "relu", "softplus", "sin", "neat_sigmoid", "neat_gauss"]
-BUILTIN = ["identity", "sigmoid", "tanh", "relu", "softplus", "sin"]
+ACTS = ["identity", "sigmoid", "tanh", "relu", "softplus", "sin", "neat_sigmoid", "neat_gauss",
+        "pop_custom"]
+BUILTIN = ["identity", "sigmoid", "tanh", "relu", "softplus", "sin", "neat_sigmoid", "neat_gauss"]
+# A registered (not built-in) activation: only the generation engine runs it.
+en.register_activation("pop_custom", lambda z: z / torch.sqrt(1 + z * z), overwrite=True)
 AGGS = ["sum", "product", "max", "min", "maxabs", "median", "mean"]
 
 

@@ -519,11 +519,62 @@ def _onnx_activation(g: _Graph, name: str, z: str, node: Hashable) -> str:
         erf = g.op("Erf", g.op("Mul", z, g.const("rsqrt2", np.array(0.5 ** 0.5))))
         half = g.op("Mul", z, g.const("half", np.array(0.5)))
         return g.op("Add", half, g.op("Mul", half, erf))
+    if name.startswith("neat_"):
+        return _onnx_neat(g, name, z)
     raise ExportError(
         f"neuron {node!r} uses the custom activation {name!r}, which ONNX export cannot "
         f"express; ONNX export takes the built-in activations ({', '.join(BUILTIN)}). Use "
         "en.to_torch(model) for a plain-torch form that keeps it",
         node=node, activation=name)
+
+
+def _onnx_neat(g: _Graph, name: str, z: str) -> str:
+    """neat-python's functions (:mod:`edgenet.activations`) from standard operators that
+    ONNX Runtime runs in float32 and float64 (Min and Max for clamps: no double Clip)."""
+    def c(value: float) -> str:
+        return g.const("c", np.array(value))
+
+    def clamp(v: str, lo: float, hi: float) -> str:
+        return g.op("Min", g.op("Max", v, c(lo)), c(hi))
+
+    def scaled(k: float) -> str:
+        return clamp(g.op("Mul", z, c(k)), -60.0, 60.0)
+
+    if name == "neat_sigmoid":
+        return g.op("Sigmoid", scaled(5.0))
+    if name == "neat_tanh":
+        return g.op("Tanh", scaled(2.5))
+    if name == "neat_sin":
+        return g.op("Sin", scaled(5.0))
+    if name == "neat_gauss":
+        v = clamp(z, -3.4, 3.4)
+        return g.op("Exp", g.op("Mul", g.op("Mul", v, v), c(-5.0)))
+    if name == "neat_lelu":
+        return g.op("Where", g.op("Greater", z, c(0.0)), z, g.op("Mul", z, c(0.005)))
+    if name == "neat_selu":
+        lam, alpha = 1.0507009873554804934193349852946, 1.6732632423543772848170429916717
+        neg = g.op("Mul", g.op("Sub", g.op("Exp", g.op("Min", z, c(0.0))), c(1.0)),
+                   c(lam * alpha))
+        return g.op("Where", g.op("Greater", z, c(0.0)), g.op("Mul", z, c(lam)), neg)
+    if name == "neat_softplus":  # 0.2 (max(s, 0) + log(1 + e^-|s|))
+        s = scaled(5.0)
+        tail = g.op("Log", g.op("Add", g.op("Exp", g.op("Neg", g.op("Abs", s))), c(1.0)))
+        return g.op("Mul", g.op("Add", g.op("Max", s, c(0.0)), tail), c(0.2))
+    if name == "neat_clamped":
+        return clamp(z, -1.0, 1.0)
+    if name == "neat_inv":
+        zero = g.op("Equal", z, c(0.0))
+        safe = g.op("Where", zero, c(1.0), z)
+        return g.op("Where", zero, c(0.0), g.op("Div", c(1.0), safe))
+    if name == "neat_log":
+        return g.op("Log", g.op("Max", z, c(1e-7)))
+    if name == "neat_exp":
+        return g.op("Exp", clamp(z, -60.0, 60.0))
+    if name == "neat_hat":
+        return g.op("Max", g.op("Sub", c(1.0), g.op("Abs", z)), c(0.0))
+    if name == "neat_cube":
+        return g.op("Mul", g.op("Mul", z, z), z)
+    raise AssertionError(name)  # every neat_ built-in is above
 
 
 def _onnx_z(g: _Graph, b: Block, S: str, weight: np.ndarray, bias: np.ndarray,

@@ -14,8 +14,8 @@ that ``neat.nn.FeedForwardNetwork.create(genome, config)`` evaluates:
   (:mod:`edgenet.model.aggregate` runs it);
 - activations: neat's ``relu``, ``elu``, ``identity``, ``abs`` and ``square`` are
   edgenet's built-ins of that name; every other name ``f`` becomes ``neat_f``
-  (neat's built-ins are registered, e.g. ``neat_sigmoid`` is ``1 / (1 + exp(-clamp(5z,
-  -60, 60)))``; register your own for a custom neat function).
+  (neat's built-ins are edgenet built-ins, e.g. ``neat_sigmoid`` is ``1 / (1 +
+  exp(-clamp(5z, -60, 60)))``; register your own for a custom neat function).
 
 :func:`to_neat` goes back (Lamarckian evolution: a network trained by gradient descent
 re-enters the population). neat-python is an optional dependency (``pip install

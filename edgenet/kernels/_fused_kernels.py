@@ -22,7 +22,7 @@ and the activation codes live in :mod:`edgenet.kernels._vector_math` (re-exporte
 >>> from edgenet.kernels import _fused_kernels as k
 >>> H = np.array([[2.0], [0.0]]); Z = np.zeros((1, 1))
 >>> k.forward(H, Z, np.array([0.5]), np.array([0.25]), np.array([0, 1]), np.array([0]),
-...           np.array([0]), 1)
+...           np.array([0]), 1, np.array([0]))
 >>> H.tolist()
 [[2.0], [1.25]]
 """
@@ -63,7 +63,8 @@ from ._vector_math import (
 
 __all__ = [
     # The walk
-    "FAST", "COLUMN_QUANTUM", "PARALLEL_WORK", "chunks", "forward", "backward", "row_spmm",
+    "FAST", "COLUMN_QUANTUM", "PARALLEL_WORK", "chunks", "walk_order", "forward", "backward",
+    "row_spmm",
     "row_sddmm", "row_axpy",
     # Re-exported from _vector_math: the activation codes, the row activations and the
     # vector forms they use, as its tests and benchmarks reach them
@@ -188,9 +189,65 @@ def _width(batch: int, n: int) -> int:
     return -(-per // COLUMN_QUANTUM) * COLUMN_QUANTUM if n > 1 else batch
 
 
+@njit(cache=True, error_model="numpy")
+def walk_order(crow, col, n_in):
+    """A topological order of the computed rows that takes the weakly connected parts of
+    the DAG (over computed rows: inputs are only read) one after the other, each in row
+    order: ``(N - n_in,)`` row indices. A union of many networks (a population) is then
+    walked network by network, each touching only its own rows of ``H`` (cache- and
+    TLB-friendly), where row order, generation by generation, sweeps every member's rows
+    at each generation. Within a part the order is row order, so every sum is taken in
+    the same order as a walk in row order: results are bitwise the same.
+
+    >>> import numpy as np
+    >>> crow, col = np.array([0, 1, 2, 3, 4]), np.array([0, 1, 2, 3])  # 2 inputs, 4 rows
+    >>> walk_order(crow, col, 2).tolist()  # rows 2 and 3 read rows 0 and 1
+    [0, 2, 1, 3]
+    """
+    n = len(crow) - 1
+    root = np.arange(n)
+    for r in range(n):
+        for e in range(crow[r], crow[r + 1]):
+            u = col[e] - n_in
+            if u < 0:
+                continue
+            a, b = r, u  # union by the smaller root, with path halving
+            while root[a] != a:
+                root[a] = root[root[a]]
+                a = root[a]
+            while root[b] != b:
+                root[b] = root[root[b]]
+                b = root[b]
+            if a < b:
+                root[b] = a
+            elif b < a:
+                root[a] = b
+    part = np.empty(n, np.int64)  # part of each row, numbered by first row
+    count = np.zeros(n + 1, np.int64)
+    parts = 0
+    label = np.full(n, -1, np.int64)
+    for r in range(n):
+        a = r
+        while root[a] != a:
+            a = root[a]
+        if label[a] < 0:
+            label[a] = parts
+            parts += 1
+        part[r] = label[a]
+        count[part[r] + 1] += 1
+    for p in range(parts):
+        count[p + 1] += count[p]
+    order = np.empty(n, np.int64)
+    for r in range(n):  # a stable counting sort: row order within each part
+        order[count[part[r]]] = r
+        count[part[r]] += 1
+    return order
+
+
 @njit(cache=True, error_model="numpy", fastmath=FAST)
-def _forward_columns(H, Z, w, b, crow, col, code, n_in, k0, k1):
-    for r in range(Z.shape[0]):
+def _forward_columns(H, Z, w, b, crow, col, code, n_in, walk, k0, k1):
+    for i in range(Z.shape[0]):
+        r = walk[i]
         if code[r] == IDENTITY:  # the sum is the output; backward never reads its Z
             row_spmm(H[n_in + r], b[r], w, H, col, crow[r], crow[r + 1], k0, k1)
             continue
@@ -200,8 +257,10 @@ def _forward_columns(H, Z, w, b, crow, col, code, n_in, k0, k1):
 
 
 @njit(cache=True, error_model="numpy", fastmath=FAST)
-def _backward_columns(G, H, Z, w, crow, col, code, n_in, dw, db, need_w, floor, zero, k0, k1):
-    for r in range(Z.shape[0] - 1, -1, -1):
+def _backward_columns(G, H, Z, w, crow, col, code, n_in, walk, dw, db, need_w, floor, zero,
+                      k0, k1):
+    for i in range(Z.shape[0] - 1, -1, -1):
+        r = walk[i]
         d = G[n_in + r]  # becomes dL/dz in place
         deactivate(code[r], d, Z[r], H[n_in + r], k0, k1)
         total = zero
@@ -214,32 +273,33 @@ def _backward_columns(G, H, Z, w, crow, col, code, n_in, dw, db, need_w, floor, 
 
 
 @njit(cache=True, error_model="numpy")
-def _forward_serial(H, Z, w, b, crow, col, code, n_in):  # pragma: no cover
-    _forward_columns(H, Z, w, b, crow, col, code, n_in, 0, H.shape[1])
+def _forward_serial(H, Z, w, b, crow, col, code, n_in, walk):  # pragma: no cover
+    _forward_columns(H, Z, w, b, crow, col, code, n_in, walk, 0, H.shape[1])
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
-def _forward_parallel(H, Z, w, b, crow, col, code, n_in, n_chunks, width):  # pragma: no cover
+def _forward_parallel(H, Z, w, b, crow, col, code, n_in, walk, n_chunks,
+                      width):  # pragma: no cover
     B = H.shape[1]
     for t in prange(n_chunks):
-        _forward_columns(H, Z, w, b, crow, col, code, n_in, t * width,
+        _forward_columns(H, Z, w, b, crow, col, code, n_in, walk, t * width,
                          min(B, t * width + width))
 
 
 @njit(cache=True, error_model="numpy")
-def _backward_serial(G, H, Z, w, crow, col, code, n_in, dw, db, need_w, floor,
+def _backward_serial(G, H, Z, w, crow, col, code, n_in, walk, dw, db, need_w, floor,
                      zero):  # pragma: no cover
-    _backward_columns(G, H, Z, w, crow, col, code, n_in, dw, db, need_w, floor, zero, 0,
-                      H.shape[1])
+    _backward_columns(G, H, Z, w, crow, col, code, n_in, walk, dw, db, need_w, floor, zero,
+                      0, H.shape[1])
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
-def _backward_parallel(G, H, Z, w, crow, col, code, n_in, dwp, dbp, need_w, floor, zero,
+def _backward_parallel(G, H, Z, w, crow, col, code, n_in, walk, dwp, dbp, need_w, floor, zero,
                        n_chunks, width):  # pragma: no cover
     B = H.shape[1]
     for t in prange(n_chunks):
-        _backward_columns(G, H, Z, w, crow, col, code, n_in, dwp[t], dbp[t], need_w, floor,
-                          zero, t * width, min(B, t * width + width))
+        _backward_columns(G, H, Z, w, crow, col, code, n_in, walk, dwp[t], dbp[t], need_w,
+                          floor, zero, t * width, min(B, t * width + width))
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
@@ -254,37 +314,38 @@ def _sum_rows(out, parts):  # pragma: no cover
 
 
 def forward(H: np.ndarray, Z: np.ndarray, w: np.ndarray, b: np.ndarray, crow: np.ndarray,
-            col: np.ndarray, code: np.ndarray, n_in: int) -> None:
+            col: np.ndarray, code: np.ndarray, n_in: int, walk: np.ndarray) -> None:
     """``Z[r] = b[r] + sum_e w[e] H[col[e]]``, ``H[n_in + r] = act(Z[r])`` for every computed
-    row ``r`` in order; ``H[:n_in]`` holds the inputs (node-major, ``(N, B)``). Rows whose
-    activation is the identity write their sum straight into ``H`` and leave ``Z[r]``
-    unwritten (their derivative needs no pre-activation)."""
+    row ``r`` in the order ``walk`` (a topological order: :func:`walk_order`); ``H[:n_in]``
+    holds the inputs (node-major, ``(N, B)``). Rows whose activation is the identity write
+    their sum straight into ``H`` and leave ``Z[r]`` unwritten (their derivative needs no
+    pre-activation)."""
     B = H.shape[1]
     n = chunks(B, len(col) * B, numba.get_num_threads())
     if n == 1:
-        _forward_serial(H, Z, w, b, crow, col, code, n_in)
+        _forward_serial(H, Z, w, b, crow, col, code, n_in, walk)
     else:
         width = _width(B, n)
-        _forward_parallel(H, Z, w, b, crow, col, code, n_in, -(-B // width), width)
+        _forward_parallel(H, Z, w, b, crow, col, code, n_in, walk, -(-B // width), width)
 
 
 def backward(G: np.ndarray, H: np.ndarray, Z: np.ndarray, w: np.ndarray, crow: np.ndarray,
-             col: np.ndarray, code: np.ndarray, n_in: int, dw: np.ndarray, db: np.ndarray,
-             need_w: bool, floor: int, zero: np.floating) -> None:
-    """Walk the rows in reverse: ``G[n_in + r]`` (``dL/dh``) becomes ``dL/dz`` in place,
-    ``db[r] = sum(dL/dz)``, ``dw[e] = dL/dz . H[col[e]]`` (with ``need_w``) and
-    ``G[col[e]] += w[e] dL/dz`` for sources ``col[e] >= floor``."""
+             col: np.ndarray, code: np.ndarray, n_in: int, walk: np.ndarray, dw: np.ndarray,
+             db: np.ndarray, need_w: bool, floor: int, zero: np.floating) -> None:
+    """Walk the rows in reverse ``walk`` order: ``G[n_in + r]`` (``dL/dh``) becomes
+    ``dL/dz`` in place, ``db[r] = sum(dL/dz)``, ``dw[e] = dL/dz . H[col[e]]`` (with
+    ``need_w``) and ``G[col[e]] += w[e] dL/dz`` for sources ``col[e] >= floor``."""
     B = H.shape[1]
     n = chunks(B, len(col) * B)
     if n == 1:  # one chunk: its partial sums are the result
-        _backward_serial(G, H, Z, w, crow, col, code, n_in, dw, db, need_w, floor, zero)
+        _backward_serial(G, H, Z, w, crow, col, code, n_in, walk, dw, db, need_w, floor, zero)
         return
     width = _width(B, n)
     n = -(-B // width)
     dwp = np.empty((n, len(dw) if need_w else 0), dtype=dw.dtype)  # (chunks, E)
     dbp = np.empty((n, len(db)), dtype=db.dtype)  # (chunks, N - n_in)
-    _backward_parallel(G, H, Z, w, crow, col, code, n_in, dwp, dbp, need_w, floor, zero, n,
-                       width)
+    _backward_parallel(G, H, Z, w, crow, col, code, n_in, walk, dwp, dbp, need_w, floor, zero,
+                       n, width)
     if need_w:
         _sum_rows(dw, dwp)
     _sum_rows(db, dbp)

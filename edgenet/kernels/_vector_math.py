@@ -64,6 +64,24 @@ ABS = CODES["abs"]
 SQUARE = CODES["square"]
 EXP = CODES["exp"]
 SOFTSIGN = CODES["softsign"]
+NEAT_SIGMOID = CODES["neat_sigmoid"]
+NEAT_TANH = CODES["neat_tanh"]
+NEAT_SIN = CODES["neat_sin"]
+NEAT_GAUSS = CODES["neat_gauss"]
+NEAT_LELU = CODES["neat_lelu"]
+NEAT_SELU = CODES["neat_selu"]
+NEAT_SOFTPLUS = CODES["neat_softplus"]
+NEAT_CLAMPED = CODES["neat_clamped"]
+NEAT_INV = CODES["neat_inv"]
+NEAT_LOG = CODES["neat_log"]
+NEAT_EXP = CODES["neat_exp"]
+NEAT_HAT = CODES["neat_hat"]
+NEAT_CUBE = CODES["neat_cube"]
+#: neat-python's constants (neat/activations.py), as edgenet.activations states them.
+SELU_LAMBDA = 1.0507009873554804934193349852946
+SELU_ALPHA = 1.6732632423543772848170429916717
+GAUSS_BOUND = 3.4
+LOG_FLOOR = 1e-7
 
 
 # ---------------------------------------------------------------------------------------
@@ -455,6 +473,18 @@ def _silu_far(v):
     return far if v > -760.0 else -0.0
 
 
+@njit(cache=True, error_model="numpy", fastmath=False, inline="always")
+def _clamp(v, lo, hi):
+    """``v`` clamped to ``[lo, hi]``, nan kept (as ``torch.clamp``)."""
+    return lo if v < lo else (hi if v > hi else v)
+
+
+@njit(cache=True, error_model="numpy", fastmath=False, inline="always")
+def _within(v, lo, hi):
+    """1 where ``lo <= v <= hi`` (where a clamp passes its gradient), else 0 (nan: 0)."""
+    return 1.0 if (v >= lo and v <= hi) else 0.0
+
+
 # ---------------------------------------------------------------------------------------
 # Rows: one activation code per row, one branch-free loop over the row's columns
 
@@ -515,10 +545,64 @@ def activate(c, z, h, k0, k1):
     elif c == EXP:
         for k in range(n):
             h[k] = vexp(z[k], narrow)
-    else:  # SOFTSIGN
+    elif c == SOFTSIGN:
         for k in range(n):
             v = z[k]
             h[k] = v / (1.0 + abs(v))
+    else:
+        _activate_neat(c, z, h, n, narrow)
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def _activate_neat(c, z, h, n, narrow):
+    """neat-python's functions (codes ``NEAT_*``), in float64 whatever the row's dtype."""
+    if c == NEAT_SIGMOID:
+        for k in range(n):
+            h[k] = vsigmoid(_clamp(5.0 * np.float64(z[k]), -60.0, 60.0), narrow)
+    elif c == NEAT_TANH:
+        for k in range(n):
+            h[k] = vtanh(_clamp(2.5 * np.float64(z[k]), -60.0, 60.0), narrow)
+    elif c == NEAT_SIN:
+        for k in range(n):
+            h[k] = math.sin(_clamp(5.0 * np.float64(z[k]), -60.0, 60.0))
+    elif c == NEAT_GAUSS:
+        for k in range(n):
+            v = _clamp(np.float64(z[k]), -GAUSS_BOUND, GAUSS_BOUND)
+            h[k] = vexp(-5.0 * (v * v), narrow)
+    elif c == NEAT_LELU:
+        for k in range(n):
+            v = np.float64(z[k])
+            h[k] = v if v > 0 else 0.005 * v
+    elif c == NEAT_SELU:
+        for k in range(n):
+            v = np.float64(z[k])
+            h[k] = SELU_LAMBDA * v if v > 0 else (SELU_LAMBDA * SELU_ALPHA) * vexpm1(v, narrow)
+    elif c == NEAT_SOFTPLUS:
+        for k in range(n):
+            s = _clamp(5.0 * np.float64(z[k]), -60.0, 60.0)
+            h[k] = 0.2 * ((s if s > 0.0 else 0.0) + vlog1p_unit(vexp(-abs(s), narrow)))
+    elif c == NEAT_CLAMPED:
+        for k in range(n):
+            h[k] = _clamp(z[k], -1.0, 1.0)
+    elif c == NEAT_INV:
+        for k in range(n):
+            v = np.float64(z[k])
+            h[k] = 0.0 if v == 0 else 1.0 / v
+    elif c == NEAT_LOG:
+        for k in range(n):
+            v = np.float64(z[k])
+            h[k] = math.log(LOG_FLOOR if v < LOG_FLOOR else v)
+    elif c == NEAT_EXP:
+        for k in range(n):
+            h[k] = vexp(_clamp(np.float64(z[k]), -60.0, 60.0), narrow)
+    elif c == NEAT_HAT:
+        for k in range(n):
+            t = 1.0 - abs(np.float64(z[k]))
+            h[k] = 0.0 if t < 0 else t
+    else:  # NEAT_CUBE
+        for k in range(n):
+            v = np.float64(z[k])
+            h[k] = v * v * v
 
 
 @njit(cache=True, error_model="numpy", fastmath=False)
@@ -571,7 +655,66 @@ def deactivate(c, d, z, h, k0, k1):
     elif c == EXP:
         for k in range(n):
             d[k] = d[k] * h[k]
-    else:  # SOFTSIGN
+    elif c == SOFTSIGN:
         for k in range(n):
             a = 1.0 + abs(z[k])
             d[k] = d[k] * (1.0 / (a * a))
+    else:
+        _deactivate_neat(c, d, z, h, n, narrow)
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def _deactivate_neat(c, d, z, h, n, narrow):
+    """The slopes of :func:`_activate_neat`'s functions (a clamp passes its gradient at
+    its bounds, as torch's autograd does)."""
+    if c == NEAT_SIGMOID:
+        for k in range(n):
+            g = np.float64(h[k])
+            d[k] = d[k] * (g * (1.0 - g) * (5.0 * _within(5.0 * np.float64(z[k]), -60.0, 60.0)))
+    elif c == NEAT_TANH:
+        for k in range(n):
+            g = np.float64(h[k])
+            d[k] = d[k] * ((1.0 - g * g) * (2.5 * _within(2.5 * np.float64(z[k]), -60.0, 60.0)))
+    elif c == NEAT_SIN:
+        for k in range(n):
+            s = 5.0 * np.float64(z[k])
+            d[k] = d[k] * (math.cos(_clamp(s, -60.0, 60.0)) * (5.0 * _within(s, -60.0, 60.0)))
+    elif c == NEAT_GAUSS:
+        for k in range(n):
+            v = np.float64(z[k])
+            d[k] = d[k] * (np.float64(h[k]) * (-10.0 * _clamp(v, -GAUSS_BOUND, GAUSS_BOUND))
+                           * _within(v, -GAUSS_BOUND, GAUSS_BOUND))
+    elif c == NEAT_LELU:
+        for k in range(n):
+            d[k] = d[k] * (1.0 if z[k] > 0 else 0.005)
+    elif c == NEAT_SELU:
+        for k in range(n):
+            v = np.float64(z[k])
+            d[k] = d[k] * (SELU_LAMBDA if v > 0 else (SELU_LAMBDA * SELU_ALPHA) * vexp(v, narrow))
+    elif c == NEAT_SOFTPLUS:
+        for k in range(n):
+            s = 5.0 * np.float64(z[k])
+            d[k] = d[k] * (vsigmoid(_clamp(s, -60.0, 60.0), narrow) * _within(s, -60.0, 60.0))
+    elif c == NEAT_CLAMPED:
+        for k in range(n):
+            d[k] = d[k] * _within(np.float64(z[k]), -1.0, 1.0)
+    elif c == NEAT_INV:
+        for k in range(n):
+            g = np.float64(h[k])
+            d[k] = d[k] * (0.0 if z[k] == 0 else -(g * g))
+    elif c == NEAT_LOG:
+        for k in range(n):
+            v = np.float64(z[k])
+            d[k] = d[k] * (_within(v, LOG_FLOOR, np.inf) / (LOG_FLOOR if v < LOG_FLOOR else v))
+    elif c == NEAT_EXP:
+        for k in range(n):
+            d[k] = d[k] * (np.float64(h[k]) * _within(np.float64(z[k]), -60.0, 60.0))
+    elif c == NEAT_HAT:
+        for k in range(n):
+            v = np.float64(z[k])
+            sign = 1.0 if v > 0 else (-1.0 if v < 0 else 0.0)  # torch.sign: 0 at nan
+            d[k] = d[k] * (-sign * (1.0 if 1.0 - abs(v) >= 0 else 0.0))
+    else:  # NEAT_CUBE
+        for k in range(n):
+            v = np.float64(z[k])
+            d[k] = d[k] * (3.0 * v * v)

@@ -2,9 +2,10 @@ r"""The fused engine: one compiled call walks the whole DAG, forward and backwar
 
 Deep, narrow DAGs (NEAT genomes, random wirings: thousands of generations of a few
 neurons) spend almost all their time in per-generation Python and dispatch overhead
-on the generation engine. Here a numba kernel walks the computed rows in order (rows
-are numbered by generation, so row order is a topological order), each row vectorised
-over the batch:
+on the generation engine. Here a numba kernel walks the computed rows in a topological
+order (row order, rows being numbered by generation, taken one weakly connected part
+after the other: a population's union is walked member by member, :func:`walk`), each
+row vectorised over the batch:
 
 .. math::
 
@@ -44,12 +45,13 @@ start-up and the cache load), and every later call nothing extra.
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
-from . import threads
+from . import threads, workspace
 from .backends import Backend, register
 from .sparse import gradient_buffer, outputs, transposed
 
@@ -64,6 +66,34 @@ def _kernels():
     return _fused_kernels.forward, _fused_kernels.backward
 
 
+#: The walk order of each layout, by the id of its ``crow`` tensor (a rewire makes a new
+#: one), dropped with that tensor.
+_WALKS: dict[int, tuple[weakref.ref, np.ndarray]] = {}
+
+
+def walk(L: Layout) -> np.ndarray:
+    """The order the kernels walk ``L``'s computed rows in: part by part (weakly connected
+    parts; a population's members), row order within each
+    (:func:`edgenet.kernels._fused_kernels.walk_order`), computed once per layout.
+
+    >>> import networkx as nx, edgenet as en
+    >>> two = nx.DiGraph([("a", "h"), ("h", "y"), ("b", "g"), ("g", "z")])
+    >>> model = en.compile(two, inputs=["a", "b"], outputs=["y", "z"])
+    >>> [model.nodes[model.layout.n_in + int(r)] for r in walk(model.layout)]
+    ['h', 'y', 'g', 'z']
+    """
+    key = id(L.crow)
+    known = _WALKS.get(key)
+    if known is not None and known[0]() is L.crow:
+        return known[1]
+    from ._fused_kernels import walk_order
+
+    order = walk_order(_np(L.crow), _np(L.col), L.n_in)
+    _WALKS[key] = (weakref.ref(L.crow), order)
+    weakref.finalize(L.crow, _WALKS.pop, key, None)
+    return order
+
+
 def _np(t: torch.Tensor) -> np.ndarray:
     return t.detach().numpy()
 
@@ -74,13 +104,13 @@ def forward(
     """``(x[B, n_in], weight[E], bias[N - n_in]) -> (y[B, n_out], H[N, B], Z[N - n_in, B])``."""
     with threads.torch_matched("cpu"):  # torch's threads too, where cores are busy
         B, n_in = x.shape
-        H = x.new_empty(n_in + bias.shape[0], B)  # (N, B)
-        Z = x.new_empty(bias.shape[0], B)  # (N - n_in, B)
+        H = workspace.new_empty(x, (n_in + bias.shape[0], B))  # (N, B)
+        Z = workspace.new_empty(x, (bias.shape[0], B))  # (N - n_in, B)
         transposed(H[:n_in], x)
         fwd, _ = _kernels()
         with threads.using(threads.count(L.n_edges * B)):
             fwd(_np(H), _np(Z), _np(weight.contiguous()), _np(bias.contiguous()), _np(L.crow),
-                _np(L.col), _np(L.codes), n_in)
+                _np(L.col), _np(L.codes), n_in, walk(L))
         return outputs(H, L.out_rows, L.out_lo), H, Z
 
 
@@ -99,7 +129,8 @@ def backward(
         _, bwd = _kernels()
         with threads.using(threads.count(L.n_edges * H.shape[1])):
             bwd(_np(G), _np(H), _np(Z), _np(weight.contiguous()), _np(L.crow), _np(L.col),
-                _np(L.codes), n_in, _np(dw), _np(db), need_w, floor, _np(H).dtype.type(0))
+                _np(L.codes), n_in, walk(L), _np(dw), _np(db), need_w, floor,
+                _np(H).dtype.type(0))
         dx = G[:n_in].T.contiguous() if need_x else H.new_empty(0, n_in)  # (B, n_in)
         return dx, dw, db, G[n_in:]
 

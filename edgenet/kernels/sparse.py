@@ -52,7 +52,7 @@ import torch
 
 from ..activations import backward as act_backward
 from ..activations import get_activation
-from . import csr
+from . import csr, workspace
 from .backends import Backend, register
 from .recurrent import NUMBA, TORCH, Products, sddmm
 
@@ -166,7 +166,7 @@ def gradient_buffer(H: torch.Tensor, grad_y: torch.Tensor, out_rows: torch.Tenso
                     floor: int) -> torch.Tensor:
     """``G[N, B]``: ``dL/dy`` in the output rows, zeros in the other rows from ``floor`` on
     (rows below ``floor`` are left unset: nothing reads them)."""
-    G = torch.empty_like(H)  # (N, B)
+    G = workspace.empty_like(H)  # (N, B), reused host memory on the CPU
     if out_lo >= 0:  # zero around the output block only: it is overwritten anyway
         out_hi = out_lo + out_rows.shape[0]
         G[floor:max(floor, out_lo)].zero_()
@@ -209,8 +209,8 @@ def forward(
     rows, edges, spans = L.rows.tolist(), L.edges.tolist(), L.spans.tolist()
     kinds, los, runs = L.kinds.tolist(), L.lo.tolist(), _runs(L)
     N = n_in + bias.shape[0]
-    H = x.new_empty(N, B)  # (N, B) every neuron's output
-    Z = x.new_empty(N - n_in, B)  # (N - n_in, B) pre-activations
+    H = workspace.new_empty(x, (N, B))  # (N, B) every neuron's output
+    Z = workspace.new_empty(x, (N - n_in, B))  # (N - n_in, B) pre-activations
     transposed(H[:n_in], x)
     cpu = x.device.type == "cpu" and not TORCH_OPS_ON_CPU
     if cpu:

@@ -87,6 +87,24 @@ ABS = tl.constexpr(CODES['abs'])
 SQUARE = tl.constexpr(CODES['square'])
 EXP = tl.constexpr(CODES['exp'])
 SOFTSIGN = tl.constexpr(CODES['softsign'])
+NEAT_SIGMOID = tl.constexpr(CODES['neat_sigmoid'])
+NEAT_TANH = tl.constexpr(CODES['neat_tanh'])
+NEAT_SIN = tl.constexpr(CODES['neat_sin'])
+NEAT_GAUSS = tl.constexpr(CODES['neat_gauss'])
+NEAT_LELU = tl.constexpr(CODES['neat_lelu'])
+NEAT_SELU = tl.constexpr(CODES['neat_selu'])
+NEAT_SOFTPLUS = tl.constexpr(CODES['neat_softplus'])
+NEAT_CLAMPED = tl.constexpr(CODES['neat_clamped'])
+NEAT_INV = tl.constexpr(CODES['neat_inv'])
+NEAT_LOG = tl.constexpr(CODES['neat_log'])
+NEAT_EXP = tl.constexpr(CODES['neat_exp'])
+NEAT_HAT = tl.constexpr(CODES['neat_hat'])
+NEAT_CUBE = tl.constexpr(CODES['neat_cube'])
+#: neat-python's constants, as edgenet.activations states them.
+SELU_LAMBDA = tl.constexpr(1.0507009873554804934193349852946)
+SELU_ALPHA = tl.constexpr(1.6732632423543772848170429916717)
+GAUSS_BOUND = tl.constexpr(3.4)
+LOG_FLOOR = tl.constexpr(1e-7)
 
 
 @triton.jit
@@ -137,7 +155,101 @@ def _act(c, z):
         h = tl.exp(z.to(tl.float64)).to(z.dtype)
     if c == SOFTSIGN:  # softsign
         h = z / (1.0 + tl.abs(z))
+    if c >= NEAT_SIGMOID:  # neat-python's functions, in float64 (as the numba kernels)
+        h = _act_neat(c, z.to(tl.float64)).to(z.dtype)
     return h
+
+
+@triton.jit
+def _clamp(v, lo, hi):
+    """``v`` clamped to ``[lo, hi]``, nan kept (``tl.minimum`` and ``tl.maximum`` drop it)."""
+    return tl.where(v < lo, lo, tl.where(v > hi, hi, v))
+
+
+@triton.jit
+def _within(v, lo, hi):
+    """1 where ``lo <= v <= hi`` (where a clamp passes its gradient), else 0 (nan: 0)."""
+    one = tl.full(v.shape, 1.0, tl.float64)
+    return tl.where((v >= lo) & (v <= hi), one, 0.0 * one)
+
+
+@triton.jit
+def _act_neat(c, z):
+    """neat-python's functions for codes ``NEAT_*``; ``z`` is float64."""
+    h = z
+    if c == NEAT_SIGMOID:
+        h = _sigmoid(_clamp(5.0 * z, -60.0, 60.0))
+    if c == NEAT_TANH:
+        v = _clamp(2.5 * z, -60.0, 60.0)
+        e = tl.exp(-2.0 * tl.abs(v))
+        t = (1.0 - e) / (1.0 + e)
+        h = tl.where(v < 0, -t, t)
+    if c == NEAT_SIN:
+        h = tl.sin(_clamp(5.0 * z, -60.0, 60.0))
+    if c == NEAT_GAUSS:
+        v = _clamp(z, -GAUSS_BOUND, GAUSS_BOUND)
+        h = tl.exp(-5.0 * (v * v))
+    if c == NEAT_LELU:
+        h = tl.where(z > 0, z, 0.005 * z)
+    if c == NEAT_SELU:  # exp sees z <= 0 or nan, never a z that would overflow
+        m = tl.exp(tl.where(z > 0, tl.zeros_like(z), z)) - 1.0
+        h = tl.where(z > 0, SELU_LAMBDA * z, (SELU_LAMBDA * SELU_ALPHA) * m)
+    if c == NEAT_SOFTPLUS:
+        v = _clamp(5.0 * z, -60.0, 60.0)
+        h = 0.2 * (tl.where(v > 0, v, 0.0) + tl.log(1.0 + tl.exp(-tl.abs(v))))
+    if c == NEAT_CLAMPED:
+        h = _clamp(z, -1.0, 1.0)
+    if c == NEAT_INV:
+        zz = z == 0
+        h = tl.where(zz, 0.0, 1.0 / tl.where(zz, 1.0, z))
+    if c == NEAT_LOG:
+        h = tl.log(tl.where(z < LOG_FLOOR, LOG_FLOOR, z))
+    if c == NEAT_EXP:
+        h = tl.exp(_clamp(z, -60.0, 60.0))
+    if c == NEAT_HAT:
+        t = 1.0 - tl.abs(z)
+        h = tl.where(t < 0, 0.0, t)
+    if c == NEAT_CUBE:
+        h = z * z * z
+    return h
+
+
+@triton.jit
+def _slope_neat(c, z, h):
+    """The slopes of :func:`_act_neat`'s functions; ``z`` and ``h`` are float64."""
+    # Branch values are float64 tensors: a where() of two Python floats would be float32
+    one = tl.full(z.shape, 1.0, tl.float64)
+    s = h
+    if c == NEAT_SIGMOID:
+        s = h * (1.0 - h) * (5.0 * _within(5.0 * z, -60.0, 60.0))
+    if c == NEAT_TANH:
+        s = (1.0 - h * h) * (2.5 * _within(2.5 * z, -60.0, 60.0))
+    if c == NEAT_SIN:
+        s = tl.cos(_clamp(5.0 * z, -60.0, 60.0)) * (5.0 * _within(5.0 * z, -60.0, 60.0))
+    if c == NEAT_GAUSS:
+        s = h * (-10.0 * _clamp(z, -GAUSS_BOUND, GAUSS_BOUND)) * _within(z, -GAUSS_BOUND,
+                                                                       GAUSS_BOUND)
+    if c == NEAT_LELU:
+        s = tl.where(z > 0, one, 0.005 * one)
+    if c == NEAT_SELU:
+        e = tl.exp(tl.where(z > 0, 0.0 * one, z))
+        s = tl.where(z > 0, SELU_LAMBDA * one, (SELU_LAMBDA * SELU_ALPHA) * e)
+    if c == NEAT_SOFTPLUS:
+        s = _sigmoid(_clamp(5.0 * z, -60.0, 60.0)) * _within(5.0 * z, -60.0, 60.0)
+    if c == NEAT_CLAMPED:
+        s = _within(z, -1.0, 1.0)
+    if c == NEAT_INV:
+        s = tl.where(z == 0, 0.0 * one, -(h * h))
+    if c == NEAT_LOG:
+        s = _within(z, LOG_FLOOR, float("inf")) / tl.where(z < LOG_FLOOR, LOG_FLOOR, z)
+    if c == NEAT_EXP:
+        s = h * _within(z, -60.0, 60.0)
+    if c == NEAT_HAT:  # torch.sign: 0 at nan
+        sign = tl.where(z > 0, one, tl.where(z < 0, -one, 0.0 * one))
+        s = -sign * tl.where(1.0 - tl.abs(z) >= 0, one, 0.0 * one)
+    if c == NEAT_CUBE:
+        s = 3.0 * z * z
+    return s
 
 
 @triton.jit
@@ -178,6 +290,8 @@ def _slope(c, z, h):
     if c == SOFTSIGN:
         a = 1.0 + tl.abs(z)
         s = 1.0 / (a * a)
+    if c >= NEAT_SIGMOID:
+        s = _slope_neat(c, z.to(tl.float64), h.to(tl.float64)).to(z.dtype)
     return s
 
 

@@ -30,7 +30,7 @@ from torch import nn
 from ..errors import EdgenetError, InputError
 from ..graph.network import Network
 from ..graph.validate import aggregation, check_graph, resolve_roles
-from ..kernels import backends, cost
+from ..kernels import backends, cost, workspace
 from .aggregate import AggregateNetwork
 from .compile import compile
 from .dag import CompiledNetwork
@@ -136,7 +136,9 @@ class Population(nn.Module):
             raise InputError(f"expected a torch.Tensor of shape {expected} (got "
                              f"{type(x).__name__})")
         if x.dim() == 2 and x.shape[1] == n_in:
-            flat = x.repeat(1, P)  # (B, P * n_in): every member reads the same columns
+            # (B, P * n_in): every member reads the same columns; reused host memory
+            flat = workspace.new_empty(x, (x.shape[0], P * n_in))
+            flat.view(x.shape[0], P, n_in).copy_(x.unsqueeze(1))
         elif x.dim() == 3 and x.shape[0] == P and x.shape[2] == n_in:
             flat = x.transpose(0, 1).reshape(x.shape[1], P * n_in)  # (B, P * n_in)
         else:
