@@ -210,6 +210,8 @@ def main() -> None:
     print(f"  neat-python / population (compile + forward): {neat_s / times['population']:.0f}x")
     print(f"  neat-python / population (forward):           "
           f"{neat_s / times['population (forward)']:.0f}x")
+    print(f"  loop of compile + forward / population forward: "
+          f"{times['loop'] / times['population (forward)']:.1f}x")
     print(f"  loop of compile + forward / population (compile + forward): "
           f"{times['loop'] / times['population']:.1f}x")
     print(f"  loop of forwards / population forward:        "

@@ -81,10 +81,12 @@ def _gelu_slope(z: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
 # ``relu``, ``elu``, ``identity``, ``abs`` and ``square`` are the built-ins of that name.
 # Branches guard their inputs so that autograd's gradient through the unused side of a
 # ``torch.where`` stays finite; ``torch.clamp`` passes nan (and gradients at its bounds).
-_SELU_LAMBDA = 1.0507009873554804934193349852946
-_SELU_ALPHA = 1.6732632423543772848170429916717
-_GAUSS_BOUND = 3.4
-_LOG_FLOOR = 1e-7
+#: neat-python's constants (neat/activations.py), which the compiled kernels and the ONNX
+#: export read from here: selu's scale and alpha, gauss's clamp, log's floor.
+SELU_LAMBDA = 1.0507009873554804934193349852946
+SELU_ALPHA = 1.6732632423543772848170429916717
+GAUSS_BOUND = 3.4
+LOG_FLOOR = 1e-7
 
 
 def _inside(z: torch.Tensor, lo: float, hi: float) -> torch.Tensor:
@@ -97,13 +99,13 @@ def _clamp60(z: torch.Tensor, scale: float) -> torch.Tensor:
 
 
 def _neat_selu(z: torch.Tensor) -> torch.Tensor:
-    return torch.where(z > 0, _SELU_LAMBDA * z,
-                       (_SELU_LAMBDA * _SELU_ALPHA) * torch.expm1(torch.clamp(z, max=0.0)))
+    return torch.where(z > 0, SELU_LAMBDA * z,
+                       (SELU_LAMBDA * SELU_ALPHA) * torch.expm1(torch.clamp(z, max=0.0)))
 
 
 def _neat_selu_slope(z: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-    return torch.where(z > 0, _SELU_LAMBDA,
-                       (_SELU_LAMBDA * _SELU_ALPHA) * torch.exp(torch.clamp(z, max=0.0)))
+    return torch.where(z > 0, SELU_LAMBDA,
+                       (SELU_LAMBDA * SELU_ALPHA) * torch.exp(torch.clamp(z, max=0.0)))
 
 
 def _neat_softplus(z: torch.Tensor) -> torch.Tensor:
@@ -118,7 +120,7 @@ def _neat_inv(z: torch.Tensor) -> torch.Tensor:
 
 
 def _neat_log_slope(z: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-    return _inside(z, _LOG_FLOOR, float("inf")) / torch.clamp(z, min=_LOG_FLOOR)
+    return _inside(z, LOG_FLOOR, float("inf")) / torch.clamp(z, min=LOG_FLOOR)
 
 
 _NEAT = [  # neat's name, forward, slope (the derivative autograd takes of forward)
@@ -128,9 +130,9 @@ _NEAT = [  # neat's name, forward, slope (the derivative autograd takes of forwa
      lambda z, h: (1 - h * h) * (2.5 * _inside(2.5 * z, -60.0, 60.0))),
     ("sin", lambda z: torch.sin(_clamp60(z, 5.0)),
      lambda z, h: torch.cos(_clamp60(z, 5.0)) * (5.0 * _inside(5.0 * z, -60.0, 60.0))),
-    ("gauss", lambda z: torch.exp(-5.0 * torch.clamp(z, -_GAUSS_BOUND, _GAUSS_BOUND) ** 2),
-     lambda z, h: h * (-10.0 * torch.clamp(z, -_GAUSS_BOUND, _GAUSS_BOUND))
-     * _inside(z, -_GAUSS_BOUND, _GAUSS_BOUND)),
+    ("gauss", lambda z: torch.exp(-5.0 * torch.clamp(z, -GAUSS_BOUND, GAUSS_BOUND) ** 2),
+     lambda z, h: h * (-10.0 * torch.clamp(z, -GAUSS_BOUND, GAUSS_BOUND))
+     * _inside(z, -GAUSS_BOUND, GAUSS_BOUND)),
     ("lelu", lambda z: torch.where(z > 0, z, 0.005 * z),
      lambda z, h: torch.where(z > 0, 1.0, torch.full_like(z, 0.005))),
     ("selu", _neat_selu, _neat_selu_slope),
@@ -138,7 +140,7 @@ _NEAT = [  # neat's name, forward, slope (the derivative autograd takes of forwa
      lambda z, h: torch.sigmoid(_clamp60(z, 5.0)) * _inside(5.0 * z, -60.0, 60.0)),
     ("clamped", lambda z: torch.clamp(z, -1.0, 1.0), lambda z, h: _inside(z, -1.0, 1.0)),
     ("inv", _neat_inv, lambda z, h: torch.where(z == 0, 0.0, -h * h)),
-    ("log", lambda z: torch.log(torch.clamp(z, min=_LOG_FLOOR)), _neat_log_slope),
+    ("log", lambda z: torch.log(torch.clamp(z, min=LOG_FLOOR)), _neat_log_slope),
     ("exp", lambda z: torch.exp(torch.clamp(z, -60.0, 60.0)),
      lambda z, h: h * _inside(z, -60.0, 60.0)),
     ("hat", lambda z: torch.clamp(1 - torch.abs(z), min=0.0),

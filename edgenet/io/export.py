@@ -53,7 +53,14 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ..activations import BUILTIN, get_activation
+from ..activations import (
+    BUILTIN,
+    GAUSS_BOUND,
+    LOG_FLOOR,
+    SELU_ALPHA,
+    SELU_LAMBDA,
+    get_activation,
+)
 from ..errors import EdgenetError
 from .atomic import atomic_write
 
@@ -547,12 +554,12 @@ def _onnx_neat(g: _Graph, name: str, z: str) -> str:
     if name == "neat_sin":
         return g.op("Sin", scaled(5.0))
     if name == "neat_gauss":
-        v = clamp(z, -3.4, 3.4)
+        v = clamp(z, -GAUSS_BOUND, GAUSS_BOUND)
         return g.op("Exp", g.op("Mul", g.op("Mul", v, v), c(-5.0)))
     if name == "neat_lelu":
         return g.op("Where", g.op("Greater", z, c(0.0)), z, g.op("Mul", z, c(0.005)))
     if name == "neat_selu":
-        lam, alpha = 1.0507009873554804934193349852946, 1.6732632423543772848170429916717
+        lam, alpha = SELU_LAMBDA, SELU_ALPHA
         neg = g.op("Mul", g.op("Sub", g.op("Exp", g.op("Min", z, c(0.0))), c(1.0)),
                    c(lam * alpha))
         return g.op("Where", g.op("Greater", z, c(0.0)), g.op("Mul", z, c(lam)), neg)
@@ -567,7 +574,7 @@ def _onnx_neat(g: _Graph, name: str, z: str) -> str:
         safe = g.op("Where", zero, c(1.0), z)
         return g.op("Where", zero, c(0.0), g.op("Div", c(1.0), safe))
     if name == "neat_log":
-        return g.op("Log", g.op("Max", z, c(1e-7)))
+        return g.op("Log", g.op("Max", z, c(LOG_FLOOR)))
     if name == "neat_exp":
         return g.op("Exp", clamp(z, -60.0, 60.0))
     if name == "neat_hat":

@@ -2,7 +2,10 @@ r"""neat-python genomes in and out: :func:`from_neat` and :func:`to_neat`.
 
 A neat-python ``DefaultGenome`` node computes ``act(bias + response * agg(w_i x_i))``
 over its enabled incoming connections. :func:`from_neat` builds the :class:`~edgenet.Network`
-that ``neat.nn.FeedForwardNetwork.create(genome, config)`` evaluates:
+that ``neat.nn.FeedForwardNetwork.create(genome, config)`` evaluates (under a
+``feed_forward = False`` config, or with ``recurrent=True``, the one
+``neat.nn.RecurrentNetwork.create`` evaluates, to compile with ``recurrent=True``; see
+:func:`from_neat` for its time steps and what differs from the list below):
 
 - input nodes are ``config.genome_config.input_keys`` (negative ints) and outputs
   ``output_keys`` (0, 1, ...), in that order; hidden nodes keep their int keys;
@@ -39,7 +42,14 @@ import networkx as nx
 from ..activations import get_activation
 from ..errors import CycleError, EdgenetError
 from ..graph.network import Network
-from ..graph.validate import AGGREGATIONS, DEFAULT_ACTIVATION, aggregation, real, resolve_roles
+from ..graph.validate import (
+    AGGREGATIONS,
+    DEFAULT_ACTIVATION,
+    aggregation,
+    real,
+    resolve_roles,
+    time_constant,
+)
 
 #: neat-python activations that are edgenet built-ins under the same name.
 SAME = ("relu", "elu", "identity", "abs", "square")
@@ -177,16 +187,51 @@ def _required(inputs: list[int], outputs: list[int],
     return seen - set(inputs)
 
 
-def from_neat(genome: Any, config: Any) -> Network:
-    """The :class:`~edgenet.Network` that computes what
-    ``neat.nn.FeedForwardNetwork.create(genome, config).activate(x)`` computes (see the
-    module docstring for how genes become nodes, edges and attributes).
+def _activation(genome: Any, n: int, gene: Any) -> str:
+    """The edgenet activation of neat node gene ``gene`` (key ``n``), refused by name
+    when edgenet has not registered it."""
+    act = edgenet_activation(gene.activation)
+    try:
+        get_activation(act)
+    except EdgenetError:
+        raise EdgenetError(
+            f"genome {genome.key!r}, node {n!r} has neat activation {gene.activation!r}, "
+            f"which edgenet knows as {act!r} and has not registered; register it with "
+            f"edgenet.register_activation({act!r}, torch_fn)"
+        ) from None
+    return act
 
-    ``config`` is a ``neat.Config`` (or its ``genome_config``). A genome whose enabled
-    connections form a cycle among the nodes its outputs need (a ``feed_forward = False``
-    configuration) is refused with a :class:`~edgenet.CycleError`: feed-forward
-    evaluation would silently drop those nodes. An activation edgenet does not know
-    raises an :class:`~edgenet.EdgenetError` naming the node; nothing is built.
+
+def from_neat(genome: Any, config: Any, *, recurrent: bool | None = None) -> Network:
+    """The :class:`~edgenet.Network` that computes what neat-python's network of
+    ``genome`` computes (see the module docstring for how genes become nodes, edges and
+    attributes).
+
+    ``config`` is a ``neat.Config`` (or its ``genome_config``). ``recurrent`` (default:
+    ``not feed_forward``, from the config) says which of neat's networks to match:
+
+    - ``recurrent=False``: ``neat.nn.FeedForwardNetwork.create(genome, config)``, for
+      ``net.compile()``. A genome whose enabled connections form a cycle among the nodes
+      its outputs need is refused with a :class:`~edgenet.CycleError` (neat's
+      ``FeedForwardNetwork`` would silently drop those nodes).
+    - ``recurrent=True``: ``neat.nn.RecurrentNetwork.create(genome, config)``, cycles and
+      self-loops included, for ``net.compile(recurrent=True)``; the sequence of
+      ``activate(x_t)`` calls of a fresh (or ``reset()``) neat network is the model's
+      output on ``x`` of shape ``(B, T, n_in)`` (default ``dt = 1``, ``h0 = 0``). Both
+      update every node synchronously, ``h_t = act(bias + response * sum_u w_u s_u)``,
+      where ``s_u`` is the input ``x_t`` for an input node and the previous step's
+      ``h_{t-1}`` for any other node, from ``h_0 = 0``; so a path of ``k`` connections
+      reaches an output ``k - 1`` steps later. What neat never evaluates is dropped:
+      a node with no enabled incoming connection stays 0 in neat's network, so its
+      outgoing connections add nothing and it goes, and such an output becomes an
+      ``identity`` output with bias 0 (constant 0); then every node from which no output
+      can be reached goes. edgenet's recurrent model sums, so a node must aggregate with
+      ``sum``, or any of neat's built-in aggregations over a single connection (which is
+      the same function); any other is refused, naming the node. Responses fold into
+      the weights as for a DAG.
+
+    An activation edgenet does not know raises an :class:`~edgenet.EdgenetError` naming
+    the node; nothing is built.
 
     >>> import neat, torch, edgenet as en
     >>> config = en.neat_config(num_inputs=2, num_outputs=1, seed=3)
@@ -201,8 +246,32 @@ def from_neat(genome: Any, config: Any) -> Network:
     >>> ff = neat.nn.FeedForwardNetwork.create(genome, config)
     >>> abs(model(torch.tensor(x, dtype=torch.float64)).item() - ff.activate(x)[0]) < 1e-12
     True
+
+    A recurrent genome (``feed_forward = False``: neat's initial genome has a self-loop
+    on every node) against ``neat.nn.RecurrentNetwork`` over 20 steps:
+
+    >>> config = en.neat_config(num_inputs=2, feed_forward=False, seed=3)
+    >>> config.genome_config.innovation_tracker = neat.innovation.InnovationTracker()
+    >>> genome = config.genome_type(2)
+    >>> genome.configure_new(config.genome_config)
+    >>> sorted(genome.connections)
+    [(-2, 0), (-1, 0), (0, 0)]
+    >>> rnn = en.from_neat(genome, config).compile(recurrent=True, dtype=torch.float64)
+    >>> xs = torch.rand(1, 20, 2, dtype=torch.float64)   # (B, T, n_in)
+    >>> theirs = neat.nn.RecurrentNetwork.create(genome, config)
+    >>> want = [theirs.activate(x)[0] for x in xs[0].tolist()]
+    >>> max(abs(a - b) for a, b in zip(rnn(xs)[0, :, 0].tolist(), want)) < 1e-12
+    True
     """
     gc = _genome_config(config)
+    if recurrent is None:
+        recurrent = not getattr(gc, "feed_forward", True)
+    elif not isinstance(recurrent, bool):
+        raise EdgenetError(f"recurrent is {recurrent!r}; expected True (neat's "
+                           "RecurrentNetwork), False (its FeedForwardNetwork) or None (the "
+                           "config's feed_forward decides)")
+    if recurrent:
+        return _from_neat_recurrent(genome, gc)
     inputs, outputs = list(gc.input_keys), list(gc.output_keys)
     connections = [cg.key for cg in genome.connections.values() if cg.enabled]
     required = _required(inputs, outputs, connections)
@@ -214,7 +283,10 @@ def from_neat(genome: Any, config: Any) -> Network:
         err = CycleError([u for u, _ in nx.find_cycle(needed)])
         err.args = (f"genome {genome.key!r}: its enabled connections form a cycle among "
                     f"nodes its outputs need (a feed_forward = False genome), which neat's "
-                    f"FeedForwardNetwork cannot evaluate either; {err}",)
+                    f"FeedForwardNetwork cannot evaluate either; import it as neat's "
+                    f"RecurrentNetwork with from_neat(genome, config, recurrent=True) (the "
+                    f"default for a feed_forward = False config) and compile that with "
+                    f"recurrent=True; {err}",)
         raise err from None
     net = Network(neat_key=genome.key)
     for k in inputs:
@@ -223,16 +295,8 @@ def from_neat(genome: Any, config: Any) -> Network:
     response: dict[int, float] = {}
     for n in outputs + hidden:
         gene = genome.nodes[n]
-        act = edgenet_activation(gene.activation)
-        try:
-            get_activation(act)
-        except EdgenetError:
-            raise EdgenetError(
-                f"genome {genome.key!r}, node {n!r} has neat activation {gene.activation!r}, "
-                f"which edgenet knows as {act!r} and has not registered; register it with "
-                f"edgenet.register_activation({act!r}, torch_fn)"
-            ) from None
-        attrs: dict[str, Any] = {"activation": act, "bias": float(gene.bias)}
+        attrs: dict[str, Any] = {"activation": _activation(genome, n, gene),
+                                 "bias": float(gene.bias)}
         if gene.aggregation != "sum":
             if gene.aggregation not in AGGREGATIONS:
                 raise EdgenetError(
@@ -254,10 +318,55 @@ def from_neat(genome: Any, config: Any) -> Network:
     return net
 
 
-def _as_network(network: Any) -> nx.DiGraph:
-    from ..model.dag import CompiledNetwork
+def _from_neat_recurrent(genome: Any, gc: Any) -> Network:
+    """:func:`from_neat` with ``recurrent=True``: the network of
+    ``neat.nn.RecurrentNetwork.create(genome, config)``."""
+    inputs, outputs = list(gc.input_keys), list(gc.output_keys)
+    input_set = set(inputs)
+    links: dict[int, list[int]] = {}  # neat's node_inputs: the nodes it evaluates, their sources
+    for cg in genome.connections.values():
+        a, b = cg.key
+        if cg.enabled and b not in input_set:  # neat sets an input to x_t whatever feeds it
+            links.setdefault(b, []).append(a)
+    live = input_set | set(links)  # every other node is 0 at every step in neat's network
+    connections = [(a, b) for b, sources in links.items() for a in sources if a in live]
+    required = _required(inputs, outputs, connections)
+    for n in sorted(required & set(links)):
+        agg = genome.nodes[n].aggregation
+        if agg != "sum" and not (agg in AGGREGATIONS and len(links[n]) == 1):
+            raise EdgenetError(
+                f"genome {genome.key!r}, node {n!r} has aggregation {agg!r} over "
+                f"{len(links[n])} connections; edgenet's recurrent networks sum a neuron's "
+                f"weighted inputs, so a recurrent genome imports with aggregation 'sum' only "
+                f"(or one of neat's built-in aggregations over a single connection, which is "
+                f"the same function): evolve with aggregation_options = sum"
+            )
+    net = Network(neat_key=genome.key)
+    for k in inputs:
+        net.add_input(k)
+    response: dict[int, float] = {}
+    for n in outputs + sorted(required - set(outputs)):
+        if n not in links:  # an output neat never evaluates: constant 0
+            net.add_output(n, activation="identity", bias=0.0)
+            continue
+        gene = genome.nodes[n]
+        act, bias = _activation(genome, n, gene), float(gene.bias)
+        response[n] = float(gene.response)
+        if n in outputs:
+            net.add_output(n, activation=act, bias=bias)
+        else:
+            net.add_neuron(n, activation=act, bias=bias)
+    for a, b in connections:
+        if b in required:
+            w = float(genome.connections[(a, b)].weight)
+            net.add_edge(a, b, weight=w * response[b])
+    return net
 
-    if isinstance(network, CompiledNetwork):
+
+def _as_network(network: Any) -> nx.DiGraph:
+    from ..model.base import is_model
+
+    if is_model(network):
         return network.to_network()
     if not isinstance(network, nx.DiGraph):
         raise EdgenetError(
@@ -271,15 +380,23 @@ def to_neat(network: Any, config: Any, *, key: Hashable | None = None) -> Any:
     """A neat-python genome that computes what ``network`` computes: the way back from
     :func:`from_neat`, so a network trained by gradient descent can re-enter evolution.
 
-    ``network`` is a graph (or a compiled network: its current weights are used). Its
-    inputs and outputs, in order, become ``config``'s input and output keys; a hidden
-    node keeps its key when it is a non-negative int no other node uses, and gets a new
-    one otherwise. Every neuron's activation must have a neat-python name (see
+    ``network`` is a graph (or a compiled model, DAG or recurrent: its current weights
+    are used). Its inputs and outputs, in order, become ``config``'s input and output
+    keys; a hidden node keeps its key when it is a non-negative int no other node uses,
+    and gets a new one otherwise. Every neuron's activation must have a neat-python name (see
     :func:`neat_activation`) that ``config`` knows; summing neurons get response 1 (their
     weights carry it), the others their ``response``. Connection genes take innovation
     numbers from ``config``'s innovation tracker when a ``neat.Population`` has set one,
     else from a fresh tracker. ``key`` defaults to the network's ``neat_key`` graph
     attribute (set by :func:`from_neat`), else 0.
+
+    With a ``feed_forward = False`` config the genome is for ``neat.nn.RecurrentNetwork``
+    and matches ``network.compile(recurrent=True)`` (see :func:`from_neat`): cycles and
+    self-loops are kept, and a neuron with no incoming edge, which neat's recurrent
+    network would leave at 0, gets a self-connection of weight 0 so that neat computes
+    its ``act(bias)`` (unless that is 0); a neuron with a time constant ``tau`` other
+    than 1 is refused (neat's network has none). A feed-forward config refuses a cyclic
+    network with a :class:`~edgenet.CycleError`.
 
     >>> import edgenet as en
     >>> net = en.Network(); net.add_input("x"); net.add_output("y", activation="neat_tanh")
@@ -297,8 +414,13 @@ def to_neat(network: Any, config: Any, *, key: Hashable | None = None) -> Any:
             f"the network has {len(ins)} inputs and {len(outs)} outputs; the neat config "
             f"expects {len(gc.input_keys)} and {len(gc.output_keys)}"
         )
-    if not nx.is_directed_acyclic_graph(G):
-        raise CycleError([u for u, _ in nx.find_cycle(G)])
+    recurrent = not getattr(gc, "feed_forward", True)
+    if not recurrent and not nx.is_directed_acyclic_graph(G):
+        err = CycleError([u for u, _ in nx.find_cycle(G)])
+        err.args = (f"the neat config has feed_forward = True, whose genomes neat evaluates "
+                    f"with FeedForwardNetwork, which drops cycles; pass a config with "
+                    f"feed_forward = False for a genome of neat's RecurrentNetwork; {err}",)
+        raise err
     keys: dict[Hashable, int] = dict(zip(ins, gc.input_keys))
     keys.update(zip(outs, gc.output_keys))
     taken = set(keys.values())
@@ -329,12 +451,25 @@ def to_neat(network: Any, config: Any, *, key: Hashable | None = None) -> Any:
                 f"{', '.join(sorted(edgenet_activation(a) for a in gc.activation_defs.functions))}"
             )
         agg, response = aggregation(G, n)  # neat-python defines all of AGGREGATIONS
+        tau = time_constant(G.nodes[n].get("tau"), f"tau of node {n!r}") if recurrent else 1.0
+        if tau != 1.0:
+            raise EdgenetError(
+                f"node {n!r} has tau={tau!r}; neat's RecurrentNetwork moves every node all the "
+                f"way to its new value each step, which is tau = 1 (with dt = 1): remove the "
+                f"node's tau attribute, or keep the network in edgenet"
+            )
         gene = gc.node_gene_type(keys[n])
         gene.init_attributes(gc)
         gene.bias, gene.response, gene.activation, gene.aggregation = bias, response, name, agg
         genome.nodes[keys[n]] = gene
     tracker = gc.innovation_tracker or neat.innovation.InnovationTracker()
-    for u, v, w in G.edges(data="weight"):
+    edges = list(G.edges(data="weight"))
+    if recurrent:  # neat's RecurrentNetwork evaluates only nodes with incoming connections
+        for n in [*outs, *hidden]:
+            gene = genome.nodes[keys[n]]
+            if G.in_degree(n) == 0 and gc.activation_defs.get(gene.activation)(gene.bias) != 0:
+                edges.append((n, n, 0.0))
+    for u, v, w in edges:
         if w is None:
             raise EdgenetError(f"edge ({u!r}, {v!r}) has no weight; compile the network (which "
                                "initialises missing weights) and pass the compiled model")

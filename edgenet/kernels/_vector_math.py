@@ -46,7 +46,7 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic, overload
 
-from ..activations import CODES
+from ..activations import CODES, GAUSS_BOUND, LOG_FLOOR, SELU_ALPHA, SELU_LAMBDA
 
 # Activation codes: the numbering of edgenet.activations.CODES, the one table of them.
 # Module globals, so numba compiles each as a constant.
@@ -77,11 +77,6 @@ NEAT_LOG = CODES["neat_log"]
 NEAT_EXP = CODES["neat_exp"]
 NEAT_HAT = CODES["neat_hat"]
 NEAT_CUBE = CODES["neat_cube"]
-#: neat-python's constants (neat/activations.py), as edgenet.activations states them.
-SELU_LAMBDA = 1.0507009873554804934193349852946
-SELU_ALPHA = 1.6732632423543772848170429916717
-GAUSS_BOUND = 3.4
-LOG_FLOOR = 1e-7
 
 
 # ---------------------------------------------------------------------------------------

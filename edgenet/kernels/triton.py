@@ -57,6 +57,7 @@ import torch
 import triton
 import triton.language as tl
 
+from .. import activations
 from ..activations import CODES
 from ..errors import EdgenetError
 from .sparse import gradient_buffer, outputs
@@ -100,11 +101,11 @@ NEAT_LOG = tl.constexpr(CODES['neat_log'])
 NEAT_EXP = tl.constexpr(CODES['neat_exp'])
 NEAT_HAT = tl.constexpr(CODES['neat_hat'])
 NEAT_CUBE = tl.constexpr(CODES['neat_cube'])
-#: neat-python's constants, as edgenet.activations states them.
-SELU_LAMBDA = tl.constexpr(1.0507009873554804934193349852946)
-SELU_ALPHA = tl.constexpr(1.6732632423543772848170429916717)
-GAUSS_BOUND = tl.constexpr(3.4)
-LOG_FLOOR = tl.constexpr(1e-7)
+#: neat-python's constants, from edgenet.activations.
+SELU_LAMBDA = tl.constexpr(activations.SELU_LAMBDA)
+SELU_ALPHA = tl.constexpr(activations.SELU_ALPHA)
+GAUSS_BOUND = tl.constexpr(activations.GAUSS_BOUND)
+LOG_FLOOR = tl.constexpr(activations.LOG_FLOOR)
 
 
 @triton.jit

@@ -61,8 +61,8 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -159,15 +159,7 @@ class _Schedule:
         src, dst = model.edge_rows()
         kept = np.ones(len(src), dtype=bool)
         kept[drop] = False
-        pairs = None if self.candidates[0] in ("forward", "any") \
-            else self._free(src[kept], dst[kept])
-        n, n_in = len(model._nodes), model.n_inputs
-        if pairs is not None:
-            free = len(pairs[0])
-        elif self.candidates[0] == "forward":
-            free = n * (n - 1) // 2 - n_in * (n_in - 1) // 2 - int(kept.sum())
-        else:  # any pair into a neuron
-            free = n * (n - n_in) - int(kept.sum())
+        free, pairs = self._free_count(src[kept], dst[kept])
         if free < k:
             which = {"forward": "forward pairs", "any": "pairs into a neuron",
                      "layers": "pairs of the initial layer structure"}.get(
@@ -187,6 +179,18 @@ class _Schedule:
         self.t = t
         self.last = (remove, add)
 
+    def _free_count(self, src: np.ndarray, dst: np.ndarray) -> tuple[int, Any]:
+        """How many candidate pairs are absent from the kept edges ``(src, dst)``, and
+        what :meth:`_grow` needs to choose among them: the free pairs (listed candidates),
+        or None (every forward pair, every pair into a neuron)."""
+        if self.candidates[0] not in ("forward", "any"):
+            pairs = self._free(src, dst)
+            return len(pairs[0]), pairs
+        n, n_in = len(self.model._nodes), self.model.n_inputs
+        if self.candidates[0] == "forward":
+            return n * (n - 1) // 2 - n_in * (n_in - 1) // 2 - len(src), None
+        return n * (n - n_in) - len(src), None  # any pair into a neuron
+
     def _free(self, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The candidate pairs (source rows, target rows) absent from the edges
         ``(src, dst)``."""
@@ -195,10 +199,10 @@ class _Schedule:
         return u[free], v[free]
 
     def _grow(self, k: int, src: np.ndarray, dst: np.ndarray,
-              pairs: tuple[np.ndarray, np.ndarray] | None) -> list[tuple[int, int]]:
-        """``k`` pairs to add, among ``pairs`` (the free candidates, at least ``k``) or,
-        when None, among every forward pair (``"any"``: every pair into a neuron) absent
-        from the kept edges ``(src, dst)``."""
+              pairs: Any) -> list[tuple[int, int]]:
+        """``k`` pairs to add, among ``pairs`` (from :meth:`_free_count`: the free
+        candidates, at least ``k``) or, when None, among every forward pair (``"any"``:
+        every pair into a neuron) absent from the kept edges ``(src, dst)``."""
         raise NotImplementedError
 
 
@@ -449,8 +453,7 @@ class RigL(_Schedule):
     That gradient is ``dL/dw_uv = sum_b dL/dz_v[b] h_u[b]``: the scheduler keeps the
     input, parameters, structure and output gradient of every pass since the last
     ``step()`` call before a rewiring step (hooks on the model), replays them, and scores
-    candidates in blocks of target rows against all source rows, never an ``N x N``
-    matrix (at most :data:`SCORE_BLOCK` scores at a time). Under gradient accumulation
+    the candidates. Under gradient accumulation
     (several forward and backward passes per ``optimizer.step()``) the scores sum over
     all of them, as the accumulated gradient does; a pass begun while the weight gradient
     is None or zero (after ``zero_grad()``) starts the sum anew. A pass that no backward
@@ -458,6 +461,25 @@ class RigL(_Schedule):
     ``model``, ``optimizer``, ``fraction``, ``every``, ``until`` and ``candidates`` are
     those of every scheduler (see ``help(RigL.__init__)``). A DAG only: a
     :class:`~edgenet.RecurrentNetwork` is refused (use :class:`SET`).
+
+    Cost of a rewiring step, for ``E`` edges, batch ``B`` and ``k`` edges regrown, besides
+    the replay (a forward and backward pass, ``O(E x B)``):
+
+    * exact (``sample=None``), ``"layers"``, ``"forward"`` or blocks: ``C x B``
+      multiply-adds for the ``C`` candidate pairs (about ``N**2 / 2`` for ``"forward"``,
+      and for ``"layers"`` on a deep random DAG whose layers are many), as one matrix
+      product ``D[targets] @ H[sources].T`` per block of target rows (at most
+      :data:`SCORE_BLOCK` scores at a time) of which only entries that can still be
+      among the ``k`` best are kept; the candidates are never listed one by one. Memory
+      ``O(SCORE_BLOCK + k + E + N)``. This is the dense gradient, which exact RigL needs.
+    * a list of edges: ``O(listed x B)``.
+    * ``sample=m``: ``m`` free candidates drawn uniformly without replacement (the
+      generator seeded by ``seed``; :attr:`scored` lists them), scored one by one, the best
+      ``k`` regrown: ``O((E + m) x B)`` whatever ``N`` is (``O(E + m)`` for the draw
+      itself). With ``m`` at least the free candidates it is exact RigL.
+
+    Ties are broken by the listing order of the candidates (``"forward"``: the smaller
+    target row, then source row), whatever the blocks.
 
     ``step()`` refuses (:class:`~edgenet.EdgenetError`, nothing changed) when the model
     was rewired after a captured pass (its scores describe another network: run a
@@ -474,13 +496,31 @@ class RigL(_Schedule):
     >>> model(x).sum().backward(); opt.step(); sched.step()
     >>> model.edges
     [('b', 'y')]
+    >>> sched.remove()  # now score a sample of one of the two free candidates
+    >>> sampled = en.RigL(model, opt, fraction=1.0, every=1, sample=1, seed=0)
+    >>> model(x).sum().backward(); opt.step(); sampled.step()
+    >>> len(sampled.scored), sampled.last[1] == sampled.scored
+    (1, True)
     """
 
     model: CompiledNetwork
 
     def __init__(self, model: CompiledNetwork, optimizer: torch.optim.Optimizer | None,
                  fraction: float = 0.3, every: int = 100, until: int | None = None,
-                 candidates: Any = None):
+                 candidates: Any = None, *, sample: int | None = None,
+                 seed: int | None = None):
+        """The arguments of every scheduler (see :meth:`_Schedule.__init__`), and:
+
+        Parameters
+        ----------
+        sample : int or None
+            Score only this many free candidates, drawn uniformly at random without
+            replacement at each rewiring step, and regrow the best among them (at least
+            the number of edges regrown; all candidates when fewer are free). ``None``
+            (the default): score every candidate, exact RigL.
+        seed : int or None
+            Seed of the draws of ``sample`` (a NumPy generator of its own).
+        """
         _check_model(model, "RigL")
         if _recurrent(model):
             raise EdgenetError(
@@ -489,6 +529,19 @@ class RigL(_Schedule):
                 "GradualPruning on a recurrent network"
             )
         super().__init__(model, optimizer, fraction, every, until, candidates)
+        if sample is not None:
+            sample = _count(sample, "sample", "a positive int (the candidates scored at "
+                            "each rewiring step, at least the edges regrown) or None")
+            k = int(round(self.fraction * model.weight.numel()))
+            if sample < k:
+                raise EdgenetError(
+                    f"sample={sample} is fewer than the {k} edges a rewiring step regrows "
+                    f"(fraction={fraction!r} of {model.weight.numel()} edges); give sample >= "
+                    f"{k}, a smaller fraction, or sample=None to score every candidate")
+        self.sample = sample
+        self.rng = np.random.default_rng(seed)
+        #: With ``sample``: the candidate edges scored at the last rewiring step.
+        self.scored: list[Edge] | None = None
         self._passes: list[_Capture] = []
         self._hook = model.register_forward_hook(self._capture)
 
@@ -567,63 +620,387 @@ class RigL(_Schedule):
                 "through the model again, then call step(); nothing was changed"
             )
 
+    def _free_count(self, src: np.ndarray, dst: np.ndarray) -> tuple[int, Any]:
+        """Listed edges as for every scheduler; blocks (``"layers"``) and ``"forward"``
+        as :class:`_Group`\\ s, counted without listing their pairs."""
+        kind, items = self.candidates
+        if kind == "edges":
+            return super()._free_count(src, dst)
+        model = self.model
+        n, n_in = len(model._nodes), model.n_inputs
+        if kind == "forward":
+            rows = np.arange(n, dtype=np.int64)
+
+            def key(r: np.ndarray, c: np.ndarray) -> np.ndarray:
+                return (r + n_in) * n + c  # ties: the smaller target, then source row
+
+            groups = [_Group(rows[n_in:], rows, key, by_row=True)]
+        else:
+            groups = _block_groups(model, items)
+        by_target = _ByTarget(src, dst, n)
+        return sum(g.count_free(by_target) for g in groups), groups
+
     def _grow(self, k: int, src: np.ndarray, dst: np.ndarray,
-              pairs: tuple[np.ndarray, np.ndarray] | None) -> list[tuple[int, int]]:
+              pairs: Any) -> list[tuple[int, int]]:
+        if self.sample is not None and self.sample < k:
+            raise EdgenetError(
+                f"RigL step {self.t + 1} regrows {k} edges but sample={self.sample} scores "
+                f"only {self.sample} candidates; give sample >= {k} (or None: every "
+                "candidate). Nothing was changed")
         H, D = self.gradients()
-        n_in, n = self.model.n_inputs, len(self.model._nodes)
-        if pairs is not None:
+        if self.candidates[0] == "edges":
             u, v = pairs
-            scores = np.empty(len(u))
-            step = max(1, SCORE_BLOCK // max(H.shape[1], 1))
-            for i in range(0, len(u), step):
-                a = torch.as_tensor(u[i : i + step], device=H.device)
-                b = torch.as_tensor(v[i : i + step] - n_in, device=H.device)
-                scores[i : i + step] = (H[a] * D[b]).sum(1).abs().double().cpu().numpy()
+            if self.sample is not None and self.sample < len(u):
+                pick = np.sort(self.rng.choice(len(u), size=self.sample, replace=False))
+                u, v = u[pick], v[pick]
+                self._scored(u, v)
+            scores = _pair_scores(H, D, u, v, self.model.n_inputs)  # (P,) float64
             self._check_scores(scores, u, v)
-            top = _top(scores, np.arange(len(u)), k)
+            top = _top(scores, np.arange(len(u)), k)  # ties: the first listed
             return list(zip(u[top].tolist(), v[top].tolist()))
-        # Every forward pair: blocks of target rows against all earlier rows.
-        present = np.sort(dst * n + src)
-        best_s, best_key = np.empty(0), np.empty(0, dtype=np.int64)
-        rows_per = max(1, SCORE_BLOCK // n)
-        for t0 in range(n_in, n, rows_per):
-            t1 = min(n, t0 + rows_per)
-            S = (D[t0 - n_in : t1 - n_in] @ H[:t1].T).abs().double().cpu().numpy()  # (nb, t1)
-            tt, uu = np.meshgrid(np.arange(t0, t1), np.arange(t1), indexing="ij")
-            S[uu >= tt] = -1.0  # only u before v
-            key = tt * n + uu
-            hit = np.searchsorted(present, key.ravel())
-            hit = np.minimum(hit, max(len(present) - 1, 0))
-            if len(present):
-                S.ravel()[present[hit] == key.ravel()] = -1.0
-            self._check_scores(S.ravel(), uu.ravel(), tt.ravel())
-            flat_s, flat_k = S.ravel(), key.ravel()
-            keep = _top(flat_s, np.arange(flat_s.size), k)
-            keep = keep[flat_s[keep] >= 0]
-            best_s = np.concatenate((best_s, flat_s[keep]))
-            best_key = np.concatenate((best_key, flat_k[keep]))
-            sel = _top(best_s, best_key, k)
-            best_s, best_key = best_s[sel], best_key[sel]
-        order = np.lexsort((best_key, -best_s))[:k]
-        if len(order) < k:  # cannot happen: step() counted at least k free forward pairs
-            raise EdgenetError(f"RigL step {self.t + 1} found {len(order)} of the {k} free "
-                               "forward pairs it needs; nothing was changed")
-        return [(int(key % n), int(key // n)) for key in best_key[order].tolist()]
+        groups: list[_Group] = pairs
+        free = sum(g.free for g in groups)
+        if self.sample is not None and self.sample < free:
+            return self._grow_sampled(k, H, D, groups, len(src))
+        return self._grow_exact(k, H, D, groups)
+
+    def _grow_exact(self, k: int, H: torch.Tensor, D: torch.Tensor,
+                    groups: list[_Group]) -> list[tuple[int, int]]:
+        """The ``k`` best free pairs of ``groups``: one product of ``D[targets]`` and
+        ``H[sources]`` per block of target rows, only each block's entries that can still
+        be among the ``k`` best kept (ties by key)."""
+        n, n_in = len(self.model._nodes), self.model.n_inputs
+        best = _Best(k)
+        for g in groups:
+            if not g.free:
+                continue
+            whole = len(g.sources) == n  # every row, in order ("forward"): no gather
+            Hs = H if whole else H[torch.as_tensor(g.sources, device=H.device)]  # (S, B)
+            width = int(g.reach.max()) if g.by_row else len(g.sources)
+            rows_per = max(1, SCORE_BLOCK // max(width, 1))
+            for r0 in range(0, len(g.targets), rows_per):
+                r1 = min(len(g.targets), r0 + rows_per)
+                t = g.targets[r0:r1]  # (tb,)
+                Dt = D[torch.as_tensor(t - n_in, device=D.device)]  # (tb, B)
+                if g.by_row:  # (tb, w): sources are every row, ascending; w the last reach
+                    reach = g.reach[r0:r1]
+                    w = int(reach[-1])
+                    if not w:
+                        continue
+                    a = _numpy(Dt @ Hs[:w].T)  # (tb, w) |dL/dw| of every pair
+                    lo = int(reach[0])
+                    if lo < w:  # a row's own row and later ones are not forward
+                        tail = a[:, lo:]
+                        tail[np.arange(lo, w)[None, :] >= reach[:, None]] = -1.0
+                    i0, i1 = np.searchsorted(g.present_r, (r0, r1))
+                    a[g.present_r[i0:i1] - r0, g.present_c[i0:i1]] = -1.0  # kept edges
+                else:  # (S, tb): keys ascend down the columns
+                    w = len(t)
+                    a = _numpy(Hs @ Dt.T)  # (S, tb)
+                    late = np.flatnonzero(g.sources >= t.min())  # sources not before all
+                    if len(late):
+                        sub = a[late]
+                        sub[g.sources[late, None] >= t[None, :]] = -1.0
+                        a[late] = sub
+                    i0, i1 = np.searchsorted(g.present_r, (r0, r1))
+                    a[g.present_c[i0:i1], g.present_r[i0:i1] - r0] = -1.0
+                bad = np.flatnonzero(np.isnan(a))
+                if bad.size:
+                    i, j = np.divmod(bad[0], w)
+                    r, c = (i, j) if g.by_row else (j, i)
+                    self._nan_error(int(g.sources[c]), int(g.targets[r0 + r]), bad.size)
+                best.add(a.ravel(), g, r0, w)
+        return best.pairs(k, f"RigL step {self.t + 1}")
+
+    def _grow_sampled(self, k: int, H: torch.Tensor, D: torch.Tensor, groups: list[_Group],
+                      n_edges: int) -> list[tuple[int, int]]:
+        """The ``k`` best of ``sample`` free pairs of ``groups`` drawn uniformly without
+        replacement: ``O((edges + sample) x batch)``, never a block product."""
+        m, n = int(self.sample), len(self.model._nodes)  # type: ignore[arg-type]
+        sizes = np.array([int(g.reach.sum()) for g in groups], dtype=np.int64)
+        start = np.concatenate(([0], np.cumsum(sizes)))  # (G + 1,) forward pairs before each
+        total = int(start[-1])
+        if total <= 4 * (m + n_edges):  # few candidates: list them, pick among the free
+            x = np.arange(total, dtype=np.int64)
+            x = x[_locate(groups, start, x, n)[3]]
+            x = x[self.rng.choice(len(x), size=m, replace=False)]
+        else:  # most forward pairs are free: draw, drop kept edges and repeats, again
+            x = np.empty(0, dtype=np.int64)
+            while len(x) < m:
+                more = self.rng.integers(0, total, size=2 * (m - len(x)) + 16)
+                more = more[_locate(groups, start, more, n)[3]]
+                both = np.concatenate((x, more))
+                _, first = np.unique(both, return_index=True)
+                x = both[np.sort(first)][:m]  # the first m distinct, in draw order
+        u, v, key, _ = _locate(groups, start, x, n)
+        self._scored(u, v)
+        scores = _pair_scores(H, D, u, v, self.model.n_inputs)  # (m,) float64
+        self._check_scores(scores, u, v)
+        top = _top(scores, key, k)
+        return list(zip(u[top].tolist(), v[top].tolist()))
+
+    def _scored(self, u: np.ndarray, v: np.ndarray) -> None:
+        nodes = self.model.nodes
+        self.scored = [(nodes[a], nodes[b]) for a, b in zip(u.tolist(), v.tolist())]
 
     def _check_scores(self, scores: np.ndarray, u: np.ndarray, v: np.ndarray) -> None:
         """Refuse NaN scores (of candidate pairs ``(u, v)``, rows): they cannot be ranked,
         and dropping them would regrow fewer edges than were removed."""
         bad = np.flatnonzero(np.isnan(scores))
         if bad.size:
-            nodes = self.model.nodes
-            edge = (nodes[int(u[bad[0]])], nodes[int(v[bad[0]])])
-            raise EdgenetError(
-                f"RigL step {self.t + 1}: the score |dL/dw| of candidate edge {edge!r} is NaN "
-                f"({bad.size} NaN scores in this block): the captured pass has a NaN input, "
-                "weight or gradient, so candidates cannot be ranked and the edge count could "
-                "not stay constant. Nothing was changed; find the NaN, then run a forward and "
-                "backward pass again before step()"
-            )
+            self._nan_error(int(u[bad[0]]), int(v[bad[0]]), bad.size)
+
+    def _nan_error(self, u: int, v: int, count: int) -> None:
+        nodes = self.model.nodes
+        edge = (nodes[int(u)], nodes[int(v)])
+        raise EdgenetError(
+            f"RigL step {self.t + 1}: the score |dL/dw| of candidate edge {edge!r} is NaN "
+            f"({count} NaN scores in this block): the captured pass has a NaN input, "
+            "weight or gradient, so candidates cannot be ranked and the edge count could "
+            "not stay constant. Nothing was changed; find the NaN, then run a forward and "
+            "backward pass again before step()"
+        )
+
+
+@dataclass
+class _Group:
+    """Candidate pairs ``(sources[c], targets[r])`` with ``sources[c] < targets[r]``:
+    target rows (none an input) and the source rows each may grow from. Groups partition
+    the candidates; ``key(r, c)`` (int64, vectorised) orders ties as the candidates are
+    listed. ``by_row``: the sources are every row in order and the targets ascend, so
+    the keys ascend along rows of a ``(targets, sources)`` block; otherwise they ascend
+    down the columns of a ``(sources, targets)`` block when ``ordered``."""
+
+    targets: np.ndarray  # (T,) rows
+    sources: np.ndarray  # (S,) rows
+    key: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    by_row: bool = False
+    ordered: bool = True
+    free: int = 0
+    present_r: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    present_c: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+
+    def __post_init__(self) -> None:
+        self.order = np.argsort(self.sources, kind="stable")  # (S,) columns by row
+        self.reach = np.searchsorted(self.sources[self.order], self.targets)  # (T,)
+
+    def count_free(self, by_target: _ByTarget) -> int:
+        """The free pairs (forward, not a kept edge); remembers where the kept ones are."""
+        r, s = by_target.into(self.targets)  # (e,) kept edges into the targets, r ascending
+        rows = self.sources[self.order]
+        p = np.minimum(np.searchsorted(rows, s), max(len(rows) - 1, 0))
+        hit = (rows[p] == s) & (p < self.reach[r]) if len(rows) else r < 0
+        self.present_r, self.present_c = r[hit], self.order[p[hit]]
+        self.free = int(self.reach.sum()) - int(hit.sum())
+        return self.free
+
+
+class _ByTarget:
+    """Kept edges ``(src, dst)`` (rows) by target row, as CSR."""
+
+    def __init__(self, src: np.ndarray, dst: np.ndarray, n: int):
+        order = np.lexsort((src, dst))
+        self.src = src[order]
+        self.ptr = np.searchsorted(dst[order], np.arange(n + 1))  # (n + 1,)
+
+    def into(self, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(i, s)``: every kept edge ``s -> targets[i]``, ``i`` ascending."""
+        a, b = self.ptr[targets], self.ptr[targets + 1]
+        count = b - a
+        i = np.repeat(np.arange(len(targets)), count)
+        at = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+        return i, self.src[np.repeat(a, count) + at]
+
+
+def _block_groups(model: CompiledNetwork,
+                  blocks: list[tuple[list[Hashable], list[Hashable]]]) -> list[_Group]:
+    """``(sources, targets)`` blocks as groups: targets that the same blocks list grow from
+    the union of those blocks' sources (``O(nodes + sum of block sides)``, no pair
+    listed). Ties are keyed by the pair's position in the listing ``for s in sources: for
+    t in targets`` of the first block that holds it, as :func:`_row_pairs` lists them."""
+    row = {x: r for r, x in enumerate(model._nodes)}
+    n_in = model.n_inputs
+    memo: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}
+
+    def rows(nodes: list[Hashable]) -> tuple[np.ndarray, np.ndarray, int]:
+        """Distinct rows (ascending), the first position of each, the listed count."""
+        if id(nodes) not in memo:  # layer blocks share their node lists
+            r = np.array([row[x] for x in nodes if x in row], dtype=np.int64)
+            distinct, first = np.unique(r, return_index=True)
+            memo[id(nodes)] = (distinct, first, len(r))
+        return memo[id(nodes)]
+
+    src = [rows(s) for s, _ in blocks]
+    dst = [rows(t) for _, t in blocks]
+    length = np.array([t[2] for t in dst], dtype=np.int64)  # (blocks,)
+    offset = np.concatenate(([0], np.cumsum([s[2] * t[2] for s, t in zip(src, dst)])))
+    into = [t[0][t[0] >= n_in] for t in dst]
+    inc_t = np.concatenate([np.empty(0, np.int64), *into])  # (incidences,) target rows
+    inc_b = np.repeat(np.arange(len(blocks)), [len(t) for t in into])  # their blocks
+    order = np.lexsort((inc_b, inc_t))
+    inc_t, inc_b = inc_t[order], inc_b[order]
+    cut = np.flatnonzero(np.diff(inc_t)) + 1
+    signatures: dict[bytes, list[int]] = {}  # blocks holding a target -> its targets
+    for at, end in zip(np.r_[0, cut].tolist(), np.r_[cut, len(inc_t)].tolist()):
+        if at < end:
+            signatures.setdefault(inc_b[at:end].tobytes(), []).append(int(inc_t[at]))
+    groups = []
+    for sig, members in signatures.items():
+        held = np.frombuffer(sig, dtype=np.int64)  # (h,) blocks, in listing order
+        targets = np.array(members, dtype=np.int64)
+        sources = np.unique(np.concatenate([src[b][0] for b in held]))
+        if not len(sources):
+            continue
+        first = np.empty(len(sources), dtype=np.int64)  # the first block holding a source
+        spos = np.empty(len(sources), dtype=np.int64)  # its position there
+        for j in range(len(held) - 1, -1, -1):
+            distinct, pos, _ = src[held[j]]
+            at = np.searchsorted(sources, distinct)
+            first[at], spos[at] = j, pos
+        tpos = np.stack([dst[b][1][np.searchsorted(dst[b][0], targets)] for b in held])
+        # Columns by key: block, then position in its sources; rows by position in the
+        # targets when every block lists them alike (layers): keys ascend down columns.
+        cols = np.argsort(offset[held[first]] + spos * length[held[first]], kind="stable")
+        sources, first, spos = sources[cols], first[cols], spos[cols]
+        ordered = bool((tpos == tpos[:1]).all())
+        if ordered:
+            by_pos = np.argsort(tpos[0], kind="stable")
+            targets, tpos = targets[by_pos], tpos[:, by_pos]
+
+        def key(r: np.ndarray, c: np.ndarray, first: np.ndarray = first,
+                spos: np.ndarray = spos, tpos: np.ndarray = tpos,
+                held: np.ndarray = held) -> np.ndarray:
+            j = first[c]
+            b = held[j]
+            return offset[b] + spos[c] * length[b] + tpos[j, r]
+
+        groups.append(_Group(targets, sources, key, ordered=ordered))
+    return groups
+
+
+def _locate(groups: list[_Group], start: np.ndarray, x: np.ndarray,
+            n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The forward pairs numbered ``x`` (``start[g]`` + the pair's place in group ``g``:
+    targets in group order, then sources by row): source rows, target rows, tie keys,
+    and whether each is free (not a kept edge)."""
+    u, v, key = (np.empty(len(x), dtype=np.int64) for _ in range(3))
+    free = np.ones(len(x), dtype=bool)
+    which = np.searchsorted(start, x, "right") - 1  # (m,) group of each pair
+    for gi in np.unique(which).tolist():
+        g = groups[gi]
+        at = np.flatnonzero(which == gi)
+        y = x[at] - start[gi]
+        before = np.concatenate(([0], np.cumsum(g.reach)))  # (T + 1,)
+        r = np.searchsorted(before, y, "right") - 1
+        c = g.order[y - before[r]]
+        u[at], v[at], key[at] = g.sources[c], g.targets[r], g.key(r, c)
+        kept = np.sort(g.present_r * n + g.present_c)
+        hit = np.minimum(np.searchsorted(kept, r * n + c), max(len(kept) - 1, 0))
+        if len(kept):
+            free[at] = kept[hit] != r * n + c
+    return u, v, key, free
+
+
+class _Best:
+    """The ``k`` best scores seen, ties by the smaller key, fed block by block: a block
+    gives only its entries that can still be among the ``k`` best."""
+
+    def __init__(self, k: int):
+        self.k, self.cut, self.size = k, 0.0, 0  # scores are >= 0; -1 marks a non-candidate
+        self.parts: list[tuple[np.ndarray, ...]] = []
+
+    def add(self, flat: np.ndarray, g: _Group, r0: int, w: int) -> None:
+        """The block ``flat`` (raveled ``(rows, w)`` when ``g.by_row``, else ``(sources,
+        w)``) of group ``g``, from its target ``r0``."""
+        k = self.k
+        above = np.flatnonzero(flat > self.cut)
+        if len(above) > k:  # the block's k-th best beats the cut: ties at it compete
+            score = flat[above]
+            kth = score[np.argpartition(score, len(above) - k)[len(above) - k]]
+            tied, above = above[score == kth], above[score > kth]
+        else:  # ties at the cut compete (all zero scores, say)
+            tied = np.flatnonzero(flat == self.cut)
+        need = k - len(above)
+        if len(tied) > need:  # keep the smallest keys: the first in block order if sorted
+            if g.by_row or g.ordered:
+                tied = tied[:need]
+            else:
+                tied = tied[np.argpartition(self._keys(tied, g, r0, w), need - 1)[:need]]
+        at = np.concatenate((above, tied))
+        if not len(at):
+            return
+        self.parts.append((flat[at].astype(np.float64), self._keys(at, g, r0, w),
+                           *self._pairs(at, g, r0, w)))
+        self.size += len(at)
+        if self.size > 4 * k:
+            self._reduce()
+
+    @staticmethod
+    def _where(at: np.ndarray, g: _Group, r0: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+        i, j = np.divmod(at, w)
+        return (i + r0, j) if g.by_row else (j + r0, i)  # (r, c)
+
+    def _keys(self, at: np.ndarray, g: _Group, r0: int, w: int) -> np.ndarray:
+        return g.key(*self._where(at, g, r0, w))
+
+    def _pairs(self, at: np.ndarray, g: _Group, r0: int,
+               w: int) -> tuple[np.ndarray, np.ndarray]:
+        r, c = self._where(at, g, r0, w)
+        return g.sources[c], g.targets[r]
+
+    def _reduce(self) -> None:
+        score, key, u, v = (np.concatenate(p) for p in zip(*self.parts))
+        keep = _best(score, key, self.k)
+        self.parts = [(score[keep], key[keep], u[keep], v[keep])]
+        self.size = len(keep)
+        if self.size == self.k:
+            self.cut = float(score[keep].min())
+
+    def pairs(self, k: int, who: str) -> list[tuple[int, int]]:
+        """The best ``k`` pairs ``(u, v)``, best first."""
+        if self.parts:
+            self._reduce()
+        if self.size < k:  # cannot happen: step() counted at least k free pairs
+            raise EdgenetError(f"{who} found {self.size} of the {k} free candidate pairs "
+                               "it needs; nothing was changed")
+        score, key, u, v = self.parts[0]
+        order = np.lexsort((key, -score))
+        return list(zip(u[order].tolist(), v[order].tolist()))
+
+
+def _best(score: np.ndarray, key: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` largest scores, ties broken by the smaller key, unordered
+    (``O(len)``; keys distinct)."""
+    if len(score) <= k:
+        return np.arange(len(score))
+    kth = np.partition(score, len(score) - k)[len(score) - k]
+    above = np.flatnonzero(score > kth)
+    tied = np.flatnonzero(score == kth)
+    need = k - len(above)
+    if len(tied) > need:
+        tied = tied[np.argpartition(key[tied], need - 1)[:need]]
+    return np.concatenate((above, tied))
+
+
+def _numpy(S: torch.Tensor) -> np.ndarray:
+    """``|S|`` as a writable NumPy array (float32 or float64), in place where it can."""
+    if S.dtype not in (torch.float32, torch.float64):
+        S = S.float()
+    a = S.cpu().numpy()
+    return np.abs(a, out=a)
+
+
+def _pair_scores(H: torch.Tensor, D: torch.Tensor, u: np.ndarray, v: np.ndarray,
+                 n_in: int) -> np.ndarray:
+    """``|dL/dw_uv| = |sum_b D[v - n_in, b] H[u, b]|`` of the pairs ``(u, v)`` (rows),
+    float64, in blocks of :data:`SCORE_BLOCK` elements: ``O(pairs x batch)``."""
+    scores = np.empty(len(u))
+    step = max(1, SCORE_BLOCK // max(H.shape[1], 1))
+    for i in range(0, len(u), step):
+        a = torch.as_tensor(u[i : i + step], device=H.device)
+        b = torch.as_tensor(v[i : i + step] - n_in, device=H.device)
+        scores[i : i + step] = (H[a] * D[b]).sum(1).abs().double().cpu().numpy()  # (p,)
+    return scores
 
 
 @dataclass

@@ -24,13 +24,10 @@ True
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import math
 import numbers
 import os
-import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,7 +61,10 @@ _ROW_PITCH = 0.16  # inches per neuron of the widest column
 _LABEL_SIZE = 7.0  # points
 _DOTTED = (0, (1, 1.5))
 #: Text properties for names, activations and titles: shown as written, never read as
-#: mathtext ($...$) or TeX, which would change them or fail on them.
+#: mathtext ($...$) or TeX, which would change them or fail on them. Their characters
+#: that a terminal would act on are shown as escapes (:func:`edgenet.errors.printable`):
+#: matplotlib quotes a character its font lacks in a "Glyph missing" warning, at render
+#: time, which for ``ax=`` is the caller's ``savefig`` or ``show``, outside ``draw``.
 _AS_WRITTEN = {"parse_math": False, "usetex": False}
 _DASHED = (0, (3, 2))
 
@@ -111,7 +111,10 @@ def draw(
         on hover.)
     title : str, optional
         Title; by default a one-line summary of the topology. Like names and
-        activations, it is drawn as written (not as mathtext, not as markup).
+        activations, it is drawn as written (not as mathtext, not as markup), except
+        that control characters, escape sequences and bidirectional overrides are shown
+        as escapes (``\\x1b``), so that they cannot reach a terminal through
+        matplotlib's warnings; the graph keeps its names exact.
     dpi : int
         Resolution of raster output.
 
@@ -175,24 +178,11 @@ def draw(
 
             fig = plt.figure(figsize=frame.size, dpi=dpi)
         ax = fig.add_axes(frame.box)
-    with _escaped_warnings():  # matplotlib's "Glyph missing" quotes the name's characters
-        _render(ax, pos, frame, max_edges, labels, title)
-        if target is not None:
-            with atomic_write(target) as f:
-                ax.figure.savefig(f, format=suffix, dpi=dpi, bbox_inches="tight")
+    _render(ax, pos, frame, max_edges, labels, title)
+    if target is not None:
+        with atomic_write(target) as f:
+            ax.figure.savefig(f, format=suffix, dpi=dpi, bbox_inches="tight")
     return ax
-
-
-@contextlib.contextmanager
-def _escaped_warnings() -> Iterator[None]:
-    """Warnings raised inside, raised again with control characters, escape sequences
-    and bidirectional overrides written as escapes (:func:`edgenet.errors.printable`),
-    so that names from a file cannot reach a terminal through them."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        yield
-    for w in caught:
-        warnings.warn_explicit(printable(w.message), w.category, w.filename, w.lineno)
 
 
 @dataclass(frozen=True)
@@ -369,7 +359,8 @@ def _render(
             "output": (dx_label, 0.0, "left", "center"),
         }.get(role, (0.0, 0.035, "center", "bottom"))
         ax.text(
-            xy[i, 0] + dx, xy[i, 1] + dy, str(pos.nodes[i]), ha=ha, va=va, fontsize=8, zorder=4,
+            xy[i, 0] + dx, xy[i, 1] + dy, printable(pos.nodes[i]), ha=ha, va=va, fontsize=8,
+            zorder=4,
             color="#333333", bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
                                    "alpha": 0.75}, **_AS_WRITTEN,
         )
@@ -405,7 +396,8 @@ def _render(
                     color="#555555" if k == 0 else "#a33")
 
     n_skip, n_back = int(skip.sum()), int(back.sum())
-    ax.set_title(title if title is not None else summary(pos), fontsize=10, **_AS_WRITTEN)
+    ax.set_title(printable(title if title is not None else summary(pos)), fontsize=10,
+                 **_AS_WRITTEN)
 
     # Legend: roles by marker, activations by colour, edges by sign and kind.
     handles = []
@@ -413,7 +405,8 @@ def _render(
         if role in pos.roles:
             handles.append(Line2D([], [], ls="", marker=marker, color="#777777", label=role, ms=7))
     for act in acts:
-        handles.append(Line2D([], [], ls="", marker="o", color=palette[act], label=act, ms=7))
+        handles.append(Line2D([], [], ls="", marker="o", color=palette[act],
+                              label=printable(act), ms=7))
     if known.any():
         strong = weight_rgb([1.0, -1.0], 1.0)
         handles.append(Line2D([], [], color=strong[0], lw=2, label="weight > 0"))
