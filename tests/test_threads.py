@@ -312,7 +312,7 @@ def test_generation_engine_results_are_bitwise_equal_quiet_or_busy(monkeypatch, 
     net.connect([f"g{j}" for j in range(40)], ["y"], mask=np.ones((40, 1)))
     model = en.compile(net, seed=0, engine=engine)
     assert engine in {s["kernel"] for s in model.generation_stats()}
-    x = torch.randn(4096, 64)
+    x = torch.randn(1024, 64)  # buffers below the workspace pool's MIN_BYTES
     monkeypatch.setattr(csr, "PARALLEL_WORK", 1)
     torch.set_num_threads(2)
     monkeypatch.setattr(threads, "free_cores", lambda: 2.0)

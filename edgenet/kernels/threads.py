@@ -10,9 +10,9 @@ left: beside one busy loop a fixed 2-thread step of the deep DAG took 5x its
 one-thread time (``benchmarks/RESULTS.md``, "Contention"). So, per kernel call:
 
 - :func:`limit` is the most threads a call may use: ``EDGENET_NUM_THREADS`` when set
-  (a whole number >= 1), else ``torch.get_num_threads()`` (so ``torch.set_num_threads(1)``
-  makes edgenet single-threaded too), and never more than numba's pool
-  (``NUMBA_NUM_THREADS``, the CPU count by default);
+  (a whole number >= 1), else torch's count as the user set it (:func:`torch_threads`;
+  so ``torch.set_num_threads(1)`` makes edgenet single-threaded too), and never more
+  than numba's pool (``NUMBA_NUM_THREADS``, the CPU count by default);
 - :func:`free_cores` estimates, from ``/proc/stat``, how many of this process's allowed
   cores other processes left idle over the last :data:`WINDOW` seconds (this process's
   own threads count as free; niced processes too, since they yield);
@@ -32,7 +32,8 @@ reports the lowered count, and :func:`torch_threads` the user's. A call to
 ``torch.set_num_threads(n)`` is the user's new count, unless ``n`` is the very count
 edgenet set (then it cannot be told apart and edgenet keeps the user's earlier count);
 ``EDGENET_NUM_THREADS`` caps edgenet's kernels, not torch. :data:`ADAPT` ``= False`` turns
-all of it off (edgenet's kernels on the limit, torch back on the user's count).
+all of it off (edgenet's kernels on the limit, torch back on the user's count from the
+next pass).
 
 Without ``/proc/stat`` (not Linux) the limit is used as it is.
 
