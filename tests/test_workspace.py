@@ -19,7 +19,8 @@ from edgenet.kernels import fused, workspace
 BIG = (1024, 512)  # 2 MiB of float32, 4 MiB of float64: above MIN_BYTES
 
 
-def test_a_freed_buffer_is_reused():
+def test_a_freed_buffer_is_reused(monkeypatch):
+    monkeypatch.setattr(workspace, "_free", [])  # buffers of earlier tests stay out
     a = workspace.empty(BIG, torch.float32)
     ptr = a.data_ptr()
     del a
@@ -124,6 +125,7 @@ def test_a_training_loop_reuses_its_buffers(monkeypatch):
     them (a fresh buffer above glibc's largest mmap threshold, 32 MB, is mapped anew and
     faults in every page it is written). The loss's own torch temporaries are left out:
     they fault or not as malloc decides."""
+    monkeypatch.setattr(workspace, "_free", [])
     G, ins, outs = union(400, seed=2)
     model = en.compile(G, inputs=ins, outputs=outs, engine="fused")
     B = 2048  # (N, B) float32 buffers of ~40 MB
