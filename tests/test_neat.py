@@ -218,14 +218,21 @@ def test_cyclic_genome_is_refused_with_the_reason():
     assert set(info.value.cycle) == {0, 1}
 
 
+def one_node_genome(config, key: int, **attributes):
+    """Genome ``key`` holding output node 0 alone, with ``attributes`` set on it."""
+    g = config.genome_type(key)
+    node = config.genome_config.node_gene_type(0)
+    node.init_attributes(config.genome_config)
+    for name, value in attributes.items():
+        setattr(node, name, value)
+    g.nodes[0] = node
+    return g
+
+
 def test_unknown_activation_is_refused_naming_the_node():
     config = en.neat_config()
     config.genome_config.add_activation("bent", lambda z: z + 1)
-    g = config.genome_type(0)
-    node = config.genome_config.node_gene_type(0)
-    node.init_attributes(config.genome_config)
-    node.activation = "bent"
-    g.nodes[0] = node
+    g = one_node_genome(config, 0, activation="bent")
     with pytest.raises(en.EdgenetError, match=r"node 0 has neat activation 'bent'.*neat_bent"):
         en.from_neat(g, config)
     en.register_activation("neat_bent", lambda z: z + 1, overwrite=True)
@@ -270,11 +277,7 @@ def test_compile_refuses_aggregation_and_response_naming_the_neuron():
 def test_custom_neat_aggregation_is_refused_naming_the_node():
     config = en.neat_config()
     config.genome_config.add_aggregation("softmax", lambda xs: sum(xs))
-    g = config.genome_type(4)
-    node = config.genome_config.node_gene_type(0)
-    node.init_attributes(config.genome_config)
-    node.aggregation = "softmax"
-    g.nodes[0] = node
+    g = one_node_genome(config, 4, aggregation="softmax")
     with pytest.raises(en.EdgenetError, match=r"genome 4, node 0 has aggregation 'softmax'; edgenet runs"):
         en.from_neat(g, config)
 
